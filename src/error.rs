@@ -7,7 +7,7 @@
 //! ```
 //! use keras::prelude::*;
 //! let err = keras::activations::get("relux").unwrap_err();
-//! assert!(err.to_string().contains("Unknown activation"));
+//! assert!(err.to_string().contains("Could not interpret activation function identifier: relux"));
 //! ```
 
 /// What can go wrong in keras-rs.

@@ -28,7 +28,6 @@ pub use dense::{dense, matmul};
 pub use loss::{crossentropy, elementwise_loss, sparse_crossentropy, ElementwiseLoss};
 pub use optim::{update_in_place, Slot, Update, UpdateArgs};
 
-use crate::Result;
 use candle_core::{CpuStorage, Layout, WithDType};
 
 /// The float types our CPU kernels run on (f32 for training, f64 for gradient checks).

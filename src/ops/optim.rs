@@ -96,6 +96,18 @@ enum Buf {
 }
 
 impl Slot {
+    /// Number of scalars held and their size in bytes.
+    pub fn size(&self) -> (usize, f64) {
+        self.bufs.iter().fold((0, 0.0), |(n, b), buf| match buf {
+            Buf::F32(v) => (n + v.len(), b + 4.0 * v.len() as f64),
+            Buf::F64(v) => (n + v.len(), b + 8.0 * v.len() as f64),
+            Buf::Device(t) => (
+                n + t.elem_count(),
+                b + (t.elem_count() * t.dtype().size_in_bytes()) as f64,
+            ),
+        })
+    }
+
     /// The state buffers as tensors shaped like the variable (for saving and inspection).
     pub fn tensors(&self, like: &Tensor) -> Result<Vec<Tensor>> {
         self.bufs

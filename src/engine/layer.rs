@@ -1,0 +1,574 @@
+//! The `Layer` trait and `LayerRef`, the shared handle through which graphs, models and
+//! optimizers hold a layer.
+//!
+//! A layer type (a plain struct such as `Dense`) implements [`Layer`]: `build` creates its
+//! weights from the input shape, `compute_output_shape` gives symbolic output shapes, `forward`
+//! computes. Wrapped in a [`LayerRef`] it gets what every Keras layer has: a unique name,
+//! build-on-first-call, weights, the trainable flag, and its nodes in graphs.
+
+use super::context;
+use super::input_spec::InputSpec;
+use super::naming;
+use super::node::{KerasTensor, Node, TensorDesc};
+use super::shape::{IntoDims, Shape};
+use super::weight::{Weight, WeightBuilder};
+use crate::ops::{DType, Tensor};
+use crate::{Error, Result};
+use std::any::Any;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak};
+
+/// Options every layer takes (Keras's base-layer keyword arguments).
+#[derive(Clone, Debug, Default)]
+pub struct LayerArgs {
+    /// The layer's name; generated from the class name when `None`.
+    pub name: Option<String>,
+    /// Shape of one sample, without the batch axis (Keras's `input_shape=`), used when the
+    /// layer is the first of a `Sequential`.
+    pub input_shape: Option<Vec<Option<usize>>>,
+    /// Whether the weights are trained (default true).
+    pub trainable: Option<bool>,
+    /// The dtype of the weights and outputs (default float32).
+    pub dtype: Option<DType>,
+}
+
+/// What a layer's `call` gets besides its inputs.
+#[derive(Clone, Copy, Debug)]
+pub struct CallCtx<'a> {
+    /// The layer's name, for error messages.
+    pub name: &'a str,
+    /// Training mode (dropout active, batch statistics used).
+    pub training: bool,
+}
+
+/// A Keras layer. Implement this for a new layer type; wrap it with [`LayerRef::new`] (or
+/// `.into_layer()`) to use it.
+///
+/// ```
+/// use keras::prelude::*;
+/// use keras::engine::{CallCtx, Layer, LayerArgs};
+///
+/// /// Multiplies its input by two.
+/// struct Double { args: LayerArgs }
+///
+/// impl Layer for Double {
+///     fn class_name(&self) -> &str { "Double" }
+///     fn args(&self) -> &LayerArgs { &self.args }
+///     fn args_mut(&mut self) -> &mut LayerArgs { &mut self.args }
+///     fn compute_output_shape(&self, s: &[Shape]) -> keras::Result<Vec<Shape>> { Ok(s.to_vec()) }
+///     fn forward(&self, x: &[Tensor], _: &CallCtx) -> keras::Result<Vec<Tensor>> {
+///         Ok(vec![(&x[0] * 2.0)?])
+///     }
+/// }
+///
+/// let layer = Double { args: LayerArgs::default() }.into_layer();
+/// assert_eq!(layer.name(), "double");
+/// let y = layer.apply(&Tensor::new(&[[1f32, 2.0]], &Device::Cpu)?)?;
+/// assert_eq!(y.to_vec2::<f32>()?, vec![vec![2.0, 4.0]]);
+/// # Ok::<(), keras::Error>(())
+/// ```
+pub trait Layer: Any + Send + Sync {
+    /// The Keras class name, e.g. `"Dense"`.
+    fn class_name(&self) -> &str;
+    /// The common options.
+    fn args(&self) -> &LayerArgs;
+    /// The common options, mutable (for the builder methods of [`LayerExt`]).
+    fn args_mut(&mut self) -> &mut LayerArgs;
+    /// Constraints on each input, checked before `build` and on every call. Empty: none.
+    fn input_spec(&self) -> Vec<InputSpec> {
+        vec![]
+    }
+    /// Creates the weights for these input shapes. Called once, before the first call.
+    fn build(&mut self, _input_shapes: &[Shape], _weights: &mut WeightBuilder) -> Result<()> {
+        Ok(())
+    }
+    /// The output shapes for these input shapes, without computing anything.
+    fn compute_output_shape(&self, input_shapes: &[Shape]) -> Result<Vec<Shape>>;
+    /// The output dtypes; by default the layer's dtype (float32) for every output.
+    fn compute_output_dtype(&self, _input_dtypes: &[DType], n_outputs: usize) -> Vec<DType> {
+        vec![self.args().dtype.unwrap_or(DType::F32); n_outputs]
+    }
+    /// Computes the outputs from real tensors (Keras's `Layer.call`; named `forward` here so
+    /// it does not clash with [`LayerExt::call`], which calls a layer on symbolic tensors).
+    fn forward(&self, inputs: &[Tensor], ctx: &CallCtx) -> Result<Vec<Tensor>>;
+    /// Layers this layer contains (a model's layers, a wrapper's inner layer).
+    fn sublayers(&self) -> Vec<LayerRef> {
+        vec![]
+    }
+    /// Whether this layer is a model (Functional, Sequential, subclassed); the summary shows
+    /// models differently.
+    fn is_model(&self) -> bool {
+        false
+    }
+}
+
+static NEXT_LAYER_ID: AtomicU64 = AtomicU64::new(1);
+
+struct State {
+    built: bool,
+    weights: Vec<Weight>,
+    trainable: bool,
+    nodes: Vec<Weak<Node>>,
+    build_shapes: Option<Vec<Shape>>,
+}
+
+struct Cell {
+    id: u64,
+    name: RwLock<String>,
+    class_name: String,
+    state: RwLock<State>,
+    imp: RwLock<Box<dyn Layer>>,
+}
+
+/// A shared handle to a layer. Cloning it gives another handle to the same layer and weights.
+#[derive(Clone)]
+pub struct LayerRef(Arc<Cell>);
+
+fn read<T: ?Sized>(l: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    l.read().unwrap_or_else(|e| e.into_inner())
+}
+
+fn write<T: ?Sized>(l: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    l.write().unwrap_or_else(|e| e.into_inner())
+}
+
+impl LayerRef {
+    /// Wraps a layer, giving it its name (`args.name`, or the next `dense`, `dense_1`, ...).
+    pub fn new<L: Layer>(layer: L) -> LayerRef {
+        let class_name = layer.class_name().to_string();
+        let name = layer
+            .args()
+            .name
+            .clone()
+            .unwrap_or_else(|| naming::unique_name(&naming::to_snake_case(&class_name)));
+        let trainable = layer.args().trainable.unwrap_or(true);
+        LayerRef(Arc::new(Cell {
+            id: NEXT_LAYER_ID.fetch_add(1, Ordering::Relaxed),
+            name: RwLock::new(name),
+            class_name,
+            state: RwLock::new(State {
+                built: false,
+                weights: vec![],
+                trainable,
+                nodes: vec![],
+                build_shapes: None,
+            }),
+            imp: RwLock::new(Box::new(layer)),
+        }))
+    }
+
+    /// The layer's unique name.
+    pub fn name(&self) -> String {
+        read(&self.0.name).clone()
+    }
+
+    /// Renames the layer (a model's `.name(..)`); weights keep their paths.
+    pub(crate) fn set_name(&self, name: &str) {
+        *write(&self.0.name) = name.to_string();
+    }
+
+    /// The Keras class name (`Dense`, `Functional`, ...).
+    pub fn class_name(&self) -> &str {
+        &self.0.class_name
+    }
+
+    /// A unique id.
+    pub fn id(&self) -> u64 {
+        self.0.id
+    }
+
+    /// Whether two handles name the same layer.
+    pub fn same(&self, other: &LayerRef) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+
+    /// Runs `f` on the layer as its concrete type, if it is a `T`.
+    ///
+    /// ```
+    /// use keras::prelude::*;
+    /// let d = Dense::new(8).into_layer();
+    /// assert_eq!(d.with(|d: &Dense| d.units()), Some(8));
+    /// ```
+    pub fn with<T: Layer, R>(&self, f: impl FnOnce(&T) -> R) -> Option<R> {
+        let g = read(&self.0.imp);
+        let any: &dyn Any = g.as_ref();
+        any.downcast_ref::<T>().map(f)
+    }
+
+    /// Runs `f` on the layer as its concrete type, mutably, if it is a `T`.
+    pub fn with_mut<T: Layer, R>(&self, f: impl FnOnce(&mut T) -> R) -> Option<R> {
+        let mut g = write(&self.0.imp);
+        let any: &mut dyn Any = g.as_mut();
+        any.downcast_mut::<T>().map(f)
+    }
+
+    /// Runs `f` on the layer as a trait object.
+    pub fn with_dyn<R>(&self, f: impl FnOnce(&dyn Layer) -> R) -> R {
+        f(read(&self.0.imp).as_ref())
+    }
+
+    /// Whether `build` has run.
+    pub fn built(&self) -> bool {
+        read(&self.0.state).built
+    }
+
+    /// The input shapes the layer was built for.
+    pub fn build_shapes(&self) -> Option<Vec<Shape>> {
+        read(&self.0.state).build_shapes.clone()
+    }
+
+    /// Builds the layer for these input shapes (batch axis included), if not built yet.
+    pub fn build(&self, input_shapes: &[Shape]) -> Result<()> {
+        if self.built() {
+            return Ok(());
+        }
+        self.check_inputs(input_shapes)?;
+        let mut imp = write(&self.0.imp);
+        let mut st = write(&self.0.state);
+        if st.built {
+            return Ok(());
+        }
+        let dtype = imp.args().dtype.unwrap_or(DType::F32);
+        let mut wb = WeightBuilder::new(&self.name(), dtype);
+        imp.build(input_shapes, &mut wb)?;
+        let frozen = !st.trainable;
+        for w in &wb.weights {
+            w.set_frozen(frozen);
+        }
+        st.weights = wb.weights;
+        st.built = true;
+        st.build_shapes = Some(input_shapes.to_vec());
+        Ok(())
+    }
+
+    /// Marks a container layer built without creating weights (its sublayers hold them).
+    pub(crate) fn mark_built(&self, input_shapes: &[Shape]) {
+        let mut st = write(&self.0.state);
+        st.built = true;
+        st.build_shapes = Some(input_shapes.to_vec());
+    }
+
+    fn check_inputs(&self, shapes: &[Shape]) -> Result<()> {
+        let specs = read(&self.0.imp).input_spec();
+        for (i, (spec, s)) in specs.iter().zip(shapes).enumerate() {
+            spec.check(&self.name(), i, s)?;
+        }
+        Ok(())
+    }
+
+    /// Calls the layer on a symbolic tensor, building it if needed, and records the node.
+    pub fn call(&self, x: &KerasTensor) -> Result<KerasTensor> {
+        let mut out = self.call_many(std::slice::from_ref(x))?;
+        if out.len() != 1 {
+            return Err(Error::value(format!(
+                "layer \"{}\" returns {} outputs; use call_many to get them all",
+                self.name(),
+                out.len()
+            )));
+        }
+        Ok(out.remove(0))
+    }
+
+    /// Calls the layer on several symbolic tensors (merging layers), returning every output.
+    pub fn call_many(&self, xs: &[KerasTensor]) -> Result<Vec<KerasTensor>> {
+        let shapes: Vec<Shape> = xs.iter().map(|x| x.shape().clone()).collect();
+        let dtypes: Vec<DType> = xs.iter().map(|x| x.dtype()).collect();
+        self.check_inputs(&shapes)?;
+        self.build(&shapes)?;
+        let (out_shapes, out_dtypes) = {
+            let imp = read(&self.0.imp);
+            let s = imp
+                .compute_output_shape(&shapes)
+                .map_err(|e| self.annotate(e))?;
+            let d = imp.compute_output_dtype(&dtypes, s.len());
+            (s, d)
+        };
+        Ok(self.add_node(xs.to_vec(), out_shapes, out_dtypes))
+    }
+
+    /// Records a node with these inputs and outputs; returns the output tensors.
+    pub(crate) fn add_node(
+        &self,
+        inputs: Vec<KerasTensor>,
+        shapes: Vec<Shape>,
+        dtypes: Vec<DType>,
+    ) -> Vec<KerasTensor> {
+        let mut st = write(&self.0.state);
+        let n = shapes.len();
+        let outputs = shapes
+            .into_iter()
+            .zip(dtypes)
+            .enumerate()
+            .map(|(i, (s, d))| {
+                let base = self.name();
+                let name = if n == 1 && st.nodes.is_empty() && i == 0 {
+                    base
+                } else {
+                    format!("{base}_{}", st.nodes.len() * n + i)
+                };
+                TensorDesc::new(s, d, name)
+            })
+            .collect();
+        let node = Arc::new(Node {
+            layer: self.clone(),
+            inputs,
+            outputs,
+            index: st.nodes.len(),
+        });
+        st.nodes.push(Arc::downgrade(&node));
+        node.outputs()
+    }
+
+    /// Runs the layer on a real tensor (building it on first use); training mode comes from the
+    /// current call context.
+    pub fn apply(&self, x: &Tensor) -> Result<Tensor> {
+        let mut out = self.apply_many(std::slice::from_ref(x))?;
+        if out.len() != 1 {
+            return Err(Error::value(format!(
+                "layer \"{}\" returns {} outputs; use apply_many",
+                self.name(),
+                out.len()
+            )));
+        }
+        Ok(out.remove(0))
+    }
+
+    /// Runs the layer on real tensors, returning every output.
+    pub fn apply_many(&self, xs: &[Tensor]) -> Result<Vec<Tensor>> {
+        let shapes: Vec<Shape> = xs.iter().map(|x| Shape::known(x.dims())).collect();
+        if !self.built() {
+            self.build(&shapes)?;
+        }
+        self.run(xs, &shapes, context::training())
+    }
+
+    /// Runs an already-built layer (the graph executor's entry point): checks the input spec
+    /// on the real shapes, then calls.
+    pub(crate) fn run(
+        &self,
+        xs: &[Tensor],
+        shapes: &[Shape],
+        training: bool,
+    ) -> Result<Vec<Tensor>> {
+        self.check_inputs(shapes)?;
+        let imp = read(&self.0.imp);
+        let name = self.name();
+        let ctx = CallCtx {
+            name: &name,
+            training,
+        };
+        imp.forward(xs, &ctx).map_err(|e| self.annotate(e))
+    }
+
+    fn annotate(&self, e: Error) -> Error {
+        match e {
+            Error::Backend(b) => Error::value(format!(
+                "Exception encountered when calling layer \"{}\": {b}",
+                self.name()
+            )),
+            other => other,
+        }
+    }
+
+    /// The layer's own weights followed by those of its sublayers (each weight once).
+    pub fn weights(&self) -> Vec<Weight> {
+        let mut out: Vec<Weight> = read(&self.0.state).weights.clone();
+        for sub in self.sublayers() {
+            for w in sub.weights() {
+                if !out.iter().any(|o| o.same(&w)) {
+                    out.push(w);
+                }
+            }
+        }
+        out
+    }
+
+    /// The weights the optimizer updates (none when the layer is frozen).
+    pub fn trainable_weights(&self) -> Vec<Weight> {
+        if !self.trainable() {
+            return vec![];
+        }
+        self.weights()
+            .into_iter()
+            .filter(|w| w.trainable())
+            .collect()
+    }
+
+    /// The weights the optimizer leaves alone.
+    pub fn non_trainable_weights(&self) -> Vec<Weight> {
+        if !self.trainable() {
+            return self.weights();
+        }
+        self.weights()
+            .into_iter()
+            .filter(|w| !w.trainable())
+            .collect()
+    }
+
+    /// Number of scalars in all weights.
+    pub fn count_params(&self) -> usize {
+        self.weights().iter().map(Weight::numel).sum()
+    }
+
+    /// Copies of the weights' values, in `weights()` order.
+    pub fn get_weights(&self) -> Result<Vec<Tensor>> {
+        self.weights().iter().map(Weight::numpy).collect()
+    }
+
+    /// Sets every weight, in `weights()` order; shapes must match.
+    pub fn set_weights(&self, values: &[Tensor]) -> Result<()> {
+        let ws = self.weights();
+        if ws.len() != values.len() {
+            return Err(Error::value(format!(
+                "You called `set_weights(weights)` on layer \"{}\" with a weight list of length {}, \
+                 but the layer was expecting {} weights.",
+                self.name(),
+                values.len(),
+                ws.len()
+            )));
+        }
+        for (w, v) in ws.iter().zip(values) {
+            w.assign(v)?;
+        }
+        Ok(())
+    }
+
+    /// Whether the layer's weights are trained.
+    pub fn trainable(&self) -> bool {
+        read(&self.0.state).trainable
+    }
+
+    /// Freezes (`false`) or unfreezes the layer and, recursively, its sublayers.
+    pub fn set_trainable(&self, trainable: bool) {
+        {
+            let mut st = write(&self.0.state);
+            st.trainable = trainable;
+            for w in &st.weights {
+                w.set_frozen(!trainable);
+            }
+        }
+        for sub in self.sublayers() {
+            sub.set_trainable(trainable);
+        }
+    }
+
+    /// Layers inside this one (a model's layers).
+    pub fn sublayers(&self) -> Vec<LayerRef> {
+        read(&self.0.imp).sublayers()
+    }
+
+    /// Whether this layer is a model.
+    pub fn is_model(&self) -> bool {
+        read(&self.0.imp).is_model()
+    }
+
+    /// The nodes (calls) of this layer that still exist, in call order.
+    pub fn inbound_nodes(&self) -> Vec<Arc<Node>> {
+        read(&self.0.state)
+            .nodes
+            .iter()
+            .filter_map(Weak::upgrade)
+            .collect()
+    }
+
+    fn only_node(&self, what: &str) -> Result<Arc<Node>> {
+        let nodes = self.inbound_nodes();
+        match nodes.len() {
+            1 => Ok(nodes[0].clone()),
+            0 => Err(Error::value(format!("The layer \"{}\" has never been called and thus has no defined {what}.", self.name()))),
+            n => Err(Error::value(format!(
+                "The layer \"{}\" has multiple inbound nodes ({n}); its {what} is ill-defined. Use the \
+                 outputs of a specific call instead.",
+                self.name()
+            ))),
+        }
+    }
+
+    /// The output of the layer's single call (Keras's `layer.output`).
+    pub fn output(&self) -> Result<KerasTensor> {
+        let node = self.only_node("output")?;
+        Ok(node.output(0))
+    }
+
+    /// The input of the layer's single call (Keras's `layer.input`).
+    pub fn input(&self) -> Result<KerasTensor> {
+        let node = self.only_node("input")?;
+        if node.inputs.is_empty() {
+            return Ok(node.output(0));
+        }
+        Ok(node.inputs[0].clone())
+    }
+
+    /// The output shape of the layer's calls, or from its build shapes.
+    pub fn output_shape(&self) -> Option<Vec<Shape>> {
+        if let Some(n) = self.inbound_nodes().last() {
+            return Some(n.output_shapes());
+        }
+        let shapes = self.build_shapes()?;
+        read(&self.0.imp).compute_output_shape(&shapes).ok()
+    }
+}
+
+impl std::fmt::Debug for LayerRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "<{} name={}, built={}>",
+            self.class_name(),
+            self.name(),
+            self.built()
+        )
+    }
+}
+
+impl<L: Layer> From<L> for LayerRef {
+    fn from(l: L) -> Self {
+        LayerRef::new(l)
+    }
+}
+
+/// Builder methods and calls shared by every layer type (in the prelude).
+///
+/// ```
+/// use keras::prelude::*;
+/// let inputs = Input::new(&[4]);
+/// let out = Dense::new(2).name("head").call(&inputs)?;
+/// assert_eq!(out.layer().name(), "head");
+/// # Ok::<(), keras::Error>(())
+/// ```
+pub trait LayerExt: Layer + Sized {
+    /// Wraps the layer in a shared handle (to call it several times, or to keep it).
+    fn into_layer(self) -> LayerRef {
+        LayerRef::new(self)
+    }
+    /// Calls the layer on a symbolic tensor.
+    fn call(self, x: &KerasTensor) -> Result<KerasTensor> {
+        self.into_layer().call(x)
+    }
+    /// Calls the layer on several symbolic tensors.
+    fn call_many(self, xs: &[KerasTensor]) -> Result<Vec<KerasTensor>> {
+        self.into_layer().call_many(xs)
+    }
+    /// Sets the layer's name.
+    fn name(mut self, name: &str) -> Self {
+        self.args_mut().name = Some(name.to_string());
+        self
+    }
+    /// Sets the shape of one input sample (Keras's `input_shape=`).
+    fn input_shape(mut self, dims: impl IntoDims) -> Self {
+        self.args_mut().input_shape = Some(dims.into_dims());
+        self
+    }
+    /// Sets whether the weights are trained.
+    fn trainable(mut self, trainable: bool) -> Self {
+        self.args_mut().trainable = Some(trainable);
+        self
+    }
+    /// Sets the dtype of weights and outputs.
+    fn dtype(mut self, dtype: DType) -> Self {
+        self.args_mut().dtype = Some(dtype);
+        self
+    }
+}
+
+impl<L: Layer + Sized> LayerExt for L {}

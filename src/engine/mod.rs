@@ -1,0 +1,21 @@
+//! The engine: layers, weights, symbolic tensors and nodes.
+//!
+//! Everything above (`layers`, `models`, `trainers`) is built from these pieces:
+//! - [`Layer`]: what a layer type implements (`build`, `compute_output_shape`, `forward`);
+//! - [`LayerRef`]: the shared handle that gives a layer its name, weights and nodes;
+//! - [`KerasTensor`] and [`Node`]: the symbolic graph a functional model is made of;
+//! - [`Weight`]: a named variable with its trainable flag and regularizer.
+
+pub mod context;
+mod input_spec;
+mod layer;
+pub mod naming;
+mod node;
+mod shape;
+mod weight;
+
+pub use input_spec::InputSpec;
+pub use layer::{CallCtx, Layer, LayerArgs, LayerExt, LayerRef};
+pub use node::{dtype_name, KerasTensor, Node};
+pub use shape::{tuple, IntoDims, Shape};
+pub use weight::{Initialize, Penalize, Weight, WeightBuilder};

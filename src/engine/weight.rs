@@ -1,0 +1,229 @@
+//! Weights (Keras "variables"): a candle `Var` with a name, a trainable flag and an optional
+//! regularizer, shared by handle between the layer, its model and the optimizer.
+
+use crate::ops::{DType, Device, Tensor, Var};
+use crate::{Error, Result};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// Makes the initial value of a weight (implemented by `keras::initializers`).
+pub trait Initialize: Send + Sync {
+    /// A tensor of `shape` and `dtype` on the CPU.
+    fn init(&self, shape: &[usize], dtype: DType) -> Result<Tensor>;
+    /// The Keras class name, e.g. `GlorotUniform` (for summaries and configs).
+    fn class_name(&self) -> String;
+}
+
+/// A weight penalty that joins the loss (implemented by `keras::regularizers`).
+pub trait Penalize: Send + Sync + std::fmt::Debug {
+    /// The penalty for the weight's current value: a scalar tensor with gradient.
+    fn penalty(&self, w: &Tensor) -> Result<Tensor>;
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// A layer's weight. Cloning gives another handle to the same variable.
+///
+/// ```
+/// use keras::prelude::*;
+/// let dense = Dense::new(3).into_layer();
+/// dense.build(&[Shape::batched(&[4])])?;
+/// let w = &dense.weights()[0];
+/// assert_eq!(w.path(), format!("{}/kernel", dense.name()));
+/// assert_eq!(w.shape(), vec![4, 3]);
+/// # Ok::<(), keras::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Weight(Arc<Inner>);
+
+struct Inner {
+    id: u64,
+    name: String,
+    path: String,
+    var: Var,
+    trainable: bool,
+    frozen: AtomicBool,
+    regularizer: Option<Arc<dyn Penalize>>,
+}
+
+impl std::fmt::Debug for Weight {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "<Weight path={} shape={:?} trainable={}>",
+            self.0.path,
+            self.shape(),
+            self.trainable()
+        )
+    }
+}
+
+impl Weight {
+    /// A new weight holding `value`. `path` is `layer_name/name`.
+    pub fn new(
+        name: &str,
+        path: &str,
+        value: Tensor,
+        trainable: bool,
+        regularizer: Option<Arc<dyn Penalize>>,
+    ) -> Result<Self> {
+        Ok(Weight(Arc::new(Inner {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            name: name.to_string(),
+            path: path.to_string(),
+            var: Var::from_tensor(&value.contiguous()?)?,
+            trainable,
+            frozen: AtomicBool::new(false),
+            regularizer,
+        })))
+    }
+
+    /// A unique id, stable for the weight's life (the optimizer keys its state by it).
+    pub fn id(&self) -> u64 {
+        self.0.id
+    }
+
+    /// The short name, e.g. `kernel`.
+    pub fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// The full path, e.g. `dense/kernel`.
+    pub fn path(&self) -> &str {
+        &self.0.path
+    }
+
+    /// Dimensions of the value.
+    pub fn shape(&self) -> Vec<usize> {
+        self.0.var.dims().to_vec()
+    }
+
+    /// Number of scalars.
+    pub fn numel(&self) -> usize {
+        self.0.var.elem_count()
+    }
+
+    /// Element type.
+    pub fn dtype(&self) -> DType {
+        self.0.var.dtype()
+    }
+
+    /// Whether the optimizer updates this weight (its own flag and its layer's).
+    pub fn trainable(&self) -> bool {
+        self.0.trainable && !self.0.frozen.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn set_frozen(&self, frozen: bool) {
+        self.0.frozen.store(frozen, Ordering::Relaxed);
+    }
+
+    /// The value for use in a forward pass: tracked for gradients when trainable.
+    pub fn value(&self) -> Tensor {
+        if self.trainable() {
+            self.0.var.as_tensor().clone()
+        } else {
+            self.0.var.as_detached_tensor()
+        }
+    }
+
+    /// The underlying variable.
+    pub fn var(&self) -> &Var {
+        &self.0.var
+    }
+
+    /// A copy of the current value, detached from any graph.
+    pub fn numpy(&self) -> Result<Tensor> {
+        Ok(self.0.var.as_detached_tensor().copy()?)
+    }
+
+    /// Overwrites the value; the shape must match.
+    pub fn assign(&self, value: &Tensor) -> Result<()> {
+        if value.dims() != self.0.var.dims() {
+            return Err(Error::shape(format!(
+                "cannot assign a value of shape {} to weight '{}' of shape {}",
+                super::shape::tuple(value.dims()),
+                self.0.path,
+                super::shape::tuple(self.0.var.dims())
+            )));
+        }
+        let v = value
+            .to_dtype(self.dtype())?
+            .to_device(self.0.var.device())?;
+        self.0.var.set(&v)?;
+        Ok(())
+    }
+
+    /// Whether the weight has a regularizer.
+    pub fn has_regularizer(&self) -> bool {
+        self.0.regularizer.is_some()
+    }
+
+    /// The regularization penalty of the current value, if the weight has a regularizer.
+    pub fn penalty(&self) -> Result<Option<Tensor>> {
+        match &self.0.regularizer {
+            Some(r) => Ok(Some(r.penalty(&self.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The device holding the value.
+    pub fn device(&self) -> Device {
+        self.0.var.device().clone()
+    }
+
+    /// Whether two handles name the same weight.
+    pub fn same(&self, other: &Weight) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+/// Creates a layer's weights during `build`, naming them `layer/name`.
+pub struct WeightBuilder {
+    layer: String,
+    dtype: DType,
+    pub(crate) weights: Vec<Weight>,
+}
+
+impl WeightBuilder {
+    pub(crate) fn new(layer: &str, dtype: DType) -> Self {
+        WeightBuilder {
+            layer: layer.to_string(),
+            dtype,
+            weights: vec![],
+        }
+    }
+
+    /// Adds a weight initialized by `init`; Keras's `add_weight`.
+    pub fn add(
+        &mut self,
+        name: &str,
+        shape: &[usize],
+        init: &dyn Initialize,
+        regularizer: Option<Arc<dyn Penalize>>,
+        trainable: bool,
+    ) -> Result<Weight> {
+        let value = init.init(shape, self.dtype)?;
+        if value.dims() != shape {
+            return Err(Error::shape(format!(
+                "initializer {} made shape {:?} for weight '{}/{name}' of shape {shape:?}",
+                init.class_name(),
+                value.dims(),
+                self.layer
+            )));
+        }
+        let w = Weight::new(
+            name,
+            &format!("{}/{name}", self.layer),
+            value,
+            trainable,
+            regularizer,
+        )?;
+        self.weights.push(w.clone());
+        Ok(w)
+    }
+
+    /// The name of the layer being built.
+    pub fn layer_name(&self) -> &str {
+        &self.layer
+    }
+}

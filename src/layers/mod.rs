@@ -1,0 +1,22 @@
+//! The layer library, laid out as Keras's `keras/src/layers`.
+//!
+//! ```
+//! use keras::prelude::*;
+//! let inputs = Input::new(&[28, 28]);
+//! let x = Flatten::new().call(&inputs)?;
+//! let x = Dense::new(128).activation("relu").call(&x)?;
+//! let x = Dropout::new(0.2).call(&x)?;
+//! let outputs = Dense::new(10).call(&x)?;
+//! assert_eq!(outputs.shape().to_string(), "(None, 10)");
+//! # Ok::<(), keras::Error>(())
+//! ```
+
+pub mod activations;
+pub mod core;
+pub mod regularization;
+pub mod reshaping;
+
+pub use self::activations::Activation;
+pub use self::core::{Dense, Input, InputBuilder, InputLayer};
+pub use regularization::Dropout;
+pub use reshaping::{Flatten, Reshape};

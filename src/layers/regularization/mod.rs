@@ -1,0 +1,5 @@
+//! Regularization layers.
+
+mod dropout;
+
+pub use dropout::Dropout;

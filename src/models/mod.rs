@@ -1,0 +1,23 @@
+//! Models: functional graphs, `Sequential`, and what every model can do.
+//!
+//! ```
+//! use keras::prelude::*;
+//! let model = Sequential::from_layers([
+//!     Input::new(&[64]).into(),
+//!     Dense::new(32).activation("relu").into(),
+//!     Dense::new(32).activation("relu").into(),
+//!     Dense::new(10).activation("softmax").into(),
+//! ])?;
+//! assert!(model.summary_string().contains("Total params: 3,466 (13.54 KB)"));
+//! # Ok::<(), keras::Error>(())
+//! ```
+
+mod functional;
+mod model;
+mod sequential;
+mod summary;
+
+pub use functional::Functional;
+pub use model::Model;
+pub use sequential::{Sequential, SequentialNet};
+pub use summary::thousands;

@@ -1,0 +1,376 @@
+//! `Model`: a network you can compile, fit, evaluate, predict, summarize and nest.
+
+use super::functional::Functional;
+use super::sequential::SequentialNet;
+use crate::engine::{KerasTensor, LayerRef, Shape, Weight};
+use crate::ops::Tensor;
+use crate::trainers::{Network, Trainer};
+use crate::{Error, Result};
+
+/// A Keras model: a functional graph (`Model::new`), a `Sequential`, or a subclassed network,
+/// together with its training configuration.
+///
+/// ```
+/// use keras::prelude::*;
+/// let inputs = Input::new(&[784]);
+/// let x = Dense::new(64).activation("relu").call(&inputs)?;
+/// let x = Dense::new(64).activation("relu").call(&x)?;
+/// let outputs = Dense::new(10).activation("softmax").call(&x)?;
+/// let model = Model::new(&[inputs], &[outputs])?.name("mnist_model");
+/// assert_eq!(model.count_params(), 55_050);
+/// assert_eq!(model.get_name(), "mnist_model");
+/// # Ok::<(), keras::Error>(())
+/// ```
+pub struct Model {
+    pub(crate) net: LayerRef,
+    pub(crate) trainer: Trainer,
+}
+
+impl Model {
+    /// A functional model from its inputs to its outputs.
+    pub fn new(inputs: &[KerasTensor], outputs: &[KerasTensor]) -> Result<Model> {
+        let graph = Functional::new(inputs, outputs, "Functional")?;
+        let shapes: Vec<Shape> = inputs.iter().map(|t| t.shape().clone()).collect();
+        let net = LayerRef::new(graph);
+        net.mark_built(&shapes);
+        Ok(Model {
+            net,
+            trainer: Trainer::default(),
+        })
+    }
+
+    pub(crate) fn from_net(net: LayerRef) -> Model {
+        Model {
+            net,
+            trainer: Trainer::default(),
+        }
+    }
+
+    /// Renames the model (Keras's `name=` argument).
+    pub fn name(self, name: &str) -> Self {
+        self.net.set_name(name);
+        self
+    }
+
+    /// The model's name.
+    pub fn get_name(&self) -> String {
+        self.net.name()
+    }
+
+    /// The model as a layer, to call inside another model or inspect.
+    pub fn layer(&self) -> &LayerRef {
+        &self.net
+    }
+
+    /// Calls the model on a symbolic tensor: the model becomes one layer of a bigger graph,
+    /// sharing its weights.
+    pub fn call(&self, x: &KerasTensor) -> Result<KerasTensor> {
+        self.net.call(x)
+    }
+
+    /// Calls the model on several symbolic tensors, returning every output.
+    pub fn call_many(&self, xs: &[KerasTensor]) -> Result<Vec<KerasTensor>> {
+        self.net.call_many(xs)
+    }
+
+    /// Runs the model on real tensors (inference mode unless inside a training step).
+    pub fn apply(&self, xs: &[Tensor]) -> Result<Vec<Tensor>> {
+        self.net.apply_many(xs)
+    }
+
+    pub(crate) fn functional<R>(&self, f: impl FnOnce(&Functional) -> R) -> Option<R> {
+        if self.net.with(|_: &Functional| ()).is_some() {
+            return self.net.with(f);
+        }
+        self.net
+            .with(|s: &SequentialNet| s.graph().map(f))
+            .flatten()
+    }
+
+    /// The layers: for a functional model every layer of the graph, `InputLayer`s included
+    /// (Keras's order); for a `Sequential` the added layers.
+    pub fn layers(&self) -> Vec<LayerRef> {
+        if let Some(l) = self.net.with(|s: &SequentialNet| s.layers().to_vec()) {
+            return l;
+        }
+        self.functional(|g| g.layers().to_vec())
+            .unwrap_or_else(|| self.net.sublayers())
+    }
+
+    /// The layer called `name`.
+    pub fn get_layer(&self, name: &str) -> Result<LayerRef> {
+        let layers = self.layers();
+        layers
+            .iter()
+            .find(|l| l.name() == name)
+            .cloned()
+            .ok_or_else(|| {
+                let names: Vec<String> = layers.iter().map(|l| l.name()).collect();
+                Error::value(format!(
+                    "No such layer: {name}. Existing layers are: {names:?}."
+                ))
+            })
+    }
+
+    /// The symbolic inputs (empty for an unbuilt `Sequential`).
+    pub fn inputs(&self) -> Vec<KerasTensor> {
+        self.functional(|g| g.inputs().to_vec()).unwrap_or_default()
+    }
+
+    /// The symbolic outputs (empty for an unbuilt `Sequential`).
+    pub fn outputs(&self) -> Vec<KerasTensor> {
+        self.functional(|g| g.outputs().to_vec())
+            .unwrap_or_default()
+    }
+
+    /// The single input (Keras's `model.input`).
+    pub fn input(&self) -> Result<KerasTensor> {
+        single(self.inputs(), "input")
+    }
+
+    /// The single output (Keras's `model.output`).
+    pub fn output(&self) -> Result<KerasTensor> {
+        single(self.outputs(), "output")
+    }
+
+    /// Whether the model has its weights.
+    pub fn built(&self) -> bool {
+        self.net.built()
+    }
+
+    /// Builds the model for batches of this shape (batch axis included).
+    pub fn build(&self, input_shape: &[Option<usize>]) -> Result<()> {
+        self.net.build(&[Shape(input_shape.to_vec())])
+    }
+
+    /// All weights (each once), in layer order.
+    pub fn weights(&self) -> Vec<Weight> {
+        self.net.weights()
+    }
+
+    /// The weights the optimizer updates.
+    pub fn trainable_weights(&self) -> Vec<Weight> {
+        self.net.trainable_weights()
+    }
+
+    /// The weights the optimizer leaves alone.
+    pub fn non_trainable_weights(&self) -> Vec<Weight> {
+        self.net.non_trainable_weights()
+    }
+
+    /// Total number of scalars in the weights.
+    pub fn count_params(&self) -> usize {
+        self.net.count_params()
+    }
+
+    /// Copies of all weight values, in `weights()` order.
+    pub fn get_weights(&self) -> Result<Vec<Tensor>> {
+        self.net.get_weights()
+    }
+
+    /// Sets all weights, in `weights()` order.
+    pub fn set_weights(&self, values: &[Tensor]) -> Result<()> {
+        self.net.set_weights(values)
+    }
+
+    /// Freezes or unfreezes every layer.
+    pub fn set_trainable(&self, trainable: bool) {
+        self.net.set_trainable(trainable)
+    }
+
+    /// Prints Keras's summary table to stdout.
+    pub fn summary(&self) {
+        print!("{}", self.summary_string());
+    }
+
+    /// The summary table as text (80-column terminal, as Keras prints when not a terminal).
+    pub fn summary_string(&self) -> String {
+        super::summary::summary(self, None)
+    }
+
+    /// The summary table for a given line length.
+    pub fn summary_with_width(&self, line_length: usize) -> String {
+        super::summary::summary(self, Some(line_length))
+    }
+}
+
+fn single(mut v: Vec<KerasTensor>, what: &str) -> Result<KerasTensor> {
+    match v.len() {
+        1 => Ok(v.remove(0)),
+        0 => Err(Error::value(format!(
+            "The model has no {what} yet: it is not built."
+        ))),
+        n => Err(Error::value(format!(
+            "The model has {n} {what}s; use {what}s()."
+        ))),
+    }
+}
+
+impl From<&Model> for LayerRef {
+    fn from(m: &Model) -> LayerRef {
+        m.net.clone()
+    }
+}
+
+impl Network for LayerRef {
+    fn name(&self) -> String {
+        LayerRef::name(self)
+    }
+
+    fn forward(&self, inputs: &[Tensor], training: bool) -> Result<Vec<Tensor>> {
+        let shapes: Vec<Shape> = inputs.iter().map(|t| Shape::known(t.dims())).collect();
+        if !self.built() {
+            let batchless: Vec<Shape> = shapes
+                .iter()
+                .map(|s| {
+                    let mut d = s.0.clone();
+                    if let Some(b) = d.first_mut() {
+                        *b = None;
+                    }
+                    Shape(d)
+                })
+                .collect();
+            self.build(&batchless)?;
+        }
+        let _guard = crate::engine::context::set_training(training);
+        self.run(inputs, &shapes, training)
+    }
+
+    fn input_names(&self) -> Vec<String> {
+        graph_of(self).map(|(i, _)| i).unwrap_or_default()
+    }
+
+    fn output_names(&self) -> Vec<String> {
+        graph_of(self).map(|(_, o)| o).unwrap_or_default()
+    }
+
+    fn trainable_weights(&self) -> Vec<Weight> {
+        LayerRef::trainable_weights(self)
+    }
+}
+
+/// Input and output names of a model's graph: each input's name, each output's layer name.
+fn graph_of(net: &LayerRef) -> Option<(Vec<String>, Vec<String>)> {
+    let f = |g: &Functional| {
+        (
+            g.inputs().iter().map(|t| t.name().to_string()).collect(),
+            g.outputs().iter().map(|t| t.layer().name()).collect(),
+        )
+    };
+    if net.with(|_: &Functional| ()).is_some() {
+        return net.with(f);
+    }
+    net.with(|s: &SequentialNet| s.graph().map(f)).flatten()
+}
+
+/// Training, evaluation and prediction (Keras's `Trainer` methods).
+impl Model {
+    /// Configures the model for training: optimizer, loss and metrics, by name or value.
+    ///
+    /// ```
+    /// use keras::prelude::*;
+    /// let mut model = Sequential::from_layers([Input::new(&[4]).into(), Dense::new(3).into()])?;
+    /// model.compile("adam", "sparse_categorical_crossentropy", ["accuracy"])?;
+    /// assert!(model.compile("adamx", "mse", ["mae"]).is_err());
+    /// # Ok::<(), keras::Error>(())
+    /// ```
+    pub fn compile(
+        &mut self,
+        optimizer: impl Into<crate::optimizers::OptimizerArg>,
+        loss: impl Into<crate::trainers::LossSpec>,
+        metrics: impl Into<crate::trainers::MetricsSpec>,
+    ) -> Result<()> {
+        self.trainer
+            .compile(crate::trainers::CompileArgs::new(optimizer, loss).metrics(metrics))
+    }
+
+    /// `compile` with every option (loss weights, per-output losses and metrics).
+    pub fn compile_with(&mut self, args: crate::trainers::CompileArgs) -> Result<()> {
+        self.trainer.compile(args)
+    }
+
+    /// Trains the model; returns the per-epoch History.
+    pub fn fit(
+        &mut self,
+        x: impl Into<crate::trainers::Data>,
+        y: impl Into<crate::trainers::Data>,
+        args: crate::trainers::FitArgs,
+    ) -> Result<crate::callbacks::History> {
+        self.trainer.fit(&self.net, x.into(), y.into(), args)
+    }
+
+    /// Loss and metrics on data: `values()` gives Keras's list, `get(name)` / `to_map()` its
+    /// `return_dict=True` form.
+    pub fn evaluate(
+        &mut self,
+        x: impl Into<crate::trainers::Data>,
+        y: impl Into<crate::trainers::Data>,
+        args: crate::trainers::EvalArgs,
+    ) -> Result<crate::callbacks::Logs> {
+        self.trainer.evaluate(&self.net, x.into(), y.into(), args)
+    }
+
+    /// Predictions of a single-output model, in batches.
+    pub fn predict(
+        &self,
+        x: impl Into<crate::trainers::Data>,
+        args: crate::trainers::EvalArgs,
+    ) -> Result<Tensor> {
+        let mut out = crate::trainers::predict(&self.net, x.into(), args)?;
+        if out.len() != 1 {
+            return Err(Error::value(format!(
+                "The model has {} outputs; use predict_outputs.",
+                out.len()
+            )));
+        }
+        Ok(out.remove(0))
+    }
+
+    /// Predictions of every output, in batches.
+    pub fn predict_outputs(
+        &self,
+        x: impl Into<crate::trainers::Data>,
+        args: crate::trainers::EvalArgs,
+    ) -> Result<Vec<Tensor>> {
+        crate::trainers::predict(&self.net, x.into(), args)
+    }
+
+    /// One gradient step on one batch; returns that batch's loss and metrics.
+    pub fn train_on_batch(
+        &mut self,
+        x: impl Into<crate::trainers::Data>,
+        y: impl Into<crate::trainers::Data>,
+    ) -> Result<crate::callbacks::Logs> {
+        self.trainer.train_on_batch(&self.net, x.into(), y.into())
+    }
+
+    /// Loss and metrics on one batch.
+    pub fn test_on_batch(
+        &mut self,
+        x: impl Into<crate::trainers::Data>,
+        y: impl Into<crate::trainers::Data>,
+    ) -> Result<crate::callbacks::Logs> {
+        self.trainer.test_on_batch(&self.net, x.into(), y.into())
+    }
+
+    /// Outputs for one batch.
+    pub fn predict_on_batch(&self, x: impl Into<crate::trainers::Data>) -> Result<Vec<Tensor>> {
+        let xs = x.into().resolve(&Network::input_names(&self.net), "x")?;
+        Network::forward(&self.net, &xs, false)
+    }
+
+    /// The optimizer (after `compile`), to read or set the learning rate.
+    pub fn optimizer(&mut self) -> Option<&mut (dyn crate::optimizers::Optimizer + 'static)> {
+        self.trainer.optimizer()
+    }
+
+    /// Names of `evaluate`'s values (known after the first batch, as in Keras).
+    pub fn metrics_names(&self) -> Vec<String> {
+        self.trainer.metrics_names()
+    }
+
+    /// Whether `compile` has been called.
+    pub fn compiled(&self) -> bool {
+        self.trainer.compiled()
+    }
+}

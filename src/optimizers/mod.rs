@@ -1,0 +1,225 @@
+//! Optimizers, as `keras.optimizers`: `SGD`, `Adam`, `AdamW`, `RMSprop`, with Keras 3's
+//! defaults and update rules. Each variable is updated in place in one pass over its buffer.
+//!
+//! ```
+//! use keras::prelude::*;
+//! let mut opt = Adam::new().learning_rate(0.01).clipnorm(1.0);
+//! assert_eq!(opt.get_learning_rate(), 0.01);
+//! opt.set_learning_rate(0.001);
+//! let opt2 = keras::optimizers::get("rmsprop")?;
+//! assert_eq!(opt2.get_learning_rate(), 0.001);
+//! # Ok::<(), keras::Error>(())
+//! ```
+
+mod adam;
+mod rmsprop;
+mod sgd;
+
+pub use adam::{Adam, AdamW};
+pub use rmsprop::RMSprop;
+pub use sgd::SGD;
+
+use crate::engine::Weight;
+use crate::ops::{self, Slot, Tensor, Update, UpdateArgs};
+use crate::{Error, Result};
+use std::collections::HashMap;
+
+/// Settings every optimizer has (Keras's base-optimizer arguments) and its state.
+#[derive(Debug, Default)]
+pub struct OptimizerBase {
+    /// Learning rate.
+    pub learning_rate: f64,
+    /// Clip each gradient's L2 norm to this.
+    pub clipnorm: Option<f64>,
+    /// Clip each gradient value to `[-v, v]`.
+    pub clipvalue: Option<f64>,
+    /// Clip the global L2 norm of all gradients to this.
+    pub global_clipnorm: Option<f64>,
+    /// Decoupled weight decay (`w -= w * weight_decay * lr`).
+    pub weight_decay: Option<f64>,
+    /// Number of steps taken.
+    pub iterations: u64,
+    slots: HashMap<u64, Slot>,
+}
+
+impl OptimizerBase {
+    fn new(learning_rate: f64) -> Self {
+        OptimizerBase {
+            learning_rate,
+            ..Default::default()
+        }
+    }
+}
+
+/// An optimizer. Implementors provide their state and their update rule; `apply_gradients`
+/// does the rest (clipping, weight decay, one in-place pass per variable).
+pub trait Optimizer: Send {
+    /// Keras's name (`adam`, `sgd`, ...).
+    fn name(&self) -> &str;
+    /// The shared settings and state.
+    fn base(&self) -> &OptimizerBase;
+    /// The shared settings and state, mutable.
+    fn base_mut(&mut self) -> &mut OptimizerBase;
+    /// The update rule for the next step (`iterations + 1`), learning rate resolved.
+    fn rule(&self, learning_rate: f64, step: u64) -> Update;
+
+    /// The current learning rate.
+    fn get_learning_rate(&self) -> f64 {
+        self.base().learning_rate
+    }
+
+    /// Changes the learning rate (as callbacks such as `ReduceLROnPlateau` do).
+    fn set_learning_rate(&mut self, lr: f64) {
+        self.base_mut().learning_rate = lr;
+    }
+
+    /// Steps taken so far.
+    fn iterations(&self) -> u64 {
+        self.base().iterations
+    }
+
+    /// Applies one step: updates every weight from its gradient, in place.
+    fn apply_gradients(&mut self, grads_and_vars: &[(Tensor, Weight)]) -> Result<()> {
+        let base = self.base();
+        let step = base.iterations + 1;
+        let update = self.rule(base.learning_rate, step);
+        let mut args = UpdateArgs {
+            grad_scale: None,
+            clipnorm: base.clipnorm,
+            clipvalue: base.clipvalue,
+            weight_decay: base.weight_decay,
+        };
+        if let Some(c) = base.global_clipnorm.filter(|c| *c > 0.0) {
+            let mut sq = 0.0;
+            for (g, _) in grads_and_vars {
+                sq += ops::to_vec_f64(&g.sqr()?.sum_all()?)?[0];
+            }
+            let norm = sq.sqrt();
+            // Keras: clip_norm * min(1/norm, 1/clip_norm); NaN/inf norms give NaN.
+            args.grad_scale = Some(if norm.is_finite() {
+                c * (1.0 / norm).min(1.0 / c)
+            } else {
+                f64::NAN
+            });
+        }
+        let base = self.base_mut();
+        for (g, w) in grads_and_vars {
+            let slot = base.slots.entry(w.id()).or_default();
+            ops::update_in_place(w.var(), g, &update, &args, slot)?;
+        }
+        base.iterations = step;
+        Ok(())
+    }
+
+    /// The optimizer's state tensors for a weight (momentums, velocities), if it has any.
+    fn variables_for(&self, w: &Weight) -> Result<Vec<Tensor>> {
+        match self.base().slots.get(&w.id()) {
+            Some(s) => s.tensors(w.var().as_tensor()),
+            None => Ok(vec![]),
+        }
+    }
+
+    /// Number of scalars of optimizer state and their size in bytes (for `summary`).
+    fn state_size(&self) -> (usize, f64) {
+        // Keras counts an `iteration` (int32) and a `learning_rate` (float32) variable, plus
+        // every slot buffer.
+        let mut n = 0usize;
+        let mut bytes = 0f64;
+        for s in self.base().slots.values() {
+            let (c, b) = s.size();
+            n += c;
+            bytes += b;
+        }
+        if self.base().slots.is_empty() {
+            (0, 0.0)
+        } else {
+            (n + 2, bytes + 8.0)
+        }
+    }
+}
+
+/// Builder methods shared by every optimizer (in the prelude).
+pub trait OptimizerExt: Optimizer + Sized {
+    /// Sets the learning rate.
+    fn learning_rate(mut self, lr: f64) -> Self {
+        self.base_mut().learning_rate = lr;
+        self
+    }
+    /// Clips each gradient's L2 norm.
+    fn clipnorm(mut self, v: f64) -> Self {
+        self.base_mut().clipnorm = Some(v);
+        self
+    }
+    /// Clips each gradient value to `[-v, v]`.
+    fn clipvalue(mut self, v: f64) -> Self {
+        self.base_mut().clipvalue = Some(v);
+        self
+    }
+    /// Clips the global norm of all gradients.
+    fn global_clipnorm(mut self, v: f64) -> Self {
+        self.base_mut().global_clipnorm = Some(v);
+        self
+    }
+    /// Decoupled weight decay.
+    fn weight_decay(mut self, v: f64) -> Self {
+        self.base_mut().weight_decay = Some(v);
+        self
+    }
+}
+
+impl<O: Optimizer + Sized> OptimizerExt for O {}
+
+/// Every name [`get`] knows.
+pub const NAMES: &[&str] = &["adam", "adamw", "rmsprop", "sgd"];
+
+/// An optimizer by Keras name, with Keras's defaults.
+pub fn get(name: &str) -> Result<Box<dyn Optimizer>> {
+    Ok(match name.to_lowercase().as_str() {
+        "sgd" => Box::new(SGD::new()),
+        "adam" => Box::new(Adam::new()),
+        "adamw" => Box::new(AdamW::new()),
+        "rmsprop" => Box::new(RMSprop::new()),
+        _ => {
+            return Err(Error::value(format!(
+                "Could not interpret optimizer identifier: {name}. Valid optimizers are: {}",
+                NAMES.join(", ")
+            )))
+        }
+    })
+}
+
+/// An optimizer given by name or value (for `compile`).
+pub enum OptimizerArg {
+    /// By Keras name.
+    Name(String),
+    /// An optimizer object.
+    Value(Box<dyn Optimizer>),
+}
+
+impl OptimizerArg {
+    /// The optimizer, or the error for an unknown name.
+    pub fn resolve(self) -> Result<Box<dyn Optimizer>> {
+        match self {
+            OptimizerArg::Name(n) => get(&n),
+            OptimizerArg::Value(o) => Ok(o),
+        }
+    }
+}
+
+impl From<&str> for OptimizerArg {
+    fn from(s: &str) -> Self {
+        OptimizerArg::Name(s.to_string())
+    }
+}
+
+impl<O: Optimizer + 'static> From<O> for OptimizerArg {
+    fn from(o: O) -> Self {
+        OptimizerArg::Value(Box::new(o))
+    }
+}
+
+impl From<Box<dyn Optimizer>> for OptimizerArg {
+    fn from(o: Box<dyn Optimizer>) -> Self {
+        OptimizerArg::Value(o)
+    }
+}

@@ -1,0 +1,11 @@
+//! `use keras::prelude::*;` brings in what a Keras program uses.
+
+pub use crate::activations::Act;
+pub use crate::callbacks::{Callback, History, Logs};
+pub use crate::engine::{KerasTensor, Layer, LayerExt, LayerRef, Shape};
+pub use crate::layers::{Activation, Dense, Dropout, Flatten, Input, InputLayer, Reshape};
+pub use crate::models::{Model, Sequential};
+pub use crate::ops::{DType, Device, Tensor};
+pub use crate::optimizers::{Adam, AdamW, Optimizer, OptimizerExt, RMSprop, SGD};
+pub use crate::trainers::{CompileArgs, Data, EvalArgs, FitArgs};
+pub use crate::{Error, Result};

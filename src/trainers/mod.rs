@@ -1,0 +1,32 @@
+//! Training: `compile` arguments, the data adapter, the `fit` / `evaluate` / `predict` loops
+//! and the progress bar.
+//!
+//! The loops work on anything that implements [`Network`]; every model does.
+
+mod compile;
+mod data;
+mod progbar;
+mod trainer;
+
+pub use compile::{CompileArgs, LossSpec, LossWeights, MetricsSpec};
+pub use data::Data;
+pub use progbar::Progbar;
+pub use trainer::{predict, EvalArgs, FitArgs, Trainer};
+
+use crate::engine::Weight;
+use crate::ops::Tensor;
+use crate::Result;
+
+/// What the training loop needs from a model.
+pub trait Network {
+    /// The model's name.
+    fn name(&self) -> String;
+    /// Outputs for real inputs; `training` selects dropout / batch statistics.
+    fn forward(&self, inputs: &[Tensor], training: bool) -> Result<Vec<Tensor>>;
+    /// Input names, in order (to match `x` given as a map).
+    fn input_names(&self) -> Vec<String>;
+    /// Output names, in order (to match `y`, losses and metrics given as maps).
+    fn output_names(&self) -> Vec<String>;
+    /// The weights to train.
+    fn trainable_weights(&self) -> Vec<Weight>;
+}

@@ -1,0 +1,580 @@
+//! The training loop: `fit`, `evaluate`, `predict` and the single-batch variants, as Keras 3's
+//! `Trainer` (`keras/src/trainers/trainer.py`).
+
+use super::compile::{self, CompileArgs, MetricsSpec, OutputLoss};
+use super::data::{Data, Dataset};
+use super::progbar::Progbar;
+use super::Network;
+use crate::callbacks::{Callback, History, HistoryParams, Logs, TrainContext};
+use crate::engine::Weight;
+use crate::metrics::{Mean, Metric};
+use crate::ops::{self, random, Tensor};
+use crate::optimizers::Optimizer;
+use crate::{Error, Result};
+
+/// Arguments of `fit`, with Keras's defaults (`batch_size` 32, one epoch, verbose 1, shuffle).
+///
+/// ```
+/// use keras::prelude::*;
+/// let args = FitArgs { epochs: 5, validation_split: 0.1, ..Default::default() };
+/// assert_eq!(args.batch_size, 32);
+/// ```
+pub struct FitArgs {
+    /// Samples per gradient step.
+    pub batch_size: usize,
+    /// Passes over the data.
+    pub epochs: usize,
+    /// 0 silent, 1 progress bar, 2 one line per epoch.
+    pub verbose: u8,
+    /// Fraction of the data (taken from the end, before shuffling) held out for validation.
+    pub validation_split: f64,
+    /// Validation inputs and targets (takes precedence over `validation_split`).
+    pub validation_data: Option<(Data, Data)>,
+    /// Shuffle the training samples before each epoch.
+    pub shuffle: bool,
+    /// Epoch to start from (for resuming).
+    pub initial_epoch: usize,
+    /// Hooks called during training.
+    pub callbacks: Vec<Box<dyn Callback>>,
+}
+
+impl Default for FitArgs {
+    fn default() -> Self {
+        FitArgs {
+            batch_size: 32,
+            epochs: 1,
+            verbose: 1,
+            validation_split: 0.0,
+            validation_data: None,
+            shuffle: true,
+            initial_epoch: 0,
+            callbacks: vec![],
+        }
+    }
+}
+
+/// Arguments of `evaluate` and `predict` (batch size 32, verbose 1).
+#[derive(Clone, Copy, Debug)]
+pub struct EvalArgs {
+    /// Samples per batch.
+    pub batch_size: usize,
+    /// 0 silent, 1 progress bar, 2 one line.
+    pub verbose: u8,
+}
+
+impl Default for EvalArgs {
+    fn default() -> Self {
+        EvalArgs {
+            batch_size: 32,
+            verbose: 1,
+        }
+    }
+}
+
+/// The compiled state: optimizer, losses, metrics.
+pub(crate) struct Compiled {
+    optimizer: Box<dyn Optimizer>,
+    loss_spec: compile::LossSpec,
+    loss_weights: Option<compile::LossWeights>,
+    metric_spec: MetricsSpec,
+    losses: Option<Vec<Option<OutputLoss>>>,
+    metrics: Option<Vec<Vec<Box<dyn Metric>>>>,
+    loss_tracker: Mean,
+    output_loss_trackers: Vec<Mean>,
+}
+
+/// A model's training state (what `compile` set up).
+#[derive(Default)]
+pub struct Trainer {
+    compiled: Option<Compiled>,
+    /// Set by callbacks to stop `fit` after the current epoch.
+    pub stop_training: bool,
+}
+
+fn not_compiled() -> Error {
+    Error::runtime("You must call `compile()` before using the model.")
+}
+
+impl Trainer {
+    /// Configures training. Unknown optimizer, loss or metric names fail here.
+    pub fn compile(&mut self, args: CompileArgs) -> Result<()> {
+        let optimizer = args.optimizer.resolve()?;
+        // Resolve names now so typos fail at compile time.
+        match &args.loss {
+            compile::LossSpec::One(l) => {
+                l.resolve()?;
+            }
+            compile::LossSpec::List(v) => v.iter().try_for_each(|l| l.resolve().map(|_| ()))?,
+            compile::LossSpec::Map(m) => m.iter().try_for_each(|(_, l)| l.resolve().map(|_| ()))?,
+        }
+        compile::check_metric_names(&args.metrics)?;
+        self.compiled = Some(Compiled {
+            optimizer,
+            loss_spec: args.loss,
+            loss_weights: args.loss_weights,
+            metric_spec: args.metrics,
+            losses: None,
+            metrics: None,
+            loss_tracker: Mean::new("loss"),
+            output_loss_trackers: vec![],
+        });
+        Ok(())
+    }
+
+    /// Whether `compile` has been called.
+    pub fn compiled(&self) -> bool {
+        self.compiled.is_some()
+    }
+
+    /// The optimizer, once compiled.
+    pub fn optimizer(&mut self) -> Option<&mut (dyn Optimizer + 'static)> {
+        self.compiled.as_mut().map(|c| c.optimizer.as_mut())
+    }
+
+    /// Scalars and bytes of optimizer state (for `summary`).
+    pub(crate) fn optimizer_size(&self) -> (usize, f64) {
+        self.compiled
+            .as_ref()
+            .map(|c| c.optimizer.state_size())
+            .unwrap_or((0, 0.0))
+    }
+
+    /// The names in `evaluate`'s list: `loss`, per-output losses, then metrics.
+    pub fn metrics_names(&self) -> Vec<String> {
+        let Some(c) = &self.compiled else {
+            return vec![];
+        };
+        let mut v = vec!["loss".to_string()];
+        v.extend(c.output_loss_trackers.iter().map(|m| m.name().to_string()));
+        if let Some(ms) = &c.metrics {
+            v.extend(ms.iter().flatten().map(|m| m.name().to_string()));
+        }
+        v
+    }
+
+    fn reset_metrics(&mut self) {
+        if let Some(c) = &mut self.compiled {
+            c.loss_tracker.reset();
+            c.output_loss_trackers.iter_mut().for_each(Mean::reset);
+            if let Some(ms) = &mut c.metrics {
+                ms.iter_mut().flatten().for_each(|m| m.reset_state());
+            }
+        }
+    }
+
+    fn logs(&self) -> Logs {
+        let mut logs = Logs::default();
+        if let Some(c) = &self.compiled {
+            logs.insert("loss", c.loss_tracker.value());
+            for t in &c.output_loss_trackers {
+                logs.insert(t.name(), t.value());
+            }
+            if let Some(ms) = &c.metrics {
+                for m in ms.iter().flatten() {
+                    logs.insert(m.name(), m.result());
+                }
+            }
+        }
+        logs
+    }
+
+    /// Resolves losses and metrics for the model's outputs (on the first batch, when shapes
+    /// are known).
+    fn ensure_resolved(
+        &mut self,
+        net: &dyn Network,
+        ys: &[Tensor],
+        preds: &[Tensor],
+    ) -> Result<()> {
+        let c = self.compiled.as_mut().ok_or_else(not_compiled)?;
+        if c.losses.is_some() {
+            return Ok(());
+        }
+        let mut names = net.output_names();
+        if names.len() != preds.len() {
+            names = (0..preds.len())
+                .map(|i| format!("output_{}", i + 1))
+                .collect();
+        }
+        if ys.len() != preds.len() {
+            return Err(Error::value(format!(
+                "The model has {} output(s) ({}), but {} target array(s) were given.",
+                preds.len(),
+                names.join(", "),
+                ys.len()
+            )));
+        }
+        let losses = compile::resolve_losses(&c.loss_spec, &c.loss_weights, &names)?;
+        c.output_loss_trackers = if preds.len() > 1 {
+            names
+                .iter()
+                .zip(&losses)
+                .filter(|(_, l)| l.is_some())
+                .map(|(n, _)| Mean::new(&format!("{n}_loss")))
+                .collect()
+        } else {
+            vec![]
+        };
+        c.metrics = Some(compile::build_metrics(
+            &mut c.metric_spec,
+            &names,
+            ys,
+            preds,
+        )?);
+        c.losses = Some(losses);
+        Ok(())
+    }
+
+    /// Total loss (weighted sum of output losses plus weight penalties) and each output's loss.
+    fn compute_loss(
+        &self,
+        ys: &[Tensor],
+        preds: &[Tensor],
+        penalized: &[Weight],
+    ) -> Result<(Tensor, Vec<f64>)> {
+        let c = self.compiled.as_ref().ok_or_else(not_compiled)?;
+        let losses = c.losses.as_ref().expect("resolved before use");
+        let mut total: Option<Tensor> = None;
+        let mut per_output = vec![];
+        for ((l, y), p) in losses.iter().zip(ys).zip(preds) {
+            let Some(l) = l else { continue };
+            let v = l.loss.call(y, p)?;
+            if losses.len() > 1 {
+                per_output.push(ops::scalar(&v)?);
+            }
+            let v = if l.weight == 1.0 { v } else { (v * l.weight)? };
+            total = Some(match total {
+                None => v,
+                Some(t) => (t + v)?,
+            });
+        }
+        let mut total = total
+            .ok_or_else(|| Error::value("No loss to compute: every output's loss is None."))?;
+        for w in penalized {
+            if let Some(p) = w.penalty()? {
+                total = (total.clone() + p.to_dtype(total.dtype())?.reshape(())?)?;
+            }
+        }
+        Ok((total, per_output))
+    }
+
+    fn update_metrics(
+        &mut self,
+        loss: f64,
+        per_output: &[f64],
+        ys: &[Tensor],
+        preds: &[Tensor],
+        n: usize,
+    ) -> Result<()> {
+        let c = self.compiled.as_mut().ok_or_else(not_compiled)?;
+        c.loss_tracker.add(loss, n as f64);
+        for (t, v) in c.output_loss_trackers.iter_mut().zip(per_output) {
+            t.add(*v, n as f64);
+        }
+        if let Some(ms) = &mut c.metrics {
+            for ((m, y), p) in ms.iter_mut().zip(ys).zip(preds) {
+                for metric in m {
+                    metric.update_state(y, p)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// One training step on one batch; returns the batch loss.
+    pub(crate) fn train_step(
+        &mut self,
+        net: &dyn Network,
+        xs: &[Tensor],
+        ys: &[Tensor],
+        weights: &[Weight],
+    ) -> Result<f64> {
+        let preds = net.forward(xs, true)?;
+        self.ensure_resolved(net, ys, &preds)?;
+        let penalized: Vec<Weight> = weights
+            .iter()
+            .filter(|w| w.has_regularizer())
+            .cloned()
+            .collect();
+        let (total, per_output) = self.compute_loss(ys, &preds, &penalized)?;
+        let loss = ops::scalar(&total)?;
+        if !loss.is_finite() {
+            return Ok(loss);
+        }
+        let grads = total.backward()?;
+        let gv: Vec<(Tensor, Weight)> = weights
+            .iter()
+            .filter_map(|w| {
+                grads
+                    .get(w.var().as_tensor())
+                    .map(|g| (g.clone(), w.clone()))
+            })
+            .collect();
+        self.compiled
+            .as_mut()
+            .ok_or_else(not_compiled)?
+            .optimizer
+            .apply_gradients(&gv)?;
+        let preds: Vec<Tensor> = preds.iter().map(Tensor::detach).collect();
+        let n = xs
+            .first()
+            .map(|x| x.dims().first().copied().unwrap_or(1))
+            .unwrap_or(0);
+        self.update_metrics(loss, &per_output, ys, &preds, n)?;
+        Ok(loss)
+    }
+
+    fn test_step(
+        &mut self,
+        net: &dyn Network,
+        xs: &[Tensor],
+        ys: &[Tensor],
+        weights: &[Weight],
+    ) -> Result<()> {
+        let preds = net.forward(xs, false)?;
+        self.ensure_resolved(net, ys, &preds)?;
+        let penalized: Vec<Weight> = weights
+            .iter()
+            .filter(|w| w.has_regularizer())
+            .cloned()
+            .collect();
+        let (total, per_output) = self.compute_loss(ys, &preds, &penalized)?;
+        let n = xs
+            .first()
+            .map(|x| x.dims().first().copied().unwrap_or(1))
+            .unwrap_or(0);
+        self.update_metrics(ops::scalar(&total)?, &per_output, ys, &preds, n)
+    }
+
+    fn dataset(&self, net: &dyn Network, x: Data, y: Option<Data>) -> Result<Dataset> {
+        let xs = x.resolve(&net.input_names(), "x")?;
+        let ys = match y {
+            Some(y) => y.resolve(&net.output_names(), "y")?,
+            None => vec![],
+        };
+        let d = Dataset::new(xs, ys)?;
+        if d.n == 0 {
+            return Err(Error::value("The data is empty: `x` has 0 samples."));
+        }
+        Ok(d)
+    }
+
+    /// Trains for `args.epochs` epochs.
+    pub fn fit(
+        &mut self,
+        net: &dyn Network,
+        x: Data,
+        y: Data,
+        mut args: FitArgs,
+    ) -> Result<History> {
+        if self.compiled.is_none() {
+            return Err(not_compiled());
+        }
+        if args.batch_size == 0 {
+            return Err(Error::value(
+                "`batch_size` must be positive. Received: batch_size=0",
+            ));
+        }
+        let data = self.dataset(net, x, Some(y))?;
+        let (train, val) = match args.validation_data.take() {
+            Some((vx, vy)) => (data, Some(self.dataset(net, vx, Some(vy))?)),
+            None if args.validation_split > 0.0 => {
+                let (t, v) = data.split(args.validation_split)?;
+                (t, Some(v))
+            }
+            None => (data, None),
+        };
+        let steps = train.n.div_ceil(args.batch_size);
+        let mut history = History::new(HistoryParams {
+            verbose: args.verbose,
+            epochs: args.epochs,
+            steps,
+        });
+        let mut callbacks = std::mem::take(&mut args.callbacks);
+        self.stop_training = false;
+        self.with_ctx(|ctx| {
+            callbacks
+                .iter_mut()
+                .try_for_each(|cb| cb.on_train_begin(ctx))
+        })?;
+        let mut last_logs = Logs::default();
+        for epoch in args.initial_epoch..args.epochs {
+            self.reset_metrics();
+            self.with_ctx(|ctx| {
+                callbacks
+                    .iter_mut()
+                    .try_for_each(|cb| cb.on_epoch_begin(epoch, ctx))
+            })?;
+            if args.verbose > 0 {
+                eprintln!("Epoch {}/{}", epoch + 1, args.epochs);
+            }
+            let mut bar = Progbar::new(steps, args.verbose);
+            let mut rng = random::fork();
+            let batches = train.batches(args.batch_size, args.shuffle.then_some(&mut rng));
+            // The weights are fixed for the epoch (trainable flags do not change inside fit).
+            let weights = net.trainable_weights();
+            for (step, idx) in batches.iter().enumerate() {
+                self.with_ctx(|ctx| {
+                    callbacks
+                        .iter_mut()
+                        .try_for_each(|cb| cb.on_train_batch_begin(step, ctx))
+                })?;
+                let (xs, ys) = train.take(idx)?;
+                let loss = self.train_step(net, &xs, &ys, &weights)?;
+                if !loss.is_finite() {
+                    if args.verbose > 0 {
+                        eprintln!();
+                    }
+                    return Err(Error::NonFinite(format!(
+                        "Batch {step} of epoch {}: invalid loss {loss}, terminating training",
+                        epoch + 1
+                    )));
+                }
+                let logs = self.logs();
+                self.with_ctx(|ctx| {
+                    callbacks
+                        .iter_mut()
+                        .try_for_each(|cb| cb.on_train_batch_end(step, &logs, ctx))
+                })?;
+                if step + 1 < steps {
+                    bar.update(step + 1, &logs, false);
+                }
+            }
+            let mut logs = self.logs();
+            if let Some(v) = &val {
+                let val_logs = self.evaluate_dataset(net, v, args.batch_size, 0)?;
+                for (k, value) in val_logs.iter() {
+                    logs.insert(&format!("val_{k}"), value);
+                }
+            }
+            bar.update(steps, &logs, true);
+            history.record(epoch, &logs);
+            self.with_ctx(|ctx| {
+                callbacks
+                    .iter_mut()
+                    .try_for_each(|cb| cb.on_epoch_end(epoch, &logs, ctx))
+            })?;
+            last_logs = logs;
+            if self.stop_training {
+                break;
+            }
+        }
+        self.with_ctx(|ctx| {
+            callbacks
+                .iter_mut()
+                .try_for_each(|cb| cb.on_train_end(&last_logs, ctx))
+        })?;
+        Ok(history)
+    }
+
+    fn with_ctx<R>(&mut self, f: impl FnOnce(&mut TrainContext) -> Result<R>) -> Result<R> {
+        let stop = self.stop_training;
+        let mut ctx = TrainContext {
+            stop_training: stop,
+            optimizer: self
+                .compiled
+                .as_mut()
+                .map(|c| &mut *c.optimizer as &mut dyn Optimizer),
+        };
+        let r = f(&mut ctx);
+        self.stop_training = ctx.stop_training;
+        r
+    }
+
+    fn evaluate_dataset(
+        &mut self,
+        net: &dyn Network,
+        d: &Dataset,
+        batch_size: usize,
+        verbose: u8,
+    ) -> Result<Logs> {
+        // Keep the training metrics' state aside: evaluation uses the same objects.
+        self.reset_metrics();
+        let weights = net.trainable_weights();
+        let batches = d.batches(batch_size, None);
+        let mut bar = Progbar::new(batches.len(), verbose);
+        for (i, idx) in batches.iter().enumerate() {
+            let (xs, ys) = d.take(idx)?;
+            self.test_step(net, &xs, &ys, &weights)?;
+            bar.update(i + 1, &self.logs(), i + 1 == batches.len());
+        }
+        Ok(self.logs())
+    }
+
+    /// Loss and metrics on `x`, `y`, in `metrics_names` order.
+    pub fn evaluate(
+        &mut self,
+        net: &dyn Network,
+        x: Data,
+        y: Data,
+        args: EvalArgs,
+    ) -> Result<Logs> {
+        if self.compiled.is_none() {
+            return Err(not_compiled());
+        }
+        if args.batch_size == 0 {
+            return Err(Error::value(
+                "`batch_size` must be positive. Received: batch_size=0",
+            ));
+        }
+        let d = self.dataset(net, x, Some(y))?;
+        let logs = self.evaluate_dataset(net, &d, args.batch_size, args.verbose)?;
+        Ok(logs)
+    }
+
+    /// Trains on one batch; returns that batch's loss and metrics.
+    pub fn train_on_batch(&mut self, net: &dyn Network, x: Data, y: Data) -> Result<Logs> {
+        if self.compiled.is_none() {
+            return Err(not_compiled());
+        }
+        let d = self.dataset(net, x, Some(y))?;
+        self.reset_metrics();
+        let weights = net.trainable_weights();
+        let loss = self.train_step(net, &d.xs, &d.ys, &weights)?;
+        if !loss.is_finite() {
+            return Err(Error::NonFinite(format!("Batch 0: invalid loss {loss}")));
+        }
+        Ok(self.logs())
+    }
+
+    /// Loss and metrics on one batch.
+    pub fn test_on_batch(&mut self, net: &dyn Network, x: Data, y: Data) -> Result<Logs> {
+        if self.compiled.is_none() {
+            return Err(not_compiled());
+        }
+        let d = self.dataset(net, x, Some(y))?;
+        self.reset_metrics();
+        let weights = net.trainable_weights();
+        self.test_step(net, &d.xs, &d.ys, &weights)?;
+        Ok(self.logs())
+    }
+}
+
+/// Runs the model over `x` in batches; one tensor per output, batches concatenated.
+pub fn predict(net: &dyn Network, x: Data, args: EvalArgs) -> Result<Vec<Tensor>> {
+    if args.batch_size == 0 {
+        return Err(Error::value(
+            "`batch_size` must be positive. Received: batch_size=0",
+        ));
+    }
+    let xs = x.resolve(&net.input_names(), "x")?;
+    let d = Dataset::new(xs, vec![])?;
+    let batches = d.batches(args.batch_size, None);
+    let mut bar = Progbar::new(batches.len(), args.verbose);
+    let mut parts: Vec<Vec<Tensor>> = vec![];
+    for (i, idx) in batches.iter().enumerate() {
+        let (xs, _) = d.take(idx)?;
+        let out = net.forward(&xs, false)?;
+        if parts.is_empty() {
+            parts = vec![vec![]; out.len()];
+        }
+        for (p, o) in parts.iter_mut().zip(out) {
+            p.push(o.detach());
+        }
+        bar.update(i + 1, &Logs::default(), i + 1 == batches.len());
+    }
+    if parts.is_empty() {
+        return Err(Error::value("The data is empty: `x` has 0 samples."));
+    }
+    parts.iter().map(|p| Ok(Tensor::cat(p, 0)?)).collect()
+}
