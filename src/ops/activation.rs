@@ -61,7 +61,14 @@ impl Act {
         let one = T::one();
         match self {
             Act::Linear | Act::Softmax | Act::LogSoftmax => x,
-            Act::Relu => x.maxf(zero),
+            // Comparisons written so NaN passes through, as in Keras.
+            Act::Relu => {
+                if x <= zero {
+                    zero
+                } else {
+                    x
+                }
+            }
             Act::Sigmoid => sigmoid(x),
             Act::Tanh => x.tanh(),
             Act::Elu(a) => {
@@ -97,9 +104,9 @@ impl Act {
                     f(s) * x
                 }
             }
-            Act::Relu6 => x.maxf(zero).minf(f(6.0)),
+            Act::Relu6 => clamp(x, zero, f(6.0)),
             Act::Exponential => x.exp(),
-            Act::HardSigmoid => ((x + f(3.0)).maxf(zero).minf(f(6.0))) / f(6.0),
+            Act::HardSigmoid => clamp(x + f(3.0), zero, f(6.0)) / f(6.0),
         }
     }
 
@@ -192,6 +199,18 @@ impl Act {
             }
             other => other.bwd_from_y(other.fwd(x), g),
         }
+    }
+}
+
+/// `x` limited to `[lo, hi]`, NaN passing through.
+#[inline]
+fn clamp<T: Float>(x: T, lo: T, hi: T) -> T {
+    if x < lo {
+        lo
+    } else if x > hi {
+        hi
+    } else {
+        x
     }
 }
 

@@ -65,8 +65,9 @@ impl ElementwiseLoss {
             ElementwiseLoss::BinaryCrossentropy { from_logits: false } => {
                 let o = p.f64v();
                 let t = t.f64v();
-                let inside = o > EPSILON && o < 1.0 - EPSILON;
-                let oc = o.clamp(EPSILON, 1.0 - EPSILON);
+                let (lo, hi) = clip_bounds::<T>();
+                let inside = o > lo && o < hi;
+                let oc = o.clamp(lo, hi);
                 let loss = -(t * oc.ln() + (1.0 - t) * (1.0 - oc).ln());
                 let g = if inside {
                     -(t / oc - (1.0 - t) / (1.0 - oc))
@@ -77,6 +78,13 @@ impl ElementwiseLoss {
             }
         }
     }
+}
+
+/// `[epsilon, 1 - epsilon]` computed in the tensor's dtype, as Keras clips (in float32,
+/// `1 - 1e-7` rounds to `0.99999988`, which matters for the loss of a saturated prediction).
+fn clip_bounds<T: Float>() -> (f64, f64) {
+    let e = T::c(EPSILON);
+    (e.f64v(), (T::one() - e).f64v())
 }
 
 fn sigmoid(z: f64) -> f64 {
@@ -313,8 +321,9 @@ impl Xent {
                 let q = pv(j) / s;
                 let mut dq = 0.0;
                 if tj != 0.0 {
-                    loss -= tj * q.clamp(EPSILON, 1.0 - EPSILON).ln();
-                    if q > EPSILON && q < 1.0 - EPSILON {
+                    let (lo, hi) = clip_bounds::<T>();
+                    loss -= tj * q.clamp(lo, hi).ln();
+                    if q > lo && q < hi {
                         dq = -tj / q;
                         dot += dq * q;
                     }

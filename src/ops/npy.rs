@@ -7,7 +7,7 @@
 //! ```
 //! use keras::ops::{npy, Tensor, Device};
 //! let dir = std::env::temp_dir().join(format!("npy_doc_{}", std::process::id()));
-//! std::fs::create_dir_all(&dir)?;
+//! std::fs::create_dir_all(&dir).unwrap();
 //! let t = Tensor::new(&[[1f32, 2.0], [3.0, 4.0]], &Device::Cpu)?;
 //! npy::write_npz(dir.join("a.npz"), &[("x", &t)])?;
 //! let back = npy::read_npz(dir.join("a.npz"))?;

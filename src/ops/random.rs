@@ -4,7 +4,7 @@
 //! same seed gives the same weights, masks and batch order. Without a seed the generator starts
 //! from the clock, as Keras does without `set_random_seed`.
 
-use std::sync::Mutex;
+use std::cell::RefCell;
 
 /// xoshiro256++: small, fast, and good enough for initialization and dropout.
 #[derive(Clone, Debug)]
@@ -78,27 +78,33 @@ impl Rng {
     }
 }
 
-static GLOBAL: Mutex<Option<Rng>> = Mutex::new(None);
+thread_local! {
+    static GLOBAL: RefCell<Option<Rng>> = const { RefCell::new(None) };
+}
 
-/// Seeds the global generator.
+/// Seeds the generator of the calling thread (keras-rs draws every random number on the thread
+/// that builds and trains the model, so this makes that work repeatable; other threads, such as
+/// parallel tests, keep their own streams).
 pub fn set_seed(seed: u64) {
-    *GLOBAL.lock().unwrap_or_else(|e| e.into_inner()) = Some(Rng::new(seed));
+    GLOBAL.with(|g| *g.borrow_mut() = Some(Rng::new(seed)));
 }
 
-/// Runs `f` with the global generator (seeded from the clock on first use).
+/// Runs `f` with the thread's generator (seeded from the clock on first use).
 pub fn with_rng<R>(f: impl FnOnce(&mut Rng) -> R) -> R {
-    let mut g = GLOBAL.lock().unwrap_or_else(|e| e.into_inner());
-    let rng = g.get_or_insert_with(|| {
-        let t = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or(0);
-        Rng::new(t ^ 0x5DEE_CE66_D1CE_4E5B)
-    });
-    f(rng)
+    GLOBAL.with(|g| {
+        let mut g = g.borrow_mut();
+        let rng = g.get_or_insert_with(|| {
+            let t = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos() as u64)
+                .unwrap_or(0);
+            Rng::new(t ^ 0x5DEE_CE66_D1CE_4E5B)
+        });
+        f(rng)
+    })
 }
 
-/// A new generator seeded from the global one (for work that must not hold the lock).
+/// A new generator seeded from the thread's one (for work that runs elsewhere).
 pub fn fork() -> Rng {
     with_rng(|r| Rng::new(r.next_u64()))
 }

@@ -1,0 +1,73 @@
+//! `summary()` prints Keras 3's table character for character (fixtures printed by Python
+//! Keras with an 80-column terminal).
+//!
+//! One test function: names come from global counters, so the models are built in order after
+//! `clear_session`, as the fixture script does.
+
+mod common;
+
+use common::summary_fixture;
+use keras::prelude::*;
+use keras::utils::clear_session;
+
+fn check(name: &str, model: &Model) {
+    let want = summary_fixture(name);
+    let got = model.summary_with_width(76);
+    assert_eq!(got, want, "summary {name}:\n{got}\nexpected:\n{want}");
+}
+
+#[test]
+fn summaries_match_keras() {
+    clear_session();
+    let m = Sequential::from_layers([
+        Dense::new(32).activation("relu").input_shape(&[64]).into(),
+        Dense::new(32).activation("relu").into(),
+        Dense::new(10).activation("softmax").into(),
+    ])
+    .unwrap();
+    check("seq_64_32_32_10", &m);
+
+    clear_session();
+    let m = Sequential::from_layers([
+        Input::new(&[784]).into(),
+        Dense::new(64).activation("relu").into(),
+        Dense::new(32).activation("relu").into(),
+        Dense::new(10).activation("softmax").into(),
+    ])
+    .unwrap();
+    check("seq_784_64_32_10", &m);
+
+    clear_session();
+    let m = Sequential::from_layers([
+        Input::new(&[28, 28]).into(),
+        Flatten::new().into(),
+        Dense::new(128).activation("relu").into(),
+        Dropout::new(0.2).into(),
+        Dense::new(10).into(),
+    ])
+    .unwrap();
+    check("mnist_mlp", &m);
+
+    clear_session();
+    let m = Sequential::from_layers([Flatten::new().into(), Dense::new(10).into()]).unwrap();
+    check("unbuilt", &m);
+
+    clear_session();
+    let inp = Input::new(&[784]);
+    let h1 = Dense::new(64).activation("relu").call(&inp).unwrap();
+    let h2 = Dense::new(64).activation("relu").call(&h1).unwrap();
+    let out = Dense::new(10).activation("softmax").call(&h2).unwrap();
+    check("functional_mlp", &Model::new(&[inp], &[out]).unwrap());
+
+    clear_session();
+    let mut m = Sequential::from_layers([
+        Input::new(&[64]).into(),
+        Dense::new(32).into(),
+        Dense::new(10).into(),
+    ])
+    .unwrap();
+    m.pop().unwrap();
+    check("seq_after_pop", &m);
+    m.add(Dense::new(5).activation("relu")).unwrap();
+    check("seq_after_add", &m);
+}
