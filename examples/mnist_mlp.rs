@@ -17,7 +17,7 @@ fn main() -> keras::Result<()> {
     let x_test = (x_test.to_dtype(DType::F32)? / 255.0)?;
 
     let mut model = Sequential::from_layers([
-        Flatten::new().input_shape(&[28, 28]).into(),
+        Flatten::new().input_shape([28, 28]).into(),
         Dense::new(128).activation("relu").into(),
         Dropout::new(0.2).into(),
         Dense::new(10).into(),

@@ -50,7 +50,8 @@ pub fn check_gradient(
             };
             let numeric = (eval(eps)? - eval(-eps)?) / (2.0 * eps);
             let a = analytic[i];
-            if !((a - numeric).abs() <= tol * (1.0 + numeric.abs())) {
+            let ok = (a - numeric).abs() <= tol * (1.0 + numeric.abs());
+            if !ok || a.is_nan() {
                 return Err(Error::value(format!(
                     "gradient mismatch for input {vi}, element {i}: analytic {a}, numeric {numeric}"
                 )));

@@ -173,7 +173,7 @@ fn first_three_optimizer_steps_match_keras() {
 fn fit_history_and_weights_match_keras() {
     let f = Fixture::load("training.npz");
     let mut model = Sequential::from_layers([
-        Input::new(&[6]).into(),
+        Input::new([6]).into(),
         Dense::new(8)
             .activation("relu")
             .kernel_regularizer(keras::regularizers::L2::new(0.01))

@@ -5,14 +5,14 @@ use keras::prelude::*;
 #[test]
 fn seed_models_have_keras_param_counts() {
     let a = Sequential::from_layers([
-        Dense::new(32).activation("relu").input_shape(&[64]).into(),
+        Dense::new(32).activation("relu").input_shape([64]).into(),
         Dense::new(32).activation("relu").into(),
         Dense::new(10).activation("softmax").into(),
     ])
     .unwrap();
     assert_eq!(a.count_params(), 3_466);
     let mut b = Sequential::new();
-    b.add(Input::new(&[784])).unwrap();
+    b.add(Input::new([784])).unwrap();
     b.add(Dense::new(64).activation("relu")).unwrap();
     b.add(Dense::new(32).activation("relu")).unwrap();
     b.add(Dense::new(10).activation("softmax")).unwrap();
@@ -48,7 +48,7 @@ fn names_are_unique_and_keras_like() {
 
 #[test]
 fn get_and_set_weights_round_trip() {
-    let m = Sequential::from_layers([Input::new(&[3]).into(), Dense::new(2).into()]).unwrap();
+    let m = Sequential::from_layers([Input::new([3]).into(), Dense::new(2).into()]).unwrap();
     let w = m.get_weights().unwrap();
     assert_eq!(w[0].dims(), &[3, 2]);
     assert_eq!(w[1].dims(), &[2]);
@@ -73,7 +73,7 @@ fn get_and_set_weights_round_trip() {
 #[test]
 fn frozen_layers_do_not_train() {
     let mut m = Sequential::from_layers([
-        Input::new(&[4]).into(),
+        Input::new([4]).into(),
         Dense::new(3).into(),
         Dense::new(2).into(),
     ])
@@ -141,8 +141,8 @@ fn deferred_build_from_data() {
 #[test]
 fn input_shape_conflicts_are_errors() {
     let mut m = Sequential::new();
-    m.add(Input::new(&[3])).unwrap();
-    assert!(m.add(Input::new(&[3])).is_err(), "a second Input");
+    m.add(Input::new([3])).unwrap();
+    assert!(m.add(Input::new([3])).is_err(), "a second Input");
     let e = m.add(Reshape::new(&[2, 2])).unwrap_err().to_string();
     assert!(e.contains("total size"), "{e}");
 }

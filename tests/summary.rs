@@ -20,7 +20,7 @@ fn check(name: &str, model: &Model) {
 fn summaries_match_keras() {
     clear_session();
     let m = Sequential::from_layers([
-        Dense::new(32).activation("relu").input_shape(&[64]).into(),
+        Dense::new(32).activation("relu").input_shape([64]).into(),
         Dense::new(32).activation("relu").into(),
         Dense::new(10).activation("softmax").into(),
     ])
@@ -29,7 +29,7 @@ fn summaries_match_keras() {
 
     clear_session();
     let m = Sequential::from_layers([
-        Input::new(&[784]).into(),
+        Input::new([784]).into(),
         Dense::new(64).activation("relu").into(),
         Dense::new(32).activation("relu").into(),
         Dense::new(10).activation("softmax").into(),
@@ -39,7 +39,7 @@ fn summaries_match_keras() {
 
     clear_session();
     let m = Sequential::from_layers([
-        Input::new(&[28, 28]).into(),
+        Input::new([28, 28]).into(),
         Flatten::new().into(),
         Dense::new(128).activation("relu").into(),
         Dropout::new(0.2).into(),
@@ -53,7 +53,7 @@ fn summaries_match_keras() {
     check("unbuilt", &m);
 
     clear_session();
-    let inp = Input::new(&[784]);
+    let inp = Input::new([784]);
     let h1 = Dense::new(64).activation("relu").call(&inp).unwrap();
     let h2 = Dense::new(64).activation("relu").call(&h1).unwrap();
     let out = Dense::new(10).activation("softmax").call(&h2).unwrap();
@@ -61,7 +61,7 @@ fn summaries_match_keras() {
 
     clear_session();
     let mut m = Sequential::from_layers([
-        Input::new(&[64]).into(),
+        Input::new([64]).into(),
         Dense::new(32).into(),
         Dense::new(10).into(),
     ])

@@ -20,7 +20,7 @@ fn toy(n: usize, seed: u64) -> (Tensor, Tensor) {
 
 fn classifier() -> Sequential {
     Sequential::from_layers([
-        Input::new(&[8]).into(),
+        Input::new([8]).into(),
         Dense::new(16).activation("relu").into(),
         Dropout::new(0.1).into(),
         Dense::new(3).activation("softmax").into(),
@@ -76,13 +76,13 @@ fn every_optimizer_and_loss_trains() {
         ] {
             set_random_seed(5);
             let mut m = Sequential::from_layers([
-                Input::new(&[8]).into(),
+                Input::new([8]).into(),
                 Dense::new(3).activation(last).into(),
             ])
             .unwrap();
             let opt: Box<dyn Optimizer> = match opt_name {
                 "sgd" => Box::new(SGD::new().learning_rate(0.1)),
-                other => keras::optimizers::get(other).unwrap().into(),
+                other => keras::optimizers::get(other).unwrap(),
             };
             m.compile(opt, loss, ["accuracy"]).unwrap();
             let h = m
@@ -250,7 +250,7 @@ fn regularization_joins_the_loss() {
     let y = Tensor::zeros((4, 2), DType::F32, &Device::Cpu).unwrap();
     let build = |l1: f64| {
         let mut m = Sequential::from_layers([
-            Input::new(&[3]).into(),
+            Input::new([3]).into(),
             Dense::new(2)
                 .kernel_initializer("ones")
                 .kernel_regularizer(keras::regularizers::L1L2::new(l1, 0.0))
@@ -277,7 +277,7 @@ fn regularization_joins_the_loss() {
 #[test]
 fn wrong_feature_count_names_layer_axis_and_shape() {
     let mut m = Sequential::from_layers([
-        Input::new(&[64]).into(),
+        Input::new([64]).into(),
         Dense::new(32).name("hidden").into(),
         Dense::new(10).into(),
     ])
@@ -335,7 +335,7 @@ fn bad_data_and_calls_are_clear_errors() {
     assert!(e.contains("accx") && e.contains("accuracy"), "{e}");
     let e = Dense::new(3)
         .activation("reluu")
-        .call(&Input::new(&[2]))
+        .call(&Input::new([2]))
         .unwrap_err()
         .to_string();
     assert!(e.contains("reluu") && e.contains("softmax"), "{e}");

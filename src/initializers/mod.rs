@@ -328,6 +328,7 @@ impl Initialize for Orthogonal {
         let mut q: Vec<Vec<f64>> = (0..c)
             .map(|_| (0..r).map(|_| rng.normal()).collect())
             .collect();
+        #[allow(clippy::needless_range_loop)]
         for j in 0..c {
             for _ in 0..2 {
                 for k in 0..j {

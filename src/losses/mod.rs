@@ -23,11 +23,6 @@ pub trait Loss: Send + Sync {
     fn name(&self) -> &str;
     /// The mean loss over the batch.
     fn call(&self, y_true: &Tensor, y_pred: &Tensor) -> Result<Tensor>;
-    /// Whether predictions are logits (affects which accuracy `"accuracy"` means: none here,
-    /// Keras resolves it from shapes).
-    fn from_logits(&self) -> bool {
-        false
-    }
 }
 
 /// `y_true` reshaped to `y_pred`'s shape when they hold as many values (Keras's
@@ -137,9 +132,6 @@ impl Loss for BinaryCrossentropy {
         };
         ops::elementwise_loss(&p, &align(y_true, &p, "binary_crossentropy")?, kind)
     }
-    fn from_logits(&self) -> bool {
-        self.from_logits
-    }
 }
 
 /// Categorical cross-entropy between one-hot labels and probabilities (or logits).
@@ -171,9 +163,6 @@ impl Loss for CategoricalCrossentropy {
             self.from_logits,
         )
     }
-    fn from_logits(&self) -> bool {
-        self.from_logits
-    }
 }
 
 /// Cross-entropy between integer class labels and probabilities (or logits).
@@ -199,9 +188,6 @@ impl Loss for SparseCategoricalCrossentropy {
     }
     fn call(&self, y_true: &Tensor, y_pred: &Tensor) -> Result<Tensor> {
         ops::sparse_crossentropy(&float_pred(y_pred)?, y_true, self.from_logits)
-    }
-    fn from_logits(&self) -> bool {
-        self.from_logits
     }
 }
 

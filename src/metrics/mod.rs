@@ -280,15 +280,12 @@ mod tests {
 
     #[test]
     fn accuracy_resolution_like_keras() {
-        assert_eq!(
-            resolve_accuracy("acc", &[8], &[8, 10])
-                .update_state(
-                    &Tensor::zeros(8, ops::DType::F32, &Device::Cpu).unwrap(),
-                    &Tensor::zeros((8, 10), ops::DType::F32, &Device::Cpu).unwrap()
-                )
-                .is_ok(),
-            true
-        );
+        assert!(resolve_accuracy("acc", &[8], &[8, 10])
+            .update_state(
+                &Tensor::zeros(8, ops::DType::F32, &Device::Cpu).unwrap(),
+                &Tensor::zeros((8, 10), ops::DType::F32, &Device::Cpu).unwrap()
+            )
+            .is_ok());
         let mut b = resolve_accuracy("accuracy", &[4, 1], &[4, 1]);
         b.update_state(
             &Tensor::new(&[[1f32], [0.], [1.], [0.]], &Device::Cpu).unwrap(),

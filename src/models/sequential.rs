@@ -274,7 +274,7 @@ mod tests {
     #[test]
     fn builds_from_input_or_input_shape() {
         let a = Sequential::from_layers([
-            Input::new(&[64]).into(),
+            Input::new([64]).into(),
             Dense::new(32).into(),
             Dense::new(10).into(),
         ])
@@ -283,7 +283,7 @@ mod tests {
         assert_eq!(a.count_params(), 64 * 32 + 32 + 32 * 10 + 10);
         assert_eq!(a.layers().len(), 2);
         let b = Sequential::from_layers([
-            Flatten::new().input_shape(&[28, 28]).into(),
+            Flatten::new().input_shape([28, 28]).into(),
             Dense::new(10).into(),
         ])
         .unwrap();
@@ -309,7 +309,7 @@ mod tests {
 
     #[test]
     fn add_checks_shapes_and_names() {
-        let mut m = Sequential::from_layers([Input::new(&[8]).into()]).unwrap();
+        let mut m = Sequential::from_layers([Input::new([8]).into()]).unwrap();
         m.add(Dense::new(4).name("same")).unwrap();
         assert!(m.add(Dense::new(4).name("same")).is_err());
         assert!(m.add(crate::layers::Reshape::new(&[3, 3])).is_err());

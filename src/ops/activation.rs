@@ -241,10 +241,10 @@ pub(crate) fn apply_in_place<T: Float>(act: Act, data: &mut [T], n: usize) {
                 let mut sum = T::zero();
                 for v in row.iter_mut() {
                     *v = (*v - max).exp();
-                    sum = sum + *v;
+                    sum += *v;
                 }
                 let inv = T::one() / sum;
-                row.iter_mut().for_each(|v| *v = *v * inv);
+                row.iter_mut().for_each(|v| *v *= inv);
             }
         }
         Act::LogSoftmax => {
@@ -252,7 +252,7 @@ pub(crate) fn apply_in_place<T: Float>(act: Act, data: &mut [T], n: usize) {
                 let max = row.iter().fold(T::neg_infinity(), |m, &v| m.maxf(v));
                 let sum = row.iter().fold(T::zero(), |s, &v| s + (v - max).exp());
                 let shift = max + sum.ln();
-                row.iter_mut().for_each(|v| *v = *v - shift);
+                row.iter_mut().for_each(|v| *v -= shift);
             }
         }
         _ => data.iter_mut().for_each(|v| *v = act.fwd(*v)),
@@ -279,7 +279,7 @@ pub(crate) fn grad_from_output_in_place<T: Float>(act: Act, y: &[T], g: &mut [T]
                 let sum = gr.iter().fold(T::zero(), |s, &b| s + b);
                 gr.iter_mut()
                     .zip(yr)
-                    .for_each(|(gv, &yv)| *gv = *gv - yv.exp() * sum);
+                    .for_each(|(gv, &yv)| *gv -= yv.exp() * sum);
             }
         }
         _ => g

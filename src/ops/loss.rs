@@ -304,6 +304,7 @@ impl Xent {
             let tsum: f64 = (0..n).map(target).sum();
             let loss: f64 = (0..n).map(|j| target(j) * (lse - pv(j))).sum();
             if let Some((g, scale)) = grad {
+                #[allow(clippy::needless_range_loop)]
                 for j in 0..n {
                     let sm = (pv(j) - lse).exp();
                     g[j] = T::c(scale * (sm * tsum - target(j)));
@@ -544,7 +545,7 @@ mod tests {
         ] {
             let yy = y.clone();
             check_gradient(
-                &[p.clone()],
+                std::slice::from_ref(&p),
                 |v| elementwise_loss(&v[0], &yy, k),
                 1e-7,
                 1e-5,

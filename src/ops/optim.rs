@@ -277,7 +277,7 @@ fn run<T: HostBuf>(op: &InPlace, w: &mut [T], g: &[T]) -> candle_core::Result<()
             let lr = f(lr);
             if momentum == 0.0 {
                 for (i, wv) in w.iter_mut().enumerate() {
-                    *wv = *wv - grad(i) * lr;
+                    *wv -= grad(i) * lr;
                 }
             } else {
                 let mo = f(momentum);
@@ -321,7 +321,7 @@ fn run<T: HostBuf>(op: &InPlace, w: &mut [T], g: &[T]) -> candle_core::Result<()
                 } else {
                     v[i]
                 };
-                *wv = *wv - (m[i] * alpha) / (vv.sqrt() + eps);
+                *wv -= (m[i] * alpha) / (vv.sqrt() + eps);
             }
         }
         Update::RmsProp {
@@ -357,9 +357,9 @@ fn run<T: HostBuf>(op: &InPlace, w: &mut [T], g: &[T]) -> candle_core::Result<()
                 match mom.as_mut() {
                     Some(mv) => {
                         mv[i] = mo * mv[i] + inc;
-                        *wv = *wv - mv[i];
+                        *wv -= mv[i];
                     }
-                    None => *wv = *wv - inc,
+                    None => *wv -= inc,
                 }
             }
         }

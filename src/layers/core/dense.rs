@@ -217,7 +217,7 @@ mod tests {
         }
         let nb = Dense::new(4)
             .use_bias(false)
-            .call(&Input::new(&[3]))
+            .call(&Input::new([3]))
             .unwrap();
         assert_eq!(nb.layer().count_params(), 12);
     }
@@ -225,8 +225,8 @@ mod tests {
     #[test]
     fn wrong_last_axis_names_layer_and_shapes() {
         let d = Dense::new(4).name("probe").into_layer();
-        d.call(&Input::new(&[64])).unwrap();
-        let e = d.call(&Input::new(&[63])).unwrap_err().to_string();
+        d.call(&Input::new([64])).unwrap();
+        let e = d.call(&Input::new([63])).unwrap_err().to_string();
         assert_eq!(
             e,
             "Input 0 of layer \"probe\" is incompatible with the layer: expected axis -1 of input shape \
@@ -234,12 +234,12 @@ mod tests {
         );
         let e = Dense::new(2)
             .activation("relux")
-            .call(&Input::new(&[3]))
+            .call(&Input::new([3]))
             .unwrap_err()
             .to_string();
         assert!(e.contains("relux"));
         let e = Dense::new(2)
-            .call(&Input::new(&[None]))
+            .call(&Input::new([None]))
             .unwrap_err()
             .to_string();
         assert!(e.contains("should be defined"), "{e}");
@@ -252,6 +252,7 @@ mod tests {
         let y = d.apply(&x).unwrap();
         let w = d.get_weights().unwrap();
         let k = w[0].to_vec2::<f32>().unwrap();
+        #[allow(clippy::needless_range_loop)]
         for j in 0..2 {
             let z: f32 = (0..3).map(|i| [1.0, 2.0, 3.0][i] * k[i][j]).sum();
             assert!((y.to_vec2::<f32>().unwrap()[0][j] - z.max(0.0)).abs() < 1e-6);

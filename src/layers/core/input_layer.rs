@@ -121,7 +121,7 @@ impl InputBuilder {
         let shape = layer.shape.clone();
         let dtype = layer.dtype;
         let lr = LayerRef::new(layer);
-        lr.mark_built(&[shape.clone()]);
+        lr.mark_built(std::slice::from_ref(&shape));
         lr.add_node(vec![], vec![shape], vec![dtype]).remove(0)
     }
 }
@@ -132,7 +132,7 @@ mod tests {
 
     #[test]
     fn input_is_an_input_layer_node() {
-        let x = Input::new(&[3, 4]);
+        let x = Input::new([3, 4]);
         assert_eq!(x.shape(), &Shape(vec![None, Some(3), Some(4)]));
         assert_eq!(x.layer().class_name(), "InputLayer");
         assert!(x.node().inputs().is_empty());

@@ -41,11 +41,10 @@ impl Layer for Flatten {
     fn forward(&self, inputs: &[Tensor], _: &CallCtx) -> Result<Vec<Tensor>> {
         let x = &inputs[0];
         let n = x.dims().first().copied().unwrap_or(1);
-        let rest = if n == 0 {
-            x.dims()[1..].iter().product()
-        } else {
-            x.elem_count() / n
-        };
+        let rest = x
+            .elem_count()
+            .checked_div(n)
+            .unwrap_or_else(|| x.dims()[1..].iter().product());
         Ok(vec![x.reshape((n, rest))?])
     }
 }
