@@ -1,0 +1,85 @@
+"""Python Keras 3 reference timings for BENCHMARKS.md, on the same machine as keras-rs.
+
+    KERAS_BACKEND=jax        python benches/keras_bench.py w1
+    KERAS_BACKEND=tensorflow python benches/keras_bench.py w1
+    KERAS_BACKEND=jax        python benches/keras_bench.py mnist_mlp
+
+w1: median ms per `train_on_batch` step (200 steps after 20 warm-up), the same model, data
+sizes and optimizer as benches/w1.rs, plus the median step time inside `fit` (a callback timing
+each batch) for comparison.
+mnist_mlp: the mnist_mlp example (5 epochs, batch 32), seconds per epoch.
+"""
+
+import os
+import sys
+import time
+
+import numpy as np
+import keras
+from keras import layers
+
+
+def median(v):
+    return float(np.median(np.asarray(v)))
+
+
+def w1():
+    keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(42)
+    x = rng.uniform(size=(128, 784)).astype("float32")
+    y = rng.integers(0, 10, size=(128,)).astype("int32")
+    model = keras.Sequential([
+        keras.Input((784,)),
+        layers.Dense(256, activation="relu"),
+        layers.Dense(128, activation="relu"),
+        layers.Dense(10, activation="softmax"),
+    ])
+    model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
+    for _ in range(20):
+        model.train_on_batch(x, y)
+    times = []
+    for _ in range(200):
+        t = time.perf_counter()
+        model.train_on_batch(x, y)
+        times.append((time.perf_counter() - t) * 1e3)
+
+    class Timer(keras.callbacks.Callback):
+        def __init__(self):
+            self.times = []
+
+        def on_train_batch_begin(self, batch, logs=None):
+            self.t = time.perf_counter()
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.times.append((time.perf_counter() - self.t) * 1e3)
+
+    xs = np.tile(x, (220, 1))
+    ys = np.tile(y, 220)
+    timer = Timer()
+    model.fit(xs, ys, batch_size=128, epochs=1, shuffle=False, verbose=0, callbacks=[timer])
+    print(f"W1 keras {keras.__version__} {keras.backend.backend()}: median {median(times):.3f} ms/step "
+          f"(train_on_batch), {median(timer.times[20:]):.3f} ms/step inside fit")
+
+
+def mnist_mlp():
+    (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data(
+        path=os.path.abspath("data/mnist.npz"))
+    x_train, x_test = x_train / 255.0, x_test / 255.0
+    model = keras.Sequential([
+        keras.Input((28, 28)),
+        layers.Flatten(),
+        layers.Dense(128, activation="relu"),
+        layers.Dropout(0.2),
+        layers.Dense(10),
+    ])
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    t = time.perf_counter()
+    model.fit(x_train, y_train, epochs=5, verbose=2)
+    secs = time.perf_counter() - t
+    acc = model.evaluate(x_test, y_test, verbose=0)[1]
+    print(f"mnist_mlp keras {keras.__version__} {keras.backend.backend()}: {secs / 5:.2f} s/epoch "
+          f"(5 epochs {secs:.1f} s, first epoch includes compilation), test accuracy {acc:.4f}")
+
+
+if __name__ == "__main__":
+    {"w1": w1, "mnist_mlp": mnist_mlp}[sys.argv[1]]()
