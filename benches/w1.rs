@@ -29,7 +29,11 @@ fn main() -> keras::Result<()> {
         Dense::new(128).activation("relu").into(),
         Dense::new(10).activation("softmax").into(),
     ])?;
-    model.compile(Adam::new().learning_rate(1e-3), "sparse_categorical_crossentropy", Vec::<&str>::new())?;
+    model.compile(
+        Adam::new().learning_rate(1e-3),
+        "sparse_categorical_crossentropy",
+        Vec::<&str>::new(),
+    )?;
 
     for _ in 0..20 {
         model.train_on_batch(&x, &y)?;
@@ -49,12 +53,13 @@ fn main() -> keras::Result<()> {
     let (mut fwd, mut bwd, mut upd) = (vec![], vec![], vec![]);
     for _ in 0..200 {
         let t0 = Instant::now();
+        let _sinks = keras::ops::enable_sinks();
         let p = net.forward(std::slice::from_ref(&x), true)?;
         let l = loss.call(&y, &p[0])?;
         let _ = keras::ops::scalar(&l)?;
         let t1 = Instant::now();
         let grads = l.backward()?;
-        let gv: Vec<_> = weights.iter().map(|w| (grads.get(w.var().as_tensor()).unwrap().clone(), w.clone())).collect();
+        let gv = keras::engine::gradients(&grads, &weights)?;
         let t2 = Instant::now();
         opt.apply_gradients(&gv)?;
         let t3 = Instant::now();
@@ -62,7 +67,10 @@ fn main() -> keras::Result<()> {
         bwd.push((t2 - t1).as_secs_f64() * 1e3);
         upd.push((t3 - t2).as_secs_f64() * 1e3);
     }
-    println!("W1 keras-rs: median {:.3} ms/step (train_on_batch, 200 steps after 20 warm-up)", median(steps));
+    println!(
+        "W1 keras-rs: median {:.3} ms/step (train_on_batch, 200 steps after 20 warm-up)",
+        median(steps)
+    );
     println!(
         "  parts: forward+loss {:.3} ms, backward {:.3} ms, optimizer {:.3} ms",
         median(fwd),

@@ -18,4 +18,4 @@ pub use input_spec::InputSpec;
 pub use layer::{CallCtx, Layer, LayerArgs, LayerExt, LayerRef};
 pub use node::{dtype_name, KerasTensor, Node};
 pub use shape::{tuple, IntoDims, Shape};
-pub use weight::{Initialize, Penalize, Weight, WeightBuilder};
+pub use weight::{gradients, Initialize, Penalize, Weight, WeightBuilder};

@@ -44,6 +44,7 @@ struct Inner {
     trainable: bool,
     frozen: AtomicBool,
     regularizer: Option<Arc<dyn Penalize>>,
+    sink: crate::ops::GradSink,
 }
 
 impl std::fmt::Debug for Weight {
@@ -75,6 +76,7 @@ impl Weight {
             trainable,
             frozen: AtomicBool::new(false),
             regularizer,
+            sink: Default::default(),
         })))
     }
 
@@ -166,6 +168,12 @@ impl Weight {
         }
     }
 
+    /// Where fused ops put this weight's gradient during a training step (see
+    /// [`crate::ops::enable_sinks`]).
+    pub fn sink(&self) -> &crate::ops::GradSink {
+        &self.0.sink
+    }
+
     /// The device holding the value.
     pub fn device(&self) -> Device {
         self.0.var.device().clone()
@@ -226,4 +234,24 @@ impl WeightBuilder {
     pub fn layer_name(&self) -> &str {
         &self.layer
     }
+}
+
+/// The gradient of each weight after `loss.backward()`: from the weight's sink (fused ops
+/// during a training step) plus candle's gradient store. Weights without a gradient are left
+/// out, as Keras skips variables with no gradient.
+pub fn gradients(
+    grads: &candle_core::backprop::GradStore,
+    weights: &[Weight],
+) -> Result<Vec<(Tensor, Weight)>> {
+    let mut out = Vec::with_capacity(weights.len());
+    for w in weights {
+        let g = match (w.sink().take(), grads.get(w.var().as_tensor())) {
+            (Some(a), Some(b)) => Some((a + b)?),
+            (a, b) => a.or_else(|| b.cloned()),
+        };
+        if let Some(g) = g {
+            out.push((g, w.clone()));
+        }
+    }
+    Ok(out)
 }

@@ -54,7 +54,7 @@ impl Act {
         !matches!(self, Act::Gelu { .. } | Act::Silu)
     }
 
-    #[inline]
+    #[inline(always)]
     fn fwd<T: Float>(self, x: T) -> T {
         let f = <T as Float>::c;
         let zero = T::zero();
@@ -111,7 +111,7 @@ impl Act {
     }
 
     /// d(act)/dx times `g`, from the output `y`. Only for `grad_from_output()` activations.
-    #[inline]
+    #[inline(always)]
     fn bwd_from_y<T: Float>(self, y: T, g: T) -> T {
         let f = <T as Float>::c;
         let zero = T::zero();
@@ -255,7 +255,63 @@ pub(crate) fn apply_in_place<T: Float>(act: Act, data: &mut [T], n: usize) {
                 row.iter_mut().for_each(|v| *v -= shift);
             }
         }
-        _ => data.iter_mut().for_each(|v| *v = act.fwd(*v)),
+        _ => map_each(act, data),
+    }
+}
+
+/// A closure run over slices inside `pulp`'s dispatch, so it is compiled for AVX-512 / AVX2.
+struct Each<'a, T, F>(&'a mut [T], &'a [T], F);
+
+impl<T: Float, F: Fn(T, T) -> T> pulp::WithSimd for Each<'_, T, F> {
+    type Output = ();
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _: S) {
+        if self.1.is_empty() {
+            self.0.iter_mut().for_each(|v| *v = (self.2)(*v, T::zero()));
+        } else {
+            self.0
+                .iter_mut()
+                .zip(self.1)
+                .for_each(|(v, &o)| *v = (self.2)(*v, o));
+        }
+    }
+}
+
+#[inline(always)]
+fn each<T: Float>(a: &mut [T], b: &[T], f: impl Fn(T, T) -> T) {
+    pulp::Arch::new().dispatch(Each(a, b, f))
+}
+
+/// `data = act(data)`, with one loop per activation so each is specialized and vectorized.
+fn map_each<T: Float>(act: Act, d: &mut [T]) {
+    match act {
+        Act::Relu => each(d, &[], |x, _| Act::Relu.fwd(x)),
+        Act::Sigmoid => each(d, &[], |x, _| Act::Sigmoid.fwd(x)),
+        Act::Tanh => each(d, &[], |x, _| Act::Tanh.fwd(x)),
+        Act::Elu(a) => each(d, &[], |x, _| Act::Elu(a).fwd(x)),
+        Act::Selu => each(d, &[], |x, _| Act::Selu.fwd(x)),
+        Act::LeakyRelu(s) => each(d, &[], |x, _| Act::LeakyRelu(s).fwd(x)),
+        Act::Relu6 => each(d, &[], |x, _| Act::Relu6.fwd(x)),
+        Act::HardSigmoid => each(d, &[], |x, _| Act::HardSigmoid.fwd(x)),
+        Act::Softsign => each(d, &[], |x, _| Act::Softsign.fwd(x)),
+        Act::Exponential => each(d, &[], |x, _| Act::Exponential.fwd(x)),
+        other => d.iter_mut().for_each(|v| *v = other.fwd(*v)),
+    }
+}
+
+/// `g = d act / dx * g` from the output `y`, one specialized loop per activation.
+fn grad_each<T: Float>(act: Act, y: &[T], g: &mut [T]) {
+    match act {
+        Act::Relu => each(g, y, |g, y| Act::Relu.bwd_from_y(y, g)),
+        Act::Sigmoid => each(g, y, |g, y| Act::Sigmoid.bwd_from_y(y, g)),
+        Act::Tanh => each(g, y, |g, y| Act::Tanh.bwd_from_y(y, g)),
+        Act::Elu(a) => each(g, y, |g, y| Act::Elu(a).bwd_from_y(y, g)),
+        Act::LeakyRelu(s) => each(g, y, |g, y| Act::LeakyRelu(s).bwd_from_y(y, g)),
+        Act::Relu6 => each(g, y, |g, y| Act::Relu6.bwd_from_y(y, g)),
+        other => g
+            .iter_mut()
+            .zip(y)
+            .for_each(|(gv, &yv)| *gv = other.bwd_from_y(yv, *gv)),
     }
 }
 
@@ -282,10 +338,7 @@ pub(crate) fn grad_from_output_in_place<T: Float>(act: Act, y: &[T], g: &mut [T]
                     .for_each(|(gv, &yv)| *gv -= yv.exp() * sum);
             }
         }
-        _ => g
-            .iter_mut()
-            .zip(y)
-            .for_each(|(gv, &yv)| *gv = act.bwd_from_y(yv, *gv)),
+        _ => grad_each(act, y, g),
     }
 }
 

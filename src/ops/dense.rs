@@ -2,7 +2,7 @@
 //! activation applied in place, and a backward that reuses the output.
 
 use super::activation::{activation, apply_in_place, grad_from_output_in_place, Act};
-use super::{contiguous, dispatch_float, gemm, storage, Float};
+use super::{contiguous, dispatch_float, gemm, storage, Float, GradSink};
 use crate::{Error, Result};
 use candle_core::{CpuStorage, CustomOp2, CustomOp3, Layout, Shape, Tensor};
 
@@ -11,6 +11,18 @@ use candle_core::{CpuStorage, CustomOp2, CustomOp3, Layout, Shape, Tensor};
 /// On the CPU with f32 / f64 and an activation whose gradient follows from its output, this is
 /// a single fused op; otherwise it is a matmul followed by the activation op.
 pub fn dense(x: &Tensor, kernel: &Tensor, bias: Option<&Tensor>, act: Act) -> Result<Tensor> {
+    dense_with_sinks(x, kernel, bias, act, None)
+}
+
+/// [`dense`], writing the kernel and bias gradients into `sinks` (when gradient sinks are on)
+/// instead of returning them to candle's backward.
+pub fn dense_with_sinks(
+    x: &Tensor,
+    kernel: &Tensor,
+    bias: Option<&Tensor>,
+    act: Act,
+    sinks: Option<(&GradSink, &GradSink)>,
+) -> Result<Tensor> {
     let dims = x.dims().to_vec();
     let k = *dims
         .last()
@@ -29,8 +41,14 @@ pub fn dense(x: &Tensor, kernel: &Tensor, bias: Option<&Tensor>, act: Act) -> Re
         && act.grad_from_output();
     let y = match (bias, fused) {
         (Some(b), true) => {
-            x2.contiguous()?
-                .apply_op3(&kernel.contiguous()?, &b.contiguous()?, DenseOp { act })?
+            let sinks = sinks
+                .filter(|_| super::sinks_enabled())
+                .map(|(k, b)| (k.clone(), b.clone()));
+            x2.contiguous()?.apply_op3(
+                &kernel.contiguous()?,
+                &b.contiguous()?,
+                DenseOp { act, sinks },
+            )?
         }
         (bias, _) => {
             let mut y = matmul(&x2, kernel)?;
@@ -59,6 +77,7 @@ pub fn matmul(a: &Tensor, b: &Tensor) -> Result<Tensor> {
 
 struct DenseOp {
     act: Act,
+    sinks: Option<(GradSink, GradSink)>,
 }
 
 impl CustomOp3 for DenseOp {
@@ -124,13 +143,99 @@ impl CustomOp3 for DenseOp {
         // Gradient at the pre-activation, computed from the output.
         let g = res.apply_op2_no_bwd(&grad.contiguous()?, &ActGrad(self.act))?;
         let dx = if x.track_op() {
-            Some(g.matmul(&w.detach().t()?)?)
+            Some(g.apply_op2_no_bwd(&w.detach(), &InputGrad)?)
         } else {
             None
         };
-        let dw = x.detach().t()?.matmul(&g)?;
-        let db = g.sum(0)?;
-        Ok((dx, Some(dw), Some(db)))
+        // Kernel and bias gradients in one host pass: dW = x^T g, db = column sums of g.
+        let dwdb = x.detach().apply_op2_no_bwd(&g, &WeightGrads)?;
+        let (k, n) = w.dims2()?;
+        let dw = dwdb.narrow(0, 0, k)?;
+        let db = dwdb.narrow(0, k, 1)?.reshape(n)?;
+        match &self.sinks {
+            Some((sk, sb)) => {
+                sk.add(dw)?;
+                sb.add(db)?;
+                Ok((dx, None, None))
+            }
+            None => Ok((dx, Some(dw), Some(db))),
+        }
+    }
+}
+
+/// (g, w) -> `g @ w^T`: the input gradient.
+struct InputGrad;
+
+impl CustomOp2 for InputGrad {
+    fn name(&self) -> &'static str {
+        "dense_input_grad"
+    }
+
+    fn cpu_fwd(
+        &self,
+        sg: &CpuStorage,
+        lg: &Layout,
+        sw: &CpuStorage,
+        lw: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let (m, n) = lg.shape().dims2()?;
+        let (k, _) = lw.shape().dims2()?;
+        fn run<T: Float>(
+            (m, k, n): (usize, usize, usize),
+            sg: &CpuStorage,
+            lg: &Layout,
+            sw: &CpuStorage,
+            lw: &Layout,
+        ) -> candle_core::Result<CpuStorage> {
+            let g = contiguous::<T>("dense_input_grad", sg, lg)?;
+            let w = contiguous::<T>("dense_input_grad", sw, lw)?;
+            let mut out = vec![T::zero(); m * k];
+            gemm(&mut out, g, w, m, n, k, false, true, false);
+            Ok(storage(out))
+        }
+        let out = dispatch_float!("dense_input_grad", sg, run((m, k, n), sg, lg, sw, lw))?;
+        Ok((out, Shape::from((m, k))))
+    }
+}
+
+/// (x, g) -> `[x^T g; colsum(g)]`: the kernel gradient with the bias gradient as a last row.
+struct WeightGrads;
+
+impl CustomOp2 for WeightGrads {
+    fn name(&self) -> &'static str {
+        "dense_weight_grads"
+    }
+
+    fn cpu_fwd(
+        &self,
+        sx: &CpuStorage,
+        lx: &Layout,
+        sg: &CpuStorage,
+        lg: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let (m, k) = lx.shape().dims2()?;
+        let (_, n) = lg.shape().dims2()?;
+        fn run<T: Float>(
+            (m, k, n): (usize, usize, usize),
+            sx: &CpuStorage,
+            lx: &Layout,
+            sg: &CpuStorage,
+            lg: &Layout,
+        ) -> candle_core::Result<CpuStorage> {
+            let x = contiguous::<T>("dense_weight_grads", sx, lx)?;
+            let g = contiguous::<T>("dense_weight_grads", sg, lg)?;
+            let mut out = vec![T::zero(); (k + 1) * n];
+            gemm(&mut out[..k * n], x, g, k, m, n, true, false, false);
+            let db = &mut out[k * n..];
+            for row in g.chunks_exact(n) {
+                for (d, &v) in db.iter_mut().zip(row) {
+                    *d = *d + v;
+                }
+            }
+            Ok(storage(out))
+        }
+        let out = dispatch_float!("dense_weight_grads", sx, run((m, k, n), sx, lx, sg, lg))?;
+        Ok((out, Shape::from((k + 1, n))))
     }
 }
 
@@ -263,6 +368,45 @@ mod tests {
         let grads = y.backward().unwrap();
         assert!(grads.get(&x).is_none());
         assert!(grads.get(w.as_tensor()).is_some());
+    }
+
+    #[test]
+    fn sinks_receive_exactly_the_weight_gradients() {
+        let x = t(&seq(12, 0.7, 0.1), &[4, 3]);
+        let w = Var::from_tensor(&t(&seq(15, 1.3, 0.2), &[3, 5])).unwrap();
+        let b = Var::from_tensor(&t(&seq(5, 0.5, 0.3), &[5])).unwrap();
+        let r = t(&seq(20, 0.9, 0.4), &[4, 5]);
+        let loss = |sinks: Option<(&GradSink, &GradSink)>| {
+            dense_with_sinks(&x, w.as_tensor(), Some(b.as_tensor()), Act::Tanh, sinks)
+                .unwrap()
+                .mul(&r)
+                .unwrap()
+                .sum_all()
+                .unwrap()
+        };
+        let plain = loss(None).backward().unwrap();
+        let (sk, sb) = (GradSink::default(), GradSink::default());
+        // Sinks are ignored unless turned on.
+        let g = loss(Some((&sk, &sb))).backward().unwrap();
+        assert!(g.get(w.as_tensor()).is_some() && sk.take().is_none());
+        let _on = crate::ops::enable_sinks();
+        let g = loss(Some((&sk, &sb))).backward().unwrap();
+        assert!(
+            g.get(w.as_tensor()).is_none(),
+            "candle gets no kernel gradient"
+        );
+        let diff = |a: &Tensor, b: &Tensor| {
+            (a - b)
+                .unwrap()
+                .abs()
+                .unwrap()
+                .max_all()
+                .unwrap()
+                .to_scalar::<f64>()
+                .unwrap()
+        };
+        assert!(diff(&sk.take().unwrap(), plain.get(w.as_tensor()).unwrap()) < 1e-12);
+        assert!(diff(&sb.take().unwrap(), plain.get(b.as_tensor()).unwrap()) < 1e-12);
     }
 
     #[test]

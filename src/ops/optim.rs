@@ -243,7 +243,10 @@ impl HostBuf for f64 {
 fn run<T: HostBuf>(op: &InPlace, w: &mut [T], g: &[T]) -> candle_core::Result<()> {
     let mut slot = op.slot.borrow_mut();
     let mut bufs = T::bufs(&mut slot.bufs);
-    if bufs.len() != op.update.buffers() || bufs.iter().any(|b| b.len() != w.len()) || g.len() != w.len() {
+    if bufs.len() != op.update.buffers()
+        || bufs.iter().any(|b| b.len() != w.len())
+        || g.len() != w.len()
+    {
         candle_core::bail!("optimizer state does not match the variable");
     }
     // Gradient factor from global scaling and per-variable norm clipping.
@@ -254,7 +257,11 @@ fn run<T: HostBuf>(op: &InPlace, w: &mut [T], g: &[T]) -> candle_core::Result<()
             scale *= c / l2.sqrt().max(c);
         }
     }
-    let clip = op.args.clipvalue.filter(|c| *c > 0.0).unwrap_or(f64::INFINITY);
+    let clip = op
+        .args
+        .clipvalue
+        .filter(|c| *c > 0.0)
+        .unwrap_or(f64::INFINITY);
     let k = Kernel {
         scale: T::c(scale),
         lo: T::c(-clip),
@@ -263,7 +270,13 @@ fn run<T: HostBuf>(op: &InPlace, w: &mut [T], g: &[T]) -> candle_core::Result<()
         decay: T::c(op.args.weight_decay.unwrap_or(0.0)) * T::c(op.update.lr()),
     };
     // One pass per variable, compiled for the best vector unit the CPU has (AVX-512 / AVX2).
-    pulp::Arch::new().dispatch(Pass { k: &k, update: op.update, w, g, bufs: &mut bufs });
+    pulp::Arch::new().dispatch(Pass {
+        k: &k,
+        update: op.update,
+        w,
+        g,
+        bufs: &mut bufs,
+    });
     Ok(())
 }
 
@@ -308,7 +321,11 @@ impl<T: Float> Kernel<T> {
     fn apply(&self, update: &Update, w: &mut [T], g: &[T], bufs: &mut [&mut Vec<T>]) {
         let f = <T as Float>::c;
         match *update {
-            Update::Sgd { lr, momentum, nesterov } => {
+            Update::Sgd {
+                lr,
+                momentum,
+                nesterov,
+            } => {
                 let lr = f(lr);
                 if momentum == 0.0 {
                     for (wv, &gv) in w.iter_mut().zip(g) {
@@ -321,11 +338,22 @@ impl<T: Float> Kernel<T> {
                         let gi = self.grad(gv);
                         *mv = *mv * mo - gi * lr;
                         let wd = self.decayed(*wv);
-                        *wv = if nesterov { wd + (*mv * mo - gi * lr) } else { wd + *mv };
+                        *wv = if nesterov {
+                            wd + (*mv * mo - gi * lr)
+                        } else {
+                            wd + *mv
+                        };
                     }
                 }
             }
-            Update::Adam { lr, beta_1, beta_2, epsilon, amsgrad, step } => {
+            Update::Adam {
+                lr,
+                beta_1,
+                beta_2,
+                epsilon,
+                amsgrad,
+                step,
+            } => {
                 // Powers and alpha in the variable's dtype, as Keras computes them.
                 let s = f(step as f64);
                 let b1p = f(beta_1).powf(s);
@@ -337,7 +365,13 @@ impl<T: Float> Kernel<T> {
                 let (m, v) = (&mut mb[0][..], &mut vb[0][..]);
                 if amsgrad {
                     let h = &mut hb[0][..];
-                    for ((((wv, &gv), mv), vv), hv) in w.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()).zip(h.iter_mut()) {
+                    for ((((wv, &gv), mv), vv), hv) in w
+                        .iter_mut()
+                        .zip(g)
+                        .zip(m.iter_mut())
+                        .zip(v.iter_mut())
+                        .zip(h.iter_mut())
+                    {
                         let gi = self.grad(gv);
                         *mv = *mv + (gi - *mv) * c1;
                         *vv = *vv + (gi * gi - *vv) * c2;
@@ -345,7 +379,9 @@ impl<T: Float> Kernel<T> {
                         *wv = self.decayed(*wv) - (*mv * alpha) / (hv.sqrt() + eps);
                     }
                 } else {
-                    for (((wv, &gv), mv), vv) in w.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
+                    for (((wv, &gv), mv), vv) in
+                        w.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut())
+                    {
                         let gi = self.grad(gv);
                         *mv = *mv + (gi - *mv) * c1;
                         *vv = *vv + (gi * gi - *vv) * c2;
@@ -353,8 +389,15 @@ impl<T: Float> Kernel<T> {
                     }
                 }
             }
-            Update::RmsProp { lr, rho, momentum, epsilon, centered } => {
-                let (lr, rho_t, one_m_rho, eps, mo) = (f(lr), f(rho), f(1.0 - rho), f(epsilon), f(momentum));
+            Update::RmsProp {
+                lr,
+                rho,
+                momentum,
+                epsilon,
+                centered,
+            } => {
+                let (lr, rho_t, one_m_rho, eps, mo) =
+                    (f(lr), f(rho), f(1.0 - rho), f(epsilon), f(momentum));
                 let (vb, rest) = bufs.split_at_mut(1);
                 let vel = &mut vb[0][..];
                 let (mom, rest) = if momentum > 0.0 {
@@ -363,7 +406,11 @@ impl<T: Float> Kernel<T> {
                 } else {
                     (None, rest)
                 };
-                let avg = if centered { Some(&mut rest[0][..]) } else { None };
+                let avg = if centered {
+                    Some(&mut rest[0][..])
+                } else {
+                    None
+                };
                 let n = w.len();
                 // The four combinations as separate loops, each without branches.
                 match (mom, avg) {
@@ -375,7 +422,9 @@ impl<T: Float> Kernel<T> {
                         }
                     }
                     (Some(mm), None) => {
-                        for (((wv, &gv), v), mv) in w.iter_mut().zip(g).zip(vel.iter_mut()).zip(mm.iter_mut()) {
+                        for (((wv, &gv), v), mv) in
+                            w.iter_mut().zip(g).zip(vel.iter_mut()).zip(mm.iter_mut())
+                        {
                             let gi = self.grad(gv);
                             *v = rho_t * *v + one_m_rho * gi * gi;
                             *mv = mo * *mv + lr * gi / (*v + eps).sqrt();

@@ -289,6 +289,9 @@ impl Trainer {
         ys: &[Tensor],
         weights: &[Weight],
     ) -> Result<f64> {
+        // Fused layers put weight gradients in the weights' sinks during this step.
+        let _sinks = ops::enable_sinks();
+        weights.iter().for_each(|w| w.sink().clear());
         let preds = net.forward(xs, true)?;
         self.ensure_resolved(net, ys, &preds)?;
         let penalized: Vec<Weight> = weights
@@ -302,14 +305,7 @@ impl Trainer {
             return Ok(loss);
         }
         let grads = total.backward()?;
-        let gv: Vec<(Tensor, Weight)> = weights
-            .iter()
-            .filter_map(|w| {
-                grads
-                    .get(w.var().as_tensor())
-                    .map(|g| (g.clone(), w.clone()))
-            })
-            .collect();
+        let gv = crate::engine::gradients(&grads, weights)?;
         self.compiled
             .as_mut()
             .ok_or_else(not_compiled)?

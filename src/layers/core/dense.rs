@@ -179,18 +179,29 @@ impl Layer for Dense {
     }
 
     fn forward(&self, inputs: &[Tensor], _ctx: &CallCtx) -> Result<Vec<Tensor>> {
-        let kernel = self
+        let kw = self
             .kernel
             .as_ref()
-            .ok_or_else(|| Error::runtime("Dense called before build"))?
-            .value();
+            .ok_or_else(|| Error::runtime("Dense called before build"))?;
+        let kernel = kw.value();
         let x = if inputs[0].dtype() == kernel.dtype() {
             inputs[0].clone()
         } else {
             ops::cast(&inputs[0], kernel.dtype())?
         };
         let bias = self.bias.as_ref().map(Weight::value);
-        Ok(vec![ops::dense(&x, &kernel, bias.as_ref(), self.act)?])
+        // Gradients of trainable weights go to their sinks during a training step.
+        let sinks = match &self.bias {
+            Some(b) if kw.trainable() && b.trainable() => Some((kw.sink(), b.sink())),
+            _ => None,
+        };
+        Ok(vec![ops::dense_with_sinks(
+            &x,
+            &kernel,
+            bias.as_ref(),
+            self.act,
+            sinks,
+        )?])
     }
 }
 
