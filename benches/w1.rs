@@ -24,7 +24,7 @@ fn main() -> keras::Result<()> {
     let y = keras::ops::from_vec(y, &[batch])?;
 
     let mut model = Sequential::from_layers([
-        Input::new(&[784]).into(),
+        Input::new([784]).into(),
         Dense::new(256).activation("relu").into(),
         Dense::new(128).activation("relu").into(),
         Dense::new(10).activation("softmax").into(),
@@ -67,6 +67,24 @@ fn main() -> keras::Result<()> {
         bwd.push((t2 - t1).as_secs_f64() * 1e3);
         upd.push((t3 - t2).as_secs_f64() * 1e3);
     }
+    // Inside fit: whole epochs of 200 steps (one warm-up epoch, then the median of 5), as
+    // benches/keras_bench.py times Keras.
+    let xs = Tensor::cat(&vec![x.clone(); 200], 0)?;
+    let ys = Tensor::cat(&vec![y.clone(); 200], 0)?;
+    let args = || FitArgs {
+        batch_size: batch,
+        verbose: 0,
+        shuffle: false,
+        ..Default::default()
+    };
+    model.fit(&xs, &ys, args())?;
+    let mut epochs = vec![];
+    for _ in 0..5 {
+        let t = Instant::now();
+        model.fit(&xs, &ys, args())?;
+        epochs.push(t.elapsed().as_secs_f64() * 1e3 / 200.0);
+    }
+    let in_fit = median(epochs);
     println!(
         "W1 keras-rs: median {:.3} ms/step (train_on_batch, 200 steps after 20 warm-up)",
         median(steps)
@@ -77,5 +95,6 @@ fn main() -> keras::Result<()> {
         median(bwd),
         median(upd)
     );
+    println!("  median {in_fit:.3} ms/step inside fit (epochs of 200 steps)");
     Ok(())
 }

@@ -229,7 +229,7 @@ impl CustomOp2 for WeightGrads {
             let db = &mut out[k * n..];
             for row in g.chunks_exact(n) {
                 for (d, &v) in db.iter_mut().zip(row) {
-                    *d = *d + v;
+                    *d += v;
                 }
             }
             Ok(storage(out))
