@@ -47,6 +47,11 @@ pub mod testing;
 pub mod trainers;
 pub mod utils;
 
+/// The README's example, compiled as a doc test so it stays correct.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctest;
+
 pub use engine::Shape;
 pub use error::{Error, Result};
 pub use ops::{DType, Device, Tensor};
