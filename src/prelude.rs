@@ -3,7 +3,9 @@
 pub use crate::activations::Act;
 pub use crate::callbacks::{Callback, History, Logs};
 pub use crate::engine::{KerasTensor, Layer, LayerExt, LayerRef, Shape};
-pub use crate::layers::{Activation, Dense, Dropout, Flatten, Input, InputLayer, Reshape};
+pub use crate::layers::{
+    Activation, Dense, Dropout, Embedding, Flatten, Input, InputLayer, Reshape,
+};
 pub use crate::models::{Model, Sequential};
 pub use crate::ops::{DType, Device, Tensor};
 pub use crate::optimizers::{Adam, AdamW, Optimizer, OptimizerExt, RMSprop, SGD};

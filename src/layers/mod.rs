@@ -13,10 +13,15 @@
 
 pub mod activations;
 pub mod core;
+pub mod merging;
 pub mod regularization;
 pub mod reshaping;
 
 pub use self::activations::Activation;
-pub use self::core::{Dense, Input, InputBuilder, InputLayer};
+pub use self::core::{Dense, Embedding, Input, InputBuilder, InputLayer};
+pub use merging::{
+    add, average, concatenate, dot, maximum, minimum, multiply, subtract, Add, Average,
+    Concatenate, Dot, Maximum, Minimum, Multiply, Subtract,
+};
 pub use regularization::Dropout;
 pub use reshaping::{Flatten, Reshape};

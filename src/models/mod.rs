@@ -15,9 +15,11 @@
 mod functional;
 mod model;
 mod sequential;
+mod subclass;
 mod summary;
 
 pub use functional::Functional;
 pub use model::Model;
 pub use sequential::{Sequential, SequentialNet};
+pub use subclass::Subclass;
 pub use summary::thousands;

@@ -2,10 +2,12 @@
 
 use super::functional::Functional;
 use super::sequential::SequentialNet;
+use super::subclass::{Subclass, SubclassNet};
 use crate::engine::{KerasTensor, LayerRef, Shape, Weight};
 use crate::ops::Tensor;
 use crate::trainers::{Network, Trainer};
 use crate::{Error, Result};
+use std::sync::Arc;
 
 /// A Keras model: a functional graph (`Model::new`), a `Sequential`, or a subclassed network,
 /// together with its training configuration.
@@ -24,6 +26,8 @@ use crate::{Error, Result};
 pub struct Model {
     pub(crate) net: LayerRef,
     pub(crate) trainer: Trainer,
+    /// A subclassed model's own object (for its custom `train_step`).
+    custom: Option<Arc<dyn Subclass>>,
 }
 
 impl Model {
@@ -36,6 +40,7 @@ impl Model {
         Ok(Model {
             net,
             trainer: Trainer::default(),
+            custom: None,
         })
     }
 
@@ -43,6 +48,27 @@ impl Model {
         Model {
             net,
             trainer: Trainer::default(),
+            custom: None,
+        }
+    }
+
+    /// A subclassed model: a user type implementing [`Subclass`]. Build it with
+    /// [`Model::build`] (or by fitting it) before `summary`.
+    pub fn subclass<S: Subclass>(model: S) -> Model {
+        let inner: Arc<dyn Subclass> = Arc::new(model);
+        let net = LayerRef::new(SubclassNet::new(inner.clone()));
+        Model {
+            net,
+            trainer: Trainer::default(),
+            custom: Some(inner),
+        }
+    }
+
+    /// The network as the training loop sees it.
+    fn network(&self) -> ModelNet<'_> {
+        ModelNet {
+            net: &self.net,
+            custom: self.custom.as_deref(),
         }
     }
 
@@ -296,7 +322,15 @@ impl Model {
         y: impl Into<crate::trainers::Data>,
         args: crate::trainers::FitArgs,
     ) -> Result<crate::callbacks::History> {
-        self.trainer.fit(&self.net, x.into(), y.into(), args)
+        self.trainer.fit(
+            &ModelNet {
+                net: &self.net,
+                custom: self.custom.as_deref(),
+            },
+            x.into(),
+            y.into(),
+            args,
+        )
     }
 
     /// Loss and metrics on data: `values()` gives Keras's list, `get(name)` / `to_map()` its
@@ -307,7 +341,15 @@ impl Model {
         y: impl Into<crate::trainers::Data>,
         args: crate::trainers::EvalArgs,
     ) -> Result<crate::callbacks::Logs> {
-        self.trainer.evaluate(&self.net, x.into(), y.into(), args)
+        self.trainer.evaluate(
+            &ModelNet {
+                net: &self.net,
+                custom: self.custom.as_deref(),
+            },
+            x.into(),
+            y.into(),
+            args,
+        )
     }
 
     /// Predictions of a single-output model, in batches.
@@ -316,7 +358,7 @@ impl Model {
         x: impl Into<crate::trainers::Data>,
         args: crate::trainers::EvalArgs,
     ) -> Result<Tensor> {
-        let mut out = crate::trainers::predict(&self.net, x.into(), args)?;
+        let mut out = crate::trainers::predict(&self.network(), x.into(), args)?;
         if out.len() != 1 {
             return Err(Error::value(format!(
                 "The model has {} outputs; use predict_outputs.",
@@ -332,7 +374,7 @@ impl Model {
         x: impl Into<crate::trainers::Data>,
         args: crate::trainers::EvalArgs,
     ) -> Result<Vec<Tensor>> {
-        crate::trainers::predict(&self.net, x.into(), args)
+        crate::trainers::predict(&self.network(), x.into(), args)
     }
 
     /// One gradient step on one batch; returns that batch's loss and metrics.
@@ -341,7 +383,14 @@ impl Model {
         x: impl Into<crate::trainers::Data>,
         y: impl Into<crate::trainers::Data>,
     ) -> Result<crate::callbacks::Logs> {
-        self.trainer.train_on_batch(&self.net, x.into(), y.into())
+        self.trainer.train_on_batch(
+            &ModelNet {
+                net: &self.net,
+                custom: self.custom.as_deref(),
+            },
+            x.into(),
+            y.into(),
+        )
     }
 
     /// Loss and metrics on one batch.
@@ -350,7 +399,14 @@ impl Model {
         x: impl Into<crate::trainers::Data>,
         y: impl Into<crate::trainers::Data>,
     ) -> Result<crate::callbacks::Logs> {
-        self.trainer.test_on_batch(&self.net, x.into(), y.into())
+        self.trainer.test_on_batch(
+            &ModelNet {
+                net: &self.net,
+                custom: self.custom.as_deref(),
+            },
+            x.into(),
+            y.into(),
+        )
     }
 
     /// Outputs for one batch.
@@ -372,5 +428,37 @@ impl Model {
     /// Whether `compile` has been called.
     pub fn compiled(&self) -> bool {
         self.trainer.compiled()
+    }
+}
+
+/// A model as the training loop sees it: its network, and a subclassed model's custom step.
+struct ModelNet<'a> {
+    net: &'a LayerRef,
+    custom: Option<&'a dyn Subclass>,
+}
+
+impl Network for ModelNet<'_> {
+    fn name(&self) -> String {
+        self.net.name()
+    }
+    fn forward(&self, inputs: &[Tensor], training: bool) -> Result<Vec<Tensor>> {
+        Network::forward(self.net, inputs, training)
+    }
+    fn input_names(&self) -> Vec<String> {
+        Network::input_names(self.net)
+    }
+    fn output_names(&self) -> Vec<String> {
+        Network::output_names(self.net)
+    }
+    fn trainable_weights(&self) -> Vec<Weight> {
+        LayerRef::trainable_weights(self.net)
+    }
+    fn train_step(
+        &self,
+        step: &mut crate::trainers::StepContext,
+        x: &[Tensor],
+        y: &[Tensor],
+    ) -> Option<Result<crate::callbacks::Logs>> {
+        self.custom.and_then(|c| c.train_step(step, x, y))
     }
 }

@@ -16,7 +16,9 @@
 mod activation;
 mod basic;
 mod dense;
+mod embedding;
 mod loss;
+mod merge;
 pub mod npy;
 mod optim;
 pub mod random;
@@ -26,7 +28,11 @@ pub use activation::{activation, Act};
 pub use basic::*;
 pub use candle_core::{DType, Device, Tensor, Var};
 pub use dense::{dense, dense_with_sinks, matmul};
+pub use embedding::{gather_rows, ids};
 pub use loss::{crossentropy, elementwise_loss, sparse_crossentropy, ElementwiseLoss};
+pub use merge::{
+    batch_dot, broadcast_dims, concatenate, elementwise, l2_normalize, normalize_axis, Merge,
+};
 pub use optim::{update_in_place, Slot, Update, UpdateArgs};
 pub use sink::{enable_sinks, sinks_enabled, GradSink, SinkGuard};
 

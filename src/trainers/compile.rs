@@ -79,10 +79,23 @@ impl<const N: usize> From<[(&str, f64); N]> for LossWeights {
 
 /// Metrics: the same list for every output, or lists by output name.
 pub enum MetricsSpec {
-    /// Applied to every output.
+    /// For a single-output model. (A model with several outputs needs one list per output, as
+    /// in Keras 3.)
     All(Vec<MetricArg>),
+    /// One list per output, in output order.
+    PerOutput(Vec<Vec<MetricArg>>),
     /// By output name.
     Map(Vec<(String, Vec<MetricArg>)>),
+}
+
+impl From<Vec<Vec<&str>>> for MetricsSpec {
+    fn from(v: Vec<Vec<&str>>) -> Self {
+        MetricsSpec::PerOutput(
+            v.into_iter()
+                .map(|l| l.into_iter().map(MetricArg::from).collect())
+                .collect(),
+        )
+    }
 }
 
 impl Default for MetricsSpec {
@@ -273,6 +286,7 @@ pub(crate) fn check_metric_names(spec: &MetricsSpec) -> Result<()> {
     };
     match spec {
         MetricsSpec::All(v) => v.iter().try_for_each(check),
+        MetricsSpec::PerOutput(v) => v.iter().flatten().try_for_each(check),
         MetricsSpec::Map(m) => m.iter().flat_map(|(_, v)| v).try_for_each(check),
     }
 }
@@ -290,22 +304,26 @@ pub(crate) fn build_metrics(
     let mut per_output: Vec<Vec<MetricArg>> = (0..n).map(|_| vec![]).collect();
     match std::mem::take(spec) {
         MetricsSpec::All(v) => {
-            // Names apply to every output; metric objects (which cannot be copied) to the first.
-            let names: Vec<String> = v
-                .iter()
-                .filter_map(|m| {
-                    if let MetricArg::Name(s) = m {
-                        Some(s.clone())
-                    } else {
-                        None
-                    }
-                })
-                .collect();
-            for slot in per_output.iter_mut() {
-                slot.extend(names.iter().map(|s| MetricArg::Name(s.clone())));
+            if multi && !v.is_empty() {
+                return Err(Error::value(format!(
+                    "Invalid `metrics`. For a model with several outputs, `metrics` should be a map by \
+                     output name or one list per output ({outputs:?}). Received a single list of {} metrics.",
+                    v.len()
+                )));
             }
             if let Some(first) = per_output.first_mut() {
-                first.extend(v.into_iter().filter(|m| matches!(m, MetricArg::Value(_))));
+                first.extend(v);
+            }
+        }
+        MetricsSpec::PerOutput(lists) => {
+            if lists.len() != n {
+                return Err(Error::value(format!(
+                    "Invalid `metrics`: {} lists for a model with {n} outputs ({outputs:?}).",
+                    lists.len()
+                )));
+            }
+            for (slot, l) in per_output.iter_mut().zip(lists) {
+                slot.extend(l);
             }
         }
         MetricsSpec::Map(m) => {

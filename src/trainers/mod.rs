@@ -11,7 +11,7 @@ mod trainer;
 pub use compile::{CompileArgs, LossSpec, LossWeights, MetricsSpec};
 pub use data::Data;
 pub use progbar::Progbar;
-pub use trainer::{predict, EvalArgs, FitArgs, Trainer};
+pub use trainer::{predict, EvalArgs, FitArgs, StepContext, Trainer};
 
 use crate::engine::Weight;
 use crate::ops::Tensor;
@@ -29,4 +29,13 @@ pub trait Network {
     fn output_names(&self) -> Vec<String>;
     /// The weights to train.
     fn trainable_weights(&self) -> Vec<Weight>;
+    /// A custom training step, replacing the default one (a subclassed model's `train_step`).
+    fn train_step(
+        &self,
+        _step: &mut StepContext,
+        _x: &[Tensor],
+        _y: &[Tensor],
+    ) -> Option<Result<crate::callbacks::Logs>> {
+        None
+    }
 }

@@ -147,7 +147,10 @@ impl Trainer {
         let mut v = vec!["loss".to_string()];
         v.extend(c.output_loss_trackers.iter().map(|m| m.name().to_string()));
         if let Some(ms) = &c.metrics {
-            v.extend(ms.iter().flatten().map(|m| m.name().to_string()));
+            let mut names: Vec<String> =
+                ms.iter().flatten().map(|m| m.name().to_string()).collect();
+            names.sort();
+            v.extend(names);
         }
         v
     }
@@ -162,6 +165,7 @@ impl Trainer {
         }
     }
 
+    /// Keras's order: `loss`, each output's loss, then the metrics sorted by name.
     fn logs(&self) -> Logs {
         let mut logs = Logs::default();
         if let Some(c) = &self.compiled {
@@ -170,8 +174,14 @@ impl Trainer {
                 logs.insert(t.name(), t.value());
             }
             if let Some(ms) = &c.metrics {
-                for m in ms.iter().flatten() {
-                    logs.insert(m.name(), m.result());
+                let mut v: Vec<(&str, f64)> = ms
+                    .iter()
+                    .flatten()
+                    .map(|m| (m.name(), m.result()))
+                    .collect();
+                v.sort_by(|a, b| a.0.cmp(b.0));
+                for (n, r) in v {
+                    logs.insert(n, r);
                 }
             }
         }
@@ -292,6 +302,16 @@ impl Trainer {
         // Fused layers put weight gradients in the weights' sinks during this step.
         let _sinks = ops::enable_sinks();
         weights.iter().for_each(|w| w.sink().clear());
+        {
+            let mut ctx = StepContext {
+                trainer: self,
+                net,
+                weights,
+            };
+            if let Some(logs) = net.train_step(&mut ctx, xs, ys) {
+                return Ok(logs?.get("loss").unwrap_or(f64::NAN));
+            }
+        }
         let preds = net.forward(xs, true)?;
         self.ensure_resolved(net, ys, &preds)?;
         let penalized: Vec<Weight> = weights
@@ -573,4 +593,97 @@ pub fn predict(net: &dyn Network, x: Data, args: EvalArgs) -> Result<Vec<Tensor>
         return Err(Error::value("The data is empty: `x` has 0 samples."));
     }
     parts.iter().map(|p| Ok(Tensor::cat(p, 0)?)).collect()
+}
+
+/// What a custom `train_step` works with (Keras's `self(x)`, `compute_loss`, `GradientTape`,
+/// `optimizer.apply_gradients`, `compiled_metrics`), for a subclassed model.
+///
+/// ```no_run
+/// use keras::prelude::*;
+/// use keras::trainers::StepContext;
+/// fn train_step(step: &mut StepContext, x: &[Tensor], y: &[Tensor]) -> keras::Result<Logs> {
+///     let y_pred = step.call(x, true)?;
+///     let loss = step.compute_loss(y, &y_pred)?;
+///     let grads = step.gradients(&loss, &step.trainable_weights())?;
+///     step.apply_gradients(&grads)?;
+///     step.update_metrics(y, &y_pred)?;
+///     Ok(step.metrics())
+/// }
+/// ```
+pub struct StepContext<'a> {
+    trainer: &'a mut Trainer,
+    net: &'a dyn Network,
+    weights: &'a [Weight],
+}
+
+impl StepContext<'_> {
+    /// Runs the model (Keras's `self(x, training=True)`).
+    pub fn call(&self, x: &[Tensor], training: bool) -> Result<Vec<Tensor>> {
+        self.net.forward(x, training)
+    }
+
+    /// The compiled loss (weighted per-output losses plus weight penalties); also updates the
+    /// `loss` metric.
+    pub fn compute_loss(&mut self, y: &[Tensor], y_pred: &[Tensor]) -> Result<Tensor> {
+        self.trainer.ensure_resolved(self.net, y, y_pred)?;
+        let penalized: Vec<Weight> = self
+            .weights
+            .iter()
+            .filter(|w| w.has_regularizer())
+            .cloned()
+            .collect();
+        let (total, per_output) = self.trainer.compute_loss(y, y_pred, &penalized)?;
+        let n = y
+            .first()
+            .map(|t| t.dims().first().copied().unwrap_or(1))
+            .unwrap_or(0) as f64;
+        let c = self.trainer.compiled.as_mut().ok_or_else(not_compiled)?;
+        c.loss_tracker.add(ops::scalar(&total)?, n);
+        for (t, v) in c.output_loss_trackers.iter_mut().zip(&per_output) {
+            t.add(*v, n);
+        }
+        Ok(total)
+    }
+
+    /// The model's trainable weights.
+    pub fn trainable_weights(&self) -> Vec<Weight> {
+        self.weights.to_vec()
+    }
+
+    /// Gradients of `loss` with respect to `weights` (Keras's `tape.gradient`); weights the
+    /// loss does not depend on are left out.
+    pub fn gradients(&self, loss: &Tensor, weights: &[Weight]) -> Result<Vec<(Tensor, Weight)>> {
+        let grads = loss.backward()?;
+        crate::engine::gradients(&grads, weights)
+    }
+
+    /// One optimizer step (Keras's `optimizer.apply_gradients`).
+    pub fn apply_gradients(&mut self, grads_and_vars: &[(Tensor, Weight)]) -> Result<()> {
+        self.trainer
+            .compiled
+            .as_mut()
+            .ok_or_else(not_compiled)?
+            .optimizer
+            .apply_gradients(grads_and_vars)
+    }
+
+    /// Updates the compiled metrics (Keras's `compiled_metrics.update_state`).
+    pub fn update_metrics(&mut self, y: &[Tensor], y_pred: &[Tensor]) -> Result<()> {
+        self.trainer.ensure_resolved(self.net, y, y_pred)?;
+        let c = self.trainer.compiled.as_mut().ok_or_else(not_compiled)?;
+        if let Some(ms) = &mut c.metrics {
+            for ((m, t), p) in ms.iter_mut().zip(y).zip(y_pred) {
+                let p = p.detach();
+                for metric in m {
+                    metric.update_state(t, &p)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The current metric values, `loss` included.
+    pub fn metrics(&self) -> Logs {
+        self.trainer.logs()
+    }
 }

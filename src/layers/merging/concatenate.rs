@@ -1,0 +1,107 @@
+//! `Concatenate`: joins inputs along an axis.
+
+use crate::engine::{CallCtx, Layer, LayerArgs, Shape};
+use crate::ops::{self, Tensor};
+use crate::{Error, Result};
+
+/// Concatenates its inputs along `axis` (default -1); other dimensions must match.
+///
+/// ```
+/// use keras::prelude::*;
+/// use keras::layers::Concatenate;
+/// let y = Concatenate::new(-1).call_many(&[Input::new(&[3]), Input::new(&[5])])?;
+/// assert_eq!(y[0].shape().to_string(), "(None, 8)");
+/// # Ok::<(), keras::Error>(())
+/// ```
+pub struct Concatenate {
+    args: LayerArgs,
+    axis: isize,
+}
+
+impl Concatenate {
+    /// Concatenation along `axis`.
+    pub fn new(axis: isize) -> Self {
+        Concatenate {
+            args: LayerArgs::default(),
+            axis,
+        }
+    }
+}
+
+impl Layer for Concatenate {
+    fn class_name(&self) -> &str {
+        "Concatenate"
+    }
+    fn args(&self) -> &LayerArgs {
+        &self.args
+    }
+    fn args_mut(&mut self) -> &mut LayerArgs {
+        &mut self.args
+    }
+    fn compute_output_shape(&self, s: &[Shape]) -> Result<Vec<Shape>> {
+        let mismatch = || {
+            Error::shape(format!(
+                "A `Concatenate` layer requires inputs with matching shapes except for the concatenation \
+                 axis. Received: input_shape={}",
+                format!("[{}]", s.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(", "))
+            ))
+        };
+        let first = s.first().ok_or_else(|| {
+            Error::value("A `Concatenate` layer should be called on a list of at least 1 input.")
+        })?;
+        let rank = first.rank();
+        let axis = ops::normalize_axis(self.axis, rank)?;
+        if s.iter().any(|x| x.rank() != rank) {
+            return Err(mismatch());
+        }
+        let mut out = first.0.clone();
+        for x in &s[1..] {
+            for (i, (o, &d)) in out.iter_mut().zip(&x.0).enumerate() {
+                if i == axis {
+                    *o = match (*o, d) {
+                        (Some(a), Some(b)) => Some(a + b),
+                        _ => None,
+                    };
+                } else {
+                    *o = match (*o, d) {
+                        (Some(a), Some(b)) if a != b => return Err(mismatch()),
+                        (Some(a), _) | (_, Some(a)) => Some(a),
+                        (None, None) => None,
+                    };
+                }
+            }
+        }
+        Ok(vec![Shape(out)])
+    }
+    fn forward(&self, inputs: &[Tensor], _: &CallCtx) -> Result<Vec<Tensor>> {
+        Ok(vec![ops::concatenate(inputs, self.axis)?])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::LayerExt;
+    use crate::layers::Input;
+
+    #[test]
+    fn shapes_and_errors() {
+        let y = Concatenate::new(1)
+            .call_many(&[Input::new(&[2, 3]), Input::new(&[4, 3])])
+            .unwrap();
+        assert_eq!(y[0].shape().to_string(), "(None, 6, 3)");
+        let e = Concatenate::new(-1)
+            .call_many(&[Input::new(&[2, 3]), Input::new(&[4, 3])])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("matching shapes except for the concatenation axis")
+                && e.contains("(None, 4, 3)"),
+            "{e}"
+        );
+        let y = Concatenate::new(-1)
+            .call_many(&[Input::new(&[None]), Input::new(&[3])])
+            .unwrap();
+        assert_eq!(y[0].shape().to_string(), "(None, None)");
+    }
+}

@@ -1,0 +1,132 @@
+//! Subclassed models: a user type that holds layers and says how to call them.
+
+use crate::callbacks::Logs;
+use crate::engine::{context, CallCtx, Layer, LayerArgs, LayerRef, Shape, WeightBuilder};
+use crate::ops::{DType, Tensor};
+use crate::trainers::StepContext;
+use crate::Result;
+use std::sync::Arc;
+
+/// A model written as code, as subclassing `keras.Model`: hold the layers as fields, run them
+/// in `call`. Wrap it with [`Model::subclass`](super::Model::subclass) to build, summarize,
+/// compile and fit it; override `train_step` for a custom training step.
+///
+/// ```
+/// use keras::prelude::*;
+/// use keras::models::Subclass;
+///
+/// struct MyModel { dense1: LayerRef, dense2: LayerRef, output_layer: LayerRef }
+///
+/// impl Subclass for MyModel {
+///     fn call(&self, x: &[Tensor], _training: bool) -> keras::Result<Vec<Tensor>> {
+///         let x = self.dense1.apply(&x[0])?;
+///         let x = self.dense2.apply(&x)?;
+///         Ok(vec![self.output_layer.apply(&x)?])
+///     }
+///     fn layers(&self) -> Vec<LayerRef> {
+///         vec![self.dense1.clone(), self.dense2.clone(), self.output_layer.clone()]
+///     }
+/// }
+///
+/// let model = Model::subclass(MyModel {
+///     dense1: Dense::new(64).activation("relu").into_layer(),
+///     dense2: Dense::new(64).activation("relu").into_layer(),
+///     output_layer: Dense::new(10).activation("softmax").into_layer(),
+/// });
+/// model.build(&[None, Some(784)])?;
+/// assert_eq!(model.count_params(), 55_050);
+/// # Ok::<(), keras::Error>(())
+/// ```
+pub trait Subclass: Send + Sync + 'static {
+    /// The forward pass on real tensors (layers called with `apply` pick up `training` from
+    /// the call context).
+    fn call(&self, inputs: &[Tensor], training: bool) -> Result<Vec<Tensor>>;
+    /// The layers the model holds (for weights, `summary` and freezing).
+    fn layers(&self) -> Vec<LayerRef>;
+    /// The class name shown by `summary` (default: the Rust type's name).
+    fn class_name(&self) -> String {
+        let full = std::any::type_name::<Self>();
+        full.rsplit("::").next().unwrap_or(full).to_string()
+    }
+    /// A custom training step; `None` (the default) uses the standard one.
+    fn train_step(
+        &self,
+        _step: &mut StepContext,
+        _x: &[Tensor],
+        _y: &[Tensor],
+    ) -> Option<Result<Logs>> {
+        None
+    }
+}
+
+/// The layer behind a subclassed model.
+pub(crate) struct SubclassNet {
+    args: LayerArgs,
+    class: String,
+    pub(crate) inner: Arc<dyn Subclass>,
+}
+
+impl SubclassNet {
+    pub(crate) fn new(inner: Arc<dyn Subclass>) -> Self {
+        SubclassNet {
+            args: LayerArgs::default(),
+            class: inner.class_name(),
+            inner,
+        }
+    }
+
+    /// Runs `call` on zeros of these shapes (unknown sizes as 1) to build the layers or to find
+    /// the output shapes.
+    fn trace(&self, shapes: &[Shape]) -> Result<Vec<Tensor>> {
+        let xs: Vec<Tensor> = shapes
+            .iter()
+            .map(|s| {
+                let dims: Vec<usize> = s.0.iter().map(|d| d.unwrap_or(1)).collect();
+                Tensor::zeros(dims, DType::F32, &crate::ops::Device::Cpu)
+            })
+            .collect::<candle_core::Result<_>>()?;
+        let _g = context::set_training(false);
+        self.inner.call(&xs, false)
+    }
+}
+
+impl Layer for SubclassNet {
+    fn class_name(&self) -> &str {
+        &self.class
+    }
+    fn args(&self) -> &LayerArgs {
+        &self.args
+    }
+    fn args_mut(&mut self) -> &mut LayerArgs {
+        &mut self.args
+    }
+    fn build(&mut self, input_shapes: &[Shape], _: &mut WeightBuilder) -> Result<()> {
+        self.trace(input_shapes).map(|_| ())
+    }
+    fn compute_output_shape(&self, input_shapes: &[Shape]) -> Result<Vec<Shape>> {
+        let batch = input_shapes
+            .first()
+            .and_then(|s| s.0.first().copied().flatten());
+        Ok(self
+            .trace(input_shapes)?
+            .iter()
+            .map(|t| {
+                let mut d: Vec<Option<usize>> = t.dims().iter().map(|&d| Some(d)).collect();
+                if let Some(b) = d.first_mut() {
+                    *b = batch;
+                }
+                Shape(d)
+            })
+            .collect())
+    }
+    fn forward(&self, inputs: &[Tensor], ctx: &CallCtx) -> Result<Vec<Tensor>> {
+        let _g = context::set_training(ctx.training);
+        self.inner.call(inputs, ctx.training)
+    }
+    fn sublayers(&self) -> Vec<LayerRef> {
+        self.inner.layers()
+    }
+    fn is_model(&self) -> bool {
+        true
+    }
+}
