@@ -70,4 +70,35 @@ fn summaries_match_keras() {
     check("seq_after_pop", &m);
     m.add(Dense::new(5).activation("relu")).unwrap();
     check("seq_after_add", &m);
+
+    clear_session();
+    let sub = Model::subclass(MyModel {
+        dense1: Dense::new(64).activation("relu").into_layer(),
+        dense2: Dense::new(64).activation("relu").into_layer(),
+        output_layer: Dense::new(10).activation("softmax").into_layer(),
+    });
+    sub.build(&[None, Some(784)]).unwrap();
+    check("subclassed", &sub);
+}
+
+/// The seeds' subclassed MyModel.
+struct MyModel {
+    dense1: LayerRef,
+    dense2: LayerRef,
+    output_layer: LayerRef,
+}
+
+impl keras::models::Subclass for MyModel {
+    fn call(&self, x: &[Tensor], _training: bool) -> keras::Result<Vec<Tensor>> {
+        let x = self.dense1.apply(&x[0])?;
+        let x = self.dense2.apply(&x)?;
+        Ok(vec![self.output_layer.apply(&x)?])
+    }
+    fn layers(&self) -> Vec<LayerRef> {
+        vec![
+            self.dense1.clone(),
+            self.dense2.clone(),
+            self.output_layer.clone(),
+        ]
+    }
 }
