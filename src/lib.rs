@@ -42,6 +42,7 @@ pub mod models;
 pub mod ops;
 pub mod optimizers;
 pub mod prelude;
+pub mod random;
 pub mod regularizers;
 pub mod testing;
 pub mod trainers;

@@ -129,6 +129,7 @@ fn deferred_build_from_data() {
         &y,
         FitArgs {
             verbose: 0,
+            epochs: 1,
             ..Default::default()
         },
     )
@@ -136,6 +137,11 @@ fn deferred_build_from_data() {
     assert!(m.built());
     assert_eq!(m.count_params(), 7 * 4 + 4 + 4 + 1);
     assert!(m.summary_string().contains("(None, 4)"));
+    // The first epoch trained: the weights existed before the loop listed them.
+    let bias = m.layers()[1].get_weights().unwrap()[1]
+        .to_vec1::<f32>()
+        .unwrap();
+    assert_ne!(bias, vec![0.0], "the output bias moved in the first epoch");
 }
 
 #[test]

@@ -55,6 +55,22 @@ impl History {
     }
 }
 
+/// Python's `repr` of a float: the shortest round-trip form, with `.0` on whole numbers.
+fn py_float(x: f64) -> String {
+    if x.is_nan() {
+        return "nan".into();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    let s = format!("{x}");
+    if s.contains('.') || s.contains('e') {
+        s
+    } else {
+        format!("{s}.0")
+    }
+}
+
 impl std::fmt::Display for History {
     /// Python's `repr` of `history.history`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -65,7 +81,7 @@ impl std::fmt::Display for History {
                 format!(
                     "'{k}': [{}]",
                     v.iter()
-                        .map(|x| format!("{x}"))
+                        .map(|&x| py_float(x))
                         .collect::<Vec<_>>()
                         .join(", ")
                 )

@@ -245,19 +245,7 @@ impl Network for LayerRef {
 
     fn forward(&self, inputs: &[Tensor], training: bool) -> Result<Vec<Tensor>> {
         let shapes: Vec<Shape> = inputs.iter().map(|t| Shape::known(t.dims())).collect();
-        if !self.built() {
-            let batchless: Vec<Shape> = shapes
-                .iter()
-                .map(|s| {
-                    let mut d = s.0.clone();
-                    if let Some(b) = d.first_mut() {
-                        *b = None;
-                    }
-                    Shape(d)
-                })
-                .collect();
-            self.build(&batchless)?;
-        }
+        Network::ensure_built(self, inputs)?;
         let _guard = crate::engine::context::set_training(training);
         self.run(inputs, &shapes, training)
     }
@@ -272,6 +260,24 @@ impl Network for LayerRef {
 
     fn trainable_weights(&self) -> Vec<Weight> {
         LayerRef::trainable_weights(self)
+    }
+
+    fn ensure_built(&self, inputs: &[Tensor]) -> Result<()> {
+        if self.built() {
+            return Ok(());
+        }
+        // Build for any batch size: the batch axis is unknown.
+        let shapes: Vec<Shape> = inputs
+            .iter()
+            .map(|t| {
+                let mut d: Vec<Option<usize>> = t.dims().iter().map(|&d| Some(d)).collect();
+                if let Some(b) = d.first_mut() {
+                    *b = None;
+                }
+                Shape(d)
+            })
+            .collect();
+        self.build(&shapes)
     }
 }
 
@@ -452,6 +458,9 @@ impl Network for ModelNet<'_> {
     }
     fn trainable_weights(&self) -> Vec<Weight> {
         LayerRef::trainable_weights(self.net)
+    }
+    fn ensure_built(&self, inputs: &[Tensor]) -> Result<()> {
+        Network::ensure_built(self.net, inputs)
     }
     fn train_step(
         &self,

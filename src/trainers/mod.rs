@@ -29,6 +29,11 @@ pub trait Network {
     fn output_names(&self) -> Vec<String>;
     /// The weights to train.
     fn trainable_weights(&self) -> Vec<Weight>;
+    /// Builds the network for inputs like these, if it is not built yet (a `Sequential`
+    /// without an input shape, a subclassed model), so its weights exist before training.
+    fn ensure_built(&self, _inputs: &[Tensor]) -> Result<()> {
+        Ok(())
+    }
     /// A custom training step, replacing the default one (a subclassed model's `train_step`).
     fn train_step(
         &self,

@@ -372,6 +372,8 @@ impl Trainer {
         if d.n == 0 {
             return Err(Error::value("The data is empty: `x` has 0 samples."));
         }
+        // Weights must exist before the training loop lists them.
+        net.ensure_built(&d.xs)?;
         Ok(d)
     }
 

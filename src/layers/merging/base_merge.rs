@@ -148,11 +148,11 @@ mod tests {
     #[test]
     fn shapes_broadcast_and_mismatch_errors() {
         let y = Add::new()
-            .call_many(&[Input::new(&[3, 4]), Input::new(&[1, 4])])
+            .call_many(&[Input::new([3, 4]), Input::new([1, 4])])
             .unwrap();
         assert_eq!(y[0].shape().to_string(), "(None, 3, 4)");
         let e = Add::new()
-            .call_many(&[Input::new(&[3]), Input::new(&[4])])
+            .call_many(&[Input::new([3]), Input::new([4])])
             .unwrap_err()
             .to_string();
         assert_eq!(
@@ -160,7 +160,7 @@ mod tests {
             "Inputs have incompatible shapes. Received shapes (3,) and (4,)"
         );
         assert!(Subtract::new()
-            .call_many(&[Input::new(&[3]), Input::new(&[3]), Input::new(&[3])])
+            .call_many(&[Input::new([3]), Input::new([3]), Input::new([3])])
             .is_err());
         assert_eq!(y[0].layer().count_params(), 0);
     }

@@ -40,10 +40,11 @@ impl Layer for Concatenate {
     }
     fn compute_output_shape(&self, s: &[Shape]) -> Result<Vec<Shape>> {
         let mismatch = || {
+            let shapes: Vec<String> = s.iter().map(|x| x.to_string()).collect();
             Error::shape(format!(
                 "A `Concatenate` layer requires inputs with matching shapes except for the concatenation \
-                 axis. Received: input_shape={}",
-                format!("[{}]", s.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(", "))
+                 axis. Received: input_shape=[{}]",
+                shapes.join(", ")
             ))
         };
         let first = s.first().ok_or_else(|| {
@@ -87,11 +88,11 @@ mod tests {
     #[test]
     fn shapes_and_errors() {
         let y = Concatenate::new(1)
-            .call_many(&[Input::new(&[2, 3]), Input::new(&[4, 3])])
+            .call_many(&[Input::new([2, 3]), Input::new([4, 3])])
             .unwrap();
         assert_eq!(y[0].shape().to_string(), "(None, 6, 3)");
         let e = Concatenate::new(-1)
-            .call_many(&[Input::new(&[2, 3]), Input::new(&[4, 3])])
+            .call_many(&[Input::new([2, 3]), Input::new([4, 3])])
             .unwrap_err()
             .to_string();
         assert!(
@@ -100,7 +101,7 @@ mod tests {
             "{e}"
         );
         let y = Concatenate::new(-1)
-            .call_many(&[Input::new(&[None]), Input::new(&[3])])
+            .call_many(&[Input::new([None]), Input::new([3])])
             .unwrap();
         assert_eq!(y[0].shape().to_string(), "(None, None)");
     }
