@@ -2,6 +2,8 @@
 //! multi-output flows, named inputs, nested models, shared layers, disconnected graphs, layer
 //! reuse, a Sequential inside a functional model; and numbers from Python Keras.
 
+#![allow(clippy::cloned_ref_to_slice_refs)]
+
 mod common;
 
 use common::{assert_close, assert_close_vec, summary_fixture, Fixture};

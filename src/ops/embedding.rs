@@ -168,7 +168,7 @@ mod tests {
         )
         .unwrap();
         check_gradient(
-            &[table.clone()],
+            std::slice::from_ref(&table),
             |v| Ok(gather_rows(&v[0], &ids, None)?.mul(&w)?.sum_all()?),
             1e-6,
             1e-6,
