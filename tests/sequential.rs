@@ -123,7 +123,7 @@ fn deferred_build_from_data() {
     assert!(m.summary_string().contains("0 (unbuilt)"));
     m.compile("adam", "mse", ["mae"]).unwrap();
     let x = Tensor::ones((10, 7), DType::F32, &Device::Cpu).unwrap();
-    let y = Tensor::zeros((10, 1), DType::F32, &Device::Cpu).unwrap();
+    let y = Tensor::ones((10, 1), DType::F32, &Device::Cpu).unwrap();
     m.fit(
         &x,
         &y,
