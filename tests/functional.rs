@@ -302,6 +302,7 @@ fn nested_and_deeply_nested_models_share_weights() {
 
 #[test]
 fn sequential_inside_functional() {
+    keras::utils::set_random_seed(6);
     let seq = Sequential::from_layers([
         Dense::new(6).activation("relu").input_shape([5]).into(),
         Dense::new(2).into(),

@@ -153,6 +153,7 @@ fn build_summary_fit_evaluate_predict() {
 
 #[test]
 fn custom_train_step_runs_and_trains() {
+    keras::utils::set_random_seed(5);
     let steps = Arc::new(AtomicUsize::new(0));
     let mut model = Model::subclass(CustomModel {
         dense1: Dense::new(64).activation("relu").into_layer(),
