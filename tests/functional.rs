@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{assert_close, assert_close_vec, summary_fixture, Fixture};
+use common::{assert_close, assert_close_vec, Fixture};
 use keras::layers::{self, Embedding};
 use keras::prelude::*;
 use keras::trainers::Network;
@@ -122,54 +122,6 @@ fn forward_and_training_match_keras() {
         m.metrics_names(),
         vec!["loss", "cls_loss", "reg_loss", "cls_accuracy"]
     );
-}
-
-#[test]
-fn summaries_of_graphs_match_keras() {
-    keras::utils::clear_session();
-    let m = two_tower();
-    assert_eq!(m.summary_with_width(76), summary_fixture("two_tower"));
-
-    keras::utils::clear_session();
-    let enc_in = Input::shape([16]).name("original_img").build();
-    let h = Dense::new(8).activation("relu").call(&enc_in).unwrap();
-    let encoder = Model::new(
-        &[enc_in],
-        &[Dense::new(4).activation("relu").call(&h).unwrap()],
-    )
-    .unwrap()
-    .name("encoder");
-    let dec_in = Input::shape([4]).name("encoded_img").build();
-    let h = Dense::new(8).activation("relu").call(&dec_in).unwrap();
-    let decoder = Model::new(
-        &[dec_in],
-        &[Dense::new(16).activation("sigmoid").call(&h).unwrap()],
-    )
-    .unwrap()
-    .name("decoder");
-    let img = Input::shape([16]).name("img").build();
-    let out = decoder.call(&encoder.call(&img).unwrap()).unwrap();
-    let auto = Model::new(&[img], &[out]).unwrap().name("autoencoder");
-    assert_eq!(auto.summary_with_width(76), summary_fixture("autoencoder"));
-
-    keras::utils::clear_session();
-    let inp = Input::shape([8]).name("posts").build();
-    let x = Dense::new(16).activation("relu").call(&inp).unwrap();
-    let heads = [
-        Dense::new(1).name("age").call(&x).unwrap(),
-        Dense::new(3)
-            .activation("softmax")
-            .name("income")
-            .call(&x)
-            .unwrap(),
-        Dense::new(1)
-            .activation("sigmoid")
-            .name("gender")
-            .call(&x)
-            .unwrap(),
-    ];
-    let m = Model::new(&[inp], &heads).unwrap();
-    assert_eq!(m.summary_with_width(76), summary_fixture("three_heads"));
 }
 
 #[test]

@@ -7,6 +7,7 @@
 mod common;
 
 use common::summary_fixture;
+
 use keras::prelude::*;
 use keras::utils::clear_session;
 
@@ -79,6 +80,84 @@ fn summaries_match_keras() {
     });
     sub.build(&[None, Some(784)]).unwrap();
     check("subclassed", &sub);
+
+    graph_summaries();
+}
+
+fn graph_summaries() {
+    keras::utils::clear_session();
+    let m = two_tower_model();
+    assert_eq!(m.summary_with_width(76), summary_fixture("two_tower"));
+
+    keras::utils::clear_session();
+    let enc_in = Input::shape([16]).name("original_img").build();
+    let h = Dense::new(8).activation("relu").call(&enc_in).unwrap();
+    let encoder = Model::new(
+        &[enc_in],
+        &[Dense::new(4).activation("relu").call(&h).unwrap()],
+    )
+    .unwrap()
+    .name("encoder");
+    let dec_in = Input::shape([4]).name("encoded_img").build();
+    let h = Dense::new(8).activation("relu").call(&dec_in).unwrap();
+    let decoder = Model::new(
+        &[dec_in],
+        &[Dense::new(16).activation("sigmoid").call(&h).unwrap()],
+    )
+    .unwrap()
+    .name("decoder");
+    let img = Input::shape([16]).name("img").build();
+    let out = decoder.call(&encoder.call(&img).unwrap()).unwrap();
+    let auto = Model::new(&[img], &[out]).unwrap().name("autoencoder");
+    assert_eq!(auto.summary_with_width(76), summary_fixture("autoencoder"));
+
+    keras::utils::clear_session();
+    let inp = Input::shape([8]).name("posts").build();
+    let x = Dense::new(16).activation("relu").call(&inp).unwrap();
+    let heads = [
+        Dense::new(1).name("age").call(&x).unwrap(),
+        Dense::new(3)
+            .activation("softmax")
+            .name("income")
+            .call(&x)
+            .unwrap(),
+        Dense::new(1)
+            .activation("sigmoid")
+            .name("gender")
+            .call(&x)
+            .unwrap(),
+    ];
+    let m = Model::new(&[inp], &heads).unwrap();
+    assert_eq!(m.summary_with_width(76), summary_fixture("three_heads"));
+}
+
+/// The two_tower model of tests/fixtures/make_fixtures.py.
+fn two_tower_model() -> Model {
+    use keras::layers;
+    let a = Input::shape([6]).name("left").build();
+    let b = Input::shape([6]).name("right").build();
+    let shared = Dense::new(5).activation("tanh").name("shared").into_layer();
+    let (ha, hb) = (shared.call(&a).unwrap(), shared.call(&b).unwrap());
+    let inner = Sequential::from_layers([
+        Input::new([5]).into(),
+        Dense::new(4).activation("relu").name("inner_dense").into(),
+    ])
+    .unwrap()
+    .name("inner");
+    let ia = inner.call(&ha).unwrap();
+    let m = layers::concatenate(&[ia, hb], -1).unwrap();
+    let proj = Dense::new(9).name("proj").call(&m).unwrap();
+    let m2 = layers::add(&[proj, m]).unwrap();
+    let out1 = Dense::new(3)
+        .activation("softmax")
+        .name("cls")
+        .call(&m2)
+        .unwrap();
+    let sq = layers::multiply(&[m2.clone(), m2]).unwrap();
+    let out2 = Dense::new(1).name("reg").call(&sq).unwrap();
+    Model::new(&[a, b], &[out1, out2])
+        .unwrap()
+        .name("two_tower")
 }
 
 /// The seeds' subclassed MyModel.
