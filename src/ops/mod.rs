@@ -15,6 +15,7 @@
 
 mod activation;
 mod basic;
+mod conv;
 mod dense;
 mod embedding;
 mod loss;
@@ -27,6 +28,7 @@ mod sink;
 pub use activation::{activation, Act};
 pub use basic::*;
 pub use candle_core::{DType, Device, Tensor, Var};
+pub use conv::{conv2d, conv2d_transpose, ConvGeom, ConvOpts, Padding};
 pub use dense::{dense, dense_with_sinks, matmul};
 pub use embedding::{gather_rows, ids};
 pub use loss::{crossentropy, elementwise_loss, sparse_crossentropy, ElementwiseLoss};

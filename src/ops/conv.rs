@@ -1,0 +1,618 @@
+//! 2D convolution and its transpose in Keras's `channels_last` layout (NHWC), as im2col + one
+//! gemm, with bias and activation fused and a hand-written backward. 1D convolutions are 2D
+//! ones of height 1.
+//!
+//! Kernels are Keras's: `(kh, kw, in, out)` for a convolution and `(kh, kw, out, in)` for a
+//! transposed one, so Keras weights load unchanged.
+
+use super::activation::{activation, apply_in_place, grad_from_output_in_place, Act};
+use super::{contiguous, dispatch_float, gemm, storage, Float, GradSink};
+use crate::{Error, Result};
+use candle_core::{CpuStorage, CustomOp2, CustomOp3, Layout, Shape, Tensor};
+
+/// The geometry of a 2D convolution over NHWC data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConvGeom {
+    /// Batch size.
+    pub n: usize,
+    /// Input height and width.
+    pub h: usize,
+    /// Input width.
+    pub w: usize,
+    /// Input channels.
+    pub c: usize,
+    /// Kernel height.
+    pub kh: usize,
+    /// Kernel width.
+    pub kw: usize,
+    /// Strides.
+    pub sh: usize,
+    /// Stride along the width.
+    pub sw: usize,
+    /// Dilation along the height.
+    pub dh: usize,
+    /// Dilation along the width.
+    pub dw: usize,
+    /// Zero padding at the top.
+    pub pt: usize,
+    /// Zero padding at the left.
+    pub pl: usize,
+    /// Output height.
+    pub oh: usize,
+    /// Output width.
+    pub ow: usize,
+}
+
+/// `valid` (no padding) or `same` (output size `ceil(input / stride)`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Padding {
+    /// No padding.
+    Valid,
+    /// Pad so that the output has `ceil(input / stride)` positions (TensorFlow's rule: the
+    /// extra row/column goes at the bottom/right).
+    Same,
+}
+
+impl Padding {
+    /// `"valid"` or `"same"`.
+    pub fn parse(s: &str) -> Result<Padding> {
+        match s.to_lowercase().as_str() {
+            "valid" => Ok(Padding::Valid),
+            "same" => Ok(Padding::Same),
+            other => Err(Error::value(format!(
+                "The `padding` argument must be a string, one of \"valid\", \"same\" (case-insensitive). Received: padding={other}"
+            ))),
+        }
+    }
+
+    /// Output size and (before, after) padding along one axis, or None when the (dilated)
+    /// kernel does not fit.
+    pub fn out_size(self, input: usize, k: usize, stride: usize, dilation: usize) -> Option<(usize, usize, usize)> {
+        let ek = dilation * (k - 1) + 1;
+        match self {
+            Padding::Valid => (input >= ek).then(|| ((input - ek) / stride + 1, 0, 0)),
+            Padding::Same => {
+                let out = input.div_ceil(stride);
+                let total = ((out - 1) * stride + ek).saturating_sub(input);
+                Some((out, total / 2, total - total / 2))
+            }
+        }
+    }
+}
+
+impl ConvGeom {
+    /// The geometry for input `(n, h, w, c)` and kernel `(kh, kw)`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        input: [usize; 4],
+        kernel: (usize, usize),
+        strides: (usize, usize),
+        dilation: (usize, usize),
+        padding: Padding,
+    ) -> Result<ConvGeom> {
+        let [n, h, w, c] = input;
+        let (kh, kw) = kernel;
+        let (oh, pt, _) = padding.out_size(h, kh, strides.0, dilation.0).ok_or_else(|| too_big(input, kernel))?;
+        let (ow, pl, _) = padding.out_size(w, kw, strides.1, dilation.1).ok_or_else(|| too_big(input, kernel))?;
+        Ok(ConvGeom { n, h, w, c, kh, kw, sh: strides.0, sw: strides.1, dh: dilation.0, dw: dilation.1, pt, pl, oh, ow })
+    }
+
+    fn k(&self) -> usize {
+        self.kh * self.kw * self.c
+    }
+
+    fn rows(&self) -> usize {
+        self.n * self.oh * self.ow
+    }
+
+    /// The input position read by output (y, x) and kernel tap (i, j), if inside the image.
+    #[inline]
+    fn src(&self, y: usize, x: usize, i: usize, j: usize) -> Option<(usize, usize)> {
+        let iy = (y * self.sh + i * self.dh) as isize - self.pt as isize;
+        let ix = (x * self.sw + j * self.dw) as isize - self.pl as isize;
+        (iy >= 0 && ix >= 0 && (iy as usize) < self.h && (ix as usize) < self.w).then_some((iy as usize, ix as usize))
+    }
+}
+
+fn too_big(input: [usize; 4], kernel: (usize, usize)) -> Error {
+    Error::shape(format!(
+        "the kernel of size {kernel:?} is larger than the (padded) input of spatial size ({}, {})",
+        input[1], input[2]
+    ))
+}
+
+/// Rows `[r0, r1)` of the im2col matrix (each row: the `kh*kw*c` input values an output
+/// position sees, zeros outside the image).
+fn im2col<T: Float>(g: &ConvGeom, x: &[T], r0: usize, r1: usize, col: &mut [T]) {
+    let k = g.k();
+    for (r, row) in (r0..r1).zip(col.chunks_exact_mut(k)) {
+        let b = r / (g.oh * g.ow);
+        let y = (r / g.ow) % g.oh;
+        let xx = r % g.ow;
+        for i in 0..g.kh {
+            for j in 0..g.kw {
+                let dst = &mut row[(i * g.kw + j) * g.c..(i * g.kw + j + 1) * g.c];
+                match g.src(y, xx, i, j) {
+                    Some((iy, ix)) => {
+                        let s = ((b * g.h + iy) * g.w + ix) * g.c;
+                        dst.copy_from_slice(&x[s..s + g.c]);
+                    }
+                    None => dst.iter_mut().for_each(|v| *v = T::zero()),
+                }
+            }
+        }
+    }
+}
+
+/// Adds rows `[r0, r1)` of a column-gradient matrix back into the image gradient.
+fn col2im<T: Float>(g: &ConvGeom, col: &[T], r0: usize, r1: usize, dx: &mut [T]) {
+    let k = g.k();
+    for (r, row) in (r0..r1).zip(col.chunks_exact(k)) {
+        let b = r / (g.oh * g.ow);
+        let y = (r / g.ow) % g.oh;
+        let xx = r % g.ow;
+        for i in 0..g.kh {
+            for j in 0..g.kw {
+                if let Some((iy, ix)) = g.src(y, xx, i, j) {
+                    let s = ((b * g.h + iy) * g.w + ix) * g.c;
+                    let src = &row[(i * g.kw + j) * g.c..(i * g.kw + j + 1) * g.c];
+                    for (d, &v) in dx[s..s + g.c].iter_mut().zip(src) {
+                        *d = *d + v;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Rows per im2col block: bounds the scratch buffer to about 16 MB.
+fn block_rows<T>(g: &ConvGeom) -> usize {
+    let per_row = g.k() * std::mem::size_of::<T>();
+    ((16 << 20) / per_row.max(1)).clamp(1, g.rows().max(1))
+}
+
+/// `out[rows, f] = im2col(x) @ w` block by block.
+fn conv_forward<T: Float>(g: &ConvGeom, x: &[T], w: &[T], f: usize, out: &mut [T], accumulate: bool) {
+    let k = g.k();
+    let rows = g.rows();
+    let bs = block_rows::<T>(g);
+    let mut col = vec![T::zero(); bs.min(rows) * k];
+    let mut r0 = 0;
+    while r0 < rows {
+        let r1 = (r0 + bs).min(rows);
+        let col = &mut col[..(r1 - r0) * k];
+        im2col(g, x, r0, r1, col);
+        gemm(&mut out[r0 * f..r1 * f], col, w, r1 - r0, k, f, false, false, accumulate);
+        r0 = r1;
+    }
+}
+
+/// `dw[k, f] = im2col(x)^T @ gy` and `dx = col2im(gy @ w^T)`.
+fn conv_backward<T: Float>(g: &ConvGeom, x: &[T], w: &[T], gy: &[T], f: usize, dw: Option<&mut [T]>, dx: Option<&mut [T]>) {
+    let k = g.k();
+    let rows = g.rows();
+    let bs = block_rows::<T>(g);
+    let mut col = vec![T::zero(); bs.min(rows) * k];
+    let mut dw = dw;
+    let mut dx = dx;
+    let mut r0 = 0;
+    while r0 < rows {
+        let r1 = (r0 + bs).min(rows);
+        let col = &mut col[..(r1 - r0) * k];
+        if let Some(dw) = dw.as_deref_mut() {
+            im2col(g, x, r0, r1, col);
+            gemm(dw, col, &gy[r0 * f..r1 * f], k, r1 - r0, f, true, false, r0 > 0);
+        }
+        if let Some(dx) = dx.as_deref_mut() {
+            gemm(col, &gy[r0 * f..r1 * f], w, r1 - r0, f, k, false, true, false);
+            col2im(g, col, r0, r1, dx);
+        }
+        r0 = r1;
+    }
+}
+
+/// Options of a convolution (`strides`, `padding`, `dilation_rate`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConvOpts {
+    /// Strides (height, width).
+    pub strides: (usize, usize),
+    /// Padding mode.
+    pub padding: Padding,
+    /// Dilation (height, width).
+    pub dilation: (usize, usize),
+}
+
+/// `activation(conv2d(x, kernel) + bias)` for NHWC `x` and a Keras kernel `(kh, kw, c, f)`.
+/// With gradient sinks on, the kernel and bias gradients go to `sinks`.
+pub fn conv2d(
+    x: &Tensor,
+    kernel: &Tensor,
+    bias: Option<&Tensor>,
+    opts: ConvOpts,
+    act: Act,
+    sinks: Option<(&GradSink, Option<&GradSink>)>,
+) -> Result<Tensor> {
+    let (n, h, w, c) = x.dims4()?;
+    let (kh, kw, kc, f) = kernel.dims4()?;
+    if kc != c {
+        return Err(Error::shape(format!(
+            "conv2d: the input has {c} channels but the kernel expects {kc} (kernel shape ({kh}, {kw}, {kc}, {f}))"
+        )));
+    }
+    let g = ConvGeom::new([n, h, w, c], (kh, kw), opts.strides, opts.dilation, opts.padding)?;
+    let fused_act = if act.grad_from_output() { act } else { Act::Linear };
+    let op = ConvOp { g, f, act: fused_act, sinks: sinks.filter(|_| super::sinks_enabled()).map(|(k, b)| (k.clone(), b.cloned())) };
+    let b = match bias {
+        Some(b) => b.clone(),
+        None => Tensor::zeros(f, kernel.dtype(), kernel.device())?,
+    };
+    let y = if x.device().is_cpu() && x.dtype() == kernel.dtype() && x.dtype().is_float() {
+        x.contiguous()?.apply_op3(&kernel.contiguous()?, &b.contiguous()?, op)?
+    } else {
+        // Other devices: candle's NCHW convolution, with padding applied beforehand.
+        let (_, pb, _) = opts.padding.out_size(h, kh, opts.strides.0, opts.dilation.0).ok_or_else(|| too_big([n, h, w, c], (kh, kw)))?;
+        let (_, pr, _) = opts.padding.out_size(w, kw, opts.strides.1, opts.dilation.1).ok_or_else(|| too_big([n, h, w, c], (kh, kw)))?;
+        let xp = x.pad_with_zeros(1, g.pt, pb)?.pad_with_zeros(2, g.pl, pr)?.permute((0, 3, 1, 2))?;
+        let k = kernel.permute((3, 2, 0, 1))?;
+        if opts.strides.0 != opts.strides.1 || opts.dilation.0 != opts.dilation.1 {
+            return Err(Error::value("conv2d on this device needs equal strides and dilations on both axes"));
+        }
+        let y = xp.contiguous()?.conv2d(&k.contiguous()?, 0, opts.strides.0, opts.dilation.0, 1)?;
+        y.permute((0, 2, 3, 1))?.broadcast_add(&b)?
+    };
+    if fused_act == act && x.device().is_cpu() {
+        Ok(y)
+    } else {
+        activation(&y, act)
+    }
+}
+
+struct ConvOp {
+    g: ConvGeom,
+    f: usize,
+    act: Act,
+    sinks: Option<(GradSink, Option<GradSink>)>,
+}
+
+impl CustomOp3 for ConvOp {
+    fn name(&self) -> &'static str {
+        "conv2d"
+    }
+
+    fn cpu_fwd(
+        &self,
+        sx: &CpuStorage,
+        lx: &Layout,
+        sk: &CpuStorage,
+        lk: &Layout,
+        sb: &CpuStorage,
+        lb: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        fn run<T: Float>(op: &ConvOp, sx: &CpuStorage, lx: &Layout, sk: &CpuStorage, lk: &Layout, sb: &CpuStorage, lb: &Layout) -> candle_core::Result<CpuStorage> {
+            let x = contiguous::<T>("conv2d", sx, lx)?;
+            let k = contiguous::<T>("conv2d", sk, lk)?;
+            let b = contiguous::<T>("conv2d", sb, lb)?;
+            let mut out = Vec::with_capacity(op.g.rows() * op.f);
+            for _ in 0..op.g.rows() {
+                out.extend_from_slice(b);
+            }
+            conv_forward(&op.g, x, k, op.f, &mut out, true);
+            apply_in_place(op.act, &mut out, op.f);
+            Ok(storage(out))
+        }
+        let out = dispatch_float!("conv2d", sx, run(self, sx, lx, sk, lk, sb, lb))?;
+        Ok((out, Shape::from((self.g.n, self.g.oh, self.g.ow, self.f))))
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        k: &Tensor,
+        b: &Tensor,
+        res: &Tensor,
+        grad: &Tensor,
+    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let gy = res.apply_op2_no_bwd(&grad.contiguous()?, &ActGrad(self.act))?;
+        let grads = ConvGrads { op: self, want_dx: x.track_op() };
+        let dwb = x.detach().apply_op3_no_bwd(&k.detach(), &gy, &grads)?;
+        let kn = self.g.k() * self.f;
+        let flat = dwb.flatten_all()?;
+        let dw = flat.narrow(0, 0, kn)?.reshape(k.shape())?;
+        let db = flat.narrow(0, kn, self.f)?;
+        let dx = if x.track_op() { Some(flat.narrow(0, kn + self.f, x.elem_count())?.reshape(x.shape())?) } else { None };
+        let db = b.track_op().then_some(db);
+        match &self.sinks {
+            Some((sk, sb)) => {
+                sk.add(dw)?;
+                match (sb, db) {
+                    (Some(sb), Some(db)) => {
+                        sb.add(db)?;
+                        Ok((dx, None, None))
+                    }
+                    (_, db) => Ok((dx, None, db)),
+                }
+            }
+            None => Ok((dx, Some(dw), db)),
+        }
+    }
+}
+
+/// (output, upstream gradient) -> gradient before the activation.
+struct ActGrad(Act);
+
+impl CustomOp2 for ActGrad {
+    fn name(&self) -> &'static str {
+        "conv_activation_grad"
+    }
+    fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+        fn run<T: Float>(act: Act, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout) -> candle_core::Result<CpuStorage> {
+            let y = contiguous::<T>("conv_activation_grad", s1, l1)?;
+            let mut g = contiguous::<T>("conv_activation_grad", s2, l2)?.to_vec();
+            grad_from_output_in_place(act, y, &mut g, l1.dims().last().copied().unwrap_or(1).max(1));
+            Ok(storage(g))
+        }
+        Ok((dispatch_float!("conv_activation_grad", s1, run(self.0, s1, l1, s2, l2))?, l1.shape().clone()))
+    }
+}
+
+/// (x, kernel, gy) -> `[dW | db | dx]` flattened in one buffer.
+struct ConvGrads<'a> {
+    op: &'a ConvOp,
+    want_dx: bool,
+}
+
+impl CustomOp3 for ConvGrads<'_> {
+    fn name(&self) -> &'static str {
+        "conv2d_grads"
+    }
+    fn cpu_fwd(
+        &self,
+        sx: &CpuStorage,
+        lx: &Layout,
+        sk: &CpuStorage,
+        lk: &Layout,
+        sg: &CpuStorage,
+        lg: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let g = &self.op.g;
+        let f = self.op.f;
+        let kn = g.k() * f;
+        let xn = g.n * g.h * g.w * g.c;
+        let total = kn + f + if self.want_dx { xn } else { 0 };
+        fn run<T: Float>(me: &ConvGrads, sx: &CpuStorage, lx: &Layout, sk: &CpuStorage, lk: &Layout, sg: &CpuStorage, lg: &Layout, total: usize) -> candle_core::Result<CpuStorage> {
+            let g = &me.op.g;
+            let f = me.op.f;
+            let kn = g.k() * f;
+            let x = contiguous::<T>("conv2d_grads", sx, lx)?;
+            let k = contiguous::<T>("conv2d_grads", sk, lk)?;
+            let gy = contiguous::<T>("conv2d_grads", sg, lg)?;
+            let mut out = vec![T::zero(); total];
+            let (dw, rest) = out.split_at_mut(kn);
+            let (db, dx) = rest.split_at_mut(f);
+            for row in gy.chunks_exact(f) {
+                for (d, &v) in db.iter_mut().zip(row) {
+                    *d = *d + v;
+                }
+            }
+            conv_backward(g, x, k, gy, f, Some(dw), if me.want_dx { Some(dx) } else { None });
+            Ok(storage(out))
+        }
+        Ok((dispatch_float!("conv2d_grads", sx, run(self, sx, lx, sk, lk, sg, lg, total))?, Shape::from(total)))
+    }
+}
+
+/// `activation(conv2d_transpose(x, kernel) + bias)` for NHWC `x` and a Keras transposed kernel
+/// `(kh, kw, f, c)`; `out_hw` is the output's spatial size.
+pub fn conv2d_transpose(
+    x: &Tensor,
+    kernel: &Tensor,
+    bias: Option<&Tensor>,
+    opts: ConvOpts,
+    out_hw: (usize, usize),
+    act: Act,
+) -> Result<Tensor> {
+    let (n, h, w, c) = x.dims4()?;
+    let (kh, kw, f, kc) = kernel.dims4()?;
+    if kc != c {
+        return Err(Error::shape(format!(
+            "conv2d_transpose: the input has {c} channels but the kernel expects {kc} (kernel shape ({kh}, {kw}, {f}, {kc}))"
+        )));
+    }
+    // The forward convolution that maps the output back to the input shape.
+    let g = ConvGeom::new([n, out_hw.0, out_hw.1, f], (kh, kw), opts.strides, opts.dilation, opts.padding)?;
+    if (g.oh, g.ow) != (h, w) {
+        return Err(Error::shape(format!(
+            "conv2d_transpose: output size {out_hw:?} does not map back to the input size ({h}, {w})"
+        )));
+    }
+    let y = x.contiguous()?.apply_op2(&kernel.contiguous()?, TransposeOp { g, c })?;
+    let y = match bias {
+        Some(b) => y.broadcast_add(b)?,
+        None => y,
+    };
+    activation(&y, act)
+}
+
+struct TransposeOp {
+    /// The geometry of the forward convolution from this op's output to its input.
+    g: ConvGeom,
+    c: usize,
+}
+
+impl CustomOp2 for TransposeOp {
+    fn name(&self) -> &'static str {
+        "conv2d_transpose"
+    }
+    fn cpu_fwd(&self, sx: &CpuStorage, lx: &Layout, sk: &CpuStorage, lk: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+        fn run<T: Float>(op: &TransposeOp, sx: &CpuStorage, lx: &Layout, sk: &CpuStorage, lk: &Layout) -> candle_core::Result<CpuStorage> {
+            let x = contiguous::<T>("conv2d_transpose", sx, lx)?;
+            let k = contiguous::<T>("conv2d_transpose", sk, lk)?;
+            let g = &op.g;
+            let mut out = vec![T::zero(); g.n * g.h * g.w * g.c];
+            // y = col2im(x @ k^T): the input gradient of the forward convolution.
+            conv_backward(g, &[], k, x, op.c, None, Some(&mut out));
+            Ok(storage(out))
+        }
+        let out = dispatch_float!("conv2d_transpose", sx, run(self, sx, lx, sk, lk))?;
+        Ok((out, Shape::from((self.g.n, self.g.h, self.g.w, self.g.c))))
+    }
+    fn bwd(&self, x: &Tensor, k: &Tensor, _res: &Tensor, grad: &Tensor) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
+        // dx = conv(gy, k) (the forward convolution); dk = im2col(gy)^T @ x.
+        let gy = grad.contiguous()?;
+        let dx = if x.track_op() { Some(gy.apply_op2_no_bwd(&k.detach(), &Forward { g: self.g, f: self.c })?) } else { None };
+        let dk = gy.apply_op2_no_bwd(&x.detach(), &KernelGrad { g: self.g, f: self.c })?.reshape(k.shape())?;
+        Ok((dx, Some(dk)))
+    }
+}
+
+/// The plain forward convolution (no bias, no activation): `im2col(x) @ k`.
+struct Forward {
+    g: ConvGeom,
+    f: usize,
+}
+
+impl CustomOp2 for Forward {
+    fn name(&self) -> &'static str {
+        "conv2d_plain"
+    }
+    fn cpu_fwd(&self, sx: &CpuStorage, lx: &Layout, sk: &CpuStorage, lk: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+        fn run<T: Float>(op: &Forward, sx: &CpuStorage, lx: &Layout, sk: &CpuStorage, lk: &Layout) -> candle_core::Result<CpuStorage> {
+            let x = contiguous::<T>("conv2d_plain", sx, lx)?;
+            let k = contiguous::<T>("conv2d_plain", sk, lk)?;
+            let mut out = vec![T::zero(); op.g.rows() * op.f];
+            conv_forward(&op.g, x, k, op.f, &mut out, false);
+            Ok(storage(out))
+        }
+        let out = dispatch_float!("conv2d_plain", sx, run(self, sx, lx, sk, lk))?;
+        Ok((out, Shape::from((self.g.n, self.g.oh, self.g.ow, self.f))))
+    }
+}
+
+/// (image, gy) -> `im2col(image)^T @ gy`: the kernel gradient of a convolution.
+struct KernelGrad {
+    g: ConvGeom,
+    f: usize,
+}
+
+impl CustomOp2 for KernelGrad {
+    fn name(&self) -> &'static str {
+        "conv2d_kernel_grad"
+    }
+    fn cpu_fwd(&self, sx: &CpuStorage, lx: &Layout, sg: &CpuStorage, lg: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+        fn run<T: Float>(op: &KernelGrad, sx: &CpuStorage, lx: &Layout, sg: &CpuStorage, lg: &Layout) -> candle_core::Result<CpuStorage> {
+            let x = contiguous::<T>("conv2d_kernel_grad", sx, lx)?;
+            let gy = contiguous::<T>("conv2d_kernel_grad", sg, lg)?;
+            let mut dw = vec![T::zero(); op.g.k() * op.f];
+            conv_backward(&op.g, x, &[], gy, op.f, Some(&mut dw), None);
+            Ok(storage(dw))
+        }
+        let out = dispatch_float!("conv2d_kernel_grad", sx, run(self, sx, lx, sg, lg))?;
+        Ok((out, Shape::from(self.g.k() * self.f)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::check_gradient;
+    use candle_core::Device;
+
+    fn t(dims: &[usize], a: f64) -> Tensor {
+        let n: usize = dims.iter().product();
+        Tensor::from_vec((0..n).map(|i| ((i as f64) * a + 0.3).sin()).collect::<Vec<_>>(), dims, &Device::Cpu).unwrap()
+    }
+
+    /// Direct loops, as the definition reads.
+    fn naive(x: &Tensor, k: &Tensor, o: ConvOpts) -> Vec<f64> {
+        let (n, h, w, c) = x.dims4().unwrap();
+        let (kh, kw, _, f) = k.dims4().unwrap();
+        let g = ConvGeom::new([n, h, w, c], (kh, kw), o.strides, o.dilation, o.padding).unwrap();
+        let xv = crate::ops::to_vec_f64(x).unwrap();
+        let kv = crate::ops::to_vec_f64(k).unwrap();
+        let mut out = vec![0.0; n * g.oh * g.ow * f];
+        for b in 0..n {
+            for y in 0..g.oh {
+                for xx in 0..g.ow {
+                    for ff in 0..f {
+                        let mut s = 0.0;
+                        for i in 0..kh {
+                            for j in 0..kw {
+                                if let Some((iy, ix)) = g.src(y, xx, i, j) {
+                                    for cc in 0..c {
+                                        s += xv[((b * h + iy) * w + ix) * c + cc] * kv[((i * kw + j) * c + cc) * f + ff];
+                                    }
+                                }
+                            }
+                        }
+                        out[((b * g.oh + y) * g.ow + xx) * f + ff] = s;
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn cases() -> Vec<ConvOpts> {
+        vec![
+            ConvOpts { strides: (1, 1), padding: Padding::Valid, dilation: (1, 1) },
+            ConvOpts { strides: (2, 2), padding: Padding::Same, dilation: (1, 1) },
+            ConvOpts { strides: (2, 1), padding: Padding::Valid, dilation: (1, 1) },
+            ConvOpts { strides: (1, 1), padding: Padding::Same, dilation: (2, 1) },
+        ]
+    }
+
+    #[test]
+    fn matches_the_definition() {
+        for o in cases() {
+            let x = t(&[2, 7, 5, 3], 0.37);
+            let k = t(&[3, 2, 3, 4], 0.71);
+            let y = conv2d(&x, &k, None, o, Act::Linear, None).unwrap();
+            let want = naive(&x, &k, o);
+            let got = crate::ops::to_vec_f64(&y).unwrap();
+            assert_eq!(got.len(), want.len(), "{o:?}");
+            for (a, b) in got.iter().zip(&want) {
+                assert!((a - b).abs() < 1e-12, "{o:?}: {a} vs {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn gradients_for_input_kernel_and_bias() {
+        for o in cases() {
+            let x = t(&[2, 6, 5, 2], 0.37);
+            let k = t(&[3, 2, 2, 3], 0.71);
+            let b = t(&[3], 0.5);
+            let y0 = conv2d(&x, &k, Some(&b), o, Act::Tanh, None).unwrap();
+            let r = t(y0.dims(), 0.23);
+            check_gradient(&[x, k, b], |v| Ok(conv2d(&v[0], &v[1], Some(&v[2]), o, Act::Tanh, None)?.mul(&r)?.sum_all()?), 1e-6, 1e-5)
+                .unwrap_or_else(|e| panic!("{o:?}: {e}"));
+        }
+    }
+
+    #[test]
+    fn transpose_is_the_adjoint_and_has_gradients() {
+        // <conv(a, k), b> == <a, conv_transpose(b, k)> for the same kernel.
+        let o = ConvOpts { strides: (2, 2), padding: Padding::Same, dilation: (1, 1) };
+        let a = t(&[2, 6, 5, 3], 0.31);
+        let k = t(&[3, 3, 3, 4], 0.67);
+        let y = conv2d(&a, &k, None, o, Act::Linear, None).unwrap();
+        let b = t(y.dims(), 0.13);
+        let lhs = crate::ops::scalar(&y.mul(&b).unwrap().sum_all().unwrap()).unwrap();
+        // Read as a transposed kernel (kh, kw, out = 3, in = 4), the same array maps 4
+        // channels back to 3.
+        let tk = k.clone();
+        let back = conv2d_transpose(&b, &tk, None, o, (6, 5), Act::Linear).unwrap();
+        let rhs = crate::ops::scalar(&a.mul(&back).unwrap().sum_all().unwrap()).unwrap();
+        assert!((lhs - rhs).abs() < 1e-9, "{lhs} vs {rhs}");
+        let r = t(back.dims(), 0.41);
+        check_gradient(&[b, tk], |v| Ok(conv2d_transpose(&v[0], &v[1], None, o, (6, 5), Act::Linear)?.mul(&r)?.sum_all()?), 1e-6, 1e-5).unwrap();
+    }
+
+    #[test]
+    fn kernel_too_big_is_an_error() {
+        let x = t(&[1, 2, 2, 1], 0.3);
+        let k = t(&[3, 3, 1, 1], 0.3);
+        let o = ConvOpts { strides: (1, 1), padding: Padding::Valid, dilation: (1, 1) };
+        assert!(conv2d(&x, &k, None, o, Act::Linear, None).unwrap_err().to_string().contains("larger than"));
+    }
+}
