@@ -12,16 +12,26 @@
 //! ```
 
 pub mod activations;
+pub mod convolutional;
 pub mod core;
 pub mod merging;
+pub mod normalization;
+pub mod pooling;
 pub mod regularization;
 pub mod reshaping;
 
 pub use self::activations::Activation;
 pub use self::core::{Dense, Embedding, Input, InputBuilder, InputLayer};
+pub use convolutional::{Conv1D, Conv2D, Conv2DTranspose};
 pub use merging::{
     add, average, concatenate, dot, maximum, minimum, multiply, subtract, Add, Average,
     Concatenate, Dot, Maximum, Minimum, Multiply, Subtract,
+};
+pub use normalization::BatchNormalization;
+pub use pooling::{
+    AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D, GlobalAveragePooling1D,
+    GlobalAveragePooling2D, GlobalAvgPool1D, GlobalAvgPool2D, GlobalMaxPool1D, GlobalMaxPool2D,
+    GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPool1D, MaxPool2D, MaxPooling1D, MaxPooling2D,
 };
 pub use regularization::Dropout;
 pub use reshaping::{Flatten, Reshape};

@@ -67,7 +67,13 @@ impl Padding {
 
     /// Output size and (before, after) padding along one axis, or None when the (dilated)
     /// kernel does not fit.
-    pub fn out_size(self, input: usize, k: usize, stride: usize, dilation: usize) -> Option<(usize, usize, usize)> {
+    pub fn out_size(
+        self,
+        input: usize,
+        k: usize,
+        stride: usize,
+        dilation: usize,
+    ) -> Option<(usize, usize, usize)> {
         let ek = dilation * (k - 1) + 1;
         match self {
             Padding::Valid => (input >= ek).then(|| ((input - ek) / stride + 1, 0, 0)),
@@ -92,9 +98,28 @@ impl ConvGeom {
     ) -> Result<ConvGeom> {
         let [n, h, w, c] = input;
         let (kh, kw) = kernel;
-        let (oh, pt, _) = padding.out_size(h, kh, strides.0, dilation.0).ok_or_else(|| too_big(input, kernel))?;
-        let (ow, pl, _) = padding.out_size(w, kw, strides.1, dilation.1).ok_or_else(|| too_big(input, kernel))?;
-        Ok(ConvGeom { n, h, w, c, kh, kw, sh: strides.0, sw: strides.1, dh: dilation.0, dw: dilation.1, pt, pl, oh, ow })
+        let (oh, pt, _) = padding
+            .out_size(h, kh, strides.0, dilation.0)
+            .ok_or_else(|| too_big(input, kernel))?;
+        let (ow, pl, _) = padding
+            .out_size(w, kw, strides.1, dilation.1)
+            .ok_or_else(|| too_big(input, kernel))?;
+        Ok(ConvGeom {
+            n,
+            h,
+            w,
+            c,
+            kh,
+            kw,
+            sh: strides.0,
+            sw: strides.1,
+            dh: dilation.0,
+            dw: dilation.1,
+            pt,
+            pl,
+            oh,
+            ow,
+        })
     }
 
     fn k(&self) -> usize {
@@ -110,7 +135,8 @@ impl ConvGeom {
     fn src(&self, y: usize, x: usize, i: usize, j: usize) -> Option<(usize, usize)> {
         let iy = (y * self.sh + i * self.dh) as isize - self.pt as isize;
         let ix = (x * self.sw + j * self.dw) as isize - self.pl as isize;
-        (iy >= 0 && ix >= 0 && (iy as usize) < self.h && (ix as usize) < self.w).then_some((iy as usize, ix as usize))
+        (iy >= 0 && ix >= 0 && (iy as usize) < self.h && (ix as usize) < self.w)
+            .then_some((iy as usize, ix as usize))
     }
 }
 
@@ -172,7 +198,14 @@ fn block_rows<T>(g: &ConvGeom) -> usize {
 }
 
 /// `out[rows, f] = im2col(x) @ w` block by block.
-fn conv_forward<T: Float>(g: &ConvGeom, x: &[T], w: &[T], f: usize, out: &mut [T], accumulate: bool) {
+fn conv_forward<T: Float>(
+    g: &ConvGeom,
+    x: &[T],
+    w: &[T],
+    f: usize,
+    out: &mut [T],
+    accumulate: bool,
+) {
     let k = g.k();
     let rows = g.rows();
     let bs = block_rows::<T>(g);
@@ -182,13 +215,31 @@ fn conv_forward<T: Float>(g: &ConvGeom, x: &[T], w: &[T], f: usize, out: &mut [T
         let r1 = (r0 + bs).min(rows);
         let col = &mut col[..(r1 - r0) * k];
         im2col(g, x, r0, r1, col);
-        gemm(&mut out[r0 * f..r1 * f], col, w, r1 - r0, k, f, false, false, accumulate);
+        gemm(
+            &mut out[r0 * f..r1 * f],
+            col,
+            w,
+            r1 - r0,
+            k,
+            f,
+            false,
+            false,
+            accumulate,
+        );
         r0 = r1;
     }
 }
 
 /// `dw[k, f] = im2col(x)^T @ gy` and `dx = col2im(gy @ w^T)`.
-fn conv_backward<T: Float>(g: &ConvGeom, x: &[T], w: &[T], gy: &[T], f: usize, dw: Option<&mut [T]>, dx: Option<&mut [T]>) {
+fn conv_backward<T: Float>(
+    g: &ConvGeom,
+    x: &[T],
+    w: &[T],
+    gy: &[T],
+    f: usize,
+    dw: Option<&mut [T]>,
+    dx: Option<&mut [T]>,
+) {
     let k = g.k();
     let rows = g.rows();
     let bs = block_rows::<T>(g);
@@ -201,10 +252,30 @@ fn conv_backward<T: Float>(g: &ConvGeom, x: &[T], w: &[T], gy: &[T], f: usize, d
         let col = &mut col[..(r1 - r0) * k];
         if let Some(dw) = dw.as_deref_mut() {
             im2col(g, x, r0, r1, col);
-            gemm(dw, col, &gy[r0 * f..r1 * f], k, r1 - r0, f, true, false, r0 > 0);
+            gemm(
+                dw,
+                col,
+                &gy[r0 * f..r1 * f],
+                k,
+                r1 - r0,
+                f,
+                true,
+                false,
+                r0 > 0,
+            );
         }
         if let Some(dx) = dx.as_deref_mut() {
-            gemm(col, &gy[r0 * f..r1 * f], w, r1 - r0, f, k, false, true, false);
+            gemm(
+                col,
+                &gy[r0 * f..r1 * f],
+                w,
+                r1 - r0,
+                f,
+                k,
+                false,
+                true,
+                false,
+            );
             col2im(g, col, r0, r1, dx);
         }
         r0 = r1;
@@ -239,25 +310,64 @@ pub fn conv2d(
             "conv2d: the input has {c} channels but the kernel expects {kc} (kernel shape ({kh}, {kw}, {kc}, {f}))"
         )));
     }
-    let g = ConvGeom::new([n, h, w, c], (kh, kw), opts.strides, opts.dilation, opts.padding)?;
-    let fused_act = if act.grad_from_output() { act } else { Act::Linear };
-    let op = ConvOp { g, f, act: fused_act, sinks: sinks.filter(|_| super::sinks_enabled()).map(|(k, b)| (k.clone(), b.cloned())) };
+    let g = ConvGeom::new(
+        [n, h, w, c],
+        (kh, kw),
+        opts.strides,
+        opts.dilation,
+        opts.padding,
+    )?;
+    let fused_act = if act.grad_from_output() {
+        act
+    } else {
+        Act::Linear
+    };
+    // A sink may only stand in for a gradient that candle would hand straight to a variable:
+    // an intermediate tensor left without a gradient would stop candle's backward.
+    let sinks = sinks
+        .filter(|_| super::sinks_enabled() && kernel.is_variable())
+        .map(|(k, b)| {
+            (
+                k.clone(),
+                b.filter(|_| bias.is_some_and(Tensor::is_variable)).cloned(),
+            )
+        });
+    let op = ConvOp {
+        g,
+        f,
+        act: fused_act,
+        sinks,
+    };
     let b = match bias {
         Some(b) => b.clone(),
         None => Tensor::zeros(f, kernel.dtype(), kernel.device())?,
     };
     let y = if x.device().is_cpu() && x.dtype() == kernel.dtype() && x.dtype().is_float() {
-        x.contiguous()?.apply_op3(&kernel.contiguous()?, &b.contiguous()?, op)?
+        x.contiguous()?
+            .apply_op3(&kernel.contiguous()?, &b.contiguous()?, op)?
     } else {
         // Other devices: candle's NCHW convolution, with padding applied beforehand.
-        let (_, pb, _) = opts.padding.out_size(h, kh, opts.strides.0, opts.dilation.0).ok_or_else(|| too_big([n, h, w, c], (kh, kw)))?;
-        let (_, pr, _) = opts.padding.out_size(w, kw, opts.strides.1, opts.dilation.1).ok_or_else(|| too_big([n, h, w, c], (kh, kw)))?;
-        let xp = x.pad_with_zeros(1, g.pt, pb)?.pad_with_zeros(2, g.pl, pr)?.permute((0, 3, 1, 2))?;
+        let (_, pb, _) = opts
+            .padding
+            .out_size(h, kh, opts.strides.0, opts.dilation.0)
+            .ok_or_else(|| too_big([n, h, w, c], (kh, kw)))?;
+        let (_, pr, _) = opts
+            .padding
+            .out_size(w, kw, opts.strides.1, opts.dilation.1)
+            .ok_or_else(|| too_big([n, h, w, c], (kh, kw)))?;
+        let xp = x
+            .pad_with_zeros(1, g.pt, pb)?
+            .pad_with_zeros(2, g.pl, pr)?
+            .permute((0, 3, 1, 2))?;
         let k = kernel.permute((3, 2, 0, 1))?;
         if opts.strides.0 != opts.strides.1 || opts.dilation.0 != opts.dilation.1 {
-            return Err(Error::value("conv2d on this device needs equal strides and dilations on both axes"));
+            return Err(Error::value(
+                "conv2d on this device needs equal strides and dilations on both axes",
+            ));
         }
-        let y = xp.contiguous()?.conv2d(&k.contiguous()?, 0, opts.strides.0, opts.dilation.0, 1)?;
+        let y = xp
+            .contiguous()?
+            .conv2d(&k.contiguous()?, 0, opts.strides.0, opts.dilation.0, 1)?;
         y.permute((0, 2, 3, 1))?.broadcast_add(&b)?
     };
     if fused_act == act && x.device().is_cpu() {
@@ -288,7 +398,15 @@ impl CustomOp3 for ConvOp {
         sb: &CpuStorage,
         lb: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
-        fn run<T: Float>(op: &ConvOp, sx: &CpuStorage, lx: &Layout, sk: &CpuStorage, lk: &Layout, sb: &CpuStorage, lb: &Layout) -> candle_core::Result<CpuStorage> {
+        fn run<T: Float>(
+            op: &ConvOp,
+            sx: &CpuStorage,
+            lx: &Layout,
+            sk: &CpuStorage,
+            lk: &Layout,
+            sb: &CpuStorage,
+            lb: &Layout,
+        ) -> candle_core::Result<CpuStorage> {
             let x = contiguous::<T>("conv2d", sx, lx)?;
             let k = contiguous::<T>("conv2d", sk, lk)?;
             let b = contiguous::<T>("conv2d", sb, lb)?;
@@ -313,13 +431,23 @@ impl CustomOp3 for ConvOp {
         grad: &Tensor,
     ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let gy = res.apply_op2_no_bwd(&grad.contiguous()?, &ActGrad(self.act))?;
-        let grads = ConvGrads { op: self, want_dx: x.track_op() };
+        let grads = ConvGrads {
+            op: self,
+            want_dx: x.track_op(),
+        };
         let dwb = x.detach().apply_op3_no_bwd(&k.detach(), &gy, &grads)?;
         let kn = self.g.k() * self.f;
         let flat = dwb.flatten_all()?;
         let dw = flat.narrow(0, 0, kn)?.reshape(k.shape())?;
         let db = flat.narrow(0, kn, self.f)?;
-        let dx = if x.track_op() { Some(flat.narrow(0, kn + self.f, x.elem_count())?.reshape(x.shape())?) } else { None };
+        let dx = if x.track_op() {
+            Some(
+                flat.narrow(0, kn + self.f, x.elem_count())?
+                    .reshape(x.shape())?,
+            )
+        } else {
+            None
+        };
         let db = b.track_op().then_some(db);
         match &self.sinks {
             Some((sk, sb)) => {
@@ -344,14 +472,34 @@ impl CustomOp2 for ActGrad {
     fn name(&self) -> &'static str {
         "conv_activation_grad"
     }
-    fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
-        fn run<T: Float>(act: Act, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout) -> candle_core::Result<CpuStorage> {
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        fn run<T: Float>(
+            act: Act,
+            s1: &CpuStorage,
+            l1: &Layout,
+            s2: &CpuStorage,
+            l2: &Layout,
+        ) -> candle_core::Result<CpuStorage> {
             let y = contiguous::<T>("conv_activation_grad", s1, l1)?;
             let mut g = contiguous::<T>("conv_activation_grad", s2, l2)?.to_vec();
-            grad_from_output_in_place(act, y, &mut g, l1.dims().last().copied().unwrap_or(1).max(1));
+            grad_from_output_in_place(
+                act,
+                y,
+                &mut g,
+                l1.dims().last().copied().unwrap_or(1).max(1),
+            );
             Ok(storage(g))
         }
-        Ok((dispatch_float!("conv_activation_grad", s1, run(self.0, s1, l1, s2, l2))?, l1.shape().clone()))
+        Ok((
+            dispatch_float!("conv_activation_grad", s1, run(self.0, s1, l1, s2, l2))?,
+            l1.shape().clone(),
+        ))
     }
 }
 
@@ -379,7 +527,16 @@ impl CustomOp3 for ConvGrads<'_> {
         let kn = g.k() * f;
         let xn = g.n * g.h * g.w * g.c;
         let total = kn + f + if self.want_dx { xn } else { 0 };
-        fn run<T: Float>(me: &ConvGrads, sx: &CpuStorage, lx: &Layout, sk: &CpuStorage, lk: &Layout, sg: &CpuStorage, lg: &Layout, total: usize) -> candle_core::Result<CpuStorage> {
+        fn run<T: Float>(
+            me: &ConvGrads,
+            sx: &CpuStorage,
+            lx: &Layout,
+            sk: &CpuStorage,
+            lk: &Layout,
+            sg: &CpuStorage,
+            lg: &Layout,
+            total: usize,
+        ) -> candle_core::Result<CpuStorage> {
             let g = &me.op.g;
             let f = me.op.f;
             let kn = g.k() * f;
@@ -394,10 +551,21 @@ impl CustomOp3 for ConvGrads<'_> {
                     *d = *d + v;
                 }
             }
-            conv_backward(g, x, k, gy, f, Some(dw), if me.want_dx { Some(dx) } else { None });
+            conv_backward(
+                g,
+                x,
+                k,
+                gy,
+                f,
+                Some(dw),
+                if me.want_dx { Some(dx) } else { None },
+            );
             Ok(storage(out))
         }
-        Ok((dispatch_float!("conv2d_grads", sx, run(self, sx, lx, sk, lk, sg, lg, total))?, Shape::from(total)))
+        Ok((
+            dispatch_float!("conv2d_grads", sx, run(self, sx, lx, sk, lk, sg, lg, total))?,
+            Shape::from(total),
+        ))
     }
 }
 
@@ -419,13 +587,21 @@ pub fn conv2d_transpose(
         )));
     }
     // The forward convolution that maps the output back to the input shape.
-    let g = ConvGeom::new([n, out_hw.0, out_hw.1, f], (kh, kw), opts.strides, opts.dilation, opts.padding)?;
+    let g = ConvGeom::new(
+        [n, out_hw.0, out_hw.1, f],
+        (kh, kw),
+        opts.strides,
+        opts.dilation,
+        opts.padding,
+    )?;
     if (g.oh, g.ow) != (h, w) {
         return Err(Error::shape(format!(
             "conv2d_transpose: output size {out_hw:?} does not map back to the input size ({h}, {w})"
         )));
     }
-    let y = x.contiguous()?.apply_op2(&kernel.contiguous()?, TransposeOp { g, c })?;
+    let y = x
+        .contiguous()?
+        .apply_op2(&kernel.contiguous()?, TransposeOp { g, c })?;
     let y = match bias {
         Some(b) => y.broadcast_add(b)?,
         None => y,
@@ -443,8 +619,20 @@ impl CustomOp2 for TransposeOp {
     fn name(&self) -> &'static str {
         "conv2d_transpose"
     }
-    fn cpu_fwd(&self, sx: &CpuStorage, lx: &Layout, sk: &CpuStorage, lk: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
-        fn run<T: Float>(op: &TransposeOp, sx: &CpuStorage, lx: &Layout, sk: &CpuStorage, lk: &Layout) -> candle_core::Result<CpuStorage> {
+    fn cpu_fwd(
+        &self,
+        sx: &CpuStorage,
+        lx: &Layout,
+        sk: &CpuStorage,
+        lk: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        fn run<T: Float>(
+            op: &TransposeOp,
+            sx: &CpuStorage,
+            lx: &Layout,
+            sk: &CpuStorage,
+            lk: &Layout,
+        ) -> candle_core::Result<CpuStorage> {
             let x = contiguous::<T>("conv2d_transpose", sx, lx)?;
             let k = contiguous::<T>("conv2d_transpose", sk, lk)?;
             let g = &op.g;
@@ -456,11 +644,35 @@ impl CustomOp2 for TransposeOp {
         let out = dispatch_float!("conv2d_transpose", sx, run(self, sx, lx, sk, lk))?;
         Ok((out, Shape::from((self.g.n, self.g.h, self.g.w, self.g.c))))
     }
-    fn bwd(&self, x: &Tensor, k: &Tensor, _res: &Tensor, grad: &Tensor) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
+    fn bwd(
+        &self,
+        x: &Tensor,
+        k: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
         // dx = conv(gy, k) (the forward convolution); dk = im2col(gy)^T @ x.
         let gy = grad.contiguous()?;
-        let dx = if x.track_op() { Some(gy.apply_op2_no_bwd(&k.detach(), &Forward { g: self.g, f: self.c })?) } else { None };
-        let dk = gy.apply_op2_no_bwd(&x.detach(), &KernelGrad { g: self.g, f: self.c })?.reshape(k.shape())?;
+        let dx = if x.track_op() {
+            Some(gy.apply_op2_no_bwd(
+                &k.detach(),
+                &Forward {
+                    g: self.g,
+                    f: self.c,
+                },
+            )?)
+        } else {
+            None
+        };
+        let dk = gy
+            .apply_op2_no_bwd(
+                &x.detach(),
+                &KernelGrad {
+                    g: self.g,
+                    f: self.c,
+                },
+            )?
+            .reshape(k.shape())?;
         Ok((dx, Some(dk)))
     }
 }
@@ -475,8 +687,20 @@ impl CustomOp2 for Forward {
     fn name(&self) -> &'static str {
         "conv2d_plain"
     }
-    fn cpu_fwd(&self, sx: &CpuStorage, lx: &Layout, sk: &CpuStorage, lk: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
-        fn run<T: Float>(op: &Forward, sx: &CpuStorage, lx: &Layout, sk: &CpuStorage, lk: &Layout) -> candle_core::Result<CpuStorage> {
+    fn cpu_fwd(
+        &self,
+        sx: &CpuStorage,
+        lx: &Layout,
+        sk: &CpuStorage,
+        lk: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        fn run<T: Float>(
+            op: &Forward,
+            sx: &CpuStorage,
+            lx: &Layout,
+            sk: &CpuStorage,
+            lk: &Layout,
+        ) -> candle_core::Result<CpuStorage> {
             let x = contiguous::<T>("conv2d_plain", sx, lx)?;
             let k = contiguous::<T>("conv2d_plain", sk, lk)?;
             let mut out = vec![T::zero(); op.g.rows() * op.f];
@@ -498,8 +722,20 @@ impl CustomOp2 for KernelGrad {
     fn name(&self) -> &'static str {
         "conv2d_kernel_grad"
     }
-    fn cpu_fwd(&self, sx: &CpuStorage, lx: &Layout, sg: &CpuStorage, lg: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
-        fn run<T: Float>(op: &KernelGrad, sx: &CpuStorage, lx: &Layout, sg: &CpuStorage, lg: &Layout) -> candle_core::Result<CpuStorage> {
+    fn cpu_fwd(
+        &self,
+        sx: &CpuStorage,
+        lx: &Layout,
+        sg: &CpuStorage,
+        lg: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        fn run<T: Float>(
+            op: &KernelGrad,
+            sx: &CpuStorage,
+            lx: &Layout,
+            sg: &CpuStorage,
+            lg: &Layout,
+        ) -> candle_core::Result<CpuStorage> {
             let x = contiguous::<T>("conv2d_kernel_grad", sx, lx)?;
             let gy = contiguous::<T>("conv2d_kernel_grad", sg, lg)?;
             let mut dw = vec![T::zero(); op.g.k() * op.f];
@@ -519,7 +755,14 @@ mod tests {
 
     fn t(dims: &[usize], a: f64) -> Tensor {
         let n: usize = dims.iter().product();
-        Tensor::from_vec((0..n).map(|i| ((i as f64) * a + 0.3).sin()).collect::<Vec<_>>(), dims, &Device::Cpu).unwrap()
+        Tensor::from_vec(
+            (0..n)
+                .map(|i| ((i as f64) * a + 0.3).sin())
+                .collect::<Vec<_>>(),
+            dims,
+            &Device::Cpu,
+        )
+        .unwrap()
     }
 
     /// Direct loops, as the definition reads.
@@ -539,7 +782,8 @@ mod tests {
                             for j in 0..kw {
                                 if let Some((iy, ix)) = g.src(y, xx, i, j) {
                                     for cc in 0..c {
-                                        s += xv[((b * h + iy) * w + ix) * c + cc] * kv[((i * kw + j) * c + cc) * f + ff];
+                                        s += xv[((b * h + iy) * w + ix) * c + cc]
+                                            * kv[((i * kw + j) * c + cc) * f + ff];
                                     }
                                 }
                             }
@@ -554,10 +798,26 @@ mod tests {
 
     fn cases() -> Vec<ConvOpts> {
         vec![
-            ConvOpts { strides: (1, 1), padding: Padding::Valid, dilation: (1, 1) },
-            ConvOpts { strides: (2, 2), padding: Padding::Same, dilation: (1, 1) },
-            ConvOpts { strides: (2, 1), padding: Padding::Valid, dilation: (1, 1) },
-            ConvOpts { strides: (1, 1), padding: Padding::Same, dilation: (2, 1) },
+            ConvOpts {
+                strides: (1, 1),
+                padding: Padding::Valid,
+                dilation: (1, 1),
+            },
+            ConvOpts {
+                strides: (2, 2),
+                padding: Padding::Same,
+                dilation: (1, 1),
+            },
+            ConvOpts {
+                strides: (2, 1),
+                padding: Padding::Valid,
+                dilation: (1, 1),
+            },
+            ConvOpts {
+                strides: (1, 1),
+                padding: Padding::Same,
+                dilation: (2, 1),
+            },
         ]
     }
 
@@ -584,15 +844,28 @@ mod tests {
             let b = t(&[3], 0.5);
             let y0 = conv2d(&x, &k, Some(&b), o, Act::Tanh, None).unwrap();
             let r = t(y0.dims(), 0.23);
-            check_gradient(&[x, k, b], |v| Ok(conv2d(&v[0], &v[1], Some(&v[2]), o, Act::Tanh, None)?.mul(&r)?.sum_all()?), 1e-6, 1e-5)
-                .unwrap_or_else(|e| panic!("{o:?}: {e}"));
+            check_gradient(
+                &[x, k, b],
+                |v| {
+                    Ok(conv2d(&v[0], &v[1], Some(&v[2]), o, Act::Tanh, None)?
+                        .mul(&r)?
+                        .sum_all()?)
+                },
+                1e-6,
+                1e-5,
+            )
+            .unwrap_or_else(|e| panic!("{o:?}: {e}"));
         }
     }
 
     #[test]
     fn transpose_is_the_adjoint_and_has_gradients() {
         // <conv(a, k), b> == <a, conv_transpose(b, k)> for the same kernel.
-        let o = ConvOpts { strides: (2, 2), padding: Padding::Same, dilation: (1, 1) };
+        let o = ConvOpts {
+            strides: (2, 2),
+            padding: Padding::Same,
+            dilation: (1, 1),
+        };
         let a = t(&[2, 6, 5, 3], 0.31);
         let k = t(&[3, 3, 3, 4], 0.67);
         let y = conv2d(&a, &k, None, o, Act::Linear, None).unwrap();
@@ -605,14 +878,33 @@ mod tests {
         let rhs = crate::ops::scalar(&a.mul(&back).unwrap().sum_all().unwrap()).unwrap();
         assert!((lhs - rhs).abs() < 1e-9, "{lhs} vs {rhs}");
         let r = t(back.dims(), 0.41);
-        check_gradient(&[b, tk], |v| Ok(conv2d_transpose(&v[0], &v[1], None, o, (6, 5), Act::Linear)?.mul(&r)?.sum_all()?), 1e-6, 1e-5).unwrap();
+        check_gradient(
+            &[b, tk],
+            |v| {
+                Ok(
+                    conv2d_transpose(&v[0], &v[1], None, o, (6, 5), Act::Linear)?
+                        .mul(&r)?
+                        .sum_all()?,
+                )
+            },
+            1e-6,
+            1e-5,
+        )
+        .unwrap();
     }
 
     #[test]
     fn kernel_too_big_is_an_error() {
         let x = t(&[1, 2, 2, 1], 0.3);
         let k = t(&[3, 3, 1, 1], 0.3);
-        let o = ConvOpts { strides: (1, 1), padding: Padding::Valid, dilation: (1, 1) };
-        assert!(conv2d(&x, &k, None, o, Act::Linear, None).unwrap_err().to_string().contains("larger than"));
+        let o = ConvOpts {
+            strides: (1, 1),
+            padding: Padding::Valid,
+            dilation: (1, 1),
+        };
+        assert!(conv2d(&x, &k, None, o, Act::Linear, None)
+            .unwrap_err()
+            .to_string()
+            .contains("larger than"));
     }
 }

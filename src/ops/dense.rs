@@ -42,7 +42,9 @@ pub fn dense_with_sinks(
     let y = match (bias, fused) {
         (Some(b), true) => {
             let sinks = sinks
-                .filter(|_| super::sinks_enabled())
+                // Only for variables: an intermediate tensor left without a gradient would
+                // stop candle's backward.
+                .filter(|_| super::sinks_enabled() && kernel.is_variable() && b.is_variable())
                 .map(|(k, b)| (k.clone(), b.clone()));
             x2.contiguous()?.apply_op3(
                 &kernel.contiguous()?,

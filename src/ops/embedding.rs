@@ -47,7 +47,9 @@ pub fn gather_rows(table: &Tensor, ids_t: &Tensor, sink: Option<&GradSink>) -> R
     if !table.device().is_cpu() {
         return Ok(table.index_select(&ids_u32, 0)?.reshape(out_dims)?);
     }
-    let sink = sink.filter(|_| super::sinks_enabled()).cloned();
+    let sink = sink
+        .filter(|_| super::sinks_enabled() && table.is_variable())
+        .cloned();
     let y = table.contiguous()?.apply_op2(&ids_u32, Gather { sink })?;
     Ok(y.reshape(out_dims)?)
 }

@@ -22,6 +22,7 @@ mod loss;
 mod merge;
 pub mod npy;
 mod optim;
+mod pool;
 pub mod random;
 mod sink;
 
@@ -36,6 +37,7 @@ pub use merge::{
     batch_dot, broadcast_dims, concatenate, elementwise, l2_normalize, normalize_axis, Merge,
 };
 pub use optim::{update_in_place, Slot, Update, UpdateArgs};
+pub use pool::{pool2d, PoolKind};
 pub use sink::{enable_sinks, sinks_enabled, GradSink, SinkGuard};
 
 use candle_core::{CpuStorage, Layout, WithDType};

@@ -1,0 +1,38 @@
+//! Convolution layers in Keras's `channels_last` layout: `Conv1D`, `Conv2D`,
+//! `Conv2DTranspose`.
+//!
+//! ```
+//! use keras::prelude::*;
+//! use keras::layers::Conv2D;
+//! let img = Input::new([28, 28, 1]);
+//! let x = Conv2D::new(32, 3).activation("relu").call(&img)?;
+//! assert_eq!(x.shape().to_string(), "(None, 26, 26, 32)");
+//! assert_eq!(x.layer().count_params(), 3 * 3 * 1 * 32 + 32);
+//! # Ok::<(), keras::Error>(())
+//! ```
+
+mod base_conv;
+mod conv2d_transpose;
+
+pub use base_conv::{BaseConv, Conv1D, Conv2D};
+pub use conv2d_transpose::Conv2DTranspose;
+
+/// A size per spatial axis: one number for every axis, or one each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Size2(pub usize, pub usize);
+
+impl From<usize> for Size2 {
+    fn from(v: usize) -> Self {
+        Size2(v, v)
+    }
+}
+impl From<(usize, usize)> for Size2 {
+    fn from(v: (usize, usize)) -> Self {
+        Size2(v.0, v.1)
+    }
+}
+impl From<[usize; 2]> for Size2 {
+    fn from(v: [usize; 2]) -> Self {
+        Size2(v[0], v[1])
+    }
+}

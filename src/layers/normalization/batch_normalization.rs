@@ -1,0 +1,216 @@
+//! `BatchNormalization`: normalize with batch statistics while training, moving averages at
+//! inference (`keras/src/layers/normalization/batch_normalization.py`).
+
+use crate::engine::{CallCtx, InputSpec, Layer, LayerArgs, Shape, Weight, WeightBuilder};
+use crate::initializers::{ONES, ZEROS};
+use crate::ops::{self, Tensor};
+use crate::{Error, Result};
+
+/// Normalizes the last axis: `gamma * (x - mean) / sqrt(var + epsilon) + beta`, with the
+/// batch's mean and variance while training (updating the moving averages) and the moving
+/// averages otherwise. `moving_mean` and `moving_variance` are non-trainable weights. A frozen
+/// layer (`trainable(false)`) always runs in inference mode, as in Keras 3.
+///
+/// Defaults as Keras: axis -1, momentum 0.99, epsilon 1e-3, center and scale.
+///
+/// ```
+/// use keras::prelude::*;
+/// use keras::layers::BatchNormalization;
+/// let y = BatchNormalization::new().call(&Input::new([32]))?;
+/// let bn = y.layer();
+/// assert_eq!(bn.count_params(), 4 * 32);
+/// assert_eq!(bn.trainable_weights().len(), 2);
+/// assert_eq!(bn.non_trainable_weights().len(), 2);
+/// # Ok::<(), keras::Error>(())
+/// ```
+pub struct BatchNormalization {
+    args: LayerArgs,
+    momentum: f64,
+    epsilon: f64,
+    center: bool,
+    scale: bool,
+    axis: isize,
+    channels: Option<usize>,
+    gamma: Option<Weight>,
+    beta: Option<Weight>,
+    moving_mean: Option<Weight>,
+    moving_variance: Option<Weight>,
+}
+
+impl Default for BatchNormalization {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl BatchNormalization {
+    /// Keras's defaults.
+    pub fn new() -> Self {
+        BatchNormalization {
+            args: LayerArgs::default(),
+            momentum: 0.99,
+            epsilon: 1e-3,
+            center: true,
+            scale: true,
+            axis: -1,
+            channels: None,
+            gamma: None,
+            beta: None,
+            moving_mean: None,
+            moving_variance: None,
+        }
+    }
+    /// Momentum of the moving averages.
+    pub fn momentum(mut self, m: f64) -> Self {
+        self.momentum = m;
+        self
+    }
+    /// Added to the variance.
+    pub fn epsilon(mut self, e: f64) -> Self {
+        self.epsilon = e;
+        self
+    }
+    /// Learn an offset `beta`.
+    pub fn center(mut self, c: bool) -> Self {
+        self.center = c;
+        self
+    }
+    /// Learn a scale `gamma`.
+    pub fn scale(mut self, s: bool) -> Self {
+        self.scale = s;
+        self
+    }
+    /// The feature axis (only -1, the last one, in `channels_last` layout).
+    pub fn axis(mut self, a: isize) -> Self {
+        self.axis = a;
+        self
+    }
+}
+
+impl Layer for BatchNormalization {
+    fn class_name(&self) -> &str {
+        "BatchNormalization"
+    }
+    fn args(&self) -> &LayerArgs {
+        &self.args
+    }
+    fn args_mut(&mut self) -> &mut LayerArgs {
+        &mut self.args
+    }
+    fn input_spec(&self) -> Vec<InputSpec> {
+        match self.channels {
+            Some(c) => vec![InputSpec::new().min_ndim(2).axis(-1, c)],
+            None => vec![InputSpec::new().min_ndim(2)],
+        }
+    }
+    fn build(&mut self, s: &[Shape], w: &mut WeightBuilder) -> Result<()> {
+        if self.axis != -1 && self.axis != s[0].rank() as isize - 1 {
+            return Err(Error::value(format!(
+                "BatchNormalization supports the last axis only (channels_last). Received: axis={}",
+                self.axis
+            )));
+        }
+        let c = s[0].dim(-1).ok_or_else(|| Error::value(format!("Axis -1 of input tensor should have a defined dimension but the layer received an input with shape {}.", s[0])))?;
+        if self.scale {
+            self.gamma = Some(w.add("gamma", &[c], &ONES, None, true)?);
+        }
+        if self.center {
+            self.beta = Some(w.add("beta", &[c], &ZEROS, None, true)?);
+        }
+        self.moving_mean = Some(w.add("moving_mean", &[c], &ZEROS, None, false)?);
+        self.moving_variance = Some(w.add("moving_variance", &[c], &ONES, None, false)?);
+        self.channels = Some(c);
+        Ok(())
+    }
+    fn compute_output_shape(&self, s: &[Shape]) -> Result<Vec<Shape>> {
+        Ok(vec![s[0].clone()])
+    }
+    fn forward(&self, inputs: &[Tensor], ctx: &CallCtx) -> Result<Vec<Tensor>> {
+        let (mm, mv) = match (&self.moving_mean, &self.moving_variance) {
+            (Some(m), Some(v)) => (m, v),
+            _ => return Err(Error::runtime("BatchNormalization called before build")),
+        };
+        let x = &inputs[0];
+        let dims = x.dims().to_vec();
+        let c = *dims.last().unwrap_or(&1);
+        let x2 = ops::cast(x, mm.dtype())?.reshape((x.elem_count() / c.max(1), c))?;
+        // A frozen layer runs in inference mode (Keras 3).
+        let frozen = self
+            .gamma
+            .as_ref()
+            .or(self.beta.as_ref())
+            .is_some_and(|w| !w.trainable());
+        let (mean, var) = if ctx.training && !frozen {
+            let mean = x2.mean_keepdim(0)?;
+            let var = x2.broadcast_sub(&mean)?.sqr()?.mean_keepdim(0)?;
+            let m = self.momentum;
+            let (md, vd) = (mean.detach().reshape(c)?, var.detach().reshape(c)?);
+            mm.assign(&((mm.numpy()? * m)? + (md * (1.0 - m))?)?)?;
+            mv.assign(&((mv.numpy()? * m)? + (vd * (1.0 - m))?)?)?;
+            (mean, var)
+        } else {
+            (mm.value().reshape((1, c))?, mv.value().reshape((1, c))?)
+        };
+        let inv = (var + self.epsilon)?.sqrt()?.recip()?;
+        let mut y = x2.broadcast_sub(&mean)?.broadcast_mul(&inv)?;
+        if let Some(g) = &self.gamma {
+            y = y.broadcast_mul(&g.value())?;
+        }
+        if let Some(b) = &self.beta {
+            y = y.broadcast_add(&b.value())?;
+        }
+        Ok(vec![y.reshape(dims)?])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{context, LayerExt};
+    use crate::testing::check_gradient;
+
+    #[test]
+    fn training_normalizes_and_updates_moving_stats() {
+        let bn = BatchNormalization::new().momentum(0.5).into_layer();
+        let x = ((crate::random::normal(&[64, 3]).unwrap() * 2.0).unwrap() + 5.0).unwrap();
+        let y = {
+            let _t = context::set_training(true);
+            bn.apply(&x).unwrap()
+        };
+        let mean = y.mean(0).unwrap().to_vec1::<f32>().unwrap();
+        assert!(mean.iter().all(|m| m.abs() < 1e-4), "{mean:?}");
+        let w = bn.get_weights().unwrap();
+        let mm = w[2].to_vec1::<f32>().unwrap();
+        let bm = x.mean(0).unwrap().to_vec1::<f32>().unwrap();
+        for (a, b) in mm.iter().zip(&bm) {
+            assert!((a - 0.5 * b).abs() < 1e-4);
+        }
+        // Inference uses the moving statistics, so it does not centre the batch.
+        let yi = bn.apply(&x).unwrap();
+        assert!(yi.mean(0).unwrap().to_vec1::<f32>().unwrap()[0] > 1.0);
+    }
+
+    #[test]
+    fn gradient_through_batch_statistics() {
+        let bn = BatchNormalization::new()
+            .dtype(crate::ops::DType::F64)
+            .into_layer();
+        bn.build(&[Shape::batched(&[3])]).unwrap();
+        let x = crate::random::normal(&[5, 3])
+            .unwrap()
+            .to_dtype(crate::ops::DType::F64)
+            .unwrap();
+        let r = crate::random::normal(&[5, 3])
+            .unwrap()
+            .to_dtype(crate::ops::DType::F64)
+            .unwrap();
+        let _t = context::set_training(true);
+        check_gradient(
+            &[x],
+            |v| Ok(bn.apply(&v[0])?.mul(&r)?.sum_all()?),
+            1e-6,
+            1e-5,
+        )
+        .unwrap();
+    }
+}

@@ -1,0 +1,5 @@
+//! Normalization layers.
+
+mod batch_normalization;
+
+pub use batch_normalization::BatchNormalization;

@@ -1,0 +1,208 @@
+//! Windowed max / average pooling over 1 or 2 spatial axes.
+
+use crate::engine::{CallCtx, InputSpec, Layer, LayerArgs, Shape, WeightBuilder};
+use crate::layers::convolutional::Size2;
+use crate::ops::{self, Padding, PoolKind, Tensor};
+use crate::{Error, Result};
+
+/// A pooling layer; made by [`MaxPooling2D::new`], [`AveragePooling1D::new`], ...
+///
+/// Defaults as Keras: `strides` = `pool_size`, `valid` padding.
+pub struct Pooling {
+    args: LayerArgs,
+    rank: usize,
+    kind: PoolKind,
+    pool: Size2,
+    strides: Option<Size2>,
+    padding: String,
+    pad: Padding,
+}
+
+macro_rules! pooling_class {
+    ($(#[$doc:meta])* $name:ident, $rank:expr, $kind:expr) => {
+        $(#[$doc])*
+        pub struct $name;
+        impl $name {
+            /// Pooling over windows of `pool_size`.
+            #[allow(clippy::new_ret_no_self)]
+            pub fn new(pool_size: impl Into<Size2>) -> Pooling {
+                Pooling::new($rank, $kind, pool_size.into())
+            }
+        }
+    };
+}
+
+pooling_class!(
+    /// `keras.layers.MaxPooling2D` over `(batch, height, width, channels)`.
+    MaxPooling2D,
+    2,
+    PoolKind::Max
+);
+pooling_class!(
+    /// `keras.layers.AveragePooling2D` over `(batch, height, width, channels)`.
+    AveragePooling2D,
+    2,
+    PoolKind::Avg
+);
+pooling_class!(
+    /// `keras.layers.MaxPooling1D` over `(batch, steps, channels)`.
+    MaxPooling1D,
+    1,
+    PoolKind::Max
+);
+pooling_class!(
+    /// `keras.layers.AveragePooling1D` over `(batch, steps, channels)`.
+    AveragePooling1D,
+    1,
+    PoolKind::Avg
+);
+
+impl Pooling {
+    fn new(rank: usize, kind: PoolKind, pool: Size2) -> Self {
+        let pool = if rank == 1 { Size2(1, pool.0) } else { pool };
+        Pooling {
+            args: LayerArgs::default(),
+            rank,
+            kind,
+            pool,
+            strides: None,
+            padding: "valid".into(),
+            pad: Padding::Valid,
+        }
+    }
+    /// Strides (default: the pool size).
+    pub fn strides(mut self, s: impl Into<Size2>) -> Self {
+        let s = s.into();
+        self.strides = Some(if self.rank == 1 { Size2(1, s.0) } else { s });
+        self
+    }
+    /// `"valid"` or `"same"`.
+    pub fn padding(mut self, p: &str) -> Self {
+        self.padding = p.into();
+        self
+    }
+    fn stride(&self) -> Size2 {
+        self.strides.unwrap_or(self.pool)
+    }
+}
+
+impl Layer for Pooling {
+    fn class_name(&self) -> &str {
+        match (self.kind, self.rank) {
+            (PoolKind::Max, 1) => "MaxPooling1D",
+            (PoolKind::Max, _) => "MaxPooling2D",
+            (PoolKind::Avg, 1) => "AveragePooling1D",
+            (PoolKind::Avg, _) => "AveragePooling2D",
+        }
+    }
+    fn args(&self) -> &LayerArgs {
+        &self.args
+    }
+    fn args_mut(&mut self) -> &mut LayerArgs {
+        &mut self.args
+    }
+    fn input_spec(&self) -> Vec<InputSpec> {
+        vec![InputSpec::new().ndim(self.rank + 2)]
+    }
+    fn build(&mut self, s: &[Shape], _: &mut WeightBuilder) -> Result<()> {
+        self.pad = Padding::parse(&self.padding)?;
+        self.compute_output_shape(s).map(|_| ())
+    }
+    fn compute_output_shape(&self, s: &[Shape]) -> Result<Vec<Shape>> {
+        let pad = Padding::parse(&self.padding)?;
+        let d = &s[0].0;
+        let spatial = &d[1..d.len() - 1];
+        let (ps, ss) = (
+            [self.pool.0, self.pool.1],
+            [self.stride().0, self.stride().1],
+        );
+        let off = 2 - spatial.len();
+        let mut out = vec![d[0]];
+        for (i, v) in spatial.iter().enumerate() {
+            out.push(match v {
+                None => None,
+                Some(v) => Some(pad.out_size(*v, ps[i + off], ss[i + off], 1).map(|o| o.0).ok_or_else(|| {
+                    Error::shape(format!(
+                        "Computed output size would be negative. Received: inputs.shape={}, pool_size={:?}, padding=\"valid\"",
+                        s[0],
+                        &ps[off..]
+                    ))
+                })?),
+            });
+        }
+        out.push(d[d.len() - 1]);
+        Ok(vec![Shape(out)])
+    }
+    fn forward(&self, inputs: &[Tensor], _: &CallCtx) -> Result<Vec<Tensor>> {
+        let x = if self.rank == 1 {
+            inputs[0].unsqueeze(1)?
+        } else {
+            inputs[0].clone()
+        };
+        let y = ops::pool2d(
+            &x,
+            self.kind,
+            (self.pool.0, self.pool.1),
+            (self.stride().0, self.stride().1),
+            self.pad,
+        )?;
+        Ok(vec![if self.rank == 1 { y.squeeze(1)? } else { y }])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::LayerExt;
+    use crate::layers::Input;
+
+    #[test]
+    fn output_shapes() {
+        assert_eq!(
+            MaxPooling2D::new(2)
+                .strides(2)
+                .call(&Input::new([7, 6, 3]))
+                .unwrap()
+                .shape()
+                .to_string(),
+            "(None, 3, 3, 3)"
+        );
+        assert_eq!(
+            AveragePooling2D::new(3)
+                .strides(2)
+                .call(&Input::new([9, 9, 8]))
+                .unwrap()
+                .shape()
+                .to_string(),
+            "(None, 4, 4, 8)"
+        );
+        assert_eq!(
+            AveragePooling2D::new(3)
+                .strides(2)
+                .padding("same")
+                .call(&Input::new([9, 9, 8]))
+                .unwrap()
+                .shape()
+                .to_string(),
+            "(None, 5, 5, 8)"
+        );
+        assert_eq!(
+            MaxPooling1D::new(5)
+                .call(&Input::new([496, 128]))
+                .unwrap()
+                .shape()
+                .to_string(),
+            "(None, 99, 128)"
+        );
+        let y = MaxPooling1D::new(2)
+            .into_layer()
+            .apply(
+                &Tensor::new(&[[[1f32], [3.0], [2.0], [0.0]]], &crate::ops::Device::Cpu).unwrap(),
+            )
+            .unwrap();
+        assert_eq!(
+            y.to_vec3::<f32>().unwrap(),
+            vec![vec![vec![3.0], vec![2.0]]]
+        );
+    }
+}

@@ -1,0 +1,109 @@
+//! Global max / average pooling: one value per channel.
+
+use crate::engine::{CallCtx, InputSpec, Layer, LayerArgs, Shape};
+use crate::ops::{self, Padding, PoolKind, Tensor};
+use crate::Result;
+
+/// A global pooling layer; made by [`GlobalMaxPooling2D::new`], ...
+pub struct GlobalPooling {
+    args: LayerArgs,
+    rank: usize,
+    kind: PoolKind,
+    keepdims: bool,
+}
+
+macro_rules! global_class {
+    ($(#[$doc:meta])* $name:ident, $rank:expr, $kind:expr) => {
+        $(#[$doc])*
+        pub struct $name;
+        impl $name {
+            /// The layer (`keepdims` false).
+            #[allow(clippy::new_ret_no_self)]
+            pub fn new() -> GlobalPooling {
+                GlobalPooling { args: LayerArgs::default(), rank: $rank, kind: $kind, keepdims: false }
+            }
+        }
+    };
+}
+
+global_class!(
+    /// `keras.layers.GlobalMaxPooling2D`: the maximum of each channel.
+    GlobalMaxPooling2D,
+    2,
+    PoolKind::Max
+);
+global_class!(
+    /// `keras.layers.GlobalAveragePooling2D`: the mean of each channel.
+    GlobalAveragePooling2D,
+    2,
+    PoolKind::Avg
+);
+global_class!(
+    /// `keras.layers.GlobalMaxPooling1D`: the maximum of each channel over the steps.
+    GlobalMaxPooling1D,
+    1,
+    PoolKind::Max
+);
+global_class!(
+    /// `keras.layers.GlobalAveragePooling1D`: the mean of each channel over the steps.
+    GlobalAveragePooling1D,
+    1,
+    PoolKind::Avg
+);
+
+impl GlobalPooling {
+    /// Keep the pooled axes with size 1.
+    pub fn keepdims(mut self, k: bool) -> Self {
+        self.keepdims = k;
+        self
+    }
+}
+
+impl Layer for GlobalPooling {
+    fn class_name(&self) -> &str {
+        match (self.kind, self.rank) {
+            (PoolKind::Max, 1) => "GlobalMaxPooling1D",
+            (PoolKind::Max, _) => "GlobalMaxPooling2D",
+            (PoolKind::Avg, 1) => "GlobalAveragePooling1D",
+            (PoolKind::Avg, _) => "GlobalAveragePooling2D",
+        }
+    }
+    fn args(&self) -> &LayerArgs {
+        &self.args
+    }
+    fn args_mut(&mut self) -> &mut LayerArgs {
+        &mut self.args
+    }
+    fn input_spec(&self) -> Vec<InputSpec> {
+        vec![InputSpec::new().ndim(self.rank + 2)]
+    }
+    fn compute_output_shape(&self, s: &[Shape]) -> Result<Vec<Shape>> {
+        let d = &s[0].0;
+        let c = d[d.len() - 1];
+        let mut out = vec![d[0]];
+        if self.keepdims {
+            out.extend(std::iter::repeat_n(Some(1), self.rank));
+        }
+        out.push(c);
+        Ok(vec![Shape(out)])
+    }
+    fn forward(&self, inputs: &[Tensor], _: &CallCtx) -> Result<Vec<Tensor>> {
+        let x = if self.rank == 1 {
+            inputs[0].unsqueeze(1)?
+        } else {
+            inputs[0].clone()
+        };
+        let (n, h, w, c) = x.dims4()?;
+        let y = ops::pool2d(&x, self.kind, (h, w), (h.max(1), w.max(1)), Padding::Valid)?;
+        let y = if self.keepdims {
+            if self.rank == 1 {
+                y.reshape((n, 1, c))?
+            } else {
+                y
+            }
+        } else {
+            y.reshape((n, c))?
+        };
+        Ok(vec![y])
+    }
+}

@@ -1,0 +1,285 @@
+//! 2D max and average pooling over NHWC data (1D pooling is 2D pooling of height 1), with
+//! Keras's padding rules: `same` padding is ignored by both (average divides by the number of
+//! real inputs in the window).
+
+use super::conv::Padding;
+use super::{contiguous, dispatch_float, storage, Float};
+use crate::{Error, Result};
+use candle_core::{CpuStorage, CustomOp1, CustomOp2, Layout, Shape, Tensor};
+
+/// Max or average.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PoolKind {
+    /// Maximum of the window.
+    Max,
+    /// Mean of the window's real (unpadded) inputs.
+    Avg,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Geom {
+    n: usize,
+    h: usize,
+    w: usize,
+    c: usize,
+    ph: usize,
+    pw: usize,
+    sh: usize,
+    sw: usize,
+    pt: usize,
+    pl: usize,
+    oh: usize,
+    ow: usize,
+}
+
+impl Geom {
+    /// The input rows and columns of window (y, x), clipped to the image.
+    #[inline]
+    fn window(&self, y: usize, x: usize) -> (std::ops::Range<usize>, std::ops::Range<usize>) {
+        let y0 = (y * self.sh) as isize - self.pt as isize;
+        let x0 = (x * self.sw) as isize - self.pl as isize;
+        let r = y0.max(0) as usize..((y0 + self.ph as isize).max(0) as usize).min(self.h);
+        let c = x0.max(0) as usize..((x0 + self.pw as isize).max(0) as usize).min(self.w);
+        (r, c)
+    }
+}
+
+/// Pools windows of `pool` with `strides` over NHWC `x`.
+pub fn pool2d(
+    x: &Tensor,
+    kind: PoolKind,
+    pool: (usize, usize),
+    strides: (usize, usize),
+    padding: Padding,
+) -> Result<Tensor> {
+    let (n, h, w, c) = x.dims4()?;
+    let err = || {
+        Error::shape(format!(
+            "the pool size {pool:?} is larger than the input's spatial size ({h}, {w}) with padding \"valid\""
+        ))
+    };
+    let (oh, pt, _) = padding.out_size(h, pool.0, strides.0, 1).ok_or_else(err)?;
+    let (ow, pl, _) = padding.out_size(w, pool.1, strides.1, 1).ok_or_else(err)?;
+    let g = Geom {
+        n,
+        h,
+        w,
+        c,
+        ph: pool.0,
+        pw: pool.1,
+        sh: strides.0,
+        sw: strides.1,
+        pt,
+        pl,
+        oh,
+        ow,
+    };
+    if !x.device().is_cpu() {
+        return Err(Error::value("pooling runs on the CPU only for now"));
+    }
+    Ok(x.contiguous()?.apply_op1(Pool { g, kind })?)
+}
+
+struct Pool {
+    g: Geom,
+    kind: PoolKind,
+}
+
+impl CustomOp1 for Pool {
+    fn name(&self) -> &'static str {
+        "pool2d"
+    }
+
+    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+        fn run<T: Float>(op: &Pool, s: &CpuStorage, l: &Layout) -> candle_core::Result<CpuStorage> {
+            let x = contiguous::<T>("pool2d", s, l)?;
+            let g = &op.g;
+            let mut out = vec![T::zero(); g.n * g.oh * g.ow * g.c];
+            for b in 0..g.n {
+                for y in 0..g.oh {
+                    for xx in 0..g.ow {
+                        let (rows, cols) = g.window(y, xx);
+                        let o = &mut out[((b * g.oh + y) * g.ow + xx) * g.c..][..g.c];
+                        let count = rows.len() * cols.len();
+                        match op.kind {
+                            PoolKind::Max => o.iter_mut().for_each(|v| *v = T::neg_infinity()),
+                            PoolKind::Avg => {}
+                        }
+                        for iy in rows.clone() {
+                            for ix in cols.clone() {
+                                let src = &x[((b * g.h + iy) * g.w + ix) * g.c..][..g.c];
+                                match op.kind {
+                                    PoolKind::Max => o.iter_mut().zip(src).for_each(|(a, &v)| {
+                                        if v > *a || v.is_nan() {
+                                            *a = v
+                                        }
+                                    }),
+                                    PoolKind::Avg => {
+                                        o.iter_mut().zip(src).for_each(|(a, &v)| *a = *a + v)
+                                    }
+                                }
+                            }
+                        }
+                        if op.kind == PoolKind::Avg {
+                            let inv = T::c(1.0 / count.max(1) as f64);
+                            o.iter_mut().for_each(|v| *v = *v * inv);
+                        }
+                    }
+                }
+            }
+            Ok(storage(out))
+        }
+        let out = dispatch_float!("pool2d", s, run(self, s, l))?;
+        Ok((out, Shape::from((self.g.n, self.g.oh, self.g.ow, self.g.c))))
+    }
+
+    fn bwd(&self, x: &Tensor, _res: &Tensor, grad: &Tensor) -> candle_core::Result<Option<Tensor>> {
+        Ok(Some(x.apply_op2_no_bwd(
+            &grad.contiguous()?,
+            &PoolGrad {
+                g: self.g,
+                kind: self.kind,
+            },
+        )?))
+    }
+}
+
+/// (x, upstream gradient) -> input gradient: to the first maximum of each window (as
+/// TensorFlow does), or spread evenly over the window's real inputs.
+struct PoolGrad {
+    g: Geom,
+    kind: PoolKind,
+}
+
+impl CustomOp2 for PoolGrad {
+    fn name(&self) -> &'static str {
+        "pool2d_grad"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        fn run<T: Float>(
+            op: &PoolGrad,
+            s1: &CpuStorage,
+            l1: &Layout,
+            s2: &CpuStorage,
+            l2: &Layout,
+        ) -> candle_core::Result<CpuStorage> {
+            let x = contiguous::<T>("pool2d_grad", s1, l1)?;
+            let gy = contiguous::<T>("pool2d_grad", s2, l2)?;
+            let g = &op.g;
+            let mut dx = vec![T::zero(); x.len()];
+            for b in 0..g.n {
+                for y in 0..g.oh {
+                    for xx in 0..g.ow {
+                        let (rows, cols) = g.window(y, xx);
+                        let go = &gy[((b * g.oh + y) * g.ow + xx) * g.c..][..g.c];
+                        match op.kind {
+                            PoolKind::Avg => {
+                                let inv = T::c(1.0 / (rows.len() * cols.len()).max(1) as f64);
+                                for iy in rows.clone() {
+                                    for ix in cols.clone() {
+                                        let d = &mut dx[((b * g.h + iy) * g.w + ix) * g.c..][..g.c];
+                                        d.iter_mut().zip(go).for_each(|(a, &v)| *a = *a + v * inv);
+                                    }
+                                }
+                            }
+                            PoolKind::Max => {
+                                for ch in 0..g.c {
+                                    let mut best = None::<(usize, T)>;
+                                    for iy in rows.clone() {
+                                        for ix in cols.clone() {
+                                            let i = ((b * g.h + iy) * g.w + ix) * g.c + ch;
+                                            if best.is_none_or(|(_, v)| x[i] > v) {
+                                                best = Some((i, x[i]));
+                                            }
+                                        }
+                                    }
+                                    if let Some((i, _)) = best {
+                                        dx[i] = dx[i] + go[ch];
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            Ok(storage(dx))
+        }
+        Ok((
+            dispatch_float!("pool2d_grad", s1, run(self, s1, l1, s2, l2))?,
+            l1.shape().clone(),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::check_gradient;
+    use candle_core::Device;
+
+    fn t(dims: &[usize], a: f64) -> Tensor {
+        let n: usize = dims.iter().product();
+        // Distinct values, so the maxima are unique and finite differences are valid.
+        Tensor::from_vec(
+            (0..n)
+                .map(|i| ((i as f64) * a + 0.3).sin() + i as f64 * 1e-3)
+                .collect::<Vec<_>>(),
+            dims,
+            &Device::Cpu,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn values_and_shapes() {
+        let x = Tensor::from_vec(
+            (0..16).map(|v| v as f64).collect::<Vec<_>>(),
+            (1, 4, 4, 1),
+            &Device::Cpu,
+        )
+        .unwrap();
+        let m = pool2d(&x, PoolKind::Max, (2, 2), (2, 2), Padding::Valid).unwrap();
+        assert_eq!(
+            crate::ops::to_vec_f64(&m).unwrap(),
+            vec![5.0, 7.0, 13.0, 15.0]
+        );
+        let a = pool2d(&x, PoolKind::Avg, (3, 3), (2, 2), Padding::Same).unwrap();
+        assert_eq!(a.dims(), &[1, 2, 2, 1]);
+        // The bottom-right window sees rows 2..4 and columns 2..4 only: (10+11+14+15)/4.
+        assert_eq!(crate::ops::to_vec_f64(&a).unwrap()[3], 12.5);
+        assert!(pool2d(&x, PoolKind::Max, (5, 5), (1, 1), Padding::Valid).is_err());
+    }
+
+    #[test]
+    fn gradients_kernel_not_equal_stride_non_square() {
+        for kind in [PoolKind::Max, PoolKind::Avg] {
+            for (pool, strides, pad) in [
+                ((2, 2), (2, 2), Padding::Valid),
+                ((3, 2), (1, 2), Padding::Valid),
+                ((3, 3), (2, 2), Padding::Same),
+            ] {
+                let x = t(&[2, 5, 7, 3], 0.77);
+                let y = pool2d(&x, kind, pool, strides, pad).unwrap();
+                let r = t(y.dims(), 0.41);
+                check_gradient(
+                    &[x],
+                    |v| {
+                        Ok(pool2d(&v[0], kind, pool, strides, pad)?
+                            .mul(&r)?
+                            .sum_all()?)
+                    },
+                    1e-6,
+                    1e-6,
+                )
+                .unwrap_or_else(|e| panic!("{kind:?} {pool:?} {strides:?}: {e}"));
+            }
+        }
+    }
+}

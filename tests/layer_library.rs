@@ -1,0 +1,259 @@
+//! The layer library against Python Keras 3 (tests/fixtures/make_fixtures.py): the same
+//! weights and inputs give the same outputs, within 1e-5.
+
+mod common;
+
+use common::{assert_close, Fixture};
+use keras::engine::context;
+use keras::layers::*;
+use keras::prelude::*;
+
+fn check(f: &Fixture, name: &str, layer: LayerRef) {
+    let x = f.get(&format!("{name}_x"));
+    let mut s: Vec<Option<usize>> = x.dims().iter().map(|&d| Some(d)).collect();
+    s[0] = None;
+    layer.build(&[Shape(s)]).unwrap();
+    let ws: Vec<Tensor> = (0..)
+        .map(|i| format!("{name}_w{i}"))
+        .take_while(|k| f.has(k))
+        .map(|k| f.get(&k))
+        .collect();
+    assert_eq!(ws.len(), layer.weights().len(), "{name}: number of weights");
+    layer.set_weights(&ws).unwrap();
+    let y = layer.apply(&x).unwrap();
+    assert_close(name, &y, &f.get(&format!("{name}_y")), 1e-5);
+}
+
+#[test]
+fn layers_match_keras() {
+    let f = Fixture::load("layers.npz");
+    let cases: Vec<(&str, LayerRef)> = vec![
+        (
+            "conv2d_a",
+            Conv2D::new(4, 3)
+                .strides(2)
+                .padding("same")
+                .activation("relu")
+                .into(),
+        ),
+        ("conv2d_b", Conv2D::new(3, (2, 3)).dilation_rate(2).into()),
+        ("conv2d_g", Conv2D::new(4, 3).groups(2).into()),
+        (
+            "conv1d",
+            Conv1D::new(5, 3)
+                .strides(2)
+                .padding("same")
+                .activation("tanh")
+                .into(),
+        ),
+        (
+            "conv2dt_a",
+            Conv2DTranspose::new(3, 3).strides(2).padding("same").into(),
+        ),
+        (
+            "conv2dt_b",
+            Conv2DTranspose::new(2, (3, 2)).activation("relu").into(),
+        ),
+        (
+            "maxpool2d",
+            MaxPooling2D::new(3).strides(2).padding("same").into(),
+        ),
+        (
+            "avgpool2d",
+            AveragePooling2D::new(3).strides(2).padding("same").into(),
+        ),
+        ("avgpool2d_valid", AveragePooling2D::new(2).into()),
+        ("maxpool1d", MaxPooling1D::new(2).into()),
+        (
+            "avgpool1d",
+            AveragePooling1D::new(3).strides(1).padding("same").into(),
+        ),
+        ("gmaxpool2d", GlobalMaxPooling2D::new().into()),
+        ("gavgpool2d", GlobalAveragePooling2D::new().into()),
+        ("gmaxpool1d", GlobalMaxPooling1D::new().into()),
+        ("gavgpool1d", GlobalAveragePooling1D::new().into()),
+    ];
+    for (name, layer) in cases {
+        check(&f, name, layer);
+    }
+}
+
+#[test]
+fn batch_normalization_matches_keras_in_both_modes() {
+    let f = Fixture::load("layers.npz");
+    let bn = BatchNormalization::new().momentum(0.9).into_layer();
+    bn.build(&[Shape(vec![None, Some(5), Some(4)])]).unwrap();
+    bn.set_weights(
+        &(0..4)
+            .map(|i| f.get(&format!("bn_w{i}")))
+            .collect::<Vec<_>>(),
+    )
+    .unwrap();
+    let x = f.get("bn_x");
+    assert_close(
+        "bn inference",
+        &bn.apply(&x).unwrap(),
+        &f.get("bn_y_infer"),
+        1e-5,
+    );
+    let y = {
+        let _t = context::set_training(true);
+        bn.apply(&x).unwrap()
+    };
+    assert_close("bn training", &y, &f.get("bn_y_train"), 1e-5);
+    let w = bn.get_weights().unwrap();
+    assert_close("moving_mean", &w[2], &f.get("bn_moving_mean"), 1e-5);
+    assert_close("moving_variance", &w[3], &f.get("bn_moving_variance"), 1e-5);
+    // Frozen: inference mode even in training, and no statistics update.
+    bn.set_trainable(false);
+    let y = {
+        let _t = context::set_training(true);
+        bn.apply(&x).unwrap()
+    };
+    let z = bn.apply(&x).unwrap();
+    assert_close("frozen bn", &y, &z, 1e-7);
+}
+
+#[test]
+fn weight_counts_and_gradients_of_layers_with_weights() {
+    // Trainable / non-trainable counts, and a finite-difference check of each layer's
+    // weights through its forward pass (float64).
+    let x4 = keras::random::normal(&[2, 6, 5, 3])
+        .unwrap()
+        .to_dtype(DType::F64)
+        .unwrap();
+    let x3 = keras::random::normal(&[2, 7, 3])
+        .unwrap()
+        .to_dtype(DType::F64)
+        .unwrap();
+    let cases: Vec<(LayerRef, &Tensor, usize, usize)> = vec![
+        (
+            Conv2D::new(4, 3)
+                .strides(2)
+                .padding("same")
+                .activation("tanh")
+                .dtype(DType::F64)
+                .into(),
+            &x4,
+            2,
+            0,
+        ),
+        (Conv1D::new(2, 3).dtype(DType::F64).into(), &x3, 2, 0),
+        (
+            Conv2DTranspose::new(2, 3)
+                .strides(2)
+                .dtype(DType::F64)
+                .into(),
+            &x4,
+            2,
+            0,
+        ),
+        (
+            BatchNormalization::new().dtype(DType::F64).into(),
+            &x4,
+            2,
+            2,
+        ),
+    ];
+    for (layer, x, trainable, non_trainable) in cases {
+        let mut s: Vec<Option<usize>> = x.dims().iter().map(|&d| Some(d)).collect();
+        s[0] = None;
+        layer.build(&[Shape(s)]).unwrap();
+        assert_eq!(
+            layer.trainable_weights().len(),
+            trainable,
+            "{}",
+            layer.class_name()
+        );
+        assert_eq!(
+            layer.non_trainable_weights().len(),
+            non_trainable,
+            "{}",
+            layer.class_name()
+        );
+        let _t = context::set_training(true);
+        let r = keras::random::normal(layer.apply(x).unwrap().dims())
+            .unwrap()
+            .to_dtype(DType::F64)
+            .unwrap();
+        let weights = layer.trainable_weights();
+        let loss = || {
+            keras::ops::scalar(&layer.apply(x).unwrap().mul(&r).unwrap().sum_all().unwrap())
+                .unwrap()
+        };
+        let grads = {
+            let _s = keras::ops::enable_sinks();
+            weights.iter().for_each(|w| w.sink().clear());
+            let g = layer
+                .apply(x)
+                .unwrap()
+                .mul(&r)
+                .unwrap()
+                .sum_all()
+                .unwrap()
+                .backward()
+                .unwrap();
+            keras::engine::gradients(&g, &weights).unwrap()
+        };
+        assert_eq!(grads.len(), weights.len());
+        for (g, w) in grads {
+            let base = keras::ops::to_vec_f64(&w.numpy().unwrap()).unwrap();
+            let analytic = keras::ops::to_vec_f64(&g).unwrap();
+            for k in (0..base.len()).step_by(3) {
+                let mut v = base.clone();
+                v[k] += 1e-6;
+                w.assign(&keras::ops::from_vec(v.clone(), &w.shape()).unwrap())
+                    .unwrap();
+                let up = loss();
+                v[k] -= 2e-6;
+                w.assign(&keras::ops::from_vec(v, &w.shape()).unwrap())
+                    .unwrap();
+                let down = loss();
+                w.assign(&keras::ops::from_vec(base.clone(), &w.shape()).unwrap())
+                    .unwrap();
+                let num = (up - down) / 2e-6;
+                assert!(
+                    (analytic[k] - num).abs() < 1e-5 * (1.0 + num.abs()),
+                    "{} {}[{k}]: {} vs {num}",
+                    layer.class_name(),
+                    w.path(),
+                    analytic[k]
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn bad_inputs_name_the_layer() {
+    let e = Conv2D::new(8, 3)
+        .name("c")
+        .call(&Input::new([28, 28]))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with(
+            "Input 0 of layer \"c\" is incompatible with the layer: expected ndim=4, found ndim=3"
+        ),
+        "{e}"
+    );
+    let e = Conv2D::new(8, 5)
+        .call(&Input::new([3, 3, 1]))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("Computed output size would be negative"), "{e}");
+    let e = MaxPooling2D::new(4)
+        .call(&Input::new([3, 3, 1]))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("Computed output size would be negative"), "{e}");
+    let emb = Embedding::new(10, 2).name("emb").into_layer();
+    let e = emb
+        .apply(&Tensor::new(&[[3i64, 10]], &Device::Cpu).unwrap())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("\"emb\"") && e.contains("index 10 is out of range [0, 10)"),
+        "{e}"
+    );
+}
