@@ -57,6 +57,50 @@ def w1():
           f"(train_on_batch), {median(epochs):.3f} ms/step inside fit (epochs of 200 steps)")
 
 
+def timed_steps(model, x, y, warmup, steps):
+    for _ in range(warmup):
+        model.train_on_batch(x, y)
+    times = []
+    for _ in range(steps):
+        t = time.perf_counter()
+        model.train_on_batch(x, y)
+        times.append((time.perf_counter() - t) * 1e3)
+    return median(times)
+
+
+def w2():
+    keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    x = rng.uniform(size=(64, 28, 28, 1)).astype("float32")
+    y = rng.integers(0, 10, size=(64,)).astype("int32")
+    model = keras.Sequential([
+        keras.Input((28, 28, 1)),
+        layers.Conv2D(32, 3, activation="relu"),
+        layers.MaxPooling2D(2),
+        layers.Conv2D(64, 3, activation="relu"),
+        layers.MaxPooling2D(2),
+        layers.Flatten(),
+        layers.Dense(10, activation="softmax"),
+    ])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    print(f"W2 keras {keras.__version__} {keras.backend.backend()}: median {timed_steps(model, x, y, 5, 50):.2f} ms/step (train_on_batch)")
+
+
+def w3():
+    keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 10000, size=(128, 100)).astype("int32")
+    y = rng.integers(0, 2, size=(128, 1)).astype("float32")
+    model = keras.Sequential([
+        keras.Input((100,), dtype="int32"),
+        layers.Embedding(10000, 64),
+        layers.LSTM(32),
+        layers.Dense(1, activation="sigmoid"),
+    ])
+    model.compile(keras.optimizers.RMSprop(1e-3), "binary_crossentropy")
+    print(f"W3 keras {keras.__version__} {keras.backend.backend()}: median {timed_steps(model, x, y, 3, 20):.2f} ms/step (train_on_batch)")
+
+
 def mnist_mlp():
     # The repository's copy (the same file Keras downloads), read as load_data() reads it.
     with np.load("data/mnist.npz") as f:
@@ -80,4 +124,4 @@ def mnist_mlp():
 
 
 if __name__ == "__main__":
-    {"w1": w1, "mnist_mlp": mnist_mlp}[sys.argv[1]]()
+    {"w1": w1, "w2": w2, "w3": w3, "mnist_mlp": mnist_mlp}[sys.argv[1]]()

@@ -148,22 +148,37 @@ fn too_big(input: [usize; 4], kernel: (usize, usize)) -> Error {
 }
 
 /// Rows `[r0, r1)` of the im2col matrix (each row: the `kh*kw*c` input values an output
-/// position sees, zeros outside the image).
+/// position sees, zeros outside the image). A kernel row whose taps all fall inside the image
+/// (no dilation) is one contiguous copy of `kw * c` values.
 fn im2col<T: Float>(g: &ConvGeom, x: &[T], r0: usize, r1: usize, col: &mut [T]) {
     let k = g.k();
+    let seg = g.kw * g.c;
     for (r, row) in (r0..r1).zip(col.chunks_exact_mut(k)) {
         let b = r / (g.oh * g.ow);
         let y = (r / g.ow) % g.oh;
         let xx = r % g.ow;
+        let ix0 = (xx * g.sw) as isize - g.pl as isize;
+        let row_inside = g.dw == 1 && ix0 >= 0 && ix0 as usize + g.kw <= g.w;
         for i in 0..g.kh {
+            let iy = (y * g.sh + i * g.dh) as isize - g.pt as isize;
+            let dst = &mut row[i * seg..(i + 1) * seg];
+            if iy < 0 || iy as usize >= g.h {
+                dst.iter_mut().for_each(|v| *v = T::zero());
+                continue;
+            }
+            if row_inside {
+                let s = ((b * g.h + iy as usize) * g.w + ix0 as usize) * g.c;
+                dst.copy_from_slice(&x[s..s + seg]);
+                continue;
+            }
             for j in 0..g.kw {
-                let dst = &mut row[(i * g.kw + j) * g.c..(i * g.kw + j + 1) * g.c];
-                match g.src(y, xx, i, j) {
-                    Some((iy, ix)) => {
-                        let s = ((b * g.h + iy) * g.w + ix) * g.c;
-                        dst.copy_from_slice(&x[s..s + g.c]);
-                    }
-                    None => dst.iter_mut().for_each(|v| *v = T::zero()),
+                let d = &mut dst[j * g.c..(j + 1) * g.c];
+                let ix = ix0 + (j * g.dw) as isize;
+                if ix >= 0 && (ix as usize) < g.w {
+                    let s = ((b * g.h + iy as usize) * g.w + ix as usize) * g.c;
+                    d.copy_from_slice(&x[s..s + g.c]);
+                } else {
+                    d.iter_mut().for_each(|v| *v = T::zero());
                 }
             }
         }
@@ -191,6 +206,36 @@ fn col2im<T: Float>(g: &ConvGeom, col: &[T], r0: usize, r1: usize, dx: &mut [T])
     }
 }
 
+thread_local! {
+    static SCRATCH32: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+    static SCRATCH64: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` with a reusable scratch buffer of `len` values (the im2col matrix), so every step
+/// does not map and fault in fresh pages.
+fn with_scratch<T: Float, R>(len: usize, f: impl FnOnce(&mut [T]) -> R) -> R {
+    fn take<U: Clone + Default>(v: &mut Vec<U>, len: usize) -> Vec<U> {
+        let mut b = std::mem::take(v);
+        if b.len() < len {
+            b.resize(len, U::default());
+        }
+        b
+    }
+    if std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>() {
+        let mut buf = SCRATCH32.with(|s| take(&mut s.borrow_mut(), len));
+        // SAFETY: T is f32 (checked above) and the buffer holds at least `len` values.
+        let r = f(unsafe { std::slice::from_raw_parts_mut(buf.as_mut_ptr() as *mut T, len) });
+        SCRATCH32.with(|s| *s.borrow_mut() = std::mem::take(&mut buf));
+        r
+    } else {
+        let mut buf = SCRATCH64.with(|s| take(&mut s.borrow_mut(), len));
+        // SAFETY: the only other Float is f64; the buffer holds at least `len` values.
+        let r = f(unsafe { std::slice::from_raw_parts_mut(buf.as_mut_ptr() as *mut T, len) });
+        SCRATCH64.with(|s| *s.borrow_mut() = std::mem::take(&mut buf));
+        r
+    }
+}
+
 /// Rows per im2col block: bounds the scratch buffer to about 16 MB.
 fn block_rows<T>(g: &ConvGeom) -> usize {
     let per_row = g.k() * std::mem::size_of::<T>();
@@ -198,88 +243,41 @@ fn block_rows<T>(g: &ConvGeom) -> usize {
 }
 
 /// `out[rows, f] = im2col(x) @ w` block by block.
-fn conv_forward<T: Float>(
-    g: &ConvGeom,
-    x: &[T],
-    w: &[T],
-    f: usize,
-    out: &mut [T],
-    accumulate: bool,
-) {
-    let k = g.k();
-    let rows = g.rows();
-    let bs = block_rows::<T>(g);
-    let mut col = vec![T::zero(); bs.min(rows) * k];
-    let mut r0 = 0;
-    while r0 < rows {
-        let r1 = (r0 + bs).min(rows);
-        let col = &mut col[..(r1 - r0) * k];
-        im2col(g, x, r0, r1, col);
-        gemm(
-            &mut out[r0 * f..r1 * f],
-            col,
-            w,
-            r1 - r0,
-            k,
-            f,
-            false,
-            false,
-            accumulate,
-        );
-        r0 = r1;
-    }
+fn conv_forward<T: Float>(g: &ConvGeom, x: &[T], w: &[T], f: usize, out: &mut [T], accumulate: bool) {
+    let (k, rows, bs) = (g.k(), g.rows(), block_rows::<T>(g));
+    with_scratch::<T, _>(bs.min(rows) * k, |col| {
+        let mut r0 = 0;
+        while r0 < rows {
+            let r1 = (r0 + bs).min(rows);
+            let col = &mut col[..(r1 - r0) * k];
+            im2col(g, x, r0, r1, col);
+            gemm(&mut out[r0 * f..r1 * f], col, w, r1 - r0, k, f, false, false, accumulate);
+            r0 = r1;
+        }
+    })
 }
 
 /// `dw[k, f] = im2col(x)^T @ gy` and `dx = col2im(gy @ w^T)`.
-fn conv_backward<T: Float>(
-    g: &ConvGeom,
-    x: &[T],
-    w: &[T],
-    gy: &[T],
-    f: usize,
-    dw: Option<&mut [T]>,
-    dx: Option<&mut [T]>,
-) {
-    let k = g.k();
-    let rows = g.rows();
-    let bs = block_rows::<T>(g);
-    let mut col = vec![T::zero(); bs.min(rows) * k];
-    let mut dw = dw;
-    let mut dx = dx;
-    let mut r0 = 0;
-    while r0 < rows {
-        let r1 = (r0 + bs).min(rows);
-        let col = &mut col[..(r1 - r0) * k];
-        if let Some(dw) = dw.as_deref_mut() {
-            im2col(g, x, r0, r1, col);
-            gemm(
-                dw,
-                col,
-                &gy[r0 * f..r1 * f],
-                k,
-                r1 - r0,
-                f,
-                true,
-                false,
-                r0 > 0,
-            );
+fn conv_backward<T: Float>(g: &ConvGeom, x: &[T], w: &[T], gy: &[T], f: usize, dw: Option<&mut [T]>, dx: Option<&mut [T]>) {
+    let (k, rows, bs) = (g.k(), g.rows(), block_rows::<T>(g));
+    let (mut dw, mut dx) = (dw, dx);
+    with_scratch::<T, _>(bs.min(rows) * k, |col| {
+        let mut r0 = 0;
+        while r0 < rows {
+            let r1 = (r0 + bs).min(rows);
+            let col = &mut col[..(r1 - r0) * k];
+            let gyb = &gy[r0 * f..r1 * f];
+            if let Some(dw) = dw.as_deref_mut() {
+                im2col(g, x, r0, r1, col);
+                gemm(dw, col, gyb, k, r1 - r0, f, true, false, r0 > 0);
+            }
+            if let Some(dx) = dx.as_deref_mut() {
+                gemm(col, gyb, w, r1 - r0, f, k, false, true, false);
+                col2im(g, col, r0, r1, dx);
+            }
+            r0 = r1;
         }
-        if let Some(dx) = dx.as_deref_mut() {
-            gemm(
-                col,
-                &gy[r0 * f..r1 * f],
-                w,
-                r1 - r0,
-                f,
-                k,
-                false,
-                true,
-                false,
-            );
-            col2im(g, col, r0, r1, dx);
-        }
-        r0 = r1;
-    }
+    })
 }
 
 /// Options of a convolution (`strides`, `padding`, `dilation_rate`).
