@@ -14,6 +14,7 @@
 //! ```
 
 mod activation;
+mod alloc;
 mod basic;
 mod conv;
 mod dense;
@@ -27,6 +28,7 @@ pub mod random;
 mod sink;
 
 pub use activation::{activation, Act};
+pub use alloc::tune_allocator;
 pub use basic::*;
 pub use candle_core::{DType, Device, Tensor, Var};
 pub use conv::{conv2d, conv2d_transpose, ConvGeom, ConvOpts, Padding};

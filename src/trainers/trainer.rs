@@ -299,6 +299,7 @@ impl Trainer {
         ys: &[Tensor],
         weights: &[Weight],
     ) -> Result<f64> {
+        ops::tune_allocator();
         // Fused layers put weight gradients in the weights' sinks during this step.
         let _sinks = ops::enable_sinks();
         weights.iter().for_each(|w| w.sink().clear());
