@@ -23,7 +23,11 @@ fn main() -> keras::Result<()> {
         Flatten::new().into(),
         Dense::new(10).activation("softmax").into(),
     ])?;
-    model.compile("adam", "sparse_categorical_crossentropy", Vec::<&str>::new())?;
+    model.compile(
+        "adam",
+        "sparse_categorical_crossentropy",
+        Vec::<&str>::new(),
+    )?;
     for _ in 0..5 {
         model.train_on_batch(&x, &y)?;
     }
@@ -34,6 +38,9 @@ fn main() -> keras::Result<()> {
         t.push(s.elapsed().as_secs_f64() * 1e3);
     }
     t.sort_by(f64::total_cmp);
-    println!("W2 keras-rs: median {:.2} ms/step (train_on_batch, 50 steps after 5 warm-up)", t[t.len() / 2]);
+    println!(
+        "W2 keras-rs: median {:.2} ms/step (train_on_batch, 50 steps after 5 warm-up)",
+        t[t.len() / 2]
+    );
     Ok(())
 }

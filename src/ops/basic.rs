@@ -57,8 +57,44 @@ pub fn take_rows(x: &Tensor, idx: &[u32]) -> Result<Tensor> {
     if !idx.is_empty() && idx.windows(2).all(|w| w[1] == w[0] + 1) {
         return Ok(x.narrow(0, idx[0] as usize, idx.len())?);
     }
+    if x.device().is_cpu() && x.is_contiguous() {
+        return gather_host(x, idx);
+    }
     let ids = Tensor::from_slice(idx, idx.len(), x.device())?;
     Ok(x.index_select(&ids, 0)?)
+}
+
+/// Row gather by plain copies (candle's `index_select` goes element by element).
+fn gather_host(x: &Tensor, idx: &[u32]) -> Result<Tensor> {
+    fn rows<T: candle_core::WithDType>(x: &Tensor, idx: &[u32]) -> Result<Tensor> {
+        let (s, l) = x.storage_and_layout();
+        let candle_core::Storage::Cpu(cpu) = &*s else {
+            return Err(Error::runtime("gather_host: not a CPU tensor"));
+        };
+        let data = crate::ops::contiguous::<T>("take_rows", cpu, l)?;
+        let n = x.dim(0)?;
+        let row = data.len() / n.max(1);
+        let mut out = Vec::with_capacity(row * idx.len());
+        for &i in idx {
+            out.extend_from_slice(&data[i as usize * row..(i as usize + 1) * row]);
+        }
+        let mut dims = x.dims().to_vec();
+        dims[0] = idx.len();
+        Ok(Tensor::from_vec(out, dims, &Device::Cpu)?)
+    }
+    match x.dtype() {
+        DType::F32 => rows::<f32>(x, idx),
+        DType::F64 => rows::<f64>(x, idx),
+        DType::U8 => rows::<u8>(x, idx),
+        DType::U32 => rows::<u32>(x, idx),
+        DType::I16 => rows::<i16>(x, idx),
+        DType::I32 => rows::<i32>(x, idx),
+        DType::I64 => rows::<i64>(x, idx),
+        _ => {
+            let ids = Tensor::from_slice(idx, idx.len(), x.device())?;
+            Ok(x.index_select(&ids, 0)?)
+        }
+    }
 }
 
 /// Converts to `dtype` unless it already is.

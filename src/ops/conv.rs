@@ -243,7 +243,14 @@ fn block_rows<T>(g: &ConvGeom) -> usize {
 }
 
 /// `out[rows, f] = im2col(x) @ w` block by block.
-fn conv_forward<T: Float>(g: &ConvGeom, x: &[T], w: &[T], f: usize, out: &mut [T], accumulate: bool) {
+fn conv_forward<T: Float>(
+    g: &ConvGeom,
+    x: &[T],
+    w: &[T],
+    f: usize,
+    out: &mut [T],
+    accumulate: bool,
+) {
     let (k, rows, bs) = (g.k(), g.rows(), block_rows::<T>(g));
     with_scratch::<T, _>(bs.min(rows) * k, |col| {
         let mut r0 = 0;
@@ -251,14 +258,32 @@ fn conv_forward<T: Float>(g: &ConvGeom, x: &[T], w: &[T], f: usize, out: &mut [T
             let r1 = (r0 + bs).min(rows);
             let col = &mut col[..(r1 - r0) * k];
             im2col(g, x, r0, r1, col);
-            gemm(&mut out[r0 * f..r1 * f], col, w, r1 - r0, k, f, false, false, accumulate);
+            gemm(
+                &mut out[r0 * f..r1 * f],
+                col,
+                w,
+                r1 - r0,
+                k,
+                f,
+                false,
+                false,
+                accumulate,
+            );
             r0 = r1;
         }
     })
 }
 
 /// `dw[k, f] = im2col(x)^T @ gy` and `dx = col2im(gy @ w^T)`.
-fn conv_backward<T: Float>(g: &ConvGeom, x: &[T], w: &[T], gy: &[T], f: usize, dw: Option<&mut [T]>, dx: Option<&mut [T]>) {
+fn conv_backward<T: Float>(
+    g: &ConvGeom,
+    x: &[T],
+    w: &[T],
+    gy: &[T],
+    f: usize,
+    dw: Option<&mut [T]>,
+    dx: Option<&mut [T]>,
+) {
     let (k, rows, bs) = (g.k(), g.rows(), block_rows::<T>(g));
     let (mut dw, mut dx) = (dw, dx);
     with_scratch::<T, _>(bs.min(rows) * k, |col| {

@@ -21,6 +21,7 @@ mod dense;
 mod embedding;
 mod loss;
 mod merge;
+mod norm;
 pub mod npy;
 mod optim;
 mod pool;
@@ -38,6 +39,7 @@ pub use loss::{crossentropy, elementwise_loss, sparse_crossentropy, ElementwiseL
 pub use merge::{
     batch_dot, broadcast_dims, concatenate, elementwise, l2_normalize, normalize_axis, Merge,
 };
+pub use norm::{batch_norm, moments};
 pub use optim::{update_in_place, Slot, Update, UpdateArgs};
 pub use pool::{pool2d, PoolKind};
 pub use sink::{enable_sinks, sinks_enabled, GradSink, SinkGuard};

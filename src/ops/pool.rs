@@ -95,7 +95,12 @@ impl CustomOp1 for Pool {
             let x = contiguous::<T>("pool2d", s, l)?;
             let g = op.g;
             let mut out = vec![T::zero(); g.n * g.oh * g.ow * g.c];
-            pulp::Arch::new().dispatch(PoolFwd { g, kind: op.kind, x, out: &mut out });
+            pulp::Arch::new().dispatch(PoolFwd {
+                g,
+                kind: op.kind,
+                x,
+                out: &mut out,
+            });
             Ok(storage(out))
         }
         let out = dispatch_float!("pool2d", s, run(self, s, l))?;
@@ -103,7 +108,13 @@ impl CustomOp1 for Pool {
     }
 
     fn bwd(&self, x: &Tensor, _res: &Tensor, grad: &Tensor) -> candle_core::Result<Option<Tensor>> {
-        Ok(Some(x.apply_op2_no_bwd(&grad.contiguous()?, &PoolGrad { g: self.g, kind: self.kind })?))
+        Ok(Some(x.apply_op2_no_bwd(
+            &grad.contiguous()?,
+            &PoolGrad {
+                g: self.g,
+                kind: self.kind,
+            },
+        )?))
     }
 }
 
@@ -118,15 +129,36 @@ impl CustomOp2 for PoolGrad {
         "pool2d_grad"
     }
 
-    fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
-        fn run<T: Float>(op: &PoolGrad, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout) -> candle_core::Result<CpuStorage> {
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        fn run<T: Float>(
+            op: &PoolGrad,
+            s1: &CpuStorage,
+            l1: &Layout,
+            s2: &CpuStorage,
+            l2: &Layout,
+        ) -> candle_core::Result<CpuStorage> {
             let x = contiguous::<T>("pool2d_grad", s1, l1)?;
             let gy = contiguous::<T>("pool2d_grad", s2, l2)?;
             let mut dx = vec![T::zero(); x.len()];
-            pulp::Arch::new().dispatch(PoolBwd { g: op.g, kind: op.kind, x, gy, dx: &mut dx });
+            pulp::Arch::new().dispatch(PoolBwd {
+                g: op.g,
+                kind: op.kind,
+                x,
+                gy,
+                dx: &mut dx,
+            });
             Ok(storage(dx))
         }
-        Ok((dispatch_float!("pool2d_grad", s1, run(self, s1, l1, s2, l2))?, l1.shape().clone()))
+        Ok((
+            dispatch_float!("pool2d_grad", s1, run(self, s1, l1, s2, l2))?,
+            l1.shape().clone(),
+        ))
     }
 }
 
@@ -148,7 +180,11 @@ impl<T: Float> pulp::WithSimd for PoolFwd<'_, T> {
             let (b, y, xx) = (p / (g.oh * g.ow), (p / g.ow) % g.oh, p % g.ow);
             let (rows, cols) = g.window(y, xx);
             let count = rows.len() * cols.len();
-            let init = if self.kind == PoolKind::Max { T::neg_infinity() } else { T::zero() };
+            let init = if self.kind == PoolKind::Max {
+                T::neg_infinity()
+            } else {
+                T::zero()
+            };
             o.iter_mut().for_each(|v| *v = init);
             for iy in rows {
                 for ix in cols.clone() {

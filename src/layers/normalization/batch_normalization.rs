@@ -140,25 +140,37 @@ impl Layer for BatchNormalization {
             .as_ref()
             .or(self.beta.as_ref())
             .is_some_and(|w| !w.trainable());
-        let (mean, var) = if ctx.training && !frozen {
-            let mean = x2.mean_keepdim(0)?;
-            let var = x2.broadcast_sub(&mean)?.sqr()?.mean_keepdim(0)?;
+        let stats = if ctx.training && !frozen {
+            let (mean, var) = ops::moments(&x2)?;
             let m = self.momentum;
-            let (md, vd) = (mean.detach().reshape(c)?, var.detach().reshape(c)?);
-            mm.assign(&((mm.numpy()? * m)? + (md * (1.0 - m))?)?)?;
-            mv.assign(&((mv.numpy()? * m)? + (vd * (1.0 - m))?)?)?;
-            (mean, var)
+            let upd = |w: &Weight, batch: &[f64]| -> Result<()> {
+                let old = ops::to_vec_f64(&w.numpy()?)?;
+                let new: Vec<f64> = old
+                    .iter()
+                    .zip(batch)
+                    .map(|(o, b)| o * m + b * (1.0 - m))
+                    .collect();
+                w.assign(&ops::from_vec(new, &[c])?)
+            };
+            upd(mm, &mean)?;
+            upd(mv, &var)?;
+            None
         } else {
-            (mm.value().reshape((1, c))?, mv.value().reshape((1, c))?)
+            Some((
+                ops::to_vec_f64(&mm.numpy()?)?,
+                ops::to_vec_f64(&mv.numpy()?)?,
+            ))
         };
-        let inv = (var + self.epsilon)?.sqrt()?.recip()?;
-        let mut y = x2.broadcast_sub(&mean)?.broadcast_mul(&inv)?;
-        if let Some(g) = &self.gamma {
-            y = y.broadcast_mul(&g.value())?;
-        }
-        if let Some(b) = &self.beta {
-            y = y.broadcast_add(&b.value())?;
-        }
+        let ones = || Tensor::ones(c, x2.dtype(), x2.device());
+        let gamma = match &self.gamma {
+            Some(g) => g.value(),
+            None => ones()?,
+        };
+        let beta = match &self.beta {
+            Some(b) => b.value(),
+            None => ones()?.zeros_like()?,
+        };
+        let y = ops::batch_norm(&x2, &gamma, &beta, self.epsilon, stats)?;
         Ok(vec![y.reshape(dims)?])
     }
 }
