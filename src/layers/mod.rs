@@ -19,6 +19,7 @@ pub mod normalization;
 pub mod pooling;
 pub mod regularization;
 pub mod reshaping;
+pub mod rnn;
 
 pub use self::activations::Activation;
 pub use self::core::{Dense, Embedding, Input, InputBuilder, InputLayer};
@@ -35,3 +36,4 @@ pub use pooling::{
 };
 pub use regularization::Dropout;
 pub use reshaping::{Flatten, Reshape};
+pub use rnn::LSTM;

@@ -55,7 +55,7 @@ impl Act {
     }
 
     #[inline(always)]
-    fn fwd<T: Float>(self, x: T) -> T {
+    pub(crate) fn fwd<T: Float>(self, x: T) -> T {
         let f = <T as Float>::c;
         let zero = T::zero();
         let one = T::one();
@@ -112,7 +112,7 @@ impl Act {
 
     /// d(act)/dx times `g`, from the output `y`. Only for `grad_from_output()` activations.
     #[inline(always)]
-    fn bwd_from_y<T: Float>(self, y: T, g: T) -> T {
+    pub(crate) fn bwd_from_y<T: Float>(self, y: T, g: T) -> T {
         let f = <T as Float>::c;
         let zero = T::zero();
         let one = T::one();

@@ -97,6 +97,14 @@ fn gather_host(x: &Tensor, idx: &[u32]) -> Result<Tensor> {
     }
 }
 
+/// `x` with the order of `axis` reversed (gradient included).
+pub fn reverse(x: &Tensor, axis: usize) -> Result<Tensor> {
+    let n = x.dim(axis)?;
+    let idx: Vec<u32> = (0..n as u32).rev().collect();
+    let ids = Tensor::from_vec(idx, n, x.device())?;
+    Ok(x.index_select(&ids, axis)?)
+}
+
 /// Converts to `dtype` unless it already is.
 pub fn cast(x: &Tensor, dtype: DType) -> Result<Tensor> {
     if x.dtype() == dtype {

@@ -26,6 +26,7 @@ pub mod npy;
 mod optim;
 mod pool;
 pub mod random;
+mod rnn;
 mod sink;
 
 pub use activation::{activation, Act};
@@ -42,6 +43,7 @@ pub use merge::{
 pub use norm::{batch_norm, moments};
 pub use optim::{update_in_place, Slot, Update, UpdateArgs};
 pub use pool::{pool2d, PoolKind};
+pub use rnn::{lstm, LstmOut};
 pub use sink::{enable_sinks, sinks_enabled, GradSink, SinkGuard};
 
 use candle_core::{CpuStorage, Layout, WithDType};

@@ -1,0 +1,16 @@
+//! Recurrent layers.
+//!
+//! ```
+//! use keras::prelude::*;
+//! use keras::layers::{Embedding, LSTM};
+//! let text = Input::shape([None]).dtype(DType::I32).build();
+//! let e = Embedding::new(10000, 64).call(&text)?;
+//! let h = LSTM::new(32).call(&e)?;
+//! assert_eq!(h.shape().to_string(), "(None, 32)");
+//! assert_eq!(h.layer().count_params(), 4 * 32 * (64 + 32 + 1));
+//! # Ok::<(), keras::Error>(())
+//! ```
+
+mod lstm;
+
+pub use lstm::LSTM;

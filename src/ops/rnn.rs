@@ -1,0 +1,396 @@
+//! A whole LSTM sequence as one op: the input projection of every step in one gemm, one small
+//! gemm per step for the recurrence, and backpropagation through time with the weight
+//! gradients as three gemms at the end. Gate order and weight layout are Keras's
+//! (`i, f, c, o`; kernel `(input_dim, 4u)`, recurrent kernel `(u, 4u)`, bias `(4u,)`).
+
+use super::activation::Act;
+use super::{contiguous, dispatch_float, gemm, storage, Float};
+use crate::{Error, Result};
+use candle_core::{CpuStorage, CustomOp3, Layout, Shape, Tensor};
+
+/// The output of [`lstm`]: every step's hidden state and the final states.
+pub struct LstmOut {
+    /// `(batch, steps, units)`.
+    pub sequences: Tensor,
+    /// Last hidden state `(batch, units)`.
+    pub h: Tensor,
+    /// Last cell state `(batch, units)`.
+    pub c: Tensor,
+}
+
+/// Runs an LSTM over `x (batch, steps, input_dim)` from zero states.
+pub fn lstm(
+    x: &Tensor,
+    kernel: &Tensor,
+    recurrent: &Tensor,
+    bias: &Tensor,
+    act: Act,
+    recurrent_act: Act,
+) -> Result<LstmOut> {
+    let (n, t, d) = x.dims3()?;
+    let (kd, u4) = kernel.dims2()?;
+    let u = u4 / 4;
+    if kd != d || recurrent.dims() != [u, u4] || bias.elem_count() != u4 {
+        return Err(Error::shape(format!(
+            "lstm: input dim {d}, kernel {:?}, recurrent kernel {:?}, bias {:?} do not fit",
+            kernel.dims(),
+            recurrent.dims(),
+            bias.dims()
+        )));
+    }
+    if !act.grad_from_output() || !recurrent_act.grad_from_output() {
+        return Err(Error::value("lstm: activations must have a gradient computable from their output (tanh, sigmoid, relu, ...)"));
+    }
+    if t == 0 {
+        return Err(Error::shape("lstm: the sequence has 0 steps"));
+    }
+    // The recurrent kernel and the bias travel as one argument, `[R; b]` of shape
+    // `(u + 1, 4u)` (a candle op takes at most three), so both get their gradients.
+    let rb = Tensor::cat(&[recurrent.clone(), bias.reshape((1, u4))?], 0)?;
+    // Output rows are (n, t) with [h | c] per step.
+    let out = x.contiguous()?.apply_op3(
+        &kernel.contiguous()?,
+        &rb.contiguous()?,
+        LstmOp {
+            act,
+            ract: recurrent_act,
+        },
+    )?;
+    let sequences = out.narrow(2, 0, u)?;
+    let h = out.narrow(1, t - 1, 1)?.narrow(2, 0, u)?.reshape((n, u))?;
+    let c = out.narrow(1, t - 1, 1)?.narrow(2, u, u)?.reshape((n, u))?;
+    Ok(LstmOut { sequences, h, c })
+}
+
+struct LstmOp {
+    act: Act,
+    ract: Act,
+}
+
+/// Everything the forward pass computes, kept for the backward pass.
+struct Trace<T> {
+    /// Gate activations `[i, f, g, o]` per (n, t) row, `4u` each.
+    gates: Vec<T>,
+    /// Cell states per (n, t) row.
+    cs: Vec<T>,
+    /// Hidden states per (n, t) row.
+    hs: Vec<T>,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn forward<T: Float>(
+    act: Act,
+    ract: Act,
+    x: &[T],
+    w: &[T],
+    r: &[T],
+    b: &[T],
+    n: usize,
+    t: usize,
+    d: usize,
+    u: usize,
+) -> Trace<T> {
+    let u4 = 4 * u;
+    // z = x @ W + b for every (n, t) row.
+    let mut zx = Vec::with_capacity(n * t * u4);
+    for _ in 0..n * t {
+        zx.extend_from_slice(b);
+    }
+    gemm(&mut zx, x, w, n * t, d, u4, false, false, true);
+    let mut gates = vec![T::zero(); n * t * u4];
+    let mut cs = vec![T::zero(); n * t * u];
+    let mut hs = vec![T::zero(); n * t * u];
+    let mut h = vec![T::zero(); n * u];
+    let mut c = vec![T::zero(); n * u];
+    let mut z = vec![T::zero(); n * u4];
+    for s in 0..t {
+        // z = zx[:, s] + h @ R
+        for i in 0..n {
+            z[i * u4..(i + 1) * u4].copy_from_slice(&zx[(i * t + s) * u4..(i * t + s + 1) * u4]);
+        }
+        gemm(&mut z, &h, r, n, u, u4, false, false, true);
+        for i in 0..n {
+            let zi = &z[i * u4..(i + 1) * u4];
+            let row = i * t + s;
+            let g = &mut gates[row * u4..(row + 1) * u4];
+            for k in 0..u {
+                let ig = ract.fwd(zi[k]);
+                let fg = ract.fwd(zi[u + k]);
+                let cg = act.fwd(zi[2 * u + k]);
+                let og = ract.fwd(zi[3 * u + k]);
+                g[k] = ig;
+                g[u + k] = fg;
+                g[2 * u + k] = cg;
+                g[3 * u + k] = og;
+                let cn = fg * c[i * u + k] + ig * cg;
+                c[i * u + k] = cn;
+                h[i * u + k] = og * act.fwd(cn);
+            }
+            cs[row * u..(row + 1) * u].copy_from_slice(&c[i * u..(i + 1) * u]);
+            hs[row * u..(row + 1) * u].copy_from_slice(&h[i * u..(i + 1) * u]);
+        }
+    }
+    Trace { gates, cs, hs }
+}
+
+impl CustomOp3 for LstmOp {
+    fn name(&self) -> &'static str {
+        "lstm"
+    }
+
+    fn cpu_fwd(
+        &self,
+        sx: &CpuStorage,
+        lx: &Layout,
+        sw: &CpuStorage,
+        lw: &Layout,
+        sr: &CpuStorage,
+        lr: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let (n, t, d) = lx.shape().dims3()?;
+        let u = lr.shape().dims2()?.0 - 1;
+        fn run<T: Float>(
+            op: &LstmOp,
+            sx: &CpuStorage,
+            lx: &Layout,
+            sw: &CpuStorage,
+            lw: &Layout,
+            sr: &CpuStorage,
+            lr: &Layout,
+            dims: (usize, usize, usize, usize),
+        ) -> candle_core::Result<CpuStorage> {
+            let (n, t, d, u) = dims;
+            let x = contiguous::<T>("lstm", sx, lx)?;
+            let w = contiguous::<T>("lstm", sw, lw)?;
+            let rb = contiguous::<T>("lstm", sr, lr)?;
+            let (r, b) = rb.split_at(u * 4 * u);
+            let tr = forward(op.act, op.ract, x, w, r, b, n, t, d, u);
+            let mut out = Vec::with_capacity(n * t * 2 * u);
+            for row in 0..n * t {
+                out.extend_from_slice(&tr.hs[row * u..(row + 1) * u]);
+                out.extend_from_slice(&tr.cs[row * u..(row + 1) * u]);
+            }
+            Ok(storage(out))
+        }
+        let out = dispatch_float!("lstm", sx, run(self, sx, lx, sw, lw, sr, lr, (n, t, d, u)))?;
+        Ok((out, Shape::from((n, t, 2 * u))))
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        w: &Tensor,
+        rb: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let (n, t, d) = x.dims3()?;
+        let u = rb.dims2()?.0 - 1;
+        let u4 = 4 * u;
+        let grads = x.detach().apply_op3_no_bwd(
+            &w.detach(),
+            &rb.detach(),
+            &LstmGrad {
+                fwd: self,
+                grad: grad.contiguous()?,
+            },
+        )?;
+        let flat = grads.flatten_all()?;
+        let dw = flat.narrow(0, 0, d * u4)?.reshape((d, u4))?;
+        let drb = flat.narrow(0, d * u4, (u + 1) * u4)?.reshape((u + 1, u4))?;
+        let dx = flat
+            .narrow(0, d * u4 + (u + 1) * u4, n * t * d)?
+            .reshape((n, t, d))?;
+        Ok((x.track_op().then_some(dx), Some(dw), Some(drb)))
+    }
+}
+
+/// (x, W, R) -> `[dW | dR | db | dx]` given the upstream gradient of `[h | c]` per step.
+struct LstmGrad<'a> {
+    fwd: &'a LstmOp,
+    grad: Tensor,
+}
+
+impl CustomOp3 for LstmGrad<'_> {
+    fn name(&self) -> &'static str {
+        "lstm_grad"
+    }
+
+    fn cpu_fwd(
+        &self,
+        sx: &CpuStorage,
+        lx: &Layout,
+        sw: &CpuStorage,
+        lw: &Layout,
+        sr: &CpuStorage,
+        lr: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let (n, t, d) = lx.shape().dims3()?;
+        let u = lr.shape().dims2()?.0 - 1;
+        fn run<T: Float>(
+            me: &LstmGrad,
+            sx: &CpuStorage,
+            lx: &Layout,
+            sw: &CpuStorage,
+            lw: &Layout,
+            sr: &CpuStorage,
+            lr: &Layout,
+            dims: (usize, usize, usize, usize),
+        ) -> candle_core::Result<CpuStorage> {
+            let (n, t, d, u) = dims;
+            let u4 = 4 * u;
+            let (act, ract) = (me.fwd.act, me.fwd.ract);
+            let x = contiguous::<T>("lstm_grad", sx, lx)?;
+            let w = contiguous::<T>("lstm_grad", sw, lw)?;
+            let rb = contiguous::<T>("lstm_grad", sr, lr)?;
+            let (r, b) = rb.split_at(u * u4);
+            let gout: Vec<T> = me.grad.to_dtype(T::DTYPE)?.flatten_all()?.to_vec1::<T>()?;
+            let tr = forward(act, ract, x, w, r, b, n, t, d, u);
+            // dz for every (n, t) row, filled from the last step back.
+            let mut dz = vec![T::zero(); n * t * u4];
+            let mut dh_next = vec![T::zero(); n * u];
+            let mut dc_next = vec![T::zero(); n * u];
+            let mut dz_step = vec![T::zero(); n * u4];
+            for s in (0..t).rev() {
+                for i in 0..n {
+                    let row = i * t + s;
+                    let g = &tr.gates[row * u4..(row + 1) * u4];
+                    let go = &gout[row * 2 * u..(row + 1) * 2 * u];
+                    for k in 0..u {
+                        let (ig, fg, cg, og) = (g[k], g[u + k], g[2 * u + k], g[3 * u + k]);
+                        let c = tr.cs[row * u + k];
+                        let c_prev = if s > 0 {
+                            tr.cs[(row - 1) * u + k]
+                        } else {
+                            T::zero()
+                        };
+                        let tc = act.fwd(c);
+                        let dh = go[k] + dh_next[i * u + k];
+                        let dc = go[u + k] + dc_next[i * u + k] + act.bwd_from_y(tc, dh * og);
+                        let dzr = &mut dz_step[i * u4..(i + 1) * u4];
+                        dzr[k] = ract.bwd_from_y(ig, dc * cg);
+                        dzr[u + k] = ract.bwd_from_y(fg, dc * c_prev);
+                        dzr[2 * u + k] = act.bwd_from_y(cg, dc * ig);
+                        dzr[3 * u + k] = ract.bwd_from_y(og, dh * tc);
+                        dc_next[i * u + k] = dc * fg;
+                    }
+                    dz[row * u4..(row + 1) * u4].copy_from_slice(&dz_step[i * u4..(i + 1) * u4]);
+                }
+                // dh_prev = dz @ R^T
+                gemm(&mut dh_next, &dz_step, r, n, u4, u, false, true, false);
+            }
+            let mut out = vec![T::zero(); d * u4 + u * u4 + u4 + n * t * d];
+            let (dw, rest) = out.split_at_mut(d * u4);
+            let (dr, rest) = rest.split_at_mut(u * u4);
+            let (db, dx) = rest.split_at_mut(u4);
+            // dW = X^T dz, dx = dz W^T, db = sum dz, dR = H_prev^T dz.
+            gemm(dw, x, &dz, d, n * t, u4, true, false, false);
+            gemm(dx, &dz, w, n * t, u4, d, false, true, false);
+            for row in dz.chunks_exact(u4) {
+                db.iter_mut().zip(row).for_each(|(a, &v)| *a = *a + v);
+            }
+            let mut h_prev = vec![T::zero(); n * t * u];
+            for i in 0..n {
+                for s in 1..t {
+                    let row = i * t + s;
+                    h_prev[row * u..(row + 1) * u].copy_from_slice(&tr.hs[(row - 1) * u..row * u]);
+                }
+            }
+            gemm(dr, &h_prev, &dz, u, n * t, u4, true, false, false);
+            Ok(storage(out))
+        }
+        let total = d * 4 * u + u * 4 * u + 4 * u + n * t * d;
+        let out = dispatch_float!(
+            "lstm_grad",
+            sx,
+            run(self, sx, lx, sw, lw, sr, lr, (n, t, d, u))
+        )?;
+        Ok((out, Shape::from(total)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::check_gradient;
+    use candle_core::Device;
+
+    fn t(dims: &[usize], a: f64, s: f64) -> Tensor {
+        let n: usize = dims.iter().product();
+        Tensor::from_vec(
+            (0..n)
+                .map(|i| ((i as f64) * a + 0.3).sin() * s)
+                .collect::<Vec<_>>(),
+            dims,
+            &Device::Cpu,
+        )
+        .unwrap()
+    }
+
+    /// The same recurrence written with candle ops, step by step.
+    fn reference(x: &Tensor, w: &Tensor, r: &Tensor, b: &Tensor) -> (Tensor, Tensor) {
+        let (n, steps, _) = x.dims3().unwrap();
+        let u = r.dims()[0];
+        let mut h = Tensor::zeros((n, u), x.dtype(), x.device()).unwrap();
+        let mut c = h.clone();
+        let mut hs = vec![];
+        let sig = |v: &Tensor| super::super::activation(v, Act::Sigmoid).unwrap();
+        for s in 0..steps {
+            let xt = x.narrow(1, s, 1).unwrap().squeeze(1).unwrap();
+            let z = xt
+                .matmul(w)
+                .unwrap()
+                .add(&h.matmul(r).unwrap())
+                .unwrap()
+                .broadcast_add(b)
+                .unwrap();
+            let (i, f, g, o) = (
+                sig(&z.narrow(1, 0, u).unwrap()),
+                sig(&z.narrow(1, u, u).unwrap()),
+                z.narrow(1, 2 * u, u).unwrap().tanh().unwrap(),
+                sig(&z.narrow(1, 3 * u, u).unwrap()),
+            );
+            c = f.mul(&c).unwrap().add(&i.mul(&g).unwrap()).unwrap();
+            h = o.mul(&c.tanh().unwrap()).unwrap();
+            hs.push(h.unsqueeze(1).unwrap());
+        }
+        (Tensor::cat(&hs, 1).unwrap(), c)
+    }
+
+    #[test]
+    fn matches_the_recurrence_and_has_gradients() {
+        let (x, w, r, b) = (
+            t(&[2, 5, 3], 0.37, 1.0),
+            t(&[3, 8], 0.71, 0.5),
+            t(&[2, 8], 0.53, 0.5),
+            t(&[8], 0.29, 0.3),
+        );
+        let out = lstm(&x, &w, &r, &b, Act::Tanh, Act::Sigmoid).unwrap();
+        let (hs, c) = reference(&x, &w, &r, &b);
+        let d = |a: &Tensor, b: &Tensor| {
+            (a - b)
+                .unwrap()
+                .abs()
+                .unwrap()
+                .max_all()
+                .unwrap()
+                .to_scalar::<f64>()
+                .unwrap()
+        };
+        assert!(d(&out.sequences, &hs) < 1e-12);
+        assert!(d(&out.c, &c) < 1e-12);
+        assert!(d(&out.h, &hs.narrow(1, 4, 1).unwrap().squeeze(1).unwrap()) < 1e-12);
+        let rs = t(&[2, 5, 2], 0.61, 1.0);
+        let rc = t(&[2, 2], 0.83, 1.0);
+        check_gradient(
+            &[x, w, r, b],
+            |v| {
+                let o = lstm(&v[0], &v[1], &v[2], &v[3], Act::Tanh, Act::Sigmoid)?;
+                Ok((o.sequences.mul(&rs)?.sum_all()? + o.c.mul(&rc)?.sum_all()?)?)
+            },
+            1e-6,
+            1e-5,
+        )
+        .unwrap();
+    }
+}
