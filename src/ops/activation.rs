@@ -70,7 +70,7 @@ impl Act {
                 }
             }
             Act::Sigmoid => sigmoid(x),
-            Act::Tanh => x.tanh(),
+            Act::Tanh => x.tanh_fast(),
             Act::Elu(a) => {
                 if x > zero {
                     x
@@ -217,12 +217,9 @@ fn clamp<T: Float>(x: T, lo: T, hi: T) -> T {
 #[inline]
 fn sigmoid<T: Float>(x: T) -> T {
     let one = T::one();
-    if x >= T::zero() {
-        one / (one + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (one + e)
-    }
+    // Branch-free, so loops vectorize: exp_fast clamps its argument, so 1 / (1 + e^-x)
+    // neither overflows nor loses the small values.
+    one / (one + (-x).exp_fast())
 }
 
 #[inline]
@@ -240,7 +237,7 @@ pub(crate) fn apply_in_place<T: Float>(act: Act, data: &mut [T], n: usize) {
                 let max = row.iter().fold(T::neg_infinity(), |m, &v| m.maxf(v));
                 let mut sum = T::zero();
                 for v in row.iter_mut() {
-                    *v = (*v - max).exp();
+                    *v = (*v - max).exp_fast();
                     sum += *v;
                 }
                 let inv = T::one() / sum;
@@ -250,7 +247,7 @@ pub(crate) fn apply_in_place<T: Float>(act: Act, data: &mut [T], n: usize) {
         Act::LogSoftmax => {
             for row in data.chunks_exact_mut(n.max(1)) {
                 let max = row.iter().fold(T::neg_infinity(), |m, &v| m.maxf(v));
-                let sum = row.iter().fold(T::zero(), |s, &v| s + (v - max).exp());
+                let sum = row.iter().fold(T::zero(), |s, &v| s + (v - max).exp_fast());
                 let shift = max + sum.ln();
                 row.iter_mut().for_each(|v| *v -= shift);
             }

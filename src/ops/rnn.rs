@@ -3,7 +3,7 @@
 //! gradients as three gemms at the end. Gate order and weight layout are Keras's
 //! (`i, f, c, o`; kernel `(input_dim, 4u)`, recurrent kernel `(u, 4u)`, bias `(4u,)`).
 
-use super::activation::Act;
+use super::activation::{apply_in_place, grad_from_output_in_place, Act};
 use super::{contiguous, dispatch_float, gemm, storage, Float};
 use crate::{Error, Result};
 use candle_core::{CpuStorage, CustomOp3, Layout, Shape, Tensor};
@@ -103,6 +103,7 @@ fn forward<T: Float>(
     let mut h = vec![T::zero(); n * u];
     let mut c = vec![T::zero(); n * u];
     let mut z = vec![T::zero(); n * u4];
+    let mut tc = vec![T::zero(); u];
     for s in 0..t {
         // z = zx[:, s] + h @ R
         for i in 0..n {
@@ -110,24 +111,28 @@ fn forward<T: Float>(
         }
         gemm(&mut z, &h, r, n, u, u4, false, false, true);
         for i in 0..n {
-            let zi = &z[i * u4..(i + 1) * u4];
             let row = i * t + s;
+            // Gate activations, each a vectorized pass over a slice.
             let g = &mut gates[row * u4..(row + 1) * u4];
+            g.copy_from_slice(&z[i * u4..(i + 1) * u4]);
+            apply_in_place(ract, &mut g[..2 * u], 2 * u);
+            apply_in_place(act, &mut g[2 * u..3 * u], u);
+            apply_in_place(ract, &mut g[3 * u..], u);
+            let (ig, rest) = g.split_at(u);
+            let (fg, rest) = rest.split_at(u);
+            let (cg, og) = rest.split_at(u);
+            let ci = &mut c[i * u..(i + 1) * u];
             for k in 0..u {
-                let ig = ract.fwd(zi[k]);
-                let fg = ract.fwd(zi[u + k]);
-                let cg = act.fwd(zi[2 * u + k]);
-                let og = ract.fwd(zi[3 * u + k]);
-                g[k] = ig;
-                g[u + k] = fg;
-                g[2 * u + k] = cg;
-                g[3 * u + k] = og;
-                let cn = fg * c[i * u + k] + ig * cg;
-                c[i * u + k] = cn;
-                h[i * u + k] = og * act.fwd(cn);
+                ci[k] = fg[k] * ci[k] + ig[k] * cg[k];
             }
-            cs[row * u..(row + 1) * u].copy_from_slice(&c[i * u..(i + 1) * u]);
-            hs[row * u..(row + 1) * u].copy_from_slice(&h[i * u..(i + 1) * u]);
+            tc.copy_from_slice(ci);
+            apply_in_place(act, &mut tc, u);
+            let hi = &mut h[i * u..(i + 1) * u];
+            for k in 0..u {
+                hi[k] = og[k] * tc[k];
+            }
+            cs[row * u..(row + 1) * u].copy_from_slice(ci);
+            hs[row * u..(row + 1) * u].copy_from_slice(hi);
         }
     }
     Trace { gates, cs, hs }
@@ -251,30 +256,41 @@ impl CustomOp3 for LstmGrad<'_> {
             let mut dh_next = vec![T::zero(); n * u];
             let mut dc_next = vec![T::zero(); n * u];
             let mut dz_step = vec![T::zero(); n * u4];
+            let (mut tc, mut tmp) = (vec![T::zero(); u], vec![T::zero(); u]);
             for s in (0..t).rev() {
                 for i in 0..n {
                     let row = i * t + s;
                     let g = &tr.gates[row * u4..(row + 1) * u4];
+                    let (ig, fg, cg, og) = (&g[..u], &g[u..2 * u], &g[2 * u..3 * u], &g[3 * u..]);
                     let go = &gout[row * 2 * u..(row + 1) * 2 * u];
+                    let c = &tr.cs[row * u..(row + 1) * u];
+                    tc.copy_from_slice(c);
+                    apply_in_place(act, &mut tc, u);
+                    let dhn = &mut dh_next[i * u..(i + 1) * u];
+                    // dh, then dc = go_c + dc_next + act'(c) * dh * o.
                     for k in 0..u {
-                        let (ig, fg, cg, og) = (g[k], g[u + k], g[2 * u + k], g[3 * u + k]);
-                        let c = tr.cs[row * u + k];
-                        let c_prev = if s > 0 {
-                            tr.cs[(row - 1) * u + k]
-                        } else {
-                            T::zero()
-                        };
-                        let tc = act.fwd(c);
-                        let dh = go[k] + dh_next[i * u + k];
-                        let dc = go[u + k] + dc_next[i * u + k] + act.bwd_from_y(tc, dh * og);
-                        let dzr = &mut dz_step[i * u4..(i + 1) * u4];
-                        dzr[k] = ract.bwd_from_y(ig, dc * cg);
-                        dzr[u + k] = ract.bwd_from_y(fg, dc * c_prev);
-                        dzr[2 * u + k] = act.bwd_from_y(cg, dc * ig);
-                        dzr[3 * u + k] = ract.bwd_from_y(og, dh * tc);
-                        dc_next[i * u + k] = dc * fg;
+                        dhn[k] = go[k] + dhn[k];
+                        tmp[k] = dhn[k] * og[k];
                     }
-                    dz[row * u4..(row + 1) * u4].copy_from_slice(&dz_step[i * u4..(i + 1) * u4]);
+                    grad_from_output_in_place(act, &tc, &mut tmp, u);
+                    let dcn = &mut dc_next[i * u..(i + 1) * u];
+                    for k in 0..u {
+                        dcn[k] = go[u + k] + dcn[k] + tmp[k];
+                    }
+                    let dzr = &mut dz_step[i * u4..(i + 1) * u4];
+                    for k in 0..u {
+                        let c_prev = if s > 0 { tr.cs[(row - 1) * u + k] } else { T::zero() };
+                        dzr[k] = dcn[k] * cg[k];
+                        dzr[u + k] = dcn[k] * c_prev;
+                        dzr[2 * u + k] = dcn[k] * ig[k];
+                        dzr[3 * u + k] = dhn[k] * tc[k];
+                        dcn[k] = dcn[k] * fg[k];
+                    }
+                    // Through the gate activations, from their outputs.
+                    grad_from_output_in_place(ract, &g[..2 * u], &mut dzr[..2 * u], 2 * u);
+                    grad_from_output_in_place(act, cg, &mut dzr[2 * u..3 * u], u);
+                    grad_from_output_in_place(ract, og, &mut dzr[3 * u..], u);
+                    dz[row * u4..(row + 1) * u4].copy_from_slice(dzr);
                 }
                 // dh_prev = dz @ R^T
                 gemm(&mut dh_next, &dz_step, r, n, u4, u, false, true, false);
