@@ -51,10 +51,7 @@ pub fn lstm(
     let out = x.contiguous()?.apply_op3(
         &kernel.contiguous()?,
         &rb.contiguous()?,
-        LstmOp {
-            act,
-            ract: recurrent_act,
-        },
+        LstmOp { act, ract: recurrent_act, trace: Default::default() },
     )?;
     let sequences = out.narrow(2, 0, u)?;
     let h = out.narrow(1, t - 1, 1)?.narrow(2, 0, u)?.reshape((n, u))?;
@@ -65,6 +62,8 @@ pub fn lstm(
 struct LstmOp {
     act: Act,
     ract: Act,
+    /// The forward pass's gates and states, kept for the backward pass (taken once).
+    trace: std::sync::Mutex<Option<Box<dyn std::any::Any + Send>>>,
 }
 
 /// Everything the forward pass computes, kept for the backward pass.
@@ -175,6 +174,7 @@ impl CustomOp3 for LstmOp {
                 out.extend_from_slice(&tr.hs[row * u..(row + 1) * u]);
                 out.extend_from_slice(&tr.cs[row * u..(row + 1) * u]);
             }
+            *op.trace.lock().unwrap_or_else(|e| e.into_inner()) = Some(Box::new(tr));
             Ok(storage(out))
         }
         let out = dispatch_float!("lstm", sx, run(self, sx, lx, sw, lw, sr, lr, (n, t, d, u)))?;
@@ -250,7 +250,12 @@ impl CustomOp3 for LstmGrad<'_> {
             let rb = contiguous::<T>("lstm_grad", sr, lr)?;
             let (r, b) = rb.split_at(u * u4);
             let gout: Vec<T> = me.grad.to_dtype(T::DTYPE)?.flatten_all()?.to_vec1::<T>()?;
-            let tr = forward(act, ract, x, w, r, b, n, t, d, u);
+            // The forward pass's trace, or (if this op's backward runs twice) a recomputation.
+            let kept = me.fwd.trace.lock().unwrap_or_else(|e| e.into_inner()).take();
+            let tr = match kept.and_then(|k| k.downcast::<Trace<T>>().ok()) {
+                Some(tr) if tr.hs.len() == n * t * u => *tr,
+                _ => forward(act, ract, x, w, r, b, n, t, d, u),
+            };
             // dz for every (n, t) row, filled from the last step back.
             let mut dz = vec![T::zero(); n * t * u4];
             let mut dh_next = vec![T::zero(); n * u];
