@@ -104,16 +104,16 @@ fn forward<T: Float>(
     let mut z = vec![T::zero(); n * u4];
     let mut tc = vec![T::zero(); u];
     for s in 0..t {
-        // z = zx[:, s] + h @ R
-        for i in 0..n {
-            z[i * u4..(i + 1) * u4].copy_from_slice(&zx[(i * t + s) * u4..(i * t + s + 1) * u4]);
-        }
-        gemm(&mut z, &h, r, n, u, u4, false, false, true);
+        // z = h @ R, then the gates from z + zx[:, s].
+        gemm(&mut z, &h, r, n, u, u4, false, false, false);
         for i in 0..n {
             let row = i * t + s;
             // Gate activations, each a vectorized pass over a slice.
             let g = &mut gates[row * u4..(row + 1) * u4];
-            g.copy_from_slice(&z[i * u4..(i + 1) * u4]);
+            let zr = &zx[row * u4..(row + 1) * u4];
+            for ((gv, &a), &b) in g.iter_mut().zip(&z[i * u4..(i + 1) * u4]).zip(zr) {
+                *gv = a + b;
+            }
             apply_in_place(ract, &mut g[..2 * u], 2 * u);
             apply_in_place(act, &mut g[2 * u..3 * u], u);
             apply_in_place(ract, &mut g[3 * u..], u);
