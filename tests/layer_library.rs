@@ -72,6 +72,9 @@ fn layers_match_keras() {
         ("gavgpool2d", GlobalAveragePooling2D::new().into()),
         ("gmaxpool1d", GlobalMaxPooling1D::new().into()),
         ("gavgpool1d", GlobalAveragePooling1D::new().into()),
+        ("lstm_seq", LSTM::new(4).return_sequences(true).into()),
+        ("lstm_back", LSTM::new(3).go_backwards(true).into()),
+        ("lstm_relu", LSTM::new(3).activation("relu").recurrent_activation("hard_sigmoid").into()),
     ];
     for (name, layer) in cases {
         check(&f, name, layer);
