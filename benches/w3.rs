@@ -18,7 +18,11 @@ fn main() -> keras::Result<()> {
         LSTM::new(32).into(),
         Dense::new(1).activation("sigmoid").into(),
     ])?;
-    model.compile(RMSprop::new().learning_rate(1e-3), "binary_crossentropy", Vec::<&str>::new())?;
+    model.compile(
+        RMSprop::new().learning_rate(1e-3),
+        "binary_crossentropy",
+        Vec::<&str>::new(),
+    )?;
     for _ in 0..3 {
         model.train_on_batch(&x, &y)?;
     }
@@ -29,6 +33,9 @@ fn main() -> keras::Result<()> {
         t.push(s.elapsed().as_secs_f64() * 1e3);
     }
     t.sort_by(f64::total_cmp);
-    println!("W3 keras-rs: median {:.2} ms/step (train_on_batch, 20 steps after 3 warm-up)", t[t.len() / 2]);
+    println!(
+        "W3 keras-rs: median {:.2} ms/step (train_on_batch, 20 steps after 3 warm-up)",
+        t[t.len() / 2]
+    );
     Ok(())
 }

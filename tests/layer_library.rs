@@ -72,9 +72,27 @@ fn layers_match_keras() {
         ("gavgpool2d", GlobalAveragePooling2D::new().into()),
         ("gmaxpool1d", GlobalMaxPooling1D::new().into()),
         ("gavgpool1d", GlobalAveragePooling1D::new().into()),
+        ("up2d", UpSampling2D::new((2, 3)).into()),
+        (
+            "up2d_bilinear",
+            UpSampling2D::new(2).interpolation("bilinear").into(),
+        ),
+        ("up1d", UpSampling1D::new(3).into()),
+        ("zpad2d", ZeroPadding2D::new(((1, 2), (0, 1))).into()),
+        ("zpad1d", ZeroPadding1D::new(2, 1).into()),
+        ("crop2d", Cropping2D::new(((1, 0), (1, 2))).into()),
+        ("crop1d", Cropping1D::new(1, 2).into()),
+        ("permute", Permute::new(&[3, 1, 2]).into()),
+        ("repeat", RepeatVector::new(3).into()),
         ("lstm_seq", LSTM::new(4).return_sequences(true).into()),
         ("lstm_back", LSTM::new(3).go_backwards(true).into()),
-        ("lstm_relu", LSTM::new(3).activation("relu").recurrent_activation("hard_sigmoid").into()),
+        (
+            "lstm_relu",
+            LSTM::new(3)
+                .activation("relu")
+                .recurrent_activation("hard_sigmoid")
+                .into(),
+        ),
     ];
     for (name, layer) in cases {
         check(&f, name, layer);
@@ -259,4 +277,45 @@ fn bad_inputs_name_the_layer() {
         e.contains("\"emb\"") && e.contains("index 10 is out of range [0, 10)"),
         "{e}"
     );
+}
+
+#[test]
+fn input_gradients_of_layers_without_weights() {
+    let x4 = keras::random::normal(&[2, 3, 4, 2])
+        .unwrap()
+        .to_dtype(DType::F64)
+        .unwrap();
+    let x3 = keras::random::normal(&[2, 5, 3])
+        .unwrap()
+        .to_dtype(DType::F64)
+        .unwrap();
+    let x2 = keras::random::normal(&[2, 3])
+        .unwrap()
+        .to_dtype(DType::F64)
+        .unwrap();
+    let cases: Vec<(LayerRef, &Tensor)> = vec![
+        (UpSampling2D::new((2, 3)).into(), &x4),
+        (UpSampling2D::new(2).interpolation("bilinear").into(), &x4),
+        (UpSampling1D::new(2).into(), &x3),
+        (ZeroPadding2D::new(((1, 2), (0, 1))).into(), &x4),
+        (Cropping2D::new(((1, 0), (1, 2))).into(), &x4),
+        (Cropping1D::new(1, 2).into(), &x3),
+        (Permute::new(&[3, 1, 2]).into(), &x4),
+        (RepeatVector::new(3).into(), &x2),
+        (MaxPooling2D::new(2).padding("same").into(), &x4),
+        (GlobalAveragePooling1D::new().into(), &x3),
+    ];
+    for (layer, x) in cases {
+        let r = keras::random::normal(layer.apply(x).unwrap().dims())
+            .unwrap()
+            .to_dtype(DType::F64)
+            .unwrap();
+        keras::testing::check_gradient(
+            &[x.clone()],
+            |v| Ok(layer.apply(&v[0])?.mul(&r)?.sum_all()?),
+            1e-6,
+            1e-6,
+        )
+        .unwrap_or_else(|e| panic!("{}: {e}", layer.class_name()));
+    }
 }

@@ -35,5 +35,8 @@ pub use pooling::{
     GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPool1D, MaxPool2D, MaxPooling1D, MaxPooling2D,
 };
 pub use regularization::Dropout;
-pub use reshaping::{Flatten, Reshape};
+pub use reshaping::{
+    Cropping1D, Cropping2D, Flatten, Permute, RepeatVector, Reshape, UpSampling1D, UpSampling2D,
+    ZeroPadding1D, ZeroPadding2D,
+};
 pub use rnn::LSTM;

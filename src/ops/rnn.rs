@@ -51,7 +51,11 @@ pub fn lstm(
     let out = x.contiguous()?.apply_op3(
         &kernel.contiguous()?,
         &rb.contiguous()?,
-        LstmOp { act, ract: recurrent_act, trace: Default::default() },
+        LstmOp {
+            act,
+            ract: recurrent_act,
+            trace: Default::default(),
+        },
     )?;
     let sequences = out.narrow(2, 0, u)?;
     let h = out.narrow(1, t - 1, 1)?.narrow(2, 0, u)?.reshape((n, u))?;
@@ -251,7 +255,12 @@ impl CustomOp3 for LstmGrad<'_> {
             let (r, b) = rb.split_at(u * u4);
             let gout: Vec<T> = me.grad.to_dtype(T::DTYPE)?.flatten_all()?.to_vec1::<T>()?;
             // The forward pass's trace, or (if this op's backward runs twice) a recomputation.
-            let kept = me.fwd.trace.lock().unwrap_or_else(|e| e.into_inner()).take();
+            let kept = me
+                .fwd
+                .trace
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take();
             let tr = match kept.and_then(|k| k.downcast::<Trace<T>>().ok()) {
                 Some(tr) if tr.hs.len() == n * t * u => *tr,
                 _ => forward(act, ract, x, w, r, b, n, t, d, u),
@@ -284,7 +293,11 @@ impl CustomOp3 for LstmGrad<'_> {
                     }
                     let dzr = &mut dz_step[i * u4..(i + 1) * u4];
                     for k in 0..u {
-                        let c_prev = if s > 0 { tr.cs[(row - 1) * u + k] } else { T::zero() };
+                        let c_prev = if s > 0 {
+                            tr.cs[(row - 1) * u + k]
+                        } else {
+                            T::zero()
+                        };
                         dzr[k] = dcn[k] * cg[k];
                         dzr[u + k] = dcn[k] * c_prev;
                         dzr[2 * u + k] = dcn[k] * ig[k];
