@@ -84,6 +84,16 @@ fn layers_match_keras() {
         ("crop1d", Cropping1D::new(1, 2).into()),
         ("permute", Permute::new(&[3, 1, 2]).into()),
         ("repeat", RepeatVector::new(3).into()),
+        (
+            "dwconv",
+            DepthwiseConv2D::new(3)
+                .depth_multiplier(2)
+                .strides(2)
+                .padding("same")
+                .activation("relu")
+                .into(),
+        ),
+        ("sepconv", SeparableConv2D::new(5, 3).padding("same").into()),
         ("lstm_seq", LSTM::new(4).return_sequences(true).into()),
         ("lstm_back", LSTM::new(3).go_backwards(true).into()),
         (

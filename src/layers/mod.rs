@@ -23,7 +23,7 @@ pub mod rnn;
 
 pub use self::activations::Activation;
 pub use self::core::{Dense, Embedding, Input, InputBuilder, InputLayer};
-pub use convolutional::{Conv1D, Conv2D, Conv2DTranspose};
+pub use convolutional::{Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D};
 pub use merging::{
     add, average, concatenate, dot, maximum, minimum, multiply, subtract, Add, Average,
     Concatenate, Dot, Maximum, Minimum, Multiply, Subtract,

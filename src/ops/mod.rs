@@ -18,6 +18,7 @@ mod alloc;
 mod basic;
 mod conv;
 mod dense;
+mod depthwise;
 mod embedding;
 mod loss;
 mod merge;
@@ -35,6 +36,7 @@ pub use basic::*;
 pub use candle_core::{DType, Device, Tensor, Var};
 pub use conv::{conv2d, conv2d_transpose, ConvGeom, ConvOpts, Padding};
 pub use dense::{dense, dense_with_sinks, matmul};
+pub use depthwise::depthwise_conv2d;
 pub use embedding::{gather_rows, ids};
 pub use loss::{crossentropy, elementwise_loss, sparse_crossentropy, ElementwiseLoss};
 pub use merge::{

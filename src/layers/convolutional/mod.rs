@@ -13,9 +13,11 @@
 
 mod base_conv;
 mod conv2d_transpose;
+mod separable;
 
 pub use base_conv::{BaseConv, Conv1D, Conv2D};
 pub use conv2d_transpose::Conv2DTranspose;
+pub use separable::{DepthwiseConv2D, SeparableConv2D};
 
 /// A size per spatial axis: one number for every axis, or one each.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

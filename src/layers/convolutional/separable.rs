@@ -1,0 +1,301 @@
+//! `DepthwiseConv2D` and `SeparableConv2D`.
+
+use super::Size2;
+use crate::activations::{Act, ActivationArg};
+use crate::engine::{CallCtx, InputSpec, Layer, LayerArgs, Shape, Weight, WeightBuilder};
+use crate::initializers::{self, InitializerArg};
+use crate::ops::{self, ConvOpts, Padding, Tensor};
+use crate::{Error, Result};
+
+/// Options shared by the two layers.
+struct Common {
+    kernel_size: Size2,
+    strides: Size2,
+    padding: String,
+    dilation: Size2,
+    depth_multiplier: usize,
+    activation: ActivationArg,
+    use_bias: bool,
+    act: Act,
+    pad: Padding,
+    in_channels: Option<usize>,
+}
+
+impl Common {
+    fn new(kernel_size: Size2) -> Self {
+        Common {
+            kernel_size,
+            strides: Size2(1, 1),
+            padding: "valid".into(),
+            dilation: Size2(1, 1),
+            depth_multiplier: 1,
+            activation: Act::Linear.into(),
+            use_bias: true,
+            act: Act::Linear,
+            pad: Padding::Valid,
+            in_channels: None,
+        }
+    }
+
+    fn opts(&self) -> ConvOpts {
+        ConvOpts {
+            strides: (self.strides.0, self.strides.1),
+            padding: self.pad,
+            dilation: (self.dilation.0, self.dilation.1),
+        }
+    }
+
+    fn spec(&self) -> Vec<InputSpec> {
+        let s = InputSpec::new().ndim(4);
+        vec![match self.in_channels {
+            Some(c) => s.axis(-1, c),
+            None => s,
+        }]
+    }
+
+    /// Resolves options; returns the input channel count.
+    fn prepare(&mut self, s: &Shape) -> Result<usize> {
+        self.act = self.activation.resolve()?;
+        self.pad = Padding::parse(&self.padding)?;
+        let c = s.dim(-1).ok_or_else(|| {
+            Error::value(format!(
+                "The channel dimension of the inputs should be defined. Received input shape {s}"
+            ))
+        })?;
+        self.in_channels = Some(c);
+        self.spatial(s)?;
+        Ok(c)
+    }
+
+    fn spatial(&self, s: &Shape) -> Result<(Option<usize>, Option<usize>)> {
+        let pad = Padding::parse(&self.padding)?;
+        let out = |d: Option<usize>, k: usize, st: usize, dl: usize| -> Result<Option<usize>> {
+            match d {
+                None => Ok(None),
+                Some(d) => pad.out_size(d, k, st, dl).map(|o| Some(o.0)).ok_or_else(|| {
+                    Error::shape(format!("Computed output size would be negative. Received `inputs shape={s}`, kernel size {:?}.", self.kernel_size))
+                }),
+            }
+        };
+        Ok((
+            out(s.0[1], self.kernel_size.0, self.strides.0, self.dilation.0)?,
+            out(s.0[2], self.kernel_size.1, self.strides.1, self.dilation.1)?,
+        ))
+    }
+}
+
+macro_rules! common_builders {
+    () => {
+        /// Strides (an int or a pair).
+        pub fn strides(mut self, s: impl Into<Size2>) -> Self {
+            self.common.strides = s.into();
+            self
+        }
+        /// `"valid"` or `"same"`.
+        pub fn padding(mut self, p: &str) -> Self {
+            self.common.padding = p.into();
+            self
+        }
+        /// Dilation rate.
+        pub fn dilation_rate(mut self, d: impl Into<Size2>) -> Self {
+            self.common.dilation = d.into();
+            self
+        }
+        /// Filters per input channel (default 1).
+        pub fn depth_multiplier(mut self, m: usize) -> Self {
+            self.common.depth_multiplier = m;
+            self
+        }
+        /// The activation.
+        pub fn activation(mut self, a: impl Into<ActivationArg>) -> Self {
+            self.common.activation = a.into();
+            self
+        }
+        /// Whether to add a bias (default true).
+        pub fn use_bias(mut self, b: bool) -> Self {
+            self.common.use_bias = b;
+            self
+        }
+    };
+}
+
+/// Convolves each input channel with its own filters (`depth_multiplier` of them); output
+/// channels `in * depth_multiplier`. Kernel `(kh, kw, in, depth_multiplier)`.
+///
+/// ```
+/// use keras::prelude::*;
+/// use keras::layers::DepthwiseConv2D;
+/// let y = DepthwiseConv2D::new(3).depth_multiplier(2).call(&Input::new([8, 8, 4]))?;
+/// assert_eq!(y.shape().to_string(), "(None, 6, 6, 8)");
+/// assert_eq!(y.layer().count_params(), 3 * 3 * 4 * 2 + 8);
+/// # Ok::<(), keras::Error>(())
+/// ```
+pub struct DepthwiseConv2D {
+    args: LayerArgs,
+    common: Common,
+    kernel: Option<Weight>,
+    bias: Option<Weight>,
+}
+
+impl DepthwiseConv2D {
+    /// A depthwise convolution with kernels of `kernel_size`.
+    pub fn new(kernel_size: impl Into<Size2>) -> Self {
+        DepthwiseConv2D {
+            args: LayerArgs::default(),
+            common: Common::new(kernel_size.into()),
+            kernel: None,
+            bias: None,
+        }
+    }
+    common_builders!();
+}
+
+impl Layer for DepthwiseConv2D {
+    fn class_name(&self) -> &str {
+        "DepthwiseConv2D"
+    }
+    fn args(&self) -> &LayerArgs {
+        &self.args
+    }
+    fn args_mut(&mut self) -> &mut LayerArgs {
+        &mut self.args
+    }
+    fn input_spec(&self) -> Vec<InputSpec> {
+        self.common.spec()
+    }
+    fn build(&mut self, s: &[Shape], w: &mut WeightBuilder) -> Result<()> {
+        let c = self.common.prepare(&s[0])?;
+        let (k, m) = (self.common.kernel_size, self.common.depth_multiplier);
+        self.kernel = Some(w.add(
+            "kernel",
+            &[k.0, k.1, c, m],
+            &initializers::GLOROT_UNIFORM,
+            None,
+            true,
+        )?);
+        if self.common.use_bias {
+            self.bias = Some(w.add("bias", &[c * m], &initializers::ZEROS, None, true)?);
+        }
+        Ok(())
+    }
+    fn compute_output_shape(&self, s: &[Shape]) -> Result<Vec<Shape>> {
+        let (h, w) = self.common.spatial(&s[0])?;
+        Ok(vec![Shape(vec![
+            s[0].0[0],
+            h,
+            w,
+            s[0].dim(-1).map(|c| c * self.common.depth_multiplier),
+        ])])
+    }
+    fn forward(&self, inputs: &[Tensor], _: &CallCtx) -> Result<Vec<Tensor>> {
+        let k = self
+            .kernel
+            .as_ref()
+            .ok_or_else(|| Error::runtime("DepthwiseConv2D called before build"))?
+            .value();
+        let mut y =
+            ops::depthwise_conv2d(&ops::cast(&inputs[0], k.dtype())?, &k, self.common.opts())?;
+        if let Some(b) = &self.bias {
+            y = y.broadcast_add(&b.value())?;
+        }
+        Ok(vec![ops::activation(&y, self.common.act)?])
+    }
+}
+
+/// A depthwise convolution followed by a pointwise (1x1) one: Xception's building block.
+/// Weights `depthwise_kernel (kh, kw, in, m)`, `pointwise_kernel (1, 1, in * m, filters)`,
+/// `bias (filters,)`.
+///
+/// ```
+/// use keras::prelude::*;
+/// use keras::layers::SeparableConv2D;
+/// let y = SeparableConv2D::new(128, 3).padding("same").use_bias(false).call(&Input::new([16, 16, 64]))?;
+/// assert_eq!(y.layer().count_params(), 3 * 3 * 64 + 64 * 128);
+/// # Ok::<(), keras::Error>(())
+/// ```
+pub struct SeparableConv2D {
+    args: LayerArgs,
+    filters: usize,
+    common: Common,
+    depthwise: Option<Weight>,
+    pointwise: Option<Weight>,
+    bias: Option<Weight>,
+}
+
+impl SeparableConv2D {
+    /// `filters` outputs, depthwise kernels of `kernel_size`.
+    pub fn new(filters: usize, kernel_size: impl Into<Size2>) -> Self {
+        SeparableConv2D {
+            args: LayerArgs::default(),
+            filters,
+            common: Common::new(kernel_size.into()),
+            depthwise: None,
+            pointwise: None,
+            bias: None,
+        }
+    }
+    common_builders!();
+}
+
+impl Layer for SeparableConv2D {
+    fn class_name(&self) -> &str {
+        "SeparableConv2D"
+    }
+    fn args(&self) -> &LayerArgs {
+        &self.args
+    }
+    fn args_mut(&mut self) -> &mut LayerArgs {
+        &mut self.args
+    }
+    fn input_spec(&self) -> Vec<InputSpec> {
+        self.common.spec()
+    }
+    fn build(&mut self, s: &[Shape], w: &mut WeightBuilder) -> Result<()> {
+        let c = self.common.prepare(&s[0])?;
+        let (k, m) = (self.common.kernel_size, self.common.depth_multiplier);
+        self.depthwise = Some(w.add(
+            "depthwise_kernel",
+            &[k.0, k.1, c, m],
+            &initializers::GLOROT_UNIFORM,
+            None,
+            true,
+        )?);
+        self.pointwise = Some(w.add(
+            "pointwise_kernel",
+            &[1, 1, c * m, self.filters],
+            &initializers::GLOROT_UNIFORM,
+            None,
+            true,
+        )?);
+        if self.common.use_bias {
+            self.bias = Some(w.add("bias", &[self.filters], &initializers::ZEROS, None, true)?);
+        }
+        Ok(())
+    }
+    fn compute_output_shape(&self, s: &[Shape]) -> Result<Vec<Shape>> {
+        let (h, w) = self.common.spatial(&s[0])?;
+        Ok(vec![Shape(vec![s[0].0[0], h, w, Some(self.filters)])])
+    }
+    fn forward(&self, inputs: &[Tensor], _: &CallCtx) -> Result<Vec<Tensor>> {
+        let (dk, pk) = match (&self.depthwise, &self.pointwise) {
+            (Some(d), Some(p)) => (d.value(), p.value()),
+            _ => return Err(Error::runtime("SeparableConv2D called before build")),
+        };
+        let y =
+            ops::depthwise_conv2d(&ops::cast(&inputs[0], dk.dtype())?, &dk, self.common.opts())?;
+        let bias = self.bias.as_ref().map(Weight::value);
+        let one = ConvOpts {
+            strides: (1, 1),
+            padding: Padding::Valid,
+            dilation: (1, 1),
+        };
+        Ok(vec![ops::conv2d(
+            &y,
+            &pk,
+            bias.as_ref(),
+            one,
+            self.common.act,
+            None,
+        )?])
+    }
+}
