@@ -30,6 +30,7 @@
 #![warn(missing_docs)]
 
 pub mod activations;
+pub mod applications;
 pub mod callbacks;
 pub mod datasets;
 pub mod engine;
