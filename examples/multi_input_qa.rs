@@ -2,12 +2,11 @@
 //! encoded, concatenated, then a softmax over 500 answers. Trained on random data, passed
 //! first as a list and then as a map by input name.
 //!
-//! The seeds encode each branch with an LSTM; until the recurrent layers land (the layer
-//! library issue) each branch is Embedding -> Flatten -> Dense, with the seeds' sizes otherwise.
+//! Each branch is the seeds' Embedding -> LSTM, with variable-length (`None`) inputs.
 //!
 //! `cargo run --release --example multi_input_qa`
 
-use keras::layers::{self, Embedding};
+use keras::layers::{self, Embedding, LSTM};
 use keras::prelude::*;
 
 fn main() -> keras::Result<()> {
@@ -16,23 +15,17 @@ fn main() -> keras::Result<()> {
         (10_000, 10_000, 500);
     let max_length = 100;
 
-    let text_input = Input::shape([max_length])
-        .dtype(DType::I32)
-        .name("text")
-        .build();
+    // A variable-length integer sequence.
+    let text_input = Input::shape([None]).dtype(DType::I32).name("text").build();
     let embedded_text = Embedding::new(text_vocabulary_size, 64).call(&text_input)?;
-    let encoded_text = Dense::new(32)
-        .activation("relu")
-        .call(&Flatten::new().call(&embedded_text)?)?;
+    let encoded_text = LSTM::new(32).call(&embedded_text)?;
 
-    let question_input = Input::shape([max_length])
+    let question_input = Input::shape([None])
         .dtype(DType::I32)
         .name("question")
         .build();
     let embedded_question = Embedding::new(question_vocabulary_size, 32).call(&question_input)?;
-    let encoded_question = Dense::new(16)
-        .activation("relu")
-        .call(&Flatten::new().call(&embedded_question)?)?;
+    let encoded_question = LSTM::new(16).call(&embedded_question)?;
 
     let concatenated = layers::concatenate(&[encoded_text, encoded_question], -1)?;
     let answer = Dense::new(answer_vocabulary_size)

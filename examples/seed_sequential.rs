@@ -8,9 +8,10 @@
 //!   `add` and the first layer's `input_shape`, then the same network with the functional API;
 //! - 784 -> Dense 64 -> Dense 32 -> Dense 10 (Total params: 52,650), from a list of layers.
 //!
-//! The third seed model, with `BatchNormalization`, joins when that layer lands (the layer
-//! library issue).
+//! - 784 -> Dense 64 -> Dropout 0.5 -> Dense 32 -> BatchNormalization -> Dense 10 (52,778
+//!   parameters, 64 of them non-trainable: the moving statistics).
 
+use keras::layers::BatchNormalization;
 use keras::prelude::*;
 
 fn main() -> keras::Result<()> {
@@ -39,6 +40,24 @@ fn main() -> keras::Result<()> {
     ])?;
     model.summary();
     check(model.count_params(), 52_650)?;
+
+    // seed 004: with Dropout and BatchNormalization.
+    let mut model = Sequential::new();
+    model.add(Dense::new(64).activation("relu").input_shape(&[784]))?;
+    model.add(Dropout::new(0.5))?;
+    model.add(Dense::new(32).activation("relu"))?;
+    model.add(BatchNormalization::new())?;
+    model.add(Dense::new(10).activation("softmax"))?;
+    model.summary();
+    check(model.count_params(), 52_778)?;
+    check(
+        model
+            .non_trainable_weights()
+            .iter()
+            .map(|w| w.numel())
+            .sum(),
+        64,
+    )?;
 
     // seed 001: add, then pop.
     let mut model = Sequential::new();

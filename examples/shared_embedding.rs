@@ -1,10 +1,9 @@
 //! The seeds' shared layer: one Embedding layer used on two inputs, so both branches learn one
-//! table. The seeds then run an LSTM per branch; until recurrent layers land each branch is
-//! Flatten -> Dense.
+//! table; then an LSTM per branch, as in the seeds.
 //!
 //! `cargo run --release --example shared_embedding`
 
-use keras::layers::{Concatenate, Embedding};
+use keras::layers::{Concatenate, Embedding, LSTM};
 use keras::prelude::*;
 
 fn main() -> keras::Result<()> {
@@ -15,12 +14,8 @@ fn main() -> keras::Result<()> {
     // Both inputs go through the same layer: one set of weights, two nodes.
     let embedded_a = shared_embedding.call(&input_a)?;
     let embedded_b = shared_embedding.call(&input_b)?;
-    let x_a = Dense::new(32)
-        .activation("relu")
-        .call(&Flatten::new().call(&embedded_a)?)?;
-    let x_b = Dense::new(32)
-        .activation("relu")
-        .call(&Flatten::new().call(&embedded_b)?)?;
+    let x_a = LSTM::new(32).call(&embedded_a)?;
+    let x_b = LSTM::new(32).call(&embedded_b)?;
     let merged = Concatenate::new(-1).call_many(&[x_a, x_b])?.remove(0);
     let outputs = Dense::new(1).activation("sigmoid").call(&merged)?;
     let mut model = Model::new(&[input_a, input_b], &[outputs])?;

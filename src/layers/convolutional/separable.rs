@@ -3,7 +3,7 @@
 use super::Size2;
 use crate::activations::{Act, ActivationArg};
 use crate::engine::{CallCtx, InputSpec, Layer, LayerArgs, Shape, Weight, WeightBuilder};
-use crate::initializers::{self, InitializerArg};
+use crate::initializers;
 use crate::ops::{self, ConvOpts, Padding, Tensor};
 use crate::{Error, Result};
 
