@@ -43,7 +43,7 @@ fn main() -> keras::Result<()> {
 
     // seed 004: with Dropout and BatchNormalization.
     let mut model = Sequential::new();
-    model.add(Dense::new(64).activation("relu").input_shape(&[784]))?;
+    model.add(Dense::new(64).activation("relu").input_shape([784]))?;
     model.add(Dropout::new(0.5))?;
     model.add(Dense::new(32).activation("relu"))?;
     model.add(BatchNormalization::new())?;

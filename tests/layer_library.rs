@@ -321,7 +321,7 @@ fn input_gradients_of_layers_without_weights() {
             .to_dtype(DType::F64)
             .unwrap();
         keras::testing::check_gradient(
-            &[x.clone()],
+            std::slice::from_ref(x),
             |v| Ok(layer.apply(&v[0])?.mul(&r)?.sum_all()?),
             1e-6,
             1e-6,

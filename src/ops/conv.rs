@@ -198,7 +198,7 @@ fn col2im<T: Float>(g: &ConvGeom, col: &[T], r0: usize, r1: usize, dx: &mut [T])
                     let s = ((b * g.h + iy) * g.w + ix) * g.c;
                     let src = &row[(i * g.kw + j) * g.c..(i * g.kw + j + 1) * g.c];
                     for (d, &v) in dx[s..s + g.c].iter_mut().zip(src) {
-                        *d = *d + v;
+                        *d += v;
                     }
                 }
             }
@@ -571,7 +571,7 @@ impl CustomOp3 for ConvGrads<'_> {
             let (db, dx) = rest.split_at_mut(f);
             for row in gy.chunks_exact(f) {
                 for (d, &v) in db.iter_mut().zip(row) {
-                    *d = *d + v;
+                    *d += v;
                 }
             }
             conv_backward(

@@ -94,12 +94,12 @@ impl CustomOp2 for Depthwise {
                 );
                 if m == 1 {
                     for ((d, &a), &b) in dst.iter_mut().zip(src).zip(ks) {
-                        *d = *d + a * b;
+                        *d += a * b;
                     }
                 } else {
                     for ch in 0..c {
                         for j in 0..m {
-                            dst[ch * m + j] = dst[ch * m + j] + src[ch] * ks[ch * m + j];
+                            dst[ch * m + j] += src[ch] * ks[ch * m + j];
                         }
                     }
                 }
@@ -180,8 +180,8 @@ impl CustomOp3 for DepthwiseGrad {
                 for ch in 0..c {
                     for j in 0..m {
                         let gv = go[ch * m + j];
-                        dxs[ch] = dxs[ch] + gv * ks[ch * m + j];
-                        dks[ch * m + j] = dks[ch * m + j] + gv * xs[ch];
+                        dxs[ch] += gv * ks[ch * m + j];
+                        dks[ch * m + j] += gv * xs[ch];
                     }
                 }
             });

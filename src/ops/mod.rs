@@ -131,25 +131,6 @@ pub(crate) fn contiguous<'a, T: WithDType>(
     }
 }
 
-#[cfg(test)]
-mod fast_math_tests {
-    use super::Float;
-
-    #[test]
-    fn fast_exp_and_tanh_are_accurate() {
-        let mut x = -80.0f32;
-        while x < 80.0 {
-            let (a, b) = (x.exp_fast() as f64, (x as f64).exp());
-            assert!((a - b).abs() <= 4e-7 * b, "exp({x}): {a} vs {b}");
-            let (a, b) = (x.tanh_fast() as f64, (x as f64).tanh());
-            assert!((a - b).abs() <= 1e-6, "tanh({x}): {a} vs {b}");
-            x += 0.0137;
-        }
-        assert!(f32::NAN.exp_fast().is_nan());
-        assert_eq!(f32::INFINITY.tanh_fast(), 1.0);
-    }
-}
-
 /// Runs `f` with the float type of the storage (f32 or f64).
 macro_rules! dispatch_float {
     ($op:expr, $storage:expr, $f:ident ( $($args:expr),* )) => {
@@ -304,4 +285,23 @@ impl Gemm {
 /// Wraps a result vector as CPU storage.
 pub(crate) fn storage<T: Float>(v: Vec<T>) -> CpuStorage {
     T::to_cpu_storage_owned(v)
+}
+
+#[cfg(test)]
+mod fast_math_tests {
+    use super::Float;
+
+    #[test]
+    fn fast_exp_and_tanh_are_accurate() {
+        let mut x = -80.0f32;
+        while x < 80.0 {
+            let (a, b) = (x.exp_fast() as f64, (x as f64).exp());
+            assert!((a - b).abs() <= 4e-7 * b, "exp({x}): {a} vs {b}");
+            let (a, b) = (x.tanh_fast() as f64, (x as f64).tanh());
+            assert!((a - b).abs() <= 1e-6, "tanh({x}): {a} vs {b}");
+            x += 0.0137;
+        }
+        assert!(f32::NAN.exp_fast().is_nan());
+        assert_eq!(f32::INFINITY.tanh_fast(), 1.0);
+    }
 }

@@ -191,13 +191,13 @@ impl<T: Float> pulp::WithSimd for PoolFwd<'_, T> {
                     let src = &self.x[((b * g.h + iy) * g.w + ix) * c..][..c];
                     match self.kind {
                         PoolKind::Max => o.iter_mut().zip(src).for_each(|(a, &v)| *a = a.maxf(v)),
-                        PoolKind::Avg => o.iter_mut().zip(src).for_each(|(a, &v)| *a = *a + v),
+                        PoolKind::Avg => o.iter_mut().zip(src).for_each(|(a, &v)| *a += v),
                     }
                 }
             }
             if self.kind == PoolKind::Avg {
                 let inv = T::c(1.0 / count.max(1) as f64);
-                o.iter_mut().for_each(|v| *v = *v * inv);
+                o.iter_mut().for_each(|v| *v *= inv);
             }
         }
     }
@@ -230,7 +230,7 @@ impl<T: Float> pulp::WithSimd for PoolBwd<'_, T> {
                     for iy in rows {
                         for ix in cols.clone() {
                             let d = &mut self.dx[((b * g.h + iy) * g.w + ix) * c..][..c];
-                            d.iter_mut().zip(go).for_each(|(a, &v)| *a = *a + v * inv);
+                            d.iter_mut().zip(go).for_each(|(a, &v)| *a += v * inv);
                         }
                     }
                 }
@@ -256,7 +256,7 @@ impl<T: Float> pulp::WithSimd for PoolBwd<'_, T> {
                     }
                     if !first {
                         for ch in 0..c {
-                            self.dx[at[ch]] = self.dx[at[ch]] + go[ch];
+                            self.dx[at[ch]] += go[ch];
                         }
                     }
                 }

@@ -302,7 +302,7 @@ impl CustomOp3 for LstmGrad<'_> {
                         dzr[u + k] = dcn[k] * c_prev;
                         dzr[2 * u + k] = dcn[k] * ig[k];
                         dzr[3 * u + k] = dhn[k] * tc[k];
-                        dcn[k] = dcn[k] * fg[k];
+                        dcn[k] *= fg[k];
                     }
                     // Through the gate activations, from their outputs.
                     grad_from_output_in_place(ract, &g[..2 * u], &mut dzr[..2 * u], 2 * u);
@@ -321,7 +321,7 @@ impl CustomOp3 for LstmGrad<'_> {
             gemm(dw, x, &dz, d, n * t, u4, true, false, false);
             gemm(dx, &dz, w, n * t, u4, d, false, true, false);
             for row in dz.chunks_exact(u4) {
-                db.iter_mut().zip(row).for_each(|(a, &v)| *a = *a + v);
+                db.iter_mut().zip(row).for_each(|(a, &v)| *a += v);
             }
             let mut h_prev = vec![T::zero(); n * t * u];
             for i in 0..n {
