@@ -103,6 +103,18 @@ fn layers_match_keras() {
                 .recurrent_activation("hard_sigmoid")
                 .into(),
         ),
+        (
+            "relu_layer",
+            ReLU::new()
+                .max_value(1.5)
+                .negative_slope(0.1)
+                .threshold(0.2)
+                .into(),
+        ),
+        ("leaky_relu", LeakyReLU::new().into()),
+        ("elu_layer", ELU::new().alpha(0.7).into()),
+        ("softmax_axis1", Softmax::new().axis(1).into()),
+        ("prelu", PReLU::new().shared_axes(&[1]).into()),
     ];
     for (name, layer) in cases {
         check(&f, name, layer);

@@ -1,5 +1,7 @@
-//! Activation layers.
+//! Activation layers: `Activation`, `ReLU`, `LeakyReLU`, `PReLU`, `ELU`, `Softmax`.
 
 mod activation;
+mod relu_family;
 
 pub use activation::Activation;
+pub use relu_family::{LeakyReLU, PReLU, ReLU, Softmax, ELU};

@@ -1,0 +1,313 @@
+//! `ReLU`, `LeakyReLU`, `PReLU`, `ELU` and `Softmax` layers.
+
+use crate::activations::Act;
+use crate::engine::{CallCtx, Layer, LayerArgs, Shape, Weight, WeightBuilder};
+use crate::initializers;
+use crate::ops::{self, Tensor};
+use crate::{Error, Result};
+
+fn same_shape(s: &[Shape]) -> Result<Vec<Shape>> {
+    Ok(vec![s[0].clone()])
+}
+
+/// Rectified linear unit with Keras's options: `x` above `threshold` (capped at `max_value`),
+/// `negative_slope * (x - threshold)` below.
+///
+/// ```
+/// use keras::prelude::*;
+/// use keras::layers::ReLU;
+/// let r = ReLU::new().max_value(6.0).into_layer();
+/// let y = r.apply(&Tensor::new(&[-1f32, 3.0, 9.0], &Device::Cpu)?.unsqueeze(0)?)?;
+/// assert_eq!(y.to_vec2::<f32>()?, vec![vec![0.0, 3.0, 6.0]]);
+/// # Ok::<(), keras::Error>(())
+/// ```
+#[derive(Default)]
+pub struct ReLU {
+    args: LayerArgs,
+    max_value: Option<f64>,
+    negative_slope: f64,
+    threshold: f64,
+}
+
+impl ReLU {
+    /// A plain ReLU.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Cap on the output.
+    pub fn max_value(mut self, v: f64) -> Self {
+        self.max_value = Some(v);
+        self
+    }
+    /// Slope below the threshold.
+    pub fn negative_slope(mut self, v: f64) -> Self {
+        self.negative_slope = v;
+        self
+    }
+    /// Values below this are scaled by the negative slope.
+    pub fn threshold(mut self, v: f64) -> Self {
+        self.threshold = v;
+        self
+    }
+}
+
+impl Layer for ReLU {
+    fn class_name(&self) -> &str {
+        "ReLU"
+    }
+    fn args(&self) -> &LayerArgs {
+        &self.args
+    }
+    fn args_mut(&mut self) -> &mut LayerArgs {
+        &mut self.args
+    }
+    fn build(&mut self, _: &[Shape], _: &mut WeightBuilder) -> Result<()> {
+        if self.max_value.is_some_and(|m| m < 0.0) || self.negative_slope < 0.0 {
+            return Err(Error::value(format!(
+                "max_value and negative_slope of a ReLU layer cannot be negative. Received: max_value={:?}, negative_slope={}",
+                self.max_value, self.negative_slope
+            )));
+        }
+        Ok(())
+    }
+    fn compute_output_shape(&self, s: &[Shape]) -> Result<Vec<Shape>> {
+        same_shape(s)
+    }
+    fn forward(&self, inputs: &[Tensor], _: &CallCtx) -> Result<Vec<Tensor>> {
+        let x = &inputs[0];
+        // Fast path: the plain and capped-at-6 ReLUs are fused ops.
+        if self.negative_slope == 0.0 && self.threshold == 0.0 {
+            match self.max_value {
+                None => return Ok(vec![ops::activation(x, Act::Relu)?]),
+                Some(6.0) => return Ok(vec![ops::activation(x, Act::Relu6)?]),
+                _ => {}
+            }
+        }
+        let shifted = (x - self.threshold)?;
+        let pos = x.broadcast_mul(&shifted.ge(0.0)?.to_dtype(x.dtype())?)?;
+        let mut y = (pos.clone() + (shifted.minimum(0.0)? * self.negative_slope)?)?;
+        if let Some(m) = self.max_value {
+            y = y.minimum(m)?;
+        }
+        Ok(vec![y])
+    }
+}
+
+/// `x` if positive, `negative_slope * x` otherwise (Keras 3's layer default slope: 0.3).
+pub struct LeakyReLU {
+    args: LayerArgs,
+    negative_slope: f64,
+}
+
+impl Default for LeakyReLU {
+    fn default() -> Self {
+        LeakyReLU {
+            args: LayerArgs::default(),
+            negative_slope: 0.3,
+        }
+    }
+}
+
+impl LeakyReLU {
+    /// Slope 0.3.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// The slope for negative inputs.
+    pub fn negative_slope(mut self, v: f64) -> Self {
+        self.negative_slope = v;
+        self
+    }
+}
+
+impl Layer for LeakyReLU {
+    fn class_name(&self) -> &str {
+        "LeakyReLU"
+    }
+    fn args(&self) -> &LayerArgs {
+        &self.args
+    }
+    fn args_mut(&mut self) -> &mut LayerArgs {
+        &mut self.args
+    }
+    fn compute_output_shape(&self, s: &[Shape]) -> Result<Vec<Shape>> {
+        same_shape(s)
+    }
+    fn forward(&self, inputs: &[Tensor], _: &CallCtx) -> Result<Vec<Tensor>> {
+        Ok(vec![ops::activation(
+            &inputs[0],
+            Act::LeakyRelu(self.negative_slope),
+        )?])
+    }
+}
+
+/// Exponential linear unit: `x` if positive, `alpha * (exp(x) - 1)` otherwise (alpha 1).
+pub struct ELU {
+    args: LayerArgs,
+    alpha: f64,
+}
+
+impl Default for ELU {
+    fn default() -> Self {
+        ELU {
+            args: LayerArgs::default(),
+            alpha: 1.0,
+        }
+    }
+}
+
+impl ELU {
+    /// Alpha 1.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// The scale of the negative part.
+    pub fn alpha(mut self, a: f64) -> Self {
+        self.alpha = a;
+        self
+    }
+}
+
+impl Layer for ELU {
+    fn class_name(&self) -> &str {
+        "ELU"
+    }
+    fn args(&self) -> &LayerArgs {
+        &self.args
+    }
+    fn args_mut(&mut self) -> &mut LayerArgs {
+        &mut self.args
+    }
+    fn compute_output_shape(&self, s: &[Shape]) -> Result<Vec<Shape>> {
+        same_shape(s)
+    }
+    fn forward(&self, inputs: &[Tensor], _: &CallCtx) -> Result<Vec<Tensor>> {
+        Ok(vec![ops::activation(&inputs[0], Act::Elu(self.alpha))?])
+    }
+}
+
+/// Softmax over `axis` (default -1).
+pub struct Softmax {
+    args: LayerArgs,
+    axis: isize,
+}
+
+impl Default for Softmax {
+    fn default() -> Self {
+        Softmax {
+            args: LayerArgs::default(),
+            axis: -1,
+        }
+    }
+}
+
+impl Softmax {
+    /// Over the last axis.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// The axis to normalize.
+    pub fn axis(mut self, a: isize) -> Self {
+        self.axis = a;
+        self
+    }
+}
+
+impl Layer for Softmax {
+    fn class_name(&self) -> &str {
+        "Softmax"
+    }
+    fn args(&self) -> &LayerArgs {
+        &self.args
+    }
+    fn args_mut(&mut self) -> &mut LayerArgs {
+        &mut self.args
+    }
+    fn compute_output_shape(&self, s: &[Shape]) -> Result<Vec<Shape>> {
+        same_shape(s)
+    }
+    fn forward(&self, inputs: &[Tensor], _: &CallCtx) -> Result<Vec<Tensor>> {
+        let x = &inputs[0];
+        let axis = ops::normalize_axis(self.axis, x.rank())?;
+        let last = x.rank() - 1;
+        if axis == last {
+            return Ok(vec![ops::activation(x, Act::Softmax)?]);
+        }
+        let t = x.transpose(axis, last)?.contiguous()?;
+        Ok(vec![ops::activation(&t, Act::Softmax)?
+            .transpose(axis, last)?
+            .contiguous()?])
+    }
+}
+
+/// Parametric ReLU: `x` if positive, `alpha * x` otherwise, with `alpha` learned per feature
+/// (shared along `shared_axes`, 1-based as in Keras).
+///
+/// ```
+/// use keras::prelude::*;
+/// use keras::layers::PReLU;
+/// let y = PReLU::new().shared_axes(&[1, 2]).call(&Input::new([8, 8, 16]))?;
+/// assert_eq!(y.layer().count_params(), 16);
+/// # Ok::<(), keras::Error>(())
+/// ```
+#[derive(Default)]
+pub struct PReLU {
+    args: LayerArgs,
+    shared_axes: Vec<usize>,
+    alpha: Option<Weight>,
+}
+
+impl PReLU {
+    /// Alpha initialized to zeros, one per feature.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Axes (1-based, batch excluded) along which alpha is shared.
+    pub fn shared_axes(mut self, axes: &[usize]) -> Self {
+        self.shared_axes = axes.to_vec();
+        self
+    }
+}
+
+impl Layer for PReLU {
+    fn class_name(&self) -> &str {
+        "PReLU"
+    }
+    fn args(&self) -> &LayerArgs {
+        &self.args
+    }
+    fn args_mut(&mut self) -> &mut LayerArgs {
+        &mut self.args
+    }
+    fn build(&mut self, s: &[Shape], w: &mut WeightBuilder) -> Result<()> {
+        let mut shape = vec![];
+        for (i, d) in s[0].0.iter().enumerate().skip(1) {
+            if self.shared_axes.contains(&i) {
+                shape.push(1);
+            } else {
+                shape.push(d.ok_or_else(|| {
+                    Error::value(format!(
+                        "PReLU: axis {i} of {} must be known (or shared)",
+                        s[0]
+                    ))
+                })?);
+            }
+        }
+        self.alpha = Some(w.add("alpha", &shape, &initializers::ZEROS, None, true)?);
+        Ok(())
+    }
+    fn compute_output_shape(&self, s: &[Shape]) -> Result<Vec<Shape>> {
+        same_shape(s)
+    }
+    fn forward(&self, inputs: &[Tensor], _: &CallCtx) -> Result<Vec<Tensor>> {
+        let a = self
+            .alpha
+            .as_ref()
+            .ok_or_else(|| Error::runtime("PReLU called before build"))?
+            .value();
+        let x = &inputs[0];
+        let pos = x.relu()?;
+        let neg = x.minimum(0.0)?.broadcast_mul(&a)?;
+        Ok(vec![(pos + neg)?])
+    }
+}
