@@ -4,7 +4,7 @@ pub use crate::activations::Act;
 pub use crate::callbacks::{Callback, History, Logs};
 pub use crate::engine::{KerasTensor, Layer, LayerExt, LayerRef, Shape};
 pub use crate::layers::{
-    Activation, Dense, Dropout, Embedding, Flatten, Input, InputLayer, Reshape,
+    Activation, Dense, Dropout, Embedding, Flatten, Input, InputLayer, Recurrent, Reshape,
 };
 pub use crate::models::{Model, Sequential};
 pub use crate::ops::{DType, Device, Tensor};

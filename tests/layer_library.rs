@@ -115,6 +115,45 @@ fn layers_match_keras() {
         ("elu_layer", ELU::new().alpha(0.7).into()),
         ("softmax_axis1", Softmax::new().axis(1).into()),
         ("prelu", PReLU::new().shared_axes(&[1]).into()),
+        ("layernorm", LayerNormalization::new().into()),
+        (
+            "layernorm_axes",
+            LayerNormalization::new().axes(&[1, 2]).epsilon(1e-5).into(),
+        ),
+        ("groupnorm", GroupNormalization::new().groups(2).into()),
+        (
+            "groupnorm_inst",
+            GroupNormalization::new().groups(-1).into(),
+        ),
+        (
+            "simple_rnn",
+            SimpleRNN::new(4).return_sequences(true).into(),
+        ),
+        (
+            "simple_rnn_back",
+            SimpleRNN::new(3)
+                .go_backwards(true)
+                .activation("relu")
+                .into(),
+        ),
+        ("gru", GRU::new(4).return_sequences(true).into()),
+        (
+            "gru_before",
+            GRU::new(3).reset_after(false).go_backwards(true).into(),
+        ),
+        (
+            "bidir_concat",
+            Bidirectional::new(LSTM::new(3).return_sequences(true)).into(),
+        ),
+        (
+            "bidir_sum",
+            Bidirectional::new(GRU::new(2)).merge_mode("sum").into(),
+        ),
+        ("timedist", TimeDistributed::new(Dense::new(3)).into()),
+        (
+            "timedist_conv",
+            TimeDistributed::new(Conv2D::new(2, 3)).into(),
+        ),
     ];
     for (name, layer) in cases {
         check(&f, name, layer);
@@ -196,6 +235,53 @@ fn weight_counts_and_gradients_of_layers_with_weights() {
             &x4,
             2,
             2,
+        ),
+        (PReLU::new().dtype(DType::F64).into(), &x3, 1, 0),
+        (
+            LayerNormalization::new().dtype(DType::F64).into(),
+            &x3,
+            2,
+            0,
+        ),
+        (
+            GroupNormalization::new().groups(3).dtype(DType::F64).into(),
+            &x4,
+            2,
+            0,
+        ),
+        (
+            SimpleRNN::new(3)
+                .return_sequences(true)
+                .dtype(DType::F64)
+                .into(),
+            &x3,
+            3,
+            0,
+        ),
+        (GRU::new(3).dtype(DType::F64).into(), &x3, 3, 0),
+        (
+            GRU::new(2)
+                .reset_after(false)
+                .return_sequences(true)
+                .dtype(DType::F64)
+                .into(),
+            &x3,
+            3,
+            0,
+        ),
+        (
+            Bidirectional::new(LSTM::new(2).return_sequences(true).dtype(DType::F64))
+                .merge_mode("ave")
+                .into(),
+            &x3,
+            6,
+            0,
+        ),
+        (
+            TimeDistributed::new(Dense::new(2).activation("tanh").dtype(DType::F64)).into(),
+            &x3,
+            2,
+            0,
         ),
     ];
     for (layer, x, trainable, non_trainable) in cases {
@@ -340,4 +426,143 @@ fn input_gradients_of_layers_without_weights() {
         )
         .unwrap_or_else(|e| panic!("{}: {e}", layer.class_name()));
     }
+}
+
+#[test]
+fn activity_regularization_joins_the_loss_of_fit_and_evaluate_only() {
+    // y_pred = x (a frozen identity Dense), so the loss is mse(x, y) + (0.1 Σ|x| + 0.5 Σx²) / batch.
+    let inputs = Input::new([2]);
+    let h = Dense::new(2)
+        .use_bias(false)
+        .kernel_initializer("identity")
+        .trainable(false)
+        .call(&inputs)
+        .unwrap();
+    let out = ActivityRegularization::new(0.1, 0.5).call(&h).unwrap();
+    let mut m = Model::new(&[inputs], &[out]).unwrap();
+    m.compile("sgd", "mse", Vec::<&str>::new()).unwrap();
+    let x = Tensor::new(&[[1f32, -2.0], [3.0, 0.5]], &Device::Cpu).unwrap();
+    let y = Tensor::zeros((2, 2), DType::F32, &Device::Cpu).unwrap();
+    let xs = [1f64, -2.0, 3.0, 0.5];
+    let mse = xs.iter().map(|v| v * v).sum::<f64>() / 4.0;
+    let penalty = (0.1 * xs.iter().map(|v| v.abs()).sum::<f64>()
+        + 0.5 * xs.iter().map(|v| v * v).sum::<f64>())
+        / 2.0;
+    let ev = m
+        .evaluate(
+            x.clone(),
+            y.clone(),
+            EvalArgs {
+                verbose: 0,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert!(
+        (ev.get("loss").unwrap() - (mse + penalty)).abs() < 1e-5,
+        "{ev:?}"
+    );
+    let pred = m.predict_on_batch(&x).unwrap();
+    assert_close("identity", &pred[0], &x, 1e-6);
+}
+
+#[test]
+fn recurrent_layers_take_any_length_return_states_and_drop_out() {
+    let inputs = Input::new([None, Some(3)]);
+    let outs = GRU::new(4)
+        .return_sequences(true)
+        .return_state(true)
+        .call_many(&[inputs.clone()])
+        .unwrap();
+    assert_eq!(outs.len(), 2);
+    assert_eq!(outs[0].shape().to_string(), "(None, None, 4)");
+    let gru = outs[0].layer();
+    for steps in [1, 3, 7] {
+        let x = keras::random::normal(&[2, steps, 3]).unwrap();
+        let ys = gru.apply_many(&[x]).unwrap();
+        assert_eq!(ys[0].dims(), &[2, steps, 4]);
+        // The returned state is the last step of the sequence.
+        assert_close(
+            "state",
+            &ys[1],
+            &ys[0].narrow(1, steps - 1, 1).unwrap().squeeze(1).unwrap(),
+            1e-7,
+        );
+    }
+    let outs = Bidirectional::new(LSTM::new(2).return_state(true))
+        .call_many(&[inputs])
+        .unwrap();
+    let shapes: Vec<String> = outs.iter().map(|o| o.shape().to_string()).collect();
+    assert_eq!(
+        shapes,
+        [
+            "(None, 4)",
+            "(None, 2)",
+            "(None, 2)",
+            "(None, 2)",
+            "(None, 2)"
+        ]
+    );
+    let names: Vec<String> = outs[0]
+        .layer()
+        .sublayers()
+        .iter()
+        .map(|l| l.name())
+        .collect();
+    assert!(
+        names[0].starts_with("forward_lstm") && names[1].starts_with("backward_lstm"),
+        "{names:?}"
+    );
+
+    // Dropout and recurrent dropout act in training only (the LSTM then runs the composed path).
+    let x = keras::random::normal(&[4, 6, 3]).unwrap();
+    for layer in [
+        LSTM::new(5)
+            .dropout(0.5)
+            .recurrent_dropout(0.5)
+            .into_layer(),
+        GRU::new(5).dropout(0.5).recurrent_dropout(0.5).into_layer(),
+        SimpleRNN::new(5).dropout(0.5).into_layer(),
+    ] {
+        let a = layer.apply(&x).unwrap();
+        let b = layer.apply(&x).unwrap();
+        assert_close("inference is deterministic", &a, &b, 0.0);
+        let _t = context::set_training(true);
+        let c = layer.apply(&x).unwrap();
+        let diff = (a - c).unwrap().abs().unwrap().sum_all().unwrap();
+        assert!(
+            keras::ops::scalar(&diff).unwrap() > 1e-3,
+            "{}",
+            layer.class_name()
+        );
+    }
+    let e = GRU::new(2)
+        .dropout(1.0)
+        .call(&Input::new([3, 2]))
+        .unwrap_err();
+    assert!(e.to_string().contains("rate=1"), "{e}");
+}
+
+#[test]
+fn time_distributed_shares_one_layer_over_the_steps() {
+    let dense = Dense::new(3).into_layer();
+    let td = TimeDistributed::new(dense.clone()).into_layer();
+    let x = keras::random::normal(&[2, 4, 5]).unwrap();
+    let y = td.apply(&x).unwrap();
+    assert_eq!(y.dims(), &[2, 4, 3]);
+    assert_eq!(td.count_params(), 18);
+    let step2 = dense
+        .apply(&x.narrow(1, 2, 1).unwrap().squeeze(1).unwrap())
+        .unwrap();
+    assert_close(
+        "step 2",
+        &y.narrow(1, 2, 1).unwrap().squeeze(1).unwrap(),
+        &step2,
+        1e-6,
+    );
+    let e = TimeDistributed::new(Dense::new(3))
+        .call(&Input::new([5]))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("expected min_ndim=3, found ndim=2"), "{e}");
 }

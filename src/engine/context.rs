@@ -28,3 +28,45 @@ impl Drop for TrainingGuard {
         TRAINING.with(|t| t.set(self.0));
     }
 }
+
+thread_local! {
+    static LOSSES: std::cell::RefCell<Option<Vec<crate::ops::Tensor>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Adds a loss computed inside a layer's call (Keras's `self.add_loss`), such as an activity
+/// penalty. It joins the model's loss when the call runs inside a training or evaluation step;
+/// elsewhere (prediction, a bare `apply`) it is dropped.
+pub fn add_loss(loss: crate::ops::Tensor) {
+    LOSSES.with(|l| {
+        if let Some(v) = l.borrow_mut().as_mut() {
+            v.push(loss);
+        }
+    });
+}
+
+/// Collects the losses layers add until the guard is dropped.
+#[must_use = "losses are collected while the guard lives"]
+pub struct LossScope(Option<Vec<crate::ops::Tensor>>);
+
+/// Starts collecting layer losses (the trainer does this around each step).
+pub fn collect_losses() -> LossScope {
+    LossScope(LOSSES.with(|l| l.borrow_mut().replace(vec![])))
+}
+
+/// Takes the losses added since the scope began (or the last take).
+pub fn take_losses() -> Vec<crate::ops::Tensor> {
+    LOSSES.with(|l| {
+        l.borrow_mut()
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
+    })
+}
+
+impl Drop for LossScope {
+    fn drop(&mut self) {
+        let prev = self.0.take();
+        LOSSES.with(|l| *l.borrow_mut() = prev);
+    }
+}

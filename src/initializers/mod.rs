@@ -355,6 +355,39 @@ impl Initialize for Orthogonal {
     }
 }
 
+/// The identity matrix times `gain` (Keras's `Identity`, for 2D weights; a rectangular shape
+/// gets ones on its main diagonal).
+///
+/// ```
+/// use keras::initializers::{Identity, Initialize};
+/// let w = Identity { gain: 2.0 }.init(&[2, 3], keras::DType::F32)?;
+/// assert_eq!(w.to_vec2::<f32>()?, vec![vec![2.0, 0.0, 0.0], vec![0.0, 2.0, 0.0]]);
+/// # Ok::<(), keras::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Identity {
+    /// The diagonal value.
+    pub gain: f64,
+}
+impl Initialize for Identity {
+    fn init(&self, shape: &[usize], dtype: DType) -> Result<Tensor> {
+        if shape.len() != 2 {
+            return Err(Error::value(format!(
+                "Identity matrix initializer can only be used for 2D matrices. Received: shape={shape:?} of rank {}.",
+                shape.len()
+            )));
+        }
+        let (r, c) = (shape[0], shape[1]);
+        let v = (0..r * c)
+            .map(|i| if i / c == i % c { self.gain } else { 0.0 })
+            .collect();
+        tensor(v, shape, dtype)
+    }
+    fn class_name(&self) -> String {
+        "IdentityInitializer".into()
+    }
+}
+
 /// Every name [`get`] knows.
 pub const NAMES: &[&str] = &[
     "constant",
@@ -362,6 +395,7 @@ pub const NAMES: &[&str] = &[
     "glorot_uniform",
     "he_normal",
     "he_uniform",
+    "identity",
     "lecun_normal",
     "lecun_uniform",
     "ones",
@@ -387,6 +421,7 @@ pub fn get(name: &str) -> Result<Arc<dyn Initialize>> {
         "orthogonal" | "Orthogonal" => Arc::new(Orthogonal::default()),
         "zeros" | "Zeros" => Arc::new(ZEROS),
         "ones" | "Ones" => Arc::new(ONES),
+        "identity" | "Identity" | "IdentityInitializer" => Arc::new(Identity { gain: 1.0 }),
         "constant" | "Constant" => Arc::new(Constant { value: 0.0 }),
         _ => {
             return Err(Error::value(format!(

@@ -28,15 +28,18 @@ pub use merging::{
     add, average, concatenate, dot, maximum, minimum, multiply, subtract, Add, Average,
     Concatenate, Dot, Maximum, Minimum, Multiply, Subtract,
 };
-pub use normalization::BatchNormalization;
+pub use normalization::{BatchNormalization, GroupNormalization, LayerNormalization};
 pub use pooling::{
     AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D, GlobalAveragePooling1D,
     GlobalAveragePooling2D, GlobalAvgPool1D, GlobalAvgPool2D, GlobalMaxPool1D, GlobalMaxPool2D,
     GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPool1D, MaxPool2D, MaxPooling1D, MaxPooling2D,
 };
-pub use regularization::Dropout;
+pub use regularization::{
+    ActivityRegularization, Dropout, GaussianDropout, GaussianNoise, SpatialDropout1D,
+    SpatialDropout2D,
+};
 pub use reshaping::{
     Cropping1D, Cropping2D, Flatten, Permute, RepeatVector, Reshape, UpSampling1D, UpSampling2D,
     ZeroPadding1D, ZeroPadding2D,
 };
-pub use rnn::LSTM;
+pub use rnn::{Bidirectional, Recurrent, SimpleRNN, TimeDistributed, GRU, LSTM};

@@ -102,7 +102,7 @@ pub fn reverse(x: &Tensor, axis: usize) -> Result<Tensor> {
     let n = x.dim(axis)?;
     let idx: Vec<u32> = (0..n as u32).rev().collect();
     let ids = Tensor::from_vec(idx, n, x.device())?;
-    Ok(x.index_select(&ids, axis)?)
+    Ok(x.contiguous()?.index_select(&ids, axis)?)
 }
 
 /// Converts to `dtype` unless it already is.

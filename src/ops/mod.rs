@@ -27,6 +27,7 @@ pub mod npy;
 mod optim;
 mod pool;
 pub mod random;
+mod recurrent;
 mod rnn;
 mod sink;
 
@@ -42,9 +43,10 @@ pub use loss::{crossentropy, elementwise_loss, sparse_crossentropy, ElementwiseL
 pub use merge::{
     batch_dot, broadcast_dims, concatenate, elementwise, l2_normalize, normalize_axis, Merge,
 };
-pub use norm::{batch_norm, moments};
+pub use norm::{batch_norm, moments, normalize};
 pub use optim::{update_in_place, Slot, Update, UpdateArgs};
 pub use pool::{pool2d, PoolKind};
+pub use recurrent::{recurrent, Cell, RecurrentOut};
 pub use rnn::{lstm, LstmOut};
 pub use sink::{enable_sinks, sinks_enabled, GradSink, SinkGuard};
 

@@ -265,6 +265,10 @@ impl Trainer {
                 total = (total.clone() + p.to_dtype(total.dtype())?.reshape(())?)?;
             }
         }
+        // Losses layers added during the forward pass (activity regularization).
+        for p in crate::engine::context::take_losses() {
+            total = (total.clone() + p.to_dtype(total.dtype())?.reshape(())?)?;
+        }
         Ok((total, per_output))
     }
 
@@ -300,6 +304,7 @@ impl Trainer {
         weights: &[Weight],
     ) -> Result<f64> {
         ops::tune_allocator();
+        let _losses = crate::engine::context::collect_losses();
         // Fused layers put weight gradients in the weights' sinks during this step.
         let _sinks = ops::enable_sinks();
         weights.iter().for_each(|w| w.sink().clear());
@@ -348,6 +353,7 @@ impl Trainer {
         ys: &[Tensor],
         weights: &[Weight],
     ) -> Result<()> {
+        let _losses = crate::engine::context::collect_losses();
         let preds = net.forward(xs, false)?;
         self.ensure_resolved(net, ys, &preds)?;
         let penalized: Vec<Weight> = weights

@@ -1,11 +1,12 @@
 //! `LSTM`: long short-term memory over a sequence (`keras/src/layers/rnn/lstm.py`).
 
+use super::base_rnn::{Recurrent, RnnOptions};
 use crate::activations::{Act, ActivationArg};
 use crate::engine::{
     CallCtx, Initialize, InputSpec, Layer, LayerArgs, Shape, Weight, WeightBuilder,
 };
 use crate::initializers::{self, InitializerArg, Orthogonal};
-use crate::ops::{self, DType, Tensor};
+use crate::ops::{self, Cell, DType, Tensor};
 use crate::{Error, Result};
 
 /// An LSTM over `(batch, steps, features)`, with Keras's defaults (tanh, sigmoid gates,
@@ -14,6 +15,7 @@ use crate::{Error, Result};
 ///
 /// Returns the last hidden state, or every step's (`return_sequences`), followed by the final
 /// hidden and cell states with `return_state` (use `call_many`).
+#[derive(Clone)]
 pub struct LSTM {
     args: LayerArgs,
     units: usize,
@@ -23,11 +25,7 @@ pub struct LSTM {
     kernel_initializer: InitializerArg,
     recurrent_initializer: InitializerArg,
     unit_forget_bias: bool,
-    return_sequences: bool,
-    return_state: bool,
-    go_backwards: bool,
-    dropout: f64,
-    recurrent_dropout: f64,
+    opts: RnnOptions,
     acts: (Act, Act),
     input_dim: Option<usize>,
     kernel: Option<Weight>,
@@ -63,11 +61,7 @@ impl LSTM {
             kernel_initializer: initializers::GLOROT_UNIFORM.into(),
             recurrent_initializer: Orthogonal::default().into(),
             unit_forget_bias: true,
-            return_sequences: false,
-            return_state: false,
-            go_backwards: false,
-            dropout: 0.0,
-            recurrent_dropout: 0.0,
+            opts: RnnOptions::default(),
             acts: (Act::Tanh, Act::Sigmoid),
             input_dim: None,
             kernel: None,
@@ -105,34 +99,16 @@ impl LSTM {
         self.unit_forget_bias = b;
         self
     }
-    /// Return every step's hidden state.
-    pub fn return_sequences(mut self, b: bool) -> Self {
-        self.return_sequences = b;
-        self
+}
+
+impl Recurrent for LSTM {
+    fn rnn_options(&self) -> &RnnOptions {
+        &self.opts
     }
-    /// Also return the final hidden and cell states.
-    pub fn return_state(mut self, b: bool) -> Self {
-        self.return_state = b;
-        self
+    fn rnn_options_mut(&mut self) -> &mut RnnOptions {
+        &mut self.opts
     }
-    /// Process the sequence backwards (the output sequence is then in reverse order, as in
-    /// Keras).
-    pub fn go_backwards(mut self, b: bool) -> Self {
-        self.go_backwards = b;
-        self
-    }
-    /// Dropout on the inputs (not supported yet: an error if non-zero).
-    pub fn dropout(mut self, r: f64) -> Self {
-        self.dropout = r;
-        self
-    }
-    /// Dropout on the recurrent state (not supported yet: an error if non-zero).
-    pub fn recurrent_dropout(mut self, r: f64) -> Self {
-        self.recurrent_dropout = r;
-        self
-    }
-    /// Number of units.
-    pub fn units(&self) -> usize {
+    fn units(&self) -> usize {
         self.units
     }
 }
@@ -148,44 +124,26 @@ impl Layer for LSTM {
         &mut self.args
     }
     fn input_spec(&self) -> Vec<InputSpec> {
-        let spec = InputSpec::new().ndim(3);
-        vec![match self.input_dim {
-            Some(d) => spec.axis(-1, d),
-            None => spec,
-        }]
+        vec![super::gru::rnn_input_spec(self.input_dim)]
     }
     fn build(&mut self, s: &[Shape], w: &mut WeightBuilder) -> Result<()> {
-        if self.dropout != 0.0 || self.recurrent_dropout != 0.0 {
-            return Err(Error::value("LSTM: `dropout` and `recurrent_dropout` are not supported yet; use a Dropout layer before the LSTM"));
-        }
-        if self.units == 0 {
-            return Err(Error::value("Received an invalid value for argument `units`, expected a positive integer, got 0."));
-        }
+        self.opts.check(self.units)?;
         self.acts = (
             self.activation.resolve()?,
             self.recurrent_activation.resolve()?,
         );
-        let d = s[0].dim(-1).ok_or_else(|| {
-            Error::value(format!(
-                "LSTM: the feature dimension of the input must be defined; received {}",
-                s[0]
-            ))
-        })?;
+        let d = super::gru::feature_dim("LSTM", &s[0])?;
         let u = self.units;
-        self.kernel = Some(w.add(
-            "kernel",
-            &[d, 4 * u],
-            self.kernel_initializer.resolve()?.as_ref(),
-            None,
-            true,
-        )?);
-        self.recurrent_kernel = Some(w.add(
-            "recurrent_kernel",
-            &[u, 4 * u],
-            self.recurrent_initializer.resolve()?.as_ref(),
-            None,
-            true,
-        )?);
+        let (k, r) = super::gru::add_kernels(
+            w,
+            d,
+            u,
+            4,
+            &self.kernel_initializer,
+            &self.recurrent_initializer,
+        )?;
+        self.kernel = Some(k);
+        self.recurrent_kernel = Some(r);
         if self.use_bias {
             let init: Box<dyn Initialize> = if self.unit_forget_bias {
                 Box::new(ForgetBias(u))
@@ -198,45 +156,43 @@ impl Layer for LSTM {
         Ok(())
     }
     fn compute_output_shape(&self, s: &[Shape]) -> Result<Vec<Shape>> {
-        let d = &s[0].0;
-        let u = Some(self.units);
-        let mut out = vec![if self.return_sequences {
-            Shape(vec![d[0], d[1], u])
-        } else {
-            Shape(vec![d[0], u])
-        }];
-        if self.return_state {
-            out.push(Shape(vec![d[0], u]));
-            out.push(Shape(vec![d[0], u]));
-        }
-        Ok(out)
+        Ok(self.opts.output_shapes(&s[0], self.units, 2))
     }
     fn forward(&self, inputs: &[Tensor], ctx: &CallCtx) -> Result<Vec<Tensor>> {
         let (k, r) = match (&self.kernel, &self.recurrent_kernel) {
             (Some(k), Some(r)) => (k.value(), r.value()),
             _ => return Err(Error::runtime("LSTM called before build")),
         };
-        let mut x = ops::cast(&inputs[0], k.dtype())?;
-        if self.go_backwards {
-            x = ops::reverse(&x, 1)?;
-        }
+        let x = self.opts.prepare(&inputs[0], &k, ctx.training)?;
         let b = match &self.bias {
             Some(b) => b.value(),
             None => Tensor::zeros(4 * self.units, k.dtype(), k.device())?,
         };
-        let out = ops::lstm(&x, &k, &r, &b, self.acts.0, self.acts.1)
-            .map_err(|e| Error::value(format!("LSTM layer \"{}\": {e}", ctx.name)))?;
-        let first = if self.return_sequences {
-            out.sequences
-        } else {
-            out.h.clone()
-        };
-        let mut v = vec![first];
-        if self.return_state {
-            v.push(out.h);
-            v.push(out.c);
+        let rec_mask = self
+            .opts
+            .recurrent_mask(x.dim(0)?, self.units, &k, ctx.training)?;
+        let name_err = |e: Error| Error::value(format!("LSTM layer \"{}\": {e}", ctx.name));
+        if rec_mask.is_none() && k.device().is_cpu() {
+            // The fused op: the whole sequence and its backward in a few gemms.
+            let out = ops::lstm(&x, &k, &r, &b, self.acts.0, self.acts.1).map_err(name_err)?;
+            let seq = self.opts.return_sequences.then_some(out.sequences);
+            return Ok(self.opts.outputs(seq, vec![out.h, out.c]));
         }
-        Ok(v)
+        let cell = Cell::Lstm {
+            act: self.acts.0,
+            recurrent_act: self.acts.1,
+        };
+        let out = ops::recurrent(
+            &x,
+            cell,
+            &k,
+            &r,
+            Some(&b),
+            rec_mask.as_ref(),
+            self.opts.return_sequences,
+        )
+        .map_err(name_err)?;
+        Ok(self.opts.outputs(out.sequences, out.states))
     }
 }
 
@@ -245,6 +201,7 @@ mod tests {
     use super::*;
     use crate::engine::LayerExt;
     use crate::layers::Input;
+    use crate::layers::Recurrent;
 
     #[test]
     fn shapes_params_and_errors() {

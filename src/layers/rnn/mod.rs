@@ -11,6 +11,16 @@
 //! # Ok::<(), keras::Error>(())
 //! ```
 
+mod base_rnn;
+mod bidirectional;
+mod gru;
 mod lstm;
+mod simple_rnn;
+mod time_distributed;
 
+pub use base_rnn::{Recurrent, RnnOptions};
+pub use bidirectional::Bidirectional;
+pub use gru::GRU;
 pub use lstm::LSTM;
+pub use simple_rnn::SimpleRNN;
+pub use time_distributed::TimeDistributed;

@@ -1,0 +1,153 @@
+//! What the recurrent layers share (`keras/src/layers/rnn/rnn.py`): the sequence options, the
+//! output shapes, input dropout and the recurrent dropout mask.
+
+use crate::engine::{Layer, Shape};
+use crate::layers::regularization::check_rate;
+use crate::ops::{self, random, Tensor};
+use crate::Result;
+
+/// The options of Keras's `RNN` base class.
+#[derive(Clone, Debug, Default)]
+pub struct RnnOptions {
+    /// Return every step's output, not only the last.
+    pub return_sequences: bool,
+    /// Also return the final states.
+    pub return_state: bool,
+    /// Process the sequence from its end.
+    pub go_backwards: bool,
+    /// Fraction of the inputs dropped while training (one mask for all steps).
+    pub dropout: f64,
+    /// Fraction of the recurrent state dropped while training (one mask for all steps).
+    pub recurrent_dropout: f64,
+}
+
+impl RnnOptions {
+    pub(crate) fn check(&self, units: usize) -> Result<()> {
+        if units == 0 {
+            return Err(crate::Error::value(
+                "Received an invalid value for argument `units`, expected a positive integer, got 0.",
+            ));
+        }
+        check_rate(self.dropout)?;
+        check_rate(self.recurrent_dropout)
+    }
+
+    /// Output shapes: the output, then `n_states` states of `(batch, units)`.
+    pub(crate) fn output_shapes(&self, s: &Shape, units: usize, n_states: usize) -> Vec<Shape> {
+        let d = &s.0;
+        let mut out = vec![if self.return_sequences {
+            Shape(vec![d[0], d[1], Some(units)])
+        } else {
+            Shape(vec![d[0], Some(units)])
+        }];
+        if self.return_state {
+            out.extend((0..n_states).map(|_| Shape(vec![d[0], Some(units)])));
+        }
+        out
+    }
+
+    /// The input as the cell sees it: cast, reversed for `go_backwards`, and with input dropout
+    /// while training.
+    pub(crate) fn prepare(&self, x: &Tensor, like: &Tensor, training: bool) -> Result<Tensor> {
+        let mut x = ops::cast(x, like.dtype())?;
+        if self.go_backwards {
+            x = ops::reverse(&x, 1)?;
+        }
+        if training && self.dropout > 0.0 {
+            let (n, _, d) = x.dims3()?;
+            let m = dropout_mask(n, d, self.dropout, &x)?.unsqueeze(1)?;
+            x = x.broadcast_mul(&m)?;
+        }
+        Ok(x)
+    }
+
+    /// The recurrent dropout mask `(batch, units)` while training, if any.
+    pub(crate) fn recurrent_mask(
+        &self,
+        batch: usize,
+        units: usize,
+        like: &Tensor,
+        training: bool,
+    ) -> Result<Option<Tensor>> {
+        if training && self.recurrent_dropout > 0.0 {
+            Ok(Some(dropout_mask(
+                batch,
+                units,
+                self.recurrent_dropout,
+                like,
+            )?))
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// The layer's outputs from the sequences and final states.
+    pub(crate) fn outputs(&self, sequences: Option<Tensor>, states: Vec<Tensor>) -> Vec<Tensor> {
+        let first = match sequences {
+            Some(s) if self.return_sequences => s,
+            _ => states[0].clone(),
+        };
+        let mut v = vec![first];
+        if self.return_state {
+            v.extend(states);
+        }
+        v
+    }
+}
+
+fn dropout_mask(rows: usize, cols: usize, rate: f64, like: &Tensor) -> Result<Tensor> {
+    let keep = 1.0 - rate;
+    let v: Vec<f64> = random::with_rng(|r| {
+        (0..rows * cols)
+            .map(|_| if r.uniform() < keep { 1.0 / keep } else { 0.0 })
+            .collect()
+    });
+    Ok(ops::cast(&ops::from_vec(v, &[rows, cols])?, like.dtype())?.to_device(like.device())?)
+}
+
+/// The builder options every recurrent layer has (`LSTM`, `GRU`, `SimpleRNN`), and what
+/// `Bidirectional` needs to make the backward copy. In the prelude.
+///
+/// ```
+/// use keras::prelude::*;
+/// use keras::layers::GRU;
+/// let outs = GRU::new(8).return_sequences(true).return_state(true).call_many(&[Input::new([None, Some(3)])])?;
+/// assert_eq!(outs[0].shape().to_string(), "(None, None, 8)");
+/// assert_eq!(outs[1].shape().to_string(), "(None, 8)");
+/// # Ok::<(), keras::Error>(())
+/// ```
+pub trait Recurrent: Layer + Clone + Sized {
+    /// The shared options.
+    fn rnn_options(&self) -> &RnnOptions;
+    /// The shared options, mutably.
+    fn rnn_options_mut(&mut self) -> &mut RnnOptions;
+    /// Number of units.
+    fn units(&self) -> usize;
+
+    /// Return every step's output (default: only the last).
+    fn return_sequences(mut self, b: bool) -> Self {
+        self.rnn_options_mut().return_sequences = b;
+        self
+    }
+    /// Also return the final states (use `call_many`).
+    fn return_state(mut self, b: bool) -> Self {
+        self.rnn_options_mut().return_state = b;
+        self
+    }
+    /// Process the sequence backwards; the output sequence is then in processing (reversed)
+    /// order, as in Keras.
+    fn go_backwards(mut self, b: bool) -> Self {
+        self.rnn_options_mut().go_backwards = b;
+        self
+    }
+    /// Dropout on the inputs while training.
+    fn dropout(mut self, rate: f64) -> Self {
+        self.rnn_options_mut().dropout = rate;
+        self
+    }
+    /// Dropout on the recurrent state while training.
+    fn recurrent_dropout(mut self, rate: f64) -> Self {
+        self.rnn_options_mut().recurrent_dropout = rate;
+        self
+    }
+}
