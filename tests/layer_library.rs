@@ -472,7 +472,7 @@ fn recurrent_layers_take_any_length_return_states_and_drop_out() {
     let outs = GRU::new(4)
         .return_sequences(true)
         .return_state(true)
-        .call_many(&[inputs.clone()])
+        .call_many(std::slice::from_ref(&inputs))
         .unwrap();
     assert_eq!(outs.len(), 2);
     assert_eq!(outs[0].shape().to_string(), "(None, None, 4)");

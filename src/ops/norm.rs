@@ -246,6 +246,32 @@ impl CustomOp3 for BatchNormGrad<'_> {
     }
 }
 
+/// `(x - mean) / sqrt(var + epsilon) * gamma + beta` with the mean and (biased) variance taken
+/// over `axes` of each sample (layer and group normalization); `gamma` and `beta` broadcast
+/// against `x`. A composition of candle ops, all with correct gradients (candle's own fused
+/// layer-norm gives none on the CPU).
+pub fn normalize(
+    x: &Tensor,
+    axes: &[usize],
+    gamma: Option<&Tensor>,
+    beta: Option<&Tensor>,
+    epsilon: f64,
+) -> Result<Tensor> {
+    let axes = axes.to_vec();
+    let mean = x.mean_keepdim(axes.clone())?;
+    let centered = x.broadcast_sub(&mean)?;
+    let var = centered.sqr()?.mean_keepdim(axes)?;
+    let mut inv = (var + epsilon)?.sqrt()?.recip()?;
+    if let Some(g) = gamma {
+        inv = inv.broadcast_mul(g)?;
+    }
+    let mut y = centered.broadcast_mul(&inv)?;
+    if let Some(b) = beta {
+        y = y.broadcast_add(b)?;
+    }
+    Ok(y)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -299,30 +325,4 @@ mod tests {
         assert_eq!(m, vec![2.0, 4.0]);
         assert_eq!(v, vec![1.0, 4.0]);
     }
-}
-
-/// `(x - mean) / sqrt(var + epsilon) * gamma + beta` with the mean and (biased) variance taken
-/// over `axes` of each sample (layer and group normalization); `gamma` and `beta` broadcast
-/// against `x`. A composition of candle ops, all with correct gradients (candle's own fused
-/// layer-norm gives none on the CPU).
-pub fn normalize(
-    x: &Tensor,
-    axes: &[usize],
-    gamma: Option<&Tensor>,
-    beta: Option<&Tensor>,
-    epsilon: f64,
-) -> Result<Tensor> {
-    let axes = axes.to_vec();
-    let mean = x.mean_keepdim(axes.clone())?;
-    let centered = x.broadcast_sub(&mean)?;
-    let var = centered.sqr()?.mean_keepdim(axes)?;
-    let mut inv = (var + epsilon)?.sqrt()?.recip()?;
-    if let Some(g) = gamma {
-        inv = inv.broadcast_mul(g)?;
-    }
-    let mut y = centered.broadcast_mul(&inv)?;
-    if let Some(b) = beta {
-        y = y.broadcast_add(b)?;
-    }
-    Ok(y)
 }
