@@ -566,3 +566,138 @@ fn time_distributed_shares_one_layer_over_the_steps() {
         .to_string();
     assert!(e.contains("expected min_ndim=3, found ndim=2"), "{e}");
 }
+
+#[test]
+fn attention_layers_match_keras() {
+    let f = Fixture::load("layers.npz");
+    let cases: Vec<(&str, LayerRef)> = vec![
+        ("mha", MultiHeadAttention::new(2, 3).into()),
+        (
+            "mha_kv",
+            MultiHeadAttention::new(2, 3)
+                .value_dim(4)
+                .output_shape(7)
+                .dropout(0.1)
+                .into(),
+        ),
+        (
+            "mha_causal",
+            MultiHeadAttention::new(3, 2).use_causal_mask(true).into(),
+        ),
+        ("att_dot", Attention::new().use_scale(true).into()),
+        (
+            "att_concat",
+            Attention::new().use_scale(true).score_mode("concat").into(),
+        ),
+        ("att_causal", Attention::new().use_causal_mask(true).into()),
+    ];
+    for (name, layer) in cases {
+        let xs: Vec<Tensor> = (0..)
+            .map(|i| format!("{name}_x{i}"))
+            .take_while(|k| f.has(k))
+            .map(|k| f.get(&k))
+            .collect();
+        let shapes: Vec<Shape> = xs
+            .iter()
+            .map(|x| {
+                let mut s = Shape::known(x.dims());
+                s.0[0] = None;
+                s
+            })
+            .collect();
+        layer.build(&shapes).unwrap();
+        let ws: Vec<Tensor> = (0..)
+            .map(|i| format!("{name}_w{i}"))
+            .take_while(|k| f.has(k))
+            .map(|k| f.get(&k))
+            .collect();
+        assert_eq!(ws.len(), layer.weights().len(), "{name}: number of weights");
+        layer.set_weights(&ws).unwrap();
+        let y = layer.apply_many(&xs).unwrap();
+        assert_close(name, &y[0], &f.get(&format!("{name}_y")), 1e-5);
+    }
+}
+
+#[test]
+fn attention_gradients_and_scores() {
+    let q = keras::random::normal(&[2, 4, 5])
+        .unwrap()
+        .to_dtype(DType::F64)
+        .unwrap();
+    let mha = MultiHeadAttention::new(2, 3)
+        .return_attention_scores(true)
+        .dtype(DType::F64)
+        .into_layer();
+    let outs = mha.apply_many(&[q.clone(), q.clone()]).unwrap();
+    assert_eq!(outs[1].dims(), &[2, 2, 4, 4]);
+    let rows = keras::ops::to_vec_f64(&outs[1].sum(3).unwrap()).unwrap();
+    assert!(
+        rows.iter().all(|s| (s - 1.0).abs() < 1e-12),
+        "weights sum to 1"
+    );
+    assert_eq!(mha.trainable_weights().len(), 8);
+    let r = keras::random::normal(outs[0].dims())
+        .unwrap()
+        .to_dtype(DType::F64)
+        .unwrap();
+    keras::testing::check_gradient(
+        std::slice::from_ref(&q),
+        |v| {
+            Ok(mha.apply_many(&[v[0].clone(), v[0].clone()])?[0]
+                .mul(&r)?
+                .sum_all()?)
+        },
+        1e-6,
+        1e-6,
+    )
+    .unwrap();
+    // Weight gradients, through the trainer's path.
+    let loss = |l: &LayerRef| {
+        keras::ops::scalar(
+            &l.apply_many(&[q.clone(), q.clone()]).unwrap()[0]
+                .mul(&r)
+                .unwrap()
+                .sum_all()
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    let weights = mha.trainable_weights();
+    let grads = {
+        let _s = keras::ops::enable_sinks();
+        let g = mha.apply_many(&[q.clone(), q.clone()]).unwrap()[0]
+            .mul(&r)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .backward()
+            .unwrap();
+        keras::engine::gradients(&g, &weights).unwrap()
+    };
+    assert_eq!(grads.len(), 8);
+    for (g, w) in grads {
+        let base = keras::ops::to_vec_f64(&w.numpy().unwrap()).unwrap();
+        let analytic = keras::ops::to_vec_f64(&g).unwrap();
+        for k in [0, base.len() - 1] {
+            let mut v = base.clone();
+            v[k] += 1e-6;
+            w.assign(&keras::ops::from_vec(v.clone(), &w.shape()).unwrap())
+                .unwrap();
+            let up = loss(&mha);
+            v[k] -= 2e-6;
+            w.assign(&keras::ops::from_vec(v, &w.shape()).unwrap())
+                .unwrap();
+            let down = loss(&mha);
+            w.assign(&keras::ops::from_vec(base.clone(), &w.shape()).unwrap())
+                .unwrap();
+            let num = (up - down) / 2e-6;
+            assert!(
+                (analytic[k] - num).abs() < 1e-5 * (1.0 + num.abs()),
+                "{}[{k}]",
+                w.path()
+            );
+        }
+    }
+    let e = Attention::new().call(&Input::new([3, 4])).unwrap_err();
+    assert!(e.to_string().contains("[query, value]"), "{e}");
+}

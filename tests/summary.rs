@@ -8,6 +8,10 @@ mod common;
 
 use common::summary_fixture;
 
+use keras::layers::{
+    self, Bidirectional, GlobalAveragePooling1D, LayerNormalization, MultiHeadAttention, SimpleRNN,
+    TimeDistributed, GRU, LSTM,
+};
 use keras::prelude::*;
 use keras::utils::clear_session;
 
@@ -82,6 +86,7 @@ fn summaries_match_keras() {
     check("subclassed", &sub);
 
     graph_summaries();
+    attention_and_recurrent_summaries();
 }
 
 fn graph_summaries() {
@@ -180,4 +185,41 @@ impl keras::models::Subclass for MyModel {
             self.output_layer.clone(),
         ]
     }
+}
+
+fn attention_and_recurrent_summaries() {
+    keras::utils::clear_session();
+    let inp = Input::new([10, 16]);
+    let att = MultiHeadAttention::new(2, 8)
+        .call_many(&[inp.clone(), inp.clone()])
+        .unwrap();
+    let x = LayerNormalization::new()
+        .call(&layers::add(&[inp.clone(), att[0].clone()]).unwrap())
+        .unwrap();
+    // Keras names the outer Dense first: `Dense(16)(Dense(32)(x))`.
+    let outer = Dense::new(16).into_layer();
+    let ff = outer
+        .call(&Dense::new(32).activation("relu").call(&x).unwrap())
+        .unwrap();
+    let x = LayerNormalization::new()
+        .call(&layers::add(&[x, ff]).unwrap())
+        .unwrap();
+    let x = GlobalAveragePooling1D::new().call(&x).unwrap();
+    let m = Model::new(&[inp], &[Dense::new(2).call(&x).unwrap()]).unwrap();
+    assert_eq!(
+        m.summary_with_width(76),
+        summary_fixture("transformer_block")
+    );
+
+    keras::utils::clear_session();
+    let m = Sequential::from_layers([
+        Input::new([None, Some(5)]).into(),
+        Bidirectional::new(LSTM::new(8).return_sequences(true)).into(),
+        TimeDistributed::new(Dense::new(3)).into(),
+        SimpleRNN::new(6).return_sequences(true).into(),
+        GRU::new(4).into(),
+        Dense::new(1).into(),
+    ])
+    .unwrap();
+    assert_eq!(m.summary_with_width(76), summary_fixture("recurrent_stack"));
 }

@@ -12,6 +12,7 @@
 //! ```
 
 pub mod activations;
+pub mod attention;
 pub mod convolutional;
 pub mod core;
 pub mod merging;
@@ -23,6 +24,7 @@ pub mod rnn;
 
 pub use self::activations::{Activation, LeakyReLU, PReLU, ReLU, Softmax, ELU};
 pub use self::core::{Dense, Embedding, Input, InputBuilder, InputLayer};
+pub use attention::{Attention, MultiHeadAttention};
 pub use convolutional::{Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D};
 pub use merging::{
     add, average, concatenate, dot, maximum, minimum, multiply, subtract, Add, Average,

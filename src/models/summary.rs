@@ -79,7 +79,8 @@ fn column_widths(line_length: usize, positions: &[f64]) -> Vec<usize> {
     widths.iter().map(|w| (w - 2).max(1) as usize).collect()
 }
 
-/// Word-wraps `text` to `width` columns, folding words that are too long.
+/// Word-wraps `text` to `width` columns as rich does in Keras's table: a word too long for
+/// a line gets a line of its own, cut to `width` with an ellipsis.
 fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut lines: Vec<String> = vec![];
     let mut line = String::new();
@@ -94,16 +95,21 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
         if ll > 0 {
             lines.push(std::mem::take(&mut line));
         }
-        let chars: Vec<char> = word.chars().collect();
-        let mut chunks = chars
-            .chunks(width.max(1))
-            .map(|c| c.iter().collect::<String>())
-            .collect::<Vec<_>>();
-        line = chunks.pop().unwrap_or_default();
-        lines.extend(chunks);
+        line = word.to_string();
     }
     lines.push(line);
     lines
+        .into_iter()
+        .map(|l| {
+            if l.chars().count() > width {
+                let mut cut: String = l.chars().take(width.saturating_sub(1)).collect();
+                cut.push('…');
+                cut
+            } else {
+                l
+            }
+        })
+        .collect()
 }
 
 fn pad(s: &str, width: usize, right: bool) -> String {

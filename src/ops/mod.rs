@@ -15,6 +15,7 @@
 
 mod activation;
 mod alloc;
+mod attention;
 mod basic;
 mod conv;
 mod dense;
@@ -33,6 +34,7 @@ mod sink;
 
 pub use activation::{activation, Act};
 pub use alloc::tune_allocator;
+pub use attention::{causal_bias, dot_product_attention, dropout};
 pub use basic::*;
 pub use candle_core::{DType, Device, Tensor, Var};
 pub use conv::{conv2d, conv2d_transpose, ConvGeom, ConvOpts, Padding};

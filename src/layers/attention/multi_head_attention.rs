@@ -1,0 +1,239 @@
+//! `MultiHeadAttention` (`keras/src/layers/attention/multi_head_attention.py`).
+
+use crate::engine::{CallCtx, InputSpec, Layer, LayerArgs, Shape, Weight, WeightBuilder};
+use crate::initializers::{self, InitializerArg};
+use crate::ops::{self, Act, Tensor};
+use crate::{Error, Result};
+
+/// Multi-head scaled dot-product attention, as in "Attention is all you need": the query,
+/// key and value are projected to `num_heads` heads of `key_dim` (`value_dim`) features,
+/// attention runs per head, and the heads are projected back to the query's feature size (or
+/// `output_shape`). Weights and their order are Keras's: `query`, `key`, `value` kernels
+/// `(dim, heads, key_dim)` and biases `(heads, key_dim)`, then `attention_output` kernel
+/// `(heads, value_dim, out)` and bias `(out,)`.
+///
+/// Call it on `[query, value]` or `[query, value, key]` with `call_many`, or on one tensor for
+/// self-attention. Inputs are `(batch, steps, features)` (attention over the steps, Keras's
+/// default `attention_axes`). Where Keras takes `use_causal_mask` and
+/// `return_attention_scores` at call time, here they are builder options; with the latter the
+/// layer has a second output, the weights `(batch, heads, query steps, key steps)`.
+///
+/// ```
+/// use keras::prelude::*;
+/// use keras::layers::MultiHeadAttention;
+/// let x = Input::new([10, 16]);
+/// let y = MultiHeadAttention::new(2, 8).call_many(&[x.clone(), x])?;
+/// assert_eq!(y[0].shape().to_string(), "(None, 10, 16)");
+/// assert_eq!(y[0].layer().count_params(), 3 * (16 * 2 * 8 + 2 * 8) + 2 * 8 * 16 + 16);
+/// # Ok::<(), keras::Error>(())
+/// ```
+pub struct MultiHeadAttention {
+    args: LayerArgs,
+    num_heads: usize,
+    key_dim: usize,
+    value_dim: Option<usize>,
+    dropout: f64,
+    use_bias: bool,
+    output_shape: Option<usize>,
+    kernel_initializer: InitializerArg,
+    bias_initializer: InitializerArg,
+    use_causal_mask: bool,
+    return_attention_scores: bool,
+    w: Vec<Option<Weight>>,
+}
+
+impl MultiHeadAttention {
+    /// `num_heads` heads of `key_dim` features each.
+    pub fn new(num_heads: usize, key_dim: usize) -> Self {
+        MultiHeadAttention {
+            args: LayerArgs::default(),
+            num_heads,
+            key_dim,
+            value_dim: None,
+            dropout: 0.0,
+            use_bias: true,
+            output_shape: None,
+            kernel_initializer: initializers::GLOROT_UNIFORM.into(),
+            bias_initializer: initializers::ZEROS.into(),
+            use_causal_mask: false,
+            return_attention_scores: false,
+            w: vec![],
+        }
+    }
+    /// Features per head of the value (default `key_dim`).
+    pub fn value_dim(mut self, d: usize) -> Self {
+        self.value_dim = Some(d);
+        self
+    }
+    /// Dropout on the attention weights while training.
+    pub fn dropout(mut self, rate: f64) -> Self {
+        self.dropout = rate;
+        self
+    }
+    /// Whether the projections have biases (default true).
+    pub fn use_bias(mut self, b: bool) -> Self {
+        self.use_bias = b;
+        self
+    }
+    /// Output features (default: the query's).
+    pub fn output_shape(mut self, d: usize) -> Self {
+        self.output_shape = Some(d);
+        self
+    }
+    /// Kernel initializer of the four projections.
+    pub fn kernel_initializer(mut self, i: impl Into<InitializerArg>) -> Self {
+        self.kernel_initializer = i.into();
+        self
+    }
+    /// Bias initializer of the four projections.
+    pub fn bias_initializer(mut self, i: impl Into<InitializerArg>) -> Self {
+        self.bias_initializer = i.into();
+        self
+    }
+    /// Each step attends only to itself and earlier steps (decoders).
+    pub fn use_causal_mask(mut self, b: bool) -> Self {
+        self.use_causal_mask = b;
+        self
+    }
+    /// Also output the attention weights.
+    pub fn return_attention_scores(mut self, b: bool) -> Self {
+        self.return_attention_scores = b;
+        self
+    }
+
+    fn vdim(&self) -> usize {
+        self.value_dim.unwrap_or(self.key_dim)
+    }
+
+    /// `x (b, t, d)` through a projection `kernel (d, h, k)` + `bias (h, k)` to `(b, h, t, k)`.
+    fn project(&self, x: &Tensor, i: usize) -> Result<Tensor> {
+        let (b, t, _) = x.dims3()?;
+        let k = self.weight(2 * i)?;
+        let (d, h, kd) = k.dims3()?;
+        let kernel = k.reshape((d, h * kd))?;
+        let bias = self.w[2 * i + 1]
+            .as_ref()
+            .map(|w| w.value().reshape(h * kd))
+            .transpose()?;
+        let y = ops::dense(
+            &ops::cast(x, k.dtype())?,
+            &kernel,
+            bias.as_ref(),
+            Act::Linear,
+        )?;
+        Ok(y.reshape((b, t, h, kd))?.transpose(1, 2)?.contiguous()?)
+    }
+
+    fn weight(&self, i: usize) -> Result<Tensor> {
+        self.w
+            .get(i)
+            .and_then(|w| w.as_ref())
+            .map(Weight::value)
+            .ok_or_else(|| Error::runtime("MultiHeadAttention called before build"))
+    }
+}
+
+impl Layer for MultiHeadAttention {
+    fn class_name(&self) -> &str {
+        "MultiHeadAttention"
+    }
+    fn args(&self) -> &LayerArgs {
+        &self.args
+    }
+    fn args_mut(&mut self) -> &mut LayerArgs {
+        &mut self.args
+    }
+    fn input_spec(&self) -> Vec<InputSpec> {
+        vec![InputSpec::new().ndim(3); 3]
+    }
+    fn build(&mut self, s: &[Shape], w: &mut WeightBuilder) -> Result<()> {
+        if self.num_heads == 0 || self.key_dim == 0 {
+            return Err(Error::value(format!(
+                "Received an invalid value for argument `num_heads` / `key_dim`, expected positive integers. Received: num_heads={}, key_dim={}",
+                self.num_heads, self.key_dim
+            )));
+        }
+        crate::layers::regularization::check_rate(self.dropout)?;
+        if s.is_empty() || s.len() > 3 {
+            return Err(Error::value(format!(
+                "MultiHeadAttention takes [query, value] or [query, value, key]; received {} inputs",
+                s.len()
+            )));
+        }
+        let dim = |i: usize, what: &str| -> Result<usize> {
+            s[i.min(s.len() - 1)].dim(-1).ok_or_else(|| {
+                Error::value(format!(
+                    "MultiHeadAttention: the last axis of the {what} must be defined"
+                ))
+            })
+        };
+        let (dq, dv) = (dim(0, "query")?, dim(1, "value")?);
+        let dk = if s.len() == 3 { dim(2, "key")? } else { dv };
+        let (h, kd, vd) = (self.num_heads, self.key_dim, self.vdim());
+        let out = self.output_shape.unwrap_or(dq);
+        let kinit = self.kernel_initializer.resolve()?;
+        let binit = self.bias_initializer.resolve()?;
+        let mut ws = vec![];
+        let specs: [(&str, Vec<usize>, Vec<usize>); 4] = [
+            ("query", vec![dq, h, kd], vec![h, kd]),
+            ("key", vec![dk, h, kd], vec![h, kd]),
+            ("value", vec![dv, h, vd], vec![h, vd]),
+            ("attention_output", vec![h, vd, out], vec![out]),
+        ];
+        for (name, kshape, bshape) in specs {
+            ws.push(Some(w.add(
+                &format!("{name}/kernel"),
+                &kshape,
+                kinit.as_ref(),
+                None,
+                true,
+            )?));
+            ws.push(if self.use_bias {
+                Some(w.add(&format!("{name}/bias"), &bshape, binit.as_ref(), None, true)?)
+            } else {
+                None
+            });
+        }
+        self.w = ws;
+        Ok(())
+    }
+    fn compute_output_shape(&self, s: &[Shape]) -> Result<Vec<Shape>> {
+        let q = &s[0].0;
+        let out = self.output_shape.or(q[2]);
+        let mut v = vec![Shape(vec![q[0], q[1], out])];
+        if self.return_attention_scores {
+            let tk = s.get(1).unwrap_or(&s[0]).0[1];
+            v.push(Shape(vec![q[0], Some(self.num_heads), q[1], tk]));
+        }
+        Ok(v)
+    }
+    fn forward(&self, inputs: &[Tensor], ctx: &CallCtx) -> Result<Vec<Tensor>> {
+        let query = &inputs[0];
+        let value = inputs.get(1).unwrap_or(query);
+        let key = inputs.get(2).unwrap_or(value);
+        let q = self.project(query, 0)?;
+        let k = self.project(key, 1)?;
+        let v = self.project(value, 2)?;
+        let scale = 1.0 / (self.key_dim as f64).sqrt();
+        let dropout = if ctx.training { self.dropout } else { 0.0 };
+        let (att, weights) =
+            ops::dot_product_attention(&q, &k, &v, scale, self.use_causal_mask, dropout).map_err(
+                |e| Error::value(format!("MultiHeadAttention layer \"{}\": {e}", ctx.name)),
+            )?;
+        // (b, h, tq, vd) -> (b, tq, h * vd) -> output projection.
+        let (b, h, tq, vd) = att.dims4()?;
+        let att = att
+            .transpose(1, 2)?
+            .contiguous()?
+            .reshape((b, tq, h * vd))?;
+        let ok = self.weight(6)?;
+        let out = ok.dim(2)?;
+        let ob = self.w[7].as_ref().map(Weight::value);
+        let y = ops::dense(&att, &ok.reshape((h * vd, out))?, ob.as_ref(), Act::Linear)?;
+        let mut v = vec![y];
+        if self.return_attention_scores {
+            v.push(weights);
+        }
+        Ok(v)
+    }
+}
