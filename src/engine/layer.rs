@@ -39,6 +39,17 @@ pub struct CallCtx<'a> {
     pub name: &'a str,
     /// Training mode (dropout active, batch statistics used).
     pub training: bool,
+    /// The inputs' masks (Keras's `mask=`): `(batch, steps)` tensors of 1 (a real step) and 0
+    /// (padding), propagated through a functional graph from an `Embedding` with `mask_zero`
+    /// or a `Masking` layer. Empty when there are none.
+    pub masks: &'a [Option<Tensor>],
+}
+
+impl CallCtx<'_> {
+    /// The mask of input `i`, if it has one.
+    pub fn mask(&self, i: usize) -> Option<&Tensor> {
+        self.masks.get(i).and_then(Option::as_ref)
+    }
 }
 
 /// A Keras layer. Implement this for a new layer type; wrap it with [`LayerRef::new`] (or
@@ -91,6 +102,36 @@ pub trait Layer: Any + Send + Sync {
     /// Computes the outputs from real tensors (Keras's `Layer.call`; named `forward` here so
     /// it does not clash with [`LayerExt::call`], which calls a layer on symbolic tensors).
     fn forward(&self, inputs: &[Tensor], ctx: &CallCtx) -> Result<Vec<Tensor>>;
+    /// Whether the layer keeps (and may use) the masks of its inputs; masks reaching a layer
+    /// that does not are dropped, as in Keras.
+    fn supports_masking(&self) -> bool {
+        false
+    }
+    /// The masks of the outputs (asked only when [`Layer::supports_masking`]); by default the
+    /// first input's mask for the first output.
+    fn compute_mask(
+        &self,
+        _inputs: &[Tensor],
+        masks: &[Option<Tensor>],
+    ) -> Result<Vec<Option<Tensor>>> {
+        Ok(vec![masks.first().cloned().flatten()])
+    }
+    /// [`Layer::forward`] and the output masks. Models override it to carry masks through their
+    /// graph.
+    fn forward_masked(
+        &self,
+        inputs: &[Tensor],
+        ctx: &CallCtx,
+    ) -> Result<(Vec<Tensor>, Vec<Option<Tensor>>)> {
+        let outs = self.forward(inputs, ctx)?;
+        let mut masks = if self.supports_masking() {
+            self.compute_mask(inputs, ctx.masks)?
+        } else {
+            vec![]
+        };
+        masks.resize(outs.len(), None);
+        Ok((outs, masks))
+    }
     /// Layers this layer contains (a model's layers, a wrapper's inner layer).
     fn sublayers(&self) -> Vec<LayerRef> {
         vec![]
@@ -342,6 +383,29 @@ impl LayerRef {
         self.run(xs, &shapes, context::training())
     }
 
+    /// Runs the layer on real tensors with their masks (one per input, `None` for no mask),
+    /// returning the outputs and their masks: how a wrapper runs its inner layer.
+    ///
+    /// ```
+    /// use keras::prelude::*;
+    /// let emb = Embedding::new(10, 4).mask_zero(true).into_layer();
+    /// let ids = Tensor::new(&[[3i64, 5, 0, 0]], &Device::Cpu)?;
+    /// let (_, masks) = emb.apply_masked(&[ids], &[None])?;
+    /// assert_eq!(masks[0].as_ref().unwrap().to_vec2::<f32>()?, vec![vec![1.0, 1.0, 0.0, 0.0]]);
+    /// # Ok::<(), keras::Error>(())
+    /// ```
+    pub fn apply_masked(
+        &self,
+        xs: &[Tensor],
+        masks: &[Option<Tensor>],
+    ) -> Result<(Vec<Tensor>, Vec<Option<Tensor>>)> {
+        let shapes: Vec<Shape> = xs.iter().map(|x| Shape::known(x.dims())).collect();
+        if !self.built() {
+            self.build(&shapes)?;
+        }
+        self.run_masked(xs, &shapes, context::training(), masks)
+    }
+
     /// Runs an already-built layer (the graph executor's entry point): checks the input spec
     /// on the real shapes, then calls.
     pub(crate) fn run(
@@ -356,8 +420,28 @@ impl LayerRef {
         let ctx = CallCtx {
             name: &name,
             training,
+            masks: &[],
         };
         imp.forward(xs, &ctx).map_err(|e| self.annotate(e))
+    }
+
+    /// [`LayerRef::run`] with input masks, returning the output masks too.
+    pub(crate) fn run_masked(
+        &self,
+        xs: &[Tensor],
+        shapes: &[Shape],
+        training: bool,
+        masks: &[Option<Tensor>],
+    ) -> Result<(Vec<Tensor>, Vec<Option<Tensor>>)> {
+        self.check_inputs(shapes)?;
+        let imp = read(&self.0.imp);
+        let name = self.name();
+        let ctx = CallCtx {
+            name: &name,
+            training,
+            masks,
+        };
+        imp.forward_masked(xs, &ctx).map_err(|e| self.annotate(e))
     }
 
     fn annotate(&self, e: Error) -> Error {

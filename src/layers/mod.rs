@@ -23,7 +23,7 @@ pub mod reshaping;
 pub mod rnn;
 
 pub use self::activations::{Activation, LeakyReLU, PReLU, ReLU, Softmax, ELU};
-pub use self::core::{Dense, Embedding, Input, InputBuilder, InputLayer};
+pub use self::core::{Dense, Embedding, Input, InputBuilder, InputLayer, Masking};
 pub use attention::{Attention, MultiHeadAttention};
 pub use convolutional::{Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D};
 pub use merging::{

@@ -278,6 +278,18 @@ impl Functional {
 
     /// Runs the graph on real inputs; `name` is the model's name, for error messages.
     pub fn run(&self, name: &str, xs: &[Tensor], training: bool) -> Result<Vec<Tensor>> {
+        Ok(self.run_masked(name, xs, &[], training)?.0)
+    }
+
+    /// Runs the graph with masks on its inputs, carrying every tensor's mask from layer to
+    /// layer; returns the outputs and their masks.
+    pub fn run_masked(
+        &self,
+        name: &str,
+        xs: &[Tensor],
+        masks: &[Option<Tensor>],
+        training: bool,
+    ) -> Result<(Vec<Tensor>, Vec<Option<Tensor>>)> {
         if xs.len() != self.inputs.len() {
             return Err(Error::value(format!(
                 "Model expects {} input(s), but it received {} input tensors.",
@@ -286,6 +298,10 @@ impl Functional {
             )));
         }
         let mut slots: Vec<Option<Tensor>> = vec![None; self.n_slots];
+        let mut mask_slots: Vec<Option<Tensor>> = vec![None; self.n_slots];
+        for (&s, m) in self.input_slots.iter().zip(masks) {
+            mask_slots[s] = m.clone();
+        }
         for (i, ((&s, x), kt)) in self
             .input_slots
             .iter()
@@ -302,7 +318,15 @@ impl Functional {
                 .map(|&s| slots[s].clone().expect("computed in order"))
                 .collect();
             let shapes: Vec<Shape> = ins.iter().map(|t| Shape::known(t.dims())).collect();
-            let outs = step.node.layer().run(&ins, &shapes, training)?;
+            let in_masks: Vec<Option<Tensor>> =
+                step.ins.iter().map(|&s| mask_slots[s].clone()).collect();
+            let (outs, out_masks) = if in_masks.iter().any(Option::is_some) {
+                step.node
+                    .layer()
+                    .run_masked(&ins, &shapes, training, &in_masks)?
+            } else {
+                step.node.layer().run_masked(&ins, &shapes, training, &[])?
+            };
             if outs.len() != step.outs.len() {
                 return Err(Error::runtime(format!(
                     "layer \"{}\" returned {} outputs, expected {}",
@@ -311,15 +335,22 @@ impl Functional {
                     step.outs.len()
                 )));
             }
-            for (&s, t) in step.outs.iter().zip(outs) {
+            for ((&s, t), m) in step.outs.iter().zip(outs).zip(out_masks) {
                 slots[s] = Some(t);
+                mask_slots[s] = m;
             }
         }
-        Ok(self
+        let outs = self
             .output_slots
             .iter()
             .map(|&s| slots[s].clone().expect("outputs computed"))
-            .collect())
+            .collect();
+        let out_masks = self
+            .output_slots
+            .iter()
+            .map(|&s| mask_slots[s].clone())
+            .collect();
+        Ok((outs, out_masks))
     }
 
     /// Output shapes for new input shapes, by running shape inference through the graph.
@@ -396,6 +427,13 @@ impl Layer for Functional {
     }
     fn forward(&self, inputs: &[Tensor], ctx: &CallCtx) -> Result<Vec<Tensor>> {
         self.run(ctx.name, inputs, ctx.training)
+    }
+    fn forward_masked(
+        &self,
+        inputs: &[Tensor],
+        ctx: &CallCtx,
+    ) -> Result<(Vec<Tensor>, Vec<Option<Tensor>>)> {
+        self.run_masked(ctx.name, inputs, ctx.masks, ctx.training)
     }
     fn sublayers(&self) -> Vec<LayerRef> {
         self.layers.clone()

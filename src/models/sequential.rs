@@ -92,6 +92,16 @@ impl Layer for SequentialNet {
             ))),
         }
     }
+    fn forward_masked(
+        &self,
+        inputs: &[Tensor],
+        ctx: &CallCtx,
+    ) -> Result<(Vec<Tensor>, Vec<Option<Tensor>>)> {
+        match &self.graph {
+            Some(g) => g.run_masked(ctx.name, inputs, ctx.masks, ctx.training),
+            None => Ok((self.forward(inputs, ctx)?, vec![])),
+        }
+    }
     fn sublayers(&self) -> Vec<LayerRef> {
         self.layers.clone()
     }

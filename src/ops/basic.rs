@@ -232,6 +232,13 @@ impl CustomOp1 for Penalty {
     }
 }
 
+/// A float32 mask of `x != value`, elementwise (1.0 where different): an `Embedding`'s
+/// `mask_zero` mask.
+pub fn not_equal_mask(x: &Tensor, value: f64) -> Result<Tensor> {
+    let v = x.to_dtype(DType::F64)?;
+    Ok(v.ne(value)?.to_dtype(DType::F32)?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

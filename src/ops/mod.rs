@@ -34,7 +34,7 @@ mod sink;
 
 pub use activation::{activation, Act};
 pub use alloc::tune_allocator;
-pub use attention::{causal_bias, dot_product_attention, dropout};
+pub use attention::{causal_mask, dot_product_attention, dropout, mask_scores};
 pub use basic::*;
 pub use candle_core::{DType, Device, Tensor, Var};
 pub use conv::{conv2d, conv2d_transpose, ConvGeom, ConvOpts, Padding};
@@ -48,7 +48,7 @@ pub use merge::{
 pub use norm::{batch_norm, moments, normalize};
 pub use optim::{update_in_place, Slot, Update, UpdateArgs};
 pub use pool::{pool2d, PoolKind};
-pub use recurrent::{recurrent, Cell, RecurrentOut};
+pub use recurrent::{recurrent, Cell, RecurrentOut, StepMask};
 pub use rnn::{lstm, LstmOut};
 pub use sink::{enable_sinks, sinks_enabled, GradSink, SinkGuard};
 

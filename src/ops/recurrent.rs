@@ -65,9 +65,21 @@ fn cols(t: &Tensor, block: usize, units: usize) -> Result<Tensor> {
     Ok(t.narrow(1, block * units, units)?)
 }
 
+/// Which steps count, for sequences with padding.
+#[derive(Clone, Copy, Debug)]
+pub struct StepMask<'a> {
+    /// `(batch, steps)`: 1 for a real step, 0 for padding. At a padded step the states carry
+    /// over unchanged.
+    pub mask: &'a Tensor,
+    /// The output at a padded step is zeros (else the carried-over output).
+    pub zero_output: bool,
+}
+
 /// Runs `cell` over `x (batch, steps, input_dim)` from zero states. `bias` is `(g*u,)`, or
 /// `(2, 3u)` for a GRU with `reset_after`. `recurrent_mask (batch, units)` multiplies the
-/// previous hidden state before the recurrent matmul (recurrent dropout).
+/// previous hidden state before the recurrent matmul (recurrent dropout); `step_mask` skips
+/// padded steps.
+#[allow(clippy::too_many_arguments)]
 pub fn recurrent(
     x: &Tensor,
     cell: Cell,
@@ -75,6 +87,7 @@ pub fn recurrent(
     recurrent_kernel: &Tensor,
     bias: Option<&Tensor>,
     recurrent_mask: Option<&Tensor>,
+    step_mask: Option<StepMask>,
     keep_sequences: bool,
 ) -> Result<RecurrentOut> {
     let (n, steps, d) = x.dims3()?;
@@ -101,8 +114,20 @@ pub fn recurrent(
     let mut h = Tensor::zeros((n, u), x.dtype(), x.device())?;
     let mut c = h.clone();
     let mut seq = Vec::with_capacity(if keep_sequences { steps } else { 0 });
+    let step_mask = step_mask
+        .map(|m| -> Result<(Tensor, bool)> {
+            if m.mask.dims() != [n, steps] {
+                return Err(Error::shape(format!(
+                    "recurrent: mask of shape {:?} for an input of {n} sequences of {steps} steps",
+                    m.mask.dims()
+                )));
+            }
+            Ok((m.mask.to_dtype(x.dtype())?, m.zero_output))
+        })
+        .transpose()?;
     for t in 0..steps {
         let xt = xk.narrow(1, t, 1)?.squeeze(1)?;
+        let (h_prev, c_prev) = (h.clone(), c.clone());
         let hm = match recurrent_mask {
             Some(m) => h.mul(m)?,
             None => h.clone(),
@@ -147,8 +172,20 @@ pub fn recurrent(
                 o.mul(&activation(&c, act)?)?
             }
         };
+        let mut out_t = h.clone();
+        if let Some((m, zero_output)) = &step_mask {
+            // Padded steps keep the previous states: s = s_prev + m * (s_new - s_prev).
+            let mt = m.narrow(1, t, 1)?;
+            h = (&h_prev + (&h - &h_prev)?.broadcast_mul(&mt)?)?;
+            c = (&c_prev + (&c - &c_prev)?.broadcast_mul(&mt)?)?;
+            out_t = if *zero_output {
+                out_t.broadcast_mul(&mt)?
+            } else {
+                h.clone()
+            };
+        }
         if keep_sequences {
-            seq.push(h.clone());
+            seq.push(out_t);
         }
     }
     let sequences = if keep_sequences {
@@ -221,7 +258,16 @@ mod tests {
             check_gradient(
                 &inputs,
                 |v| {
-                    let out = recurrent(&v[0], cell, &v[1], &v[2], Some(&v[3]), Some(&mask), true)?;
+                    let out = recurrent(
+                        &v[0],
+                        cell,
+                        &v[1],
+                        &v[2],
+                        Some(&v[3]),
+                        Some(&mask),
+                        None,
+                        true,
+                    )?;
                     let s = out.sequences.unwrap().mul(&r)?.sum_all()?;
                     Ok((s + out.states.last().unwrap().sum_all()?)?)
                 },
@@ -244,7 +290,7 @@ mod tests {
             act: Act::Tanh,
             recurrent_act: Act::Sigmoid,
         };
-        let comp = recurrent(&x, cell, &k, &rk, Some(&b), None, true).unwrap();
+        let comp = recurrent(&x, cell, &k, &rk, Some(&b), None, None, true).unwrap();
         let a = super::super::to_vec_f64(&fused.sequences).unwrap();
         let c = super::super::to_vec_f64(comp.sequences.as_ref().unwrap()).unwrap();
         assert!(a.iter().zip(&c).all(|(p, q)| (p - q).abs() < 1e-12));

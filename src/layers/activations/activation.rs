@@ -31,6 +31,9 @@ impl Activation {
 }
 
 impl Layer for Activation {
+    fn supports_masking(&self) -> bool {
+        true
+    }
     fn class_name(&self) -> &str {
         "Activation"
     }

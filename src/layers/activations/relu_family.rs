@@ -52,6 +52,9 @@ impl ReLU {
 }
 
 impl Layer for ReLU {
+    fn supports_masking(&self) -> bool {
+        true
+    }
     fn class_name(&self) -> &str {
         "ReLU"
     }
@@ -121,6 +124,9 @@ impl LeakyReLU {
 }
 
 impl Layer for LeakyReLU {
+    fn supports_masking(&self) -> bool {
+        true
+    }
     fn class_name(&self) -> &str {
         "LeakyReLU"
     }
@@ -169,6 +175,9 @@ impl ELU {
 }
 
 impl Layer for ELU {
+    fn supports_masking(&self) -> bool {
+        true
+    }
     fn class_name(&self) -> &str {
         "ELU"
     }
@@ -214,6 +223,9 @@ impl Softmax {
 }
 
 impl Layer for Softmax {
+    fn supports_masking(&self) -> bool {
+        true
+    }
     fn class_name(&self) -> &str {
         "Softmax"
     }
@@ -270,6 +282,9 @@ impl PReLU {
 }
 
 impl Layer for PReLU {
+    fn supports_masking(&self) -> bool {
+        true
+    }
     fn class_name(&self) -> &str {
         "PReLU"
     }

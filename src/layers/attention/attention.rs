@@ -2,7 +2,7 @@
 
 use crate::engine::{CallCtx, InputSpec, Layer, LayerArgs, Shape, Weight, WeightBuilder};
 use crate::initializers::ONES;
-use crate::ops::{self, Act, Tensor};
+use crate::ops::{self, Act, DType, Tensor};
 use crate::{Error, Result};
 
 /// Dot-product attention of `query (batch, tq, dim)` over `value (batch, tv, dim)` (and an
@@ -114,6 +114,9 @@ impl Layer for Attention {
         }
         Ok(())
     }
+    fn supports_masking(&self) -> bool {
+        true
+    }
     fn compute_output_shape(&self, s: &[Shape]) -> Result<Vec<Shape>> {
         let q = &s[0].0;
         let v = &s[1].0;
@@ -146,8 +149,20 @@ impl Layer for Attention {
                 None => t,
             }
         };
+        // Value steps that are padding, and later steps under the causal mask, get no weight.
+        let mut keep = match ctx.mask(1) {
+            Some(m) => Some(m.to_dtype(DType::F32)?.unsqueeze(1)?),
+            None => None,
+        };
         if self.use_causal_mask {
-            scores = scores.broadcast_add(&ops::causal_bias(&scores)?)?;
+            let c = ops::causal_mask(scores.dim(1)?, scores.dim(2)?, &scores)?;
+            keep = Some(match keep {
+                Some(k) => k.broadcast_mul(&c)?,
+                None => c,
+            });
+        }
+        if let Some(k) = &keep {
+            scores = ops::mask_scores(&scores, k)?;
         }
         let weights = ops::activation(&scores, Act::Softmax)?;
         let used = if ctx.training && self.dropout > 0.0 {
@@ -155,7 +170,11 @@ impl Layer for Attention {
         } else {
             weights.clone()
         };
-        let mut out = vec![used.matmul(&v.contiguous()?)?];
+        let mut y = used.matmul(&v.contiguous()?)?;
+        if let Some(m) = ctx.mask(0) {
+            y = y.broadcast_mul(&ops::cast(m, y.dtype())?.unsqueeze(2)?)?;
+        }
+        let mut out = vec![y];
         if self.return_attention_scores {
             out.push(weights);
         }

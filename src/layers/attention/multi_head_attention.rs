@@ -2,7 +2,7 @@
 
 use crate::engine::{CallCtx, InputSpec, Layer, LayerArgs, Shape, Weight, WeightBuilder};
 use crate::initializers::{self, InitializerArg};
-use crate::ops::{self, Act, Tensor};
+use crate::ops::{self, Act, DType, Tensor};
 use crate::{Error, Result};
 
 /// Multi-head scaled dot-product attention, as in "Attention is all you need": the query,
@@ -124,6 +124,49 @@ impl MultiHeadAttention {
         Ok(y.reshape((b, t, h, kd))?.transpose(1, 2)?.contiguous()?)
     }
 
+    /// Which (query, key) pairs attend, `(batch, 1, tq, tk)`, from the inputs' masks and the
+    /// causal mask (Keras's `_compute_attention_mask`).
+    fn keep_mask(
+        &self,
+        ctx: &CallCtx,
+        tq: usize,
+        tk: usize,
+        like: &Tensor,
+    ) -> Result<Option<Tensor>> {
+        let q_mask = ctx.mask(0);
+        let v_mask = if ctx.masks.len() > 1 {
+            ctx.mask(1)
+        } else {
+            q_mask
+        };
+        let k_mask = if ctx.masks.len() > 2 {
+            ctx.mask(2)
+        } else {
+            None
+        };
+        let mut keep: Option<Tensor> = None;
+        let mut and = |m: Tensor| -> Result<()> {
+            keep = Some(match keep.take() {
+                None => m,
+                Some(k) => k.broadcast_mul(&m)?,
+            });
+            Ok(())
+        };
+        if let Some(m) = q_mask {
+            and(m.to_dtype(DType::F32)?.unsqueeze(2)?)?;
+        }
+        for m in [v_mask, k_mask].into_iter().flatten() {
+            and(m.to_dtype(DType::F32)?.unsqueeze(1)?)?;
+        }
+        if self.use_causal_mask {
+            and(ops::causal_mask(tq, tk, like)?)?;
+        }
+        Ok(match keep {
+            Some(k) if k.rank() == 3 => Some(k.unsqueeze(1)?),
+            other => other,
+        })
+    }
+
     fn weight(&self, i: usize) -> Result<Tensor> {
         self.w
             .get(i)
@@ -197,6 +240,9 @@ impl Layer for MultiHeadAttention {
         self.w = ws;
         Ok(())
     }
+    fn supports_masking(&self) -> bool {
+        true
+    }
     fn compute_output_shape(&self, s: &[Shape]) -> Result<Vec<Shape>> {
         let q = &s[0].0;
         let out = self.output_shape.or(q[2]);
@@ -216,10 +262,9 @@ impl Layer for MultiHeadAttention {
         let v = self.project(value, 2)?;
         let scale = 1.0 / (self.key_dim as f64).sqrt();
         let dropout = if ctx.training { self.dropout } else { 0.0 };
-        let (att, weights) =
-            ops::dot_product_attention(&q, &k, &v, scale, self.use_causal_mask, dropout).map_err(
-                |e| Error::value(format!("MultiHeadAttention layer \"{}\": {e}", ctx.name)),
-            )?;
+        let keep = self.keep_mask(ctx, q.dim(2)?, k.dim(2)?, &q)?;
+        let (att, weights) = ops::dot_product_attention(&q, &k, &v, scale, keep.as_ref(), dropout)
+            .map_err(|e| Error::value(format!("MultiHeadAttention layer \"{}\": {e}", ctx.name)))?;
         // (b, h, tq, vd) -> (b, tq, h * vd) -> output projection.
         let (b, h, tq, vd) = att.dims4()?;
         let att = att

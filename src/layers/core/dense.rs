@@ -106,6 +106,9 @@ impl Dense {
 }
 
 impl Layer for Dense {
+    fn supports_masking(&self) -> bool {
+        true
+    }
     fn class_name(&self) -> &str {
         "Dense"
     }

@@ -26,6 +26,7 @@ pub struct Embedding {
     output_dim: usize,
     initializer: InitializerArg,
     regularizer: Option<RegularizerArg>,
+    mask_zero: bool,
     embeddings: Option<Weight>,
 }
 
@@ -38,6 +39,7 @@ impl Embedding {
             output_dim,
             initializer: RandomUniform::default().into(),
             regularizer: None,
+            mask_zero: false,
             embeddings: None,
         }
     }
@@ -51,6 +53,13 @@ impl Embedding {
     /// A penalty on the table.
     pub fn embeddings_regularizer(mut self, r: impl Into<RegularizerArg>) -> Self {
         self.regularizer = Some(r.into());
+        self
+    }
+
+    /// Treat id 0 as padding: the output carries a mask (1 for ids other than 0) that
+    /// recurrent, pooling and attention layers downstream use to skip the padding.
+    pub fn mask_zero(mut self, b: bool) -> Self {
+        self.mask_zero = b;
         self
     }
 
@@ -109,6 +118,12 @@ impl Layer for Embedding {
                     ctx.name, self.input_dim
                 ))
             })
+    }
+    fn supports_masking(&self) -> bool {
+        self.mask_zero
+    }
+    fn compute_mask(&self, inputs: &[Tensor], _: &[Option<Tensor>]) -> Result<Vec<Option<Tensor>>> {
+        Ok(vec![Some(ops::not_equal_mask(&inputs[0], 0.0)?)])
     }
 }
 

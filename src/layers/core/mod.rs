@@ -3,7 +3,9 @@
 mod dense;
 mod embedding;
 mod input_layer;
+mod masking;
 
 pub use dense::Dense;
 pub use embedding::Embedding;
 pub use input_layer::{Input, InputBuilder, InputLayer};
+pub use masking::Masking;

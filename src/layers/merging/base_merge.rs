@@ -136,6 +136,24 @@ impl Layer for ElementwiseMerge {
     fn forward(&self, inputs: &[Tensor], _: &CallCtx) -> Result<Vec<Tensor>> {
         Ok(vec![ops::elementwise(inputs, self.how)?])
     }
+    fn supports_masking(&self) -> bool {
+        true
+    }
+    fn compute_mask(&self, _: &[Tensor], masks: &[Option<Tensor>]) -> Result<Vec<Option<Tensor>>> {
+        Ok(vec![all_masks(masks)?])
+    }
+}
+
+/// The steps every input keeps (the product of the masks present), as Keras's merge layers.
+pub(crate) fn all_masks(masks: &[Option<Tensor>]) -> Result<Option<Tensor>> {
+    let mut out: Option<Tensor> = None;
+    for m in masks.iter().flatten() {
+        out = Some(match out {
+            None => m.clone(),
+            Some(o) => o.broadcast_mul(m)?,
+        });
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

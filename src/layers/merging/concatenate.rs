@@ -1,7 +1,7 @@
 //! `Concatenate`: joins inputs along an axis.
 
 use crate::engine::{CallCtx, Layer, LayerArgs, Shape};
-use crate::ops::{self, Tensor};
+use crate::ops::{self, DType, Tensor};
 use crate::{Error, Result};
 
 /// Concatenates its inputs along `axis` (default -1); other dimensions must match.
@@ -76,6 +76,35 @@ impl Layer for Concatenate {
     }
     fn forward(&self, inputs: &[Tensor], _: &CallCtx) -> Result<Vec<Tensor>> {
         Ok(vec![ops::concatenate(inputs, self.axis)?])
+    }
+    fn supports_masking(&self) -> bool {
+        true
+    }
+    fn compute_mask(
+        &self,
+        inputs: &[Tensor],
+        masks: &[Option<Tensor>],
+    ) -> Result<Vec<Option<Tensor>>> {
+        if masks.iter().all(Option::is_none) {
+            return Ok(vec![None]);
+        }
+        let rank = inputs[0].rank();
+        let axis = ops::normalize_axis(self.axis, rank)?;
+        if axis + 1 == rank {
+            // Features side by side: a step counts where every input's does.
+            return Ok(vec![super::base_merge::all_masks(masks)?]);
+        }
+        // Along the steps (or another axis the masks have): join the masks, all-ones for
+        // inputs without one.
+        let parts: Vec<Tensor> = inputs
+            .iter()
+            .zip(masks.iter().chain(std::iter::repeat(&None)))
+            .map(|(x, m)| match m {
+                Some(m) => Ok(m.clone()),
+                None => Ok(Tensor::ones(&x.dims()[..rank - 1], DType::F32, x.device())?),
+            })
+            .collect::<Result<_>>()?;
+        Ok(vec![Some(Tensor::cat(&parts, axis)?)])
     }
 }
 

@@ -75,6 +75,9 @@ impl LayerNormalization {
 }
 
 impl Layer for LayerNormalization {
+    fn supports_masking(&self) -> bool {
+        true
+    }
     fn class_name(&self) -> &str {
         "LayerNormalization"
     }

@@ -87,7 +87,22 @@ impl Layer for GlobalPooling {
         out.push(c);
         Ok(vec![Shape(out)])
     }
-    fn forward(&self, inputs: &[Tensor], _: &CallCtx) -> Result<Vec<Tensor>> {
+    fn supports_masking(&self) -> bool {
+        // GlobalAveragePooling1D averages over the unmasked steps only (and drops the mask).
+        self.rank == 1 && self.kind == PoolKind::Avg
+    }
+    fn compute_mask(&self, _: &[Tensor], _: &[Option<Tensor>]) -> Result<Vec<Option<Tensor>>> {
+        Ok(vec![None])
+    }
+    fn forward(&self, inputs: &[Tensor], ctx: &CallCtx) -> Result<Vec<Tensor>> {
+        if let (Some(m), true) = (ctx.mask(0), self.supports_masking()) {
+            // sum(x * m) / sum(m) over the steps.
+            let x = &inputs[0];
+            let m = ops::cast(m, x.dtype())?.unsqueeze(2)?;
+            let s = x.broadcast_mul(&m)?.sum_keepdim(1)?;
+            let y = s.broadcast_div(&m.sum_keepdim(1)?)?;
+            return Ok(vec![if self.keepdims { y } else { y.squeeze(1)? }]);
+        }
         let x = if self.rank == 1 {
             inputs[0].unsqueeze(1)?
         } else {

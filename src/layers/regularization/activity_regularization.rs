@@ -32,6 +32,9 @@ impl ActivityRegularization {
 }
 
 impl Layer for ActivityRegularization {
+    fn supports_masking(&self) -> bool {
+        true
+    }
     fn class_name(&self) -> &str {
         "ActivityRegularization"
     }

@@ -35,6 +35,9 @@ impl Dropout {
 }
 
 impl Layer for Dropout {
+    fn supports_masking(&self) -> bool {
+        true
+    }
     fn class_name(&self) -> &str {
         "Dropout"
     }

@@ -38,6 +38,9 @@ impl GaussianNoise {
 }
 
 impl Layer for GaussianNoise {
+    fn supports_masking(&self) -> bool {
+        true
+    }
     fn class_name(&self) -> &str {
         "GaussianNoise"
     }
@@ -94,6 +97,9 @@ impl GaussianDropout {
 }
 
 impl Layer for GaussianDropout {
+    fn supports_masking(&self) -> bool {
+        true
+    }
     fn class_name(&self) -> &str {
         "GaussianDropout"
     }

@@ -65,6 +65,9 @@ impl SpatialDropout2D {
 }
 
 impl Layer for SpatialDropout {
+    fn supports_masking(&self) -> bool {
+        true
+    }
     fn class_name(&self) -> &str {
         if self.rank == 3 {
             "SpatialDropout1D"

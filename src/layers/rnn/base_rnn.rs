@@ -1,7 +1,7 @@
 //! What the recurrent layers share (`keras/src/layers/rnn/rnn.py`): the sequence options, the
 //! output shapes, input dropout and the recurrent dropout mask.
 
-use crate::engine::{Layer, Shape};
+use crate::engine::{CallCtx, Layer, Shape};
 use crate::layers::regularization::check_rate;
 use crate::ops::{self, random, Tensor};
 use crate::Result;
@@ -19,6 +19,9 @@ pub struct RnnOptions {
     pub dropout: f64,
     /// Fraction of the recurrent state dropped while training (one mask for all steps).
     pub recurrent_dropout: f64,
+    /// With a mask, the output at padded steps is zeros rather than the carried-over output
+    /// (`Bidirectional` turns it on for sequences, as Keras does).
+    pub zero_output_for_mask: bool,
 }
 
 impl RnnOptions {
@@ -79,6 +82,21 @@ impl RnnOptions {
         } else {
             Ok(None)
         }
+    }
+
+    /// The input mask in processing order (reversed for `go_backwards`).
+    pub(crate) fn step_mask(&self, ctx: &CallCtx) -> Result<Option<Tensor>> {
+        match ctx.mask(0) {
+            Some(m) if self.go_backwards => Ok(Some(ops::reverse(m, 1)?)),
+            Some(m) => Ok(Some(m.clone())),
+            None => Ok(None),
+        }
+    }
+
+    /// Output masks as Keras's `RNN.compute_mask`: the input mask on returned sequences.
+    pub(crate) fn output_masks(&self, masks: &[Option<Tensor>]) -> Vec<Option<Tensor>> {
+        let m = masks.first().cloned().flatten();
+        vec![if self.return_sequences { m } else { None }]
     }
 
     /// The layer's outputs from the sequences and final states.

@@ -66,6 +66,9 @@ impl Bidirectional {
 
     fn pair<F: Recurrent, B: Recurrent>(mut fwd: F, mut bwd: B, base: &str) -> Self {
         let opts = fwd.rnn_options().clone();
+        // Padded steps give zeros in both directions' sequences, as Keras forces.
+        fwd.rnn_options_mut().zero_output_for_mask = opts.return_sequences;
+        bwd.rnn_options_mut().zero_output_for_mask = opts.return_sequences;
         fwd.args_mut().name = Some(format!("forward_{}", base.trim_start_matches("forward_")));
         if bwd.args().name.is_none() || bwd.args().name.as_deref() == Some(base) {
             bwd.args_mut().name =
@@ -152,8 +155,8 @@ impl Layer for Bidirectional {
     }
     fn forward(&self, inputs: &[Tensor], ctx: &CallCtx) -> Result<Vec<Tensor>> {
         let _t = context::set_training(ctx.training);
-        let mut f = self.forward.apply_many(inputs)?;
-        let mut b = self.backward.apply_many(inputs)?;
+        let mut f = self.forward.apply_masked(inputs, ctx.masks)?.0;
+        let mut b = self.backward.apply_masked(inputs, ctx.masks)?.0;
         let (f_states, b_states) = (f.split_off(1), b.split_off(1));
         let (f, mut b) = (f.remove(0), b.remove(0));
         if self.return_sequences {
@@ -165,6 +168,20 @@ impl Layer for Bidirectional {
             out.extend(b_states);
         }
         Ok(out)
+    }
+    fn supports_masking(&self) -> bool {
+        true
+    }
+    fn compute_mask(&self, _: &[Tensor], masks: &[Option<Tensor>]) -> Result<Vec<Option<Tensor>>> {
+        let m = masks
+            .first()
+            .cloned()
+            .flatten()
+            .filter(|_| self.return_sequences);
+        Ok(match self.merge_mode {
+            None => vec![m.clone(), m],
+            Some(_) => vec![m],
+        })
     }
     fn sublayers(&self) -> Vec<LayerRef> {
         vec![self.forward.clone(), self.backward.clone()]

@@ -148,6 +148,12 @@ impl Layer for GRU {
     fn compute_output_shape(&self, s: &[Shape]) -> Result<Vec<Shape>> {
         Ok(self.opts.output_shapes(&s[0], self.units, 1))
     }
+    fn supports_masking(&self) -> bool {
+        true
+    }
+    fn compute_mask(&self, _: &[Tensor], masks: &[Option<Tensor>]) -> Result<Vec<Option<Tensor>>> {
+        Ok(self.opts.output_masks(masks))
+    }
     fn forward(&self, inputs: &[Tensor], ctx: &CallCtx) -> Result<Vec<Tensor>> {
         run_cell(
             "GRU",
@@ -223,6 +229,11 @@ pub(crate) fn run_cell(
     let b = weights[2].as_ref().map(Weight::value);
     let x = opts.prepare(x, &k, ctx.training)?;
     let mask = opts.recurrent_mask(x.dim(0)?, units, &k, ctx.training)?;
+    let steps = opts.step_mask(ctx)?;
+    let step_mask = steps.as_ref().map(|m| ops::StepMask {
+        mask: m,
+        zero_output: opts.zero_output_for_mask,
+    });
     let out = ops::recurrent(
         &x,
         cell,
@@ -230,6 +241,7 @@ pub(crate) fn run_cell(
         &r,
         b.as_ref(),
         mask.as_ref(),
+        step_mask,
         opts.return_sequences,
     )
     .map_err(|e| Error::value(format!("{class} layer \"{}\": {e}", ctx.name)))?;

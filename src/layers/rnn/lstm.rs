@@ -158,6 +158,12 @@ impl Layer for LSTM {
     fn compute_output_shape(&self, s: &[Shape]) -> Result<Vec<Shape>> {
         Ok(self.opts.output_shapes(&s[0], self.units, 2))
     }
+    fn supports_masking(&self) -> bool {
+        true
+    }
+    fn compute_mask(&self, _: &[Tensor], masks: &[Option<Tensor>]) -> Result<Vec<Option<Tensor>>> {
+        Ok(self.opts.output_masks(masks))
+    }
     fn forward(&self, inputs: &[Tensor], ctx: &CallCtx) -> Result<Vec<Tensor>> {
         let (k, r) = match (&self.kernel, &self.recurrent_kernel) {
             (Some(k), Some(r)) => (k.value(), r.value()),
@@ -172,7 +178,8 @@ impl Layer for LSTM {
             .opts
             .recurrent_mask(x.dim(0)?, self.units, &k, ctx.training)?;
         let name_err = |e: Error| Error::value(format!("LSTM layer \"{}\": {e}", ctx.name));
-        if rec_mask.is_none() && k.device().is_cpu() {
+        let steps = self.opts.step_mask(ctx)?;
+        if rec_mask.is_none() && steps.is_none() && k.device().is_cpu() {
             // The fused op: the whole sequence and its backward in a few gemms.
             let out = ops::lstm(&x, &k, &r, &b, self.acts.0, self.acts.1).map_err(name_err)?;
             let seq = self.opts.return_sequences.then_some(out.sequences);
@@ -189,6 +196,10 @@ impl Layer for LSTM {
             &r,
             Some(&b),
             rec_mask.as_ref(),
+            steps.as_ref().map(|m| ops::StepMask {
+                mask: m,
+                zero_output: self.opts.zero_output_for_mask,
+            }),
             self.opts.return_sequences,
         )
         .map_err(name_err)?;

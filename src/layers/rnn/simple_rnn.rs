@@ -125,6 +125,12 @@ impl Layer for SimpleRNN {
     fn compute_output_shape(&self, s: &[Shape]) -> Result<Vec<Shape>> {
         Ok(self.opts.output_shapes(&s[0], self.units, 1))
     }
+    fn supports_masking(&self) -> bool {
+        true
+    }
+    fn compute_mask(&self, _: &[Tensor], masks: &[Option<Tensor>]) -> Result<Vec<Option<Tensor>>> {
+        Ok(self.opts.output_masks(masks))
+    }
     fn forward(&self, inputs: &[Tensor], ctx: &CallCtx) -> Result<Vec<Tensor>> {
         run_cell(
             "SimpleRNN",

@@ -45,6 +45,9 @@ fn child(s: &Shape) -> Shape {
 }
 
 impl Layer for TimeDistributed {
+    fn supports_masking(&self) -> bool {
+        true
+    }
     fn class_name(&self) -> &str {
         "TimeDistributed"
     }
