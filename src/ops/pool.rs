@@ -5,7 +5,7 @@
 use super::conv::Padding;
 use super::{contiguous, dispatch_float, storage, Float};
 use crate::{Error, Result};
-use candle_core::{CpuStorage, CustomOp1, CustomOp2, Layout, Shape, Tensor};
+use candle_core::{CpuStorage, CustomOp1, CustomOp3, Layout, Shape, Tensor};
 
 /// Max or average.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -107,8 +107,9 @@ impl CustomOp1 for Pool {
         Ok((out, Shape::from((self.g.n, self.g.oh, self.g.ow, self.g.c))))
     }
 
-    fn bwd(&self, x: &Tensor, _res: &Tensor, grad: &Tensor) -> candle_core::Result<Option<Tensor>> {
-        Ok(Some(x.apply_op2_no_bwd(
+    fn bwd(&self, x: &Tensor, res: &Tensor, grad: &Tensor) -> candle_core::Result<Option<Tensor>> {
+        Ok(Some(x.apply_op3_no_bwd(
+            &res.contiguous()?,
             &grad.contiguous()?,
             &PoolGrad {
                 g: self.g,
@@ -118,13 +119,13 @@ impl CustomOp1 for Pool {
     }
 }
 
-/// (x, upstream gradient) -> input gradient.
+/// (x, pooled output, upstream gradient) -> input gradient.
 struct PoolGrad {
     g: Geom,
     kind: PoolKind,
 }
 
-impl CustomOp2 for PoolGrad {
+impl CustomOp3 for PoolGrad {
     fn name(&self) -> &'static str {
         "pool2d_grad"
     }
@@ -135,28 +136,35 @@ impl CustomOp2 for PoolGrad {
         l1: &Layout,
         s2: &CpuStorage,
         l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
+        #[allow(clippy::too_many_arguments)]
         fn run<T: Float>(
             op: &PoolGrad,
             s1: &CpuStorage,
             l1: &Layout,
             s2: &CpuStorage,
             l2: &Layout,
+            s3: &CpuStorage,
+            l3: &Layout,
         ) -> candle_core::Result<CpuStorage> {
             let x = contiguous::<T>("pool2d_grad", s1, l1)?;
-            let gy = contiguous::<T>("pool2d_grad", s2, l2)?;
+            let y = contiguous::<T>("pool2d_grad", s2, l2)?;
+            let gy = contiguous::<T>("pool2d_grad", s3, l3)?;
             let mut dx = vec![T::zero(); x.len()];
             pulp::Arch::new().dispatch(PoolBwd {
                 g: op.g,
                 kind: op.kind,
                 x,
+                y,
                 gy,
                 dx: &mut dx,
             });
             Ok(storage(dx))
         }
         Ok((
-            dispatch_float!("pool2d_grad", s1, run(self, s1, l1, s2, l2))?,
+            dispatch_float!("pool2d_grad", s1, run(self, s1, l1, s2, l2, s3, l3))?,
             l1.shape().clone(),
         ))
     }
@@ -209,6 +217,7 @@ struct PoolBwd<'a, T> {
     g: Geom,
     kind: PoolKind,
     x: &'a [T],
+    y: &'a [T],
     gy: &'a [T],
     dx: &'a mut [T],
 }
@@ -219,8 +228,9 @@ impl<T: Float> pulp::WithSimd for PoolBwd<'_, T> {
     fn with_simd<S: pulp::Simd>(self, _: S) {
         let g = self.g;
         let c = g.c;
-        let mut best = vec![T::zero(); c];
-        let mut at = vec![0usize; c];
+        // What is left of each channel's gradient in the current window: the first input equal
+        // to the window's maximum takes it all (branch-free, so the loops vectorize).
+        let mut left = vec![T::zero(); c];
         for (p, go) in self.gy.chunks_exact(c).enumerate() {
             let (b, y, xx) = (p / (g.oh * g.ow), (p / g.ow) % g.oh, p % g.ow);
             let (rows, cols) = g.window(y, xx);
@@ -235,28 +245,20 @@ impl<T: Float> pulp::WithSimd for PoolBwd<'_, T> {
                     }
                 }
                 PoolKind::Max => {
-                    let mut first = true;
+                    let yo = &self.y[p * c..][..c];
+                    left.copy_from_slice(go);
                     for iy in rows {
                         for ix in cols.clone() {
                             let base = ((b * g.h + iy) * g.w + ix) * c;
                             let src = &self.x[base..base + c];
-                            if first {
-                                best.copy_from_slice(src);
-                                at.iter_mut().enumerate().for_each(|(ch, a)| *a = base + ch);
-                                first = false;
-                                continue;
+                            let d = &mut self.dx[base..base + c];
+                            for (((d, l), &s), &m) in
+                                d.iter_mut().zip(left.iter_mut()).zip(src).zip(yo)
+                            {
+                                let hit = if s == m { *l } else { T::zero() };
+                                *d += hit;
+                                *l -= hit;
                             }
-                            for ch in 0..c {
-                                if src[ch] > best[ch] {
-                                    best[ch] = src[ch];
-                                    at[ch] = base + ch;
-                                }
-                            }
-                        }
-                    }
-                    if !first {
-                        for ch in 0..c {
-                            self.dx[at[ch]] += go[ch];
                         }
                     }
                 }
