@@ -7,13 +7,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-python3}
 echo "# machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, $(date -u +%F)"
-cargo bench --bench w1 --no-run 2>/dev/null
+for w in w1 w2 w3; do cargo bench --bench $w --no-run 2>/dev/null; done
 # Three interleaved rounds: this 2-core VM is noisy, so compare rounds side by side.
 for round in 1 2 3; do
   echo "## round $round"
-  cargo bench --bench w1 2>/dev/null | grep -v '^$'
-  for b in jax tensorflow; do
-    KERAS_BACKEND=$b TF_CPP_MIN_LOG_LEVEL=3 "$PY" benches/keras_bench.py w1 2>/dev/null | grep W1
+  for w in w1 w2 w3; do
+    W=$(echo $w | tr a-z A-Z)
+    cargo bench --bench $w 2>/dev/null | grep -v '^$'
+    for b in jax tensorflow; do
+      KERAS_BACKEND=$b TF_CPP_MIN_LOG_LEVEL=3 "$PY" benches/keras_bench.py $w 2>/dev/null | grep $W
+    done
   done
 done
 cargo build --release --example mnist_mlp 2>/dev/null

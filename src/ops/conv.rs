@@ -225,8 +225,42 @@ fn copy_small<T: Copy>(dst: &mut [T], src: &[T]) {
     }
 }
 
-/// Adds rows `[r0, r1)` of a column-gradient matrix back into the image gradient.
-fn col2im<T: Float>(g: &ConvGeom, col: &[T], r0: usize, r1: usize, dx: &mut [T]) {
+/// [`im2col`] with the rows split over threads.
+fn par_im2col<T: Float>(g: &ConvGeom, x: &[T], r0: usize, r1: usize, col: &mut [T]) {
+    let k = g.k();
+    super::par_chunks(col, k, r1 - r0, (r1 - r0) * k, |lo, hi, chunk| {
+        im2col(g, x, r0 + lo, r0 + hi, chunk)
+    });
+}
+
+/// [`col2im`], split over threads by image when the rows are whole images (different images
+/// write different parts of `dx`).
+fn par_col2im<T: Float>(g: &ConvGeom, col: &[T], r0: usize, r1: usize, dx: &mut [T]) {
+    let per_img = g.oh * g.ow;
+    if r0 % per_img != 0 || r1 % per_img != 0 {
+        return col2im(g, col, r0, r1, dx, 0);
+    }
+    let (b0, b1) = (r0 / per_img, r1 / per_img);
+    let img = g.h * g.w * g.c;
+    let k = g.k();
+    let dx = &mut dx[b0 * img..b1 * img];
+    super::par_chunks(dx, img, b1 - b0, (r1 - r0) * k, |lo, hi, chunk| {
+        let (ra, rb) = ((b0 + lo) * per_img, (b0 + hi) * per_img);
+        col2im(
+            g,
+            &col[(ra - r0) * k..(rb - r0) * k],
+            ra,
+            rb,
+            chunk,
+            b0 + lo,
+        )
+    });
+}
+
+/// Adds rows `[r0, r1)` of a column-gradient matrix back into the image gradient; `dx`
+/// starts at image `img0`.
+fn col2im<T: Float>(g: &ConvGeom, col: &[T], r0: usize, r1: usize, dx: &mut [T], img0: usize) {
+    let base = img0 * g.h * g.w * g.c;
     let k = g.k();
     for (r, row) in (r0..r1).zip(col.chunks_exact(k)) {
         let b = r / (g.oh * g.ow);
@@ -235,7 +269,7 @@ fn col2im<T: Float>(g: &ConvGeom, col: &[T], r0: usize, r1: usize, dx: &mut [T])
         for i in 0..g.kh {
             for j in 0..g.kw {
                 if let Some((iy, ix)) = g.src(y, xx, i, j) {
-                    let s = ((b * g.h + iy) * g.w + ix) * g.c;
+                    let s = ((b * g.h + iy) * g.w + ix) * g.c - base;
                     let src = &row[(i * g.kw + j) * g.c..(i * g.kw + j + 1) * g.c];
                     for (d, &v) in dx[s..s + g.c].iter_mut().zip(src) {
                         *d += v;
@@ -297,7 +331,7 @@ fn conv_forward<T: Float>(
         while r0 < rows {
             let r1 = (r0 + bs).min(rows);
             let col = &mut col[..(r1 - r0) * k];
-            im2col(g, x, r0, r1, col);
+            par_im2col(g, x, r0, r1, col);
             gemm(
                 &mut out[r0 * f..r1 * f],
                 col,
@@ -333,12 +367,12 @@ fn conv_backward<T: Float>(
             let col = &mut col[..(r1 - r0) * k];
             let gyb = &gy[r0 * f..r1 * f];
             if let Some(dw) = dw.as_deref_mut() {
-                im2col(g, x, r0, r1, col);
+                par_im2col(g, x, r0, r1, col);
                 gemm(dw, col, gyb, k, r1 - r0, f, true, false, r0 > 0);
             }
             if let Some(dx) = dx.as_deref_mut() {
                 gemm(col, gyb, w, r1 - r0, f, k, false, true, false);
-                col2im(g, col, r0, r1, dx);
+                par_col2im(g, col, r0, r1, dx);
             }
             r0 = r1;
         }
@@ -973,5 +1007,47 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("larger than"));
+    }
+
+    #[test]
+    fn threaded_batches_equal_one_image_at_a_time() {
+        // Big enough for im2col, col2im and pooling to split over threads; each single image
+        // runs on one thread.
+        let x = t(&[48, 13, 13, 8], 0.37);
+        let k = t(&[3, 3, 8, 16], 0.71);
+        let b = t(&[16], 0.29);
+        let r = t(&[48, 11, 11, 16], 0.13);
+        let opts = ConvOpts {
+            strides: (1, 1),
+            padding: Padding::Valid,
+            dilation: (1, 1),
+        };
+        let run = |x: &Tensor, r: &Tensor| {
+            let xv = candle_core::Var::from_tensor(x).unwrap();
+            let y = conv2d(xv.as_tensor(), &k, Some(&b), opts, Act::Tanh, None).unwrap();
+            let p = super::super::pool2d(
+                &y,
+                super::super::PoolKind::Max,
+                (2, 2),
+                (2, 2),
+                Padding::Same,
+            )
+            .unwrap();
+            let loss = y.mul(r).unwrap().sum_all().unwrap() + p.sum_all().unwrap();
+            let g = loss.unwrap().backward().unwrap();
+            (y, p, g.get(xv.as_tensor()).unwrap().clone())
+        };
+        let (y, p, dx) = run(&x, &r);
+        for i in [0, 17, 47] {
+            let (yi, pi, dxi) = run(&x.narrow(0, i, 1).unwrap(), &r.narrow(0, i, 1).unwrap());
+            for (big, one) in [(&y, yi), (&p, pi), (&dx, dxi)] {
+                let a = super::super::to_vec_f64(&big.narrow(0, i, 1).unwrap()).unwrap();
+                let b = super::super::to_vec_f64(&one).unwrap();
+                assert!(
+                    a.iter().zip(&b).all(|(p, q)| (p - q).abs() < 1e-12),
+                    "image {i}"
+                );
+            }
+        }
     }
 }

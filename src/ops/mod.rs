@@ -152,6 +152,44 @@ fn rayon_threads() -> usize {
     *N.get_or_init(candle_core::utils::get_num_threads)
 }
 
+/// Splits `n_items` items, each owning `per_item` consecutive values of `buf`, into one
+/// contiguous range per thread and runs `f(lo, hi, chunk)` on each (on this thread alone when
+/// `work`, a rough count of operations, is under 256k: waking a thread costs more).
+pub(crate) fn par_chunks<T: Send>(
+    buf: &mut [T],
+    per_item: usize,
+    n_items: usize,
+    work: usize,
+    f: impl Fn(usize, usize, &mut [T]) + Sync,
+) {
+    let parts = if work >= 1 << 18 {
+        rayon_threads().clamp(1, n_items.max(1))
+    } else {
+        1
+    };
+    if parts <= 1 {
+        f(0, n_items, buf);
+        return;
+    }
+    let step = n_items.div_ceil(parts);
+    rayon::scope(|s| {
+        let f = &f;
+        let mut rest = buf;
+        let mut lo = 0;
+        while lo < n_items {
+            let hi = (lo + step).min(n_items);
+            let (chunk, tail) = std::mem::take(&mut rest).split_at_mut((hi - lo) * per_item);
+            rest = tail;
+            if hi == n_items {
+                f(lo, hi, chunk);
+            } else {
+                s.spawn(move |_| f(lo, hi, chunk));
+            }
+            lo = hi;
+        }
+    });
+}
+
 /// Products below this many multiply-adds run on one thread: waking a second one costs more.
 const PARALLEL_MACS: usize = 8 * 1024 * 1024;
 

@@ -95,11 +95,15 @@ impl CustomOp1 for Pool {
             let x = contiguous::<T>("pool2d", s, l)?;
             let g = op.g;
             let mut out = vec![T::zero(); g.n * g.oh * g.ow * g.c];
-            pulp::Arch::new().dispatch(PoolFwd {
-                g,
-                kind: op.kind,
-                x,
-                out: &mut out,
+            let per = g.oh * g.ow * g.c;
+            super::par_chunks(&mut out, per, g.n, x.len(), |b0, _, out| {
+                pulp::Arch::new().dispatch(PoolFwd {
+                    g,
+                    kind: op.kind,
+                    x,
+                    b0,
+                    out,
+                })
             });
             Ok(storage(out))
         }
@@ -153,13 +157,17 @@ impl CustomOp3 for PoolGrad {
             let y = contiguous::<T>("pool2d_grad", s2, l2)?;
             let gy = contiguous::<T>("pool2d_grad", s3, l3)?;
             let mut dx = vec![T::zero(); x.len()];
-            pulp::Arch::new().dispatch(PoolBwd {
-                g: op.g,
-                kind: op.kind,
-                x,
-                y,
-                gy,
-                dx: &mut dx,
+            let g = op.g;
+            let (img, per) = (g.h * g.w * g.c, g.oh * g.ow * g.c);
+            super::par_chunks(&mut dx, img, g.n, x.len(), |b0, b1, dx| {
+                pulp::Arch::new().dispatch(PoolBwd {
+                    g,
+                    kind: op.kind,
+                    x: &x[b0 * img..b1 * img],
+                    y: &y[b0 * per..b1 * per],
+                    gy: &gy[b0 * per..b1 * per],
+                    dx,
+                })
             });
             Ok(storage(dx))
         }
@@ -175,6 +183,8 @@ struct PoolFwd<'a, T> {
     g: Geom,
     kind: PoolKind,
     x: &'a [T],
+    /// The first image `out` holds.
+    b0: usize,
     out: &'a mut [T],
 }
 
@@ -185,6 +195,7 @@ impl<T: Float> pulp::WithSimd for PoolFwd<'_, T> {
         let g = self.g;
         let c = g.c;
         for (p, o) in self.out.chunks_exact_mut(c).enumerate() {
+            let p = p + self.b0 * g.oh * g.ow;
             let (b, y, xx) = (p / (g.oh * g.ow), (p / g.ow) % g.oh, p % g.ow);
             let (rows, cols) = g.window(y, xx);
             let count = rows.len() * cols.len();

@@ -80,6 +80,51 @@ struct Trace<T> {
     hs: Vec<T>,
 }
 
+/// Splits `n` sequences into one contiguous block per thread (one block when the work is
+/// small): the recurrences of different sequences are independent.
+fn seq_blocks(n: usize, work: usize) -> Vec<(usize, usize)> {
+    let parts = if work >= 1 << 20 {
+        super::rayon_threads().clamp(1, n.max(1))
+    } else {
+        1
+    };
+    let step = n.div_ceil(parts);
+    (0..parts)
+        .map(|p| (p * step, ((p + 1) * step).min(n)))
+        .filter(|(a, b)| a < b)
+        .collect()
+}
+
+/// Runs `f` on each block with its disjoint chunks of the per-row buffers (rows are
+/// `(sequence, step)`, sequence-major, so a block of sequences is a contiguous range).
+fn for_blocks<T: Float>(
+    blocks: &[(usize, usize)],
+    bufs: Vec<(&mut [T], usize)>,
+    f: impl Fn(usize, usize, &mut [&mut [T]]) + Sync,
+) {
+    // Cut each buffer (with `per` values per sequence) into the blocks' chunks.
+    let mut chunks: Vec<Vec<&mut [T]>> = blocks.iter().map(|_| vec![]).collect();
+    for (buf, per) in bufs {
+        let mut rest = buf;
+        for (bi, &(a, b)) in blocks.iter().enumerate() {
+            let (head, tail) = rest.split_at_mut((b - a) * per);
+            chunks[bi].push(head);
+            rest = tail;
+        }
+    }
+    if chunks.len() == 1 {
+        let (a, b) = blocks[0];
+        f(a, b, &mut chunks[0]);
+        return;
+    }
+    rayon::scope(|sc| {
+        let f = &f;
+        for (&(a, b), mut c) in blocks.iter().zip(chunks) {
+            sc.spawn(move |_| f(a, b, &mut c));
+        }
+    });
+}
+
 #[allow(clippy::too_many_arguments)]
 fn forward<T: Float>(
     act: Act,
@@ -94,50 +139,67 @@ fn forward<T: Float>(
     u: usize,
 ) -> Trace<T> {
     let u4 = 4 * u;
-    // z = x @ W + b for every (n, t) row.
+    // z = x @ W + b for every (n, t) row; the bias is broadcast by doubling copies.
     let mut zx = Vec::with_capacity(n * t * u4);
-    for _ in 0..n * t {
-        zx.extend_from_slice(b);
+    zx.extend_from_slice(b);
+    while zx.len() < n * t * u4 {
+        let k = zx.len().min(n * t * u4 - zx.len());
+        zx.extend_from_within(..k);
     }
     gemm(&mut zx, x, w, n * t, d, u4, false, false, true);
     let mut gates = vec![T::zero(); n * t * u4];
     let mut cs = vec![T::zero(); n * t * u];
     let mut hs = vec![T::zero(); n * t * u];
-    let mut h = vec![T::zero(); n * u];
-    let mut c = vec![T::zero(); n * u];
-    let mut z = vec![T::zero(); n * u4];
-    let mut tc = vec![T::zero(); u];
-    for s in 0..t {
-        // z = h @ R, then the gates from z + zx[:, s].
-        gemm(&mut z, &h, r, n, u, u4, false, false, false);
-        for i in 0..n {
-            let row = i * t + s;
-            // Gate activations, each a vectorized pass over a slice.
-            let g = &mut gates[row * u4..(row + 1) * u4];
-            let zr = &zx[row * u4..(row + 1) * u4];
-            for ((gv, &a), &b) in g.iter_mut().zip(&z[i * u4..(i + 1) * u4]).zip(zr) {
-                *gv = a + b;
+    let blocks = seq_blocks(n, n * t * u4 * u);
+    let zx = &zx;
+    for_blocks(
+        &blocks,
+        vec![
+            (&mut gates[..], t * u4),
+            (&mut cs[..], t * u),
+            (&mut hs[..], t * u),
+        ],
+        |i0, i1, bufs| {
+            let nb = i1 - i0;
+            let [gates, cs, hs] = bufs else {
+                unreachable!()
+            };
+            let mut h = vec![T::zero(); nb * u];
+            let mut c = vec![T::zero(); nb * u];
+            let mut z = vec![T::zero(); nb * u4];
+            let mut tc = vec![T::zero(); u];
+            for s in 0..t {
+                // z = h @ R, then the gates from z + zx[:, s].
+                gemm(&mut z, &h, r, nb, u, u4, false, false, false);
+                for i in 0..nb {
+                    let row = i * t + s;
+                    let g = &mut gates[row * u4..(row + 1) * u4];
+                    let zr = &zx[((i0 + i) * t + s) * u4..][..u4];
+                    for ((gv, &a), &b) in g.iter_mut().zip(&z[i * u4..(i + 1) * u4]).zip(zr) {
+                        *gv = a + b;
+                    }
+                    apply_in_place(ract, &mut g[..2 * u], 2 * u);
+                    apply_in_place(act, &mut g[2 * u..3 * u], u);
+                    apply_in_place(ract, &mut g[3 * u..], u);
+                    let (ig, rest) = g.split_at(u);
+                    let (fg, rest) = rest.split_at(u);
+                    let (cg, og) = rest.split_at(u);
+                    let ci = &mut c[i * u..(i + 1) * u];
+                    for (((cv, &f), &iv), &gv) in ci.iter_mut().zip(fg).zip(ig).zip(cg) {
+                        *cv = f * *cv + iv * gv;
+                    }
+                    tc.copy_from_slice(ci);
+                    apply_in_place(act, &mut tc, u);
+                    let hi = &mut h[i * u..(i + 1) * u];
+                    for ((hv, &o), &tv) in hi.iter_mut().zip(og).zip(&tc) {
+                        *hv = o * tv;
+                    }
+                    cs[row * u..(row + 1) * u].copy_from_slice(ci);
+                    hs[row * u..(row + 1) * u].copy_from_slice(hi);
+                }
             }
-            apply_in_place(ract, &mut g[..2 * u], 2 * u);
-            apply_in_place(act, &mut g[2 * u..3 * u], u);
-            apply_in_place(ract, &mut g[3 * u..], u);
-            let (ig, rest) = g.split_at(u);
-            let (fg, rest) = rest.split_at(u);
-            let (cg, og) = rest.split_at(u);
-            let ci = &mut c[i * u..(i + 1) * u];
-            for k in 0..u {
-                ci[k] = fg[k] * ci[k] + ig[k] * cg[k];
-            }
-            tc.copy_from_slice(ci);
-            apply_in_place(act, &mut tc, u);
-            let hi = &mut h[i * u..(i + 1) * u];
-            for k in 0..u {
-                hi[k] = og[k] * tc[k];
-            }
-            cs[row * u..(row + 1) * u].copy_from_slice(ci);
-            hs[row * u..(row + 1) * u].copy_from_slice(hi);
-        }
-    }
+        },
+    );
     Trace { gates, cs, hs }
 }
 
@@ -265,54 +327,66 @@ impl CustomOp3 for LstmGrad<'_> {
                 Some(tr) if tr.hs.len() == n * t * u => *tr,
                 _ => forward(act, ract, x, w, r, b, n, t, d, u),
             };
-            // dz for every (n, t) row, filled from the last step back.
+            // dz for every (n, t) row, filled from the last step back; blocks of sequences
+            // run on their own threads.
             let mut dz = vec![T::zero(); n * t * u4];
-            let mut dh_next = vec![T::zero(); n * u];
-            let mut dc_next = vec![T::zero(); n * u];
-            let mut dz_step = vec![T::zero(); n * u4];
-            let (mut tc, mut tmp) = (vec![T::zero(); u], vec![T::zero(); u]);
-            for s in (0..t).rev() {
-                for i in 0..n {
-                    let row = i * t + s;
-                    let g = &tr.gates[row * u4..(row + 1) * u4];
-                    let (ig, fg, cg, og) = (&g[..u], &g[u..2 * u], &g[2 * u..3 * u], &g[3 * u..]);
-                    let go = &gout[row * 2 * u..(row + 1) * 2 * u];
-                    let c = &tr.cs[row * u..(row + 1) * u];
-                    tc.copy_from_slice(c);
-                    apply_in_place(act, &mut tc, u);
-                    let dhn = &mut dh_next[i * u..(i + 1) * u];
-                    // dh, then dc = go_c + dc_next + act'(c) * dh * o.
-                    for k in 0..u {
-                        dhn[k] = go[k] + dhn[k];
-                        tmp[k] = dhn[k] * og[k];
-                    }
-                    grad_from_output_in_place(act, &tc, &mut tmp, u);
-                    let dcn = &mut dc_next[i * u..(i + 1) * u];
-                    for k in 0..u {
-                        dcn[k] = go[u + k] + dcn[k] + tmp[k];
-                    }
-                    let dzr = &mut dz_step[i * u4..(i + 1) * u4];
-                    for k in 0..u {
-                        let c_prev = if s > 0 {
-                            tr.cs[(row - 1) * u + k]
+            let blocks = seq_blocks(n, n * t * u4 * u);
+            let (tr_ref, gout) = (&tr, &gout[..]);
+            for_blocks(&blocks, vec![(&mut dz[..], t * u4)], |i0, i1, bufs| {
+                let nb = i1 - i0;
+                let dz = &mut bufs[0];
+                let mut dh_next = vec![T::zero(); nb * u];
+                let mut dc_next = vec![T::zero(); nb * u];
+                let mut dz_step = vec![T::zero(); nb * u4];
+                let (mut tc, mut tmp) = (vec![T::zero(); u], vec![T::zero(); u]);
+                for s in (0..t).rev() {
+                    for i in 0..nb {
+                        let row = (i0 + i) * t + s;
+                        let g = &tr_ref.gates[row * u4..(row + 1) * u4];
+                        let (ig, fg, cg, og) =
+                            (&g[..u], &g[u..2 * u], &g[2 * u..3 * u], &g[3 * u..]);
+                        let go = &gout[row * 2 * u..(row + 1) * 2 * u];
+                        let c = &tr_ref.cs[row * u..(row + 1) * u];
+                        tc.copy_from_slice(c);
+                        apply_in_place(act, &mut tc, u);
+                        let dhn = &mut dh_next[i * u..(i + 1) * u];
+                        // dh, then dc = go_c + dc_next + act'(c) * dh * o.
+                        for (((dh, tv), &gv), &o) in
+                            dhn.iter_mut().zip(tmp.iter_mut()).zip(go).zip(og)
+                        {
+                            *dh += gv;
+                            *tv = *dh * o;
+                        }
+                        grad_from_output_in_place(act, &tc, &mut tmp, u);
+                        let dcn = &mut dc_next[i * u..(i + 1) * u];
+                        for ((dc, &gv), &tv) in dcn.iter_mut().zip(&go[u..]).zip(&tmp) {
+                            *dc += gv + tv;
+                        }
+                        let dzr = &mut dz_step[i * u4..(i + 1) * u4];
+                        let c_prev: &[T] = if s > 0 {
+                            &tr_ref.cs[(row - 1) * u..row * u]
                         } else {
-                            T::zero()
+                            &tmp[..0]
                         };
-                        dzr[k] = dcn[k] * cg[k];
-                        dzr[u + k] = dcn[k] * c_prev;
-                        dzr[2 * u + k] = dcn[k] * ig[k];
-                        dzr[3 * u + k] = dhn[k] * tc[k];
-                        dcn[k] *= fg[k];
+                        for k in 0..u {
+                            let cp = if s > 0 { c_prev[k] } else { T::zero() };
+                            dzr[k] = dcn[k] * cg[k];
+                            dzr[u + k] = dcn[k] * cp;
+                            dzr[2 * u + k] = dcn[k] * ig[k];
+                            dzr[3 * u + k] = dhn[k] * tc[k];
+                            dcn[k] *= fg[k];
+                        }
+                        // Through the gate activations, from their outputs.
+                        grad_from_output_in_place(ract, &g[..2 * u], &mut dzr[..2 * u], 2 * u);
+                        grad_from_output_in_place(act, cg, &mut dzr[2 * u..3 * u], u);
+                        grad_from_output_in_place(ract, og, &mut dzr[3 * u..], u);
+                        let local = i * t + s;
+                        dz[local * u4..(local + 1) * u4].copy_from_slice(dzr);
                     }
-                    // Through the gate activations, from their outputs.
-                    grad_from_output_in_place(ract, &g[..2 * u], &mut dzr[..2 * u], 2 * u);
-                    grad_from_output_in_place(act, cg, &mut dzr[2 * u..3 * u], u);
-                    grad_from_output_in_place(ract, og, &mut dzr[3 * u..], u);
-                    dz[row * u4..(row + 1) * u4].copy_from_slice(dzr);
+                    // dh_prev = dz @ R^T
+                    gemm(&mut dh_next, &dz_step, r, nb, u4, u, false, true, false);
                 }
-                // dh_prev = dz @ R^T
-                gemm(&mut dh_next, &dz_step, r, n, u4, u, false, true, false);
-            }
+            });
             let mut out = vec![T::zero(); d * u4 + u * u4 + u4 + n * t * d];
             let (dw, rest) = out.split_at_mut(d * u4);
             let (dr, rest) = rest.split_at_mut(u * u4);
@@ -426,5 +500,70 @@ mod tests {
             1e-5,
         )
         .unwrap();
+    }
+
+    #[test]
+    fn threaded_blocks_match_the_composed_recurrence() {
+        // Large enough to split the sequences over threads (where there are several).
+        assert!(seq_blocks(64, 64 * 8 * 128 * 32).len() == super::super::rayon_threads().min(64));
+        let (n, steps, d, u) = (64, 8, 4, 32);
+        let (x, w, r, b) = (
+            t(&[n, steps, d], 0.37, 1.0),
+            t(&[d, 4 * u], 0.71, 0.3),
+            t(&[u, 4 * u], 0.53, 0.2),
+            t(&[4 * u], 0.29, 0.3),
+        );
+        let g = t(&[n, steps, u], 0.11, 1.0);
+        let vars: Vec<candle_core::Var> = [&x, &w, &r, &b]
+            .iter()
+            .map(|v| candle_core::Var::from_tensor(v).unwrap())
+            .collect();
+        let fused = lstm(
+            vars[0].as_tensor(),
+            vars[1].as_tensor(),
+            vars[2].as_tensor(),
+            vars[3].as_tensor(),
+            Act::Tanh,
+            Act::Sigmoid,
+        )
+        .unwrap();
+        let cell = super::super::Cell::Lstm {
+            act: Act::Tanh,
+            recurrent_act: Act::Sigmoid,
+        };
+        let comp = super::super::recurrent(
+            vars[0].as_tensor(),
+            cell,
+            vars[1].as_tensor(),
+            vars[2].as_tensor(),
+            Some(vars[3].as_tensor()),
+            None,
+            None,
+            true,
+        )
+        .unwrap();
+        let close = |a: &Tensor, b: &Tensor| {
+            let a = super::super::to_vec_f64(a).unwrap();
+            let b = super::super::to_vec_f64(b).unwrap();
+            a.iter().zip(&b).all(|(p, q)| (p - q).abs() < 1e-10)
+        };
+        let seq = comp.sequences.unwrap();
+        assert!(close(&fused.sequences, &seq));
+        let ga = fused
+            .sequences
+            .mul(&g)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .backward()
+            .unwrap();
+        let gb = seq.mul(&g).unwrap().sum_all().unwrap().backward().unwrap();
+        for v in &vars {
+            let (a, b) = (
+                ga.get(v.as_tensor()).unwrap(),
+                gb.get(v.as_tensor()).unwrap(),
+            );
+            assert!(close(a, b));
+        }
     }
 }
