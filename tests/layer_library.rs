@@ -238,6 +238,38 @@ fn weight_counts_and_gradients_of_layers_with_weights() {
         ),
         (PReLU::new().dtype(DType::F64).into(), &x3, 1, 0),
         (
+            DepthwiseConv2D::new(3)
+                .depth_multiplier(2)
+                .padding("same")
+                .activation("tanh")
+                .dtype(DType::F64)
+                .into(),
+            &x4,
+            2,
+            0,
+        ),
+        (
+            SeparableConv2D::new(3, 2)
+                .strides(2)
+                .dtype(DType::F64)
+                .into(),
+            &x4,
+            3,
+            0,
+        ),
+        (
+            LSTM::new(3).return_sequences(true).dtype(DType::F64).into(),
+            &x3,
+            3,
+            0,
+        ),
+        (
+            Dense::new(4).activation("sigmoid").dtype(DType::F64).into(),
+            &x3,
+            2,
+            0,
+        ),
+        (
             LayerNormalization::new().dtype(DType::F64).into(),
             &x3,
             2,
@@ -700,4 +732,145 @@ fn attention_gradients_and_scores() {
     }
     let e = Attention::new().call(&Input::new([3, 4])).unwrap_err();
     assert!(e.to_string().contains("[query, value]"), "{e}");
+}
+
+/// A fresh layer for the shape test.
+type MakeLayer = fn() -> LayerRef;
+
+#[test]
+fn computed_output_shapes_equal_real_outputs_for_several_input_shapes() {
+    // Keras's run_layer_test: the symbolic call's shape is what a real call returns, for
+    // several input shapes (a fresh layer per shape).
+    let cases: Vec<(MakeLayer, Vec<Vec<usize>>)> = vec![
+        (
+            || Conv2D::new(4, 3).strides(2).padding("same").into(),
+            vec![vec![2, 7, 6, 3], vec![1, 9, 9, 1]],
+        ),
+        (
+            || Conv2D::new(2, (2, 3)).dilation_rate(2).into(),
+            vec![vec![2, 8, 9, 2], vec![1, 6, 7, 3]],
+        ),
+        (
+            || Conv1D::new(3, 3).padding("same").strides(2).into(),
+            vec![vec![2, 9, 3], vec![3, 4, 1]],
+        ),
+        (
+            || Conv2DTranspose::new(3, 3).strides(2).padding("same").into(),
+            vec![vec![2, 4, 5, 2], vec![1, 3, 3, 1]],
+        ),
+        (
+            || Conv2DTranspose::new(2, (3, 2)).strides((2, 1)).into(),
+            vec![vec![2, 3, 4, 3]],
+        ),
+        (
+            || SeparableConv2D::new(5, 3).padding("same").into(),
+            vec![vec![2, 5, 6, 4], vec![1, 3, 3, 2]],
+        ),
+        (
+            || {
+                DepthwiseConv2D::new(3)
+                    .depth_multiplier(2)
+                    .strides(2)
+                    .into()
+            },
+            vec![vec![2, 7, 6, 3], vec![1, 5, 5, 1]],
+        ),
+        (
+            || MaxPooling2D::new(3).strides(2).padding("same").into(),
+            vec![vec![2, 7, 6, 3], vec![1, 4, 4, 1]],
+        ),
+        (
+            || AveragePooling2D::new(2).into(),
+            vec![vec![2, 7, 6, 3], vec![1, 2, 2, 1]],
+        ),
+        (
+            || MaxPooling1D::new(2).into(),
+            vec![vec![2, 9, 3], vec![1, 2, 5]],
+        ),
+        (
+            || AveragePooling1D::new(3).strides(1).padding("same").into(),
+            vec![vec![2, 9, 3]],
+        ),
+        (
+            || GlobalMaxPooling2D::new().into(),
+            vec![vec![2, 5, 4, 3], vec![1, 1, 1, 2]],
+        ),
+        (
+            || GlobalAveragePooling1D::new().keepdims(true).into(),
+            vec![vec![2, 9, 3]],
+        ),
+        (
+            || UpSampling2D::new((2, 3)).into(),
+            vec![vec![2, 3, 2, 2], vec![1, 1, 1, 1]],
+        ),
+        (|| UpSampling1D::new(3).into(), vec![vec![2, 4, 2]]),
+        (
+            || ZeroPadding2D::new(((1, 2), (0, 1))).into(),
+            vec![vec![2, 3, 2, 2]],
+        ),
+        (
+            || Cropping2D::new(((1, 0), (1, 2))).into(),
+            vec![vec![2, 4, 5, 2], vec![1, 2, 4, 1]],
+        ),
+        (|| Cropping1D::new(1, 2).into(), vec![vec![2, 6, 2]]),
+        (|| Permute::new(&[3, 1, 2]).into(), vec![vec![2, 3, 4, 5]]),
+        (|| RepeatVector::new(3).into(), vec![vec![2, 4], vec![1, 1]]),
+        (
+            || BatchNormalization::new().into(),
+            vec![vec![4, 3], vec![2, 5, 3]],
+        ),
+        (
+            || LayerNormalization::new().into(),
+            vec![vec![4, 3], vec![2, 5, 3]],
+        ),
+        (
+            || GroupNormalization::new().groups(2).into(),
+            vec![vec![2, 5, 4], vec![2, 3, 3, 6]],
+        ),
+        (
+            || LSTM::new(4).return_sequences(true).into(),
+            vec![vec![2, 5, 3], vec![3, 1, 3]],
+        ),
+        (|| GRU::new(3).into(), vec![vec![2, 5, 3], vec![1, 7, 2]]),
+        (
+            || SimpleRNN::new(3).go_backwards(true).into(),
+            vec![vec![2, 5, 3]],
+        ),
+        (
+            || Bidirectional::new(GRU::new(2).return_sequences(true)).into(),
+            vec![vec![2, 4, 3]],
+        ),
+        (
+            || TimeDistributed::new(Dense::new(3)).into(),
+            vec![vec![2, 4, 5], vec![1, 2, 3, 5]],
+        ),
+        (|| SpatialDropout1D::new(0.5).into(), vec![vec![2, 4, 3]]),
+        (|| GaussianNoise::new(0.1).into(), vec![vec![2, 4]]),
+        (|| PReLU::new().into(), vec![vec![2, 4], vec![2, 3, 4]]),
+        (|| Softmax::new().axis(1).into(), vec![vec![2, 3, 4]]),
+        (|| Masking::new().into(), vec![vec![2, 3, 4]]),
+        (|| Embedding::new(10, 3).into(), vec![vec![2, 4]]),
+    ];
+    for (make, shapes) in cases {
+        for dims in shapes {
+            let layer = make();
+            let sample: Vec<Option<usize>> = dims[1..].iter().map(|&d| Some(d)).collect();
+            let symbolic = layer.call(&Input::new(sample)).unwrap();
+            let x = if layer.class_name() == "Embedding" {
+                keras::random::randint(&dims, 0, 10).unwrap()
+            } else {
+                keras::random::normal(&dims).unwrap()
+            };
+            let _t = context::set_training(true);
+            let y = layer.apply(&x).unwrap();
+            let mut want: Vec<Option<usize>> = y.dims().iter().map(|&d| Some(d)).collect();
+            want[0] = None;
+            assert_eq!(
+                symbolic.shape(),
+                &Shape(want),
+                "{} on {dims:?}",
+                layer.class_name()
+            );
+        }
+    }
 }
