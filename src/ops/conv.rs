@@ -225,38 +225,6 @@ fn copy_small<T: Copy>(dst: &mut [T], src: &[T]) {
     }
 }
 
-/// [`im2col`] with the rows split over threads.
-fn par_im2col<T: Float>(g: &ConvGeom, x: &[T], r0: usize, r1: usize, col: &mut [T]) {
-    let k = g.k();
-    super::par_chunks(col, k, r1 - r0, (r1 - r0) * k, |lo, hi, chunk| {
-        im2col(g, x, r0 + lo, r0 + hi, chunk)
-    });
-}
-
-/// [`col2im`], split over threads by image when the rows are whole images (different images
-/// write different parts of `dx`).
-fn par_col2im<T: Float>(g: &ConvGeom, col: &[T], r0: usize, r1: usize, dx: &mut [T]) {
-    let per_img = g.oh * g.ow;
-    if r0 % per_img != 0 || r1 % per_img != 0 {
-        return col2im(g, col, r0, r1, dx, 0);
-    }
-    let (b0, b1) = (r0 / per_img, r1 / per_img);
-    let img = g.h * g.w * g.c;
-    let k = g.k();
-    let dx = &mut dx[b0 * img..b1 * img];
-    super::par_chunks(dx, img, b1 - b0, (r1 - r0) * k, |lo, hi, chunk| {
-        let (ra, rb) = ((b0 + lo) * per_img, (b0 + hi) * per_img);
-        col2im(
-            g,
-            &col[(ra - r0) * k..(rb - r0) * k],
-            ra,
-            rb,
-            chunk,
-            b0 + lo,
-        )
-    });
-}
-
 /// Adds rows `[r0, r1)` of a column-gradient matrix back into the image gradient; `dx`
 /// starts at image `img0`.
 fn col2im<T: Float>(g: &ConvGeom, col: &[T], r0: usize, r1: usize, dx: &mut [T], img0: usize) {
@@ -310,13 +278,65 @@ fn with_scratch<T: Float, R>(len: usize, f: impl FnOnce(&mut [T]) -> R) -> R {
     }
 }
 
-/// Rows per im2col block: bounds the scratch buffer to about 16 MB.
+/// Rows per im2col block: a block of the column matrix (about 512 KB) stays in the core's L2
+/// cache between being written and being multiplied.
 fn block_rows<T>(g: &ConvGeom) -> usize {
     let per_row = g.k() * std::mem::size_of::<T>();
-    ((16 << 20) / per_row.max(1)).clamp(1, g.rows().max(1))
+    ((512 << 10) / per_row.max(1)).clamp(16, 4096)
 }
 
-/// `out[rows, f] = im2col(x) @ w` block by block.
+/// Images `[b0, b1)` per thread: each thread runs whole images (their output rows, and the
+/// part of the input gradient they write), block by block.
+fn image_parts(g: &ConvGeom, f: usize) -> Vec<(usize, usize)> {
+    let work = g.rows() * g.k() * f;
+    let parts = if work >= super::PARALLEL_MACS {
+        super::rayon_threads().clamp(1, g.n.max(1))
+    } else {
+        1
+    };
+    let step = g.n.div_ceil(parts.max(1)).max(1);
+    (0..parts)
+        .map(|p| (p * step, ((p + 1) * step).min(g.n)))
+        .filter(|(a, b)| a < b)
+        .collect()
+}
+
+/// Runs `f(part index, b0, b1)` for each part, the last on this thread.
+fn run_parts(parts: &[(usize, usize)], f: impl Fn(usize, usize, usize) + Sync) {
+    if parts.len() == 1 {
+        return f(0, parts[0].0, parts[0].1);
+    }
+    rayon::scope(|s| {
+        let f = &f;
+        for (i, &(b0, b1)) in parts.iter().enumerate() {
+            if i + 1 == parts.len() {
+                f(i, b0, b1);
+            } else {
+                s.spawn(move |_| f(i, b0, b1));
+            }
+        }
+    });
+}
+
+/// Shares a mutable buffer between parts that write disjoint ranges of it.
+#[derive(Clone, Copy)]
+struct SharedMut<T>(*mut T, usize);
+unsafe impl<T: Send> Send for SharedMut<T> {}
+unsafe impl<T: Send> Sync for SharedMut<T> {}
+impl<T> SharedMut<T> {
+    fn new(v: &mut [T]) -> Self {
+        SharedMut(v.as_mut_ptr(), v.len())
+    }
+    /// # Safety
+    /// No two live slices may overlap.
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn slice(&self, lo: usize, hi: usize) -> &mut [T] {
+        assert!(lo <= hi && hi <= self.1);
+        std::slice::from_raw_parts_mut(self.0.add(lo), hi - lo)
+    }
+}
+
+/// `out[rows, f] = im2col(x) @ w`, each thread over whole images in L2-sized row blocks.
 fn conv_forward<T: Float>(
     g: &ConvGeom,
     x: &[T],
@@ -325,30 +345,28 @@ fn conv_forward<T: Float>(
     out: &mut [T],
     accumulate: bool,
 ) {
-    let (k, rows, bs) = (g.k(), g.rows(), block_rows::<T>(g));
-    with_scratch::<T, _>(bs.min(rows) * k, |col| {
-        let mut r0 = 0;
-        while r0 < rows {
-            let r1 = (r0 + bs).min(rows);
-            let col = &mut col[..(r1 - r0) * k];
-            par_im2col(g, x, r0, r1, col);
-            gemm(
-                &mut out[r0 * f..r1 * f],
-                col,
-                w,
-                r1 - r0,
-                k,
-                f,
-                false,
-                false,
-                accumulate,
-            );
-            r0 = r1;
-        }
-    })
+    let (k, bs, per_img) = (g.k(), block_rows::<T>(g), g.oh * g.ow);
+    let parts = image_parts(g, f);
+    let out = SharedMut::new(out);
+    run_parts(&parts, |_, b0, b1| {
+        let (rows0, rows1) = (b0 * per_img, b1 * per_img);
+        with_scratch::<T, _>(bs.min(rows1 - rows0) * k, |col| {
+            let mut r0 = rows0;
+            while r0 < rows1 {
+                let r1 = (r0 + bs).min(rows1);
+                let col = &mut col[..(r1 - r0) * k];
+                im2col(g, x, r0, r1, col);
+                // SAFETY: parts own disjoint images, hence disjoint output rows.
+                let o = unsafe { out.slice(r0 * f, r1 * f) };
+                gemm(o, col, w, r1 - r0, k, f, false, false, accumulate);
+                r0 = r1;
+            }
+        })
+    });
 }
 
-/// `dw[k, f] = im2col(x)^T @ gy` and `dx = col2im(gy @ w^T)`.
+/// `dw[k, f] = im2col(x)^T @ gy` and `dx = col2im(gy @ w^T)`, each thread over whole images in
+/// L2-sized row blocks (its own `dw`, summed at the end; its own images of `dx`).
 fn conv_backward<T: Float>(
     g: &ConvGeom,
     x: &[T],
@@ -358,25 +376,47 @@ fn conv_backward<T: Float>(
     dw: Option<&mut [T]>,
     dx: Option<&mut [T]>,
 ) {
-    let (k, rows, bs) = (g.k(), g.rows(), block_rows::<T>(g));
-    let (mut dw, mut dx) = (dw, dx);
-    with_scratch::<T, _>(bs.min(rows) * k, |col| {
-        let mut r0 = 0;
-        while r0 < rows {
-            let r1 = (r0 + bs).min(rows);
-            let col = &mut col[..(r1 - r0) * k];
-            let gyb = &gy[r0 * f..r1 * f];
-            if let Some(dw) = dw.as_deref_mut() {
-                par_im2col(g, x, r0, r1, col);
-                gemm(dw, col, gyb, k, r1 - r0, f, true, false, r0 > 0);
+    let (k, bs, per_img) = (g.k(), block_rows::<T>(g), g.oh * g.ow);
+    let img = g.h * g.w * g.c;
+    let parts = image_parts(g, f);
+    let want_dw = dw.is_some();
+    let mut dw_parts = vec![T::zero(); if want_dw { parts.len() * k * f } else { 0 }];
+    let dw_shared = SharedMut::new(&mut dw_parts);
+    let dx_shared = dx.map(SharedMut::new);
+    run_parts(&parts, |p, b0, b1| {
+        let (rows0, rows1) = (b0 * per_img, b1 * per_img);
+        // SAFETY: each part has its own dw slot and its own images of dx.
+        let mut dw_p = want_dw.then(|| unsafe { dw_shared.slice(p * k * f, (p + 1) * k * f) });
+        let mut dx_p = dx_shared
+            .as_ref()
+            .map(|d| unsafe { d.slice(b0 * img, b1 * img) });
+        with_scratch::<T, _>(bs.min(rows1 - rows0) * k, |col| {
+            let mut r0 = rows0;
+            while r0 < rows1 {
+                let r1 = (r0 + bs).min(rows1);
+                let col = &mut col[..(r1 - r0) * k];
+                let gyb = &gy[r0 * f..r1 * f];
+                if let Some(dw) = dw_p.as_deref_mut() {
+                    im2col(g, x, r0, r1, col);
+                    gemm(dw, col, gyb, k, r1 - r0, f, true, false, r0 > rows0);
+                }
+                if let Some(dx) = dx_p.as_deref_mut() {
+                    gemm(col, gyb, w, r1 - r0, f, k, false, true, false);
+                    col2im(g, col, r0, r1, dx, b0);
+                }
+                r0 = r1;
             }
-            if let Some(dx) = dx.as_deref_mut() {
-                gemm(col, gyb, w, r1 - r0, f, k, false, true, false);
-                par_col2im(g, col, r0, r1, dx);
-            }
-            r0 = r1;
+        })
+    });
+    if let Some(dw) = dw {
+        let mut chunks = dw_parts.chunks_exact(k * f);
+        if let Some(first) = chunks.next() {
+            dw.copy_from_slice(first);
         }
-    })
+        for c in chunks {
+            dw.iter_mut().zip(c).for_each(|(a, &b)| *a += b);
+        }
+    }
 }
 
 /// Options of a convolution (`strides`, `padding`, `dilation_rate`).
@@ -1011,12 +1051,17 @@ mod tests {
 
     #[test]
     fn threaded_batches_equal_one_image_at_a_time() {
-        // Big enough for im2col, col2im and pooling to split over threads; each single image
+        // Big enough for the convolution and pooling to split over threads; each single image
         // runs on one thread.
+        let g = ConvGeom::new([48, 13, 13, 8], (3, 3), (1, 1), (1, 1), Padding::Valid).unwrap();
+        assert_eq!(
+            image_parts(&g, 32).len(),
+            super::super::rayon_threads().min(48)
+        );
         let x = t(&[48, 13, 13, 8], 0.37);
-        let k = t(&[3, 3, 8, 16], 0.71);
-        let b = t(&[16], 0.29);
-        let r = t(&[48, 11, 11, 16], 0.13);
+        let k = t(&[3, 3, 8, 32], 0.71);
+        let b = t(&[32], 0.29);
+        let r = t(&[48, 11, 11, 32], 0.13);
         let opts = ConvOpts {
             strides: (1, 1),
             padding: Padding::Valid,
