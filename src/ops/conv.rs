@@ -290,7 +290,7 @@ fn block_rows<T>(g: &ConvGeom) -> usize {
 fn image_parts(g: &ConvGeom, f: usize) -> Vec<(usize, usize)> {
     let work = g.rows() * g.k() * f;
     let parts = if work >= super::PARALLEL_MACS {
-        super::rayon_threads().clamp(1, g.n.max(1))
+        super::parallel::threads().clamp(1, g.n.max(1))
     } else {
         1
     };
@@ -301,39 +301,9 @@ fn image_parts(g: &ConvGeom, f: usize) -> Vec<(usize, usize)> {
         .collect()
 }
 
-/// Runs `f(part index, b0, b1)` for each part, the last on this thread.
+/// Runs `f(part index, b0, b1)` for each part.
 fn run_parts(parts: &[(usize, usize)], f: impl Fn(usize, usize, usize) + Sync) {
-    if parts.len() == 1 {
-        return f(0, parts[0].0, parts[0].1);
-    }
-    rayon::scope(|s| {
-        let f = &f;
-        for (i, &(b0, b1)) in parts.iter().enumerate() {
-            if i + 1 == parts.len() {
-                f(i, b0, b1);
-            } else {
-                s.spawn(move |_| f(i, b0, b1));
-            }
-        }
-    });
-}
-
-/// Shares a mutable buffer between parts that write disjoint ranges of it.
-#[derive(Clone, Copy)]
-struct SharedMut<T>(*mut T, usize);
-unsafe impl<T: Send> Send for SharedMut<T> {}
-unsafe impl<T: Send> Sync for SharedMut<T> {}
-impl<T> SharedMut<T> {
-    fn new(v: &mut [T]) -> Self {
-        SharedMut(v.as_mut_ptr(), v.len())
-    }
-    /// # Safety
-    /// No two live slices may overlap.
-    #[allow(clippy::mut_from_ref)]
-    unsafe fn slice(&self, lo: usize, hi: usize) -> &mut [T] {
-        assert!(lo <= hi && hi <= self.1);
-        std::slice::from_raw_parts_mut(self.0.add(lo), hi - lo)
-    }
+    super::for_each_part(parts.len(), |i| f(i, parts[i].0, parts[i].1));
 }
 
 /// `out[rows, f] = im2col(x) @ w`, each thread over whole images in L2-sized row blocks.
@@ -347,7 +317,7 @@ fn conv_forward<T: Float>(
 ) {
     let (k, bs, per_img) = (g.k(), block_rows::<T>(g), g.oh * g.ow);
     let parts = image_parts(g, f);
-    let out = SharedMut::new(out);
+    let out = super::SharedMut::new(out);
     run_parts(&parts, |_, b0, b1| {
         let (rows0, rows1) = (b0 * per_img, b1 * per_img);
         with_scratch::<T, _>(bs.min(rows1 - rows0) * k, |col| {
@@ -381,8 +351,8 @@ fn conv_backward<T: Float>(
     let parts = image_parts(g, f);
     let want_dw = dw.is_some();
     let mut dw_parts = vec![T::zero(); if want_dw { parts.len() * k * f } else { 0 }];
-    let dw_shared = SharedMut::new(&mut dw_parts);
-    let dx_shared = dx.map(SharedMut::new);
+    let dw_shared = super::SharedMut::new(&mut dw_parts);
+    let dx_shared = dx.map(super::SharedMut::new);
     run_parts(&parts, |p, b0, b1| {
         let (rows0, rows1) = (b0 * per_img, b1 * per_img);
         // SAFETY: each part has its own dw slot and its own images of dx.
@@ -1056,7 +1026,7 @@ mod tests {
         let g = ConvGeom::new([48, 13, 13, 8], (3, 3), (1, 1), (1, 1), Padding::Valid).unwrap();
         assert_eq!(
             image_parts(&g, 32).len(),
-            super::super::rayon_threads().min(48)
+            super::super::parallel::threads().min(48)
         );
         let x = t(&[48, 13, 13, 8], 0.37);
         let k = t(&[3, 3, 8, 32], 0.71);

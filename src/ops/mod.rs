@@ -26,6 +26,7 @@ mod merge;
 mod norm;
 pub mod npy;
 mod optim;
+mod parallel;
 mod pool;
 pub mod random;
 mod recurrent;
@@ -147,10 +148,7 @@ macro_rules! dispatch_float {
 }
 pub(crate) use dispatch_float;
 
-fn rayon_threads() -> usize {
-    static N: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    *N.get_or_init(candle_core::utils::get_num_threads)
-}
+use parallel::{for_each_part, SharedMut};
 
 /// Splits `n_items` items, each owning `per_item` consecutive values of `buf`, into one
 /// contiguous range per thread and runs `f(lo, hi, chunk)` on each (on this thread alone when
@@ -163,7 +161,7 @@ pub(crate) fn par_chunks<T: Send>(
     f: impl Fn(usize, usize, &mut [T]) + Sync,
 ) {
     let parts = if work >= 1 << 18 {
-        rayon_threads().clamp(1, n_items.max(1))
+        parallel::threads().clamp(1, n_items.max(1))
     } else {
         1
     };
@@ -172,21 +170,13 @@ pub(crate) fn par_chunks<T: Send>(
         return;
     }
     let step = n_items.div_ceil(parts);
-    rayon::scope(|s| {
-        let f = &f;
-        let mut rest = buf;
-        let mut lo = 0;
-        while lo < n_items {
-            let hi = (lo + step).min(n_items);
-            let (chunk, tail) = std::mem::take(&mut rest).split_at_mut((hi - lo) * per_item);
-            rest = tail;
-            if hi == n_items {
-                f(lo, hi, chunk);
-            } else {
-                s.spawn(move |_| f(lo, hi, chunk));
-            }
-            lo = hi;
-        }
+    let shared = SharedMut::new(buf);
+    for_each_part(n_items.div_ceil(step), |p| {
+        let (lo, hi) = (p * step, ((p + 1) * step).min(n_items));
+        // SAFETY: parts cover disjoint item ranges of `buf`.
+        f(lo, hi, unsafe {
+            shared.slice(lo * per_item, hi * per_item)
+        })
     });
 }
 
@@ -213,7 +203,7 @@ pub(crate) fn gemm<T: Float>(
     accumulate: bool,
 ) {
     assert!(dst.len() >= m * n && a.len() >= m * k && b.len() >= k * n);
-    let threads = rayon_threads().min(8);
+    let threads = parallel::threads().min(8);
     let parts = if threads > 1 && m * n * k >= PARALLEL_MACS {
         threads
     } else {
@@ -239,28 +229,18 @@ pub(crate) fn gemm<T: Float>(
     let by_cols = n >= m || m < 2 * parts;
     let len = if by_cols { n } else { m };
     let step = len.div_ceil(parts);
-    rayon::scope(|s| {
-        for p in 0..parts {
-            let (lo, hi) = (p * step, ((p + 1) * step).min(len));
-            if lo >= hi {
-                continue;
-            }
-            let g = &g;
-            let run = move || {
-                // SAFETY: blocks are disjoint parts of `dst`; all indices are within the
-                // bounds asserted above.
-                unsafe {
-                    if by_cols {
-                        g.block::<T>(0, m, lo, hi)
-                    } else {
-                        g.block::<T>(lo, hi, 0, n)
-                    }
-                }
-            };
-            if p + 1 == parts {
-                run();
+    for_each_part(parts, |p| {
+        let (lo, hi) = (p * step, ((p + 1) * step).min(len));
+        if lo >= hi {
+            return;
+        }
+        // SAFETY: blocks are disjoint parts of `dst`; all indices are within the bounds
+        // asserted above.
+        unsafe {
+            if by_cols {
+                g.block::<T>(0, m, lo, hi)
             } else {
-                s.spawn(move |_| run());
+                g.block::<T>(lo, hi, 0, n)
             }
         }
     });

@@ -84,7 +84,7 @@ struct Trace<T> {
 /// small): the recurrences of different sequences are independent.
 fn seq_blocks(n: usize, work: usize) -> Vec<(usize, usize)> {
     let parts = if work >= 1 << 20 {
-        super::rayon_threads().clamp(1, n.max(1))
+        super::parallel::threads().clamp(1, n.max(1))
     } else {
         1
     };
@@ -102,26 +102,19 @@ fn for_blocks<T: Float>(
     bufs: Vec<(&mut [T], usize)>,
     f: impl Fn(usize, usize, &mut [&mut [T]]) + Sync,
 ) {
-    // Cut each buffer (with `per` values per sequence) into the blocks' chunks.
-    let mut chunks: Vec<Vec<&mut [T]>> = blocks.iter().map(|_| vec![]).collect();
-    for (buf, per) in bufs {
-        let mut rest = buf;
-        for (bi, &(a, b)) in blocks.iter().enumerate() {
-            let (head, tail) = rest.split_at_mut((b - a) * per);
-            chunks[bi].push(head);
-            rest = tail;
-        }
-    }
-    if chunks.len() == 1 {
-        let (a, b) = blocks[0];
-        f(a, b, &mut chunks[0]);
-        return;
-    }
-    rayon::scope(|sc| {
-        let f = &f;
-        for (&(a, b), mut c) in blocks.iter().zip(chunks) {
-            sc.spawn(move |_| f(a, b, &mut c));
-        }
+    // Each buffer holds `per` values per sequence; a block takes its sequences' values.
+    let shared: Vec<(super::SharedMut<T>, usize)> = bufs
+        .into_iter()
+        .map(|(buf, per)| (super::SharedMut::new(buf), per))
+        .collect();
+    super::for_each_part(blocks.len(), |i| {
+        let (a, b) = blocks[i];
+        // SAFETY: blocks cover disjoint sequence ranges of every buffer.
+        let mut chunks: Vec<&mut [T]> = shared
+            .iter()
+            .map(|(s, per)| unsafe { s.slice(a * per, b * per) })
+            .collect();
+        f(a, b, &mut chunks);
     });
 }
 
@@ -505,7 +498,9 @@ mod tests {
     #[test]
     fn threaded_blocks_match_the_composed_recurrence() {
         // Large enough to split the sequences over threads (where there are several).
-        assert!(seq_blocks(64, 64 * 8 * 128 * 32).len() == super::super::rayon_threads().min(64));
+        assert!(
+            seq_blocks(64, 64 * 8 * 128 * 32).len() == super::super::parallel::threads().min(64)
+        );
         let (n, steps, d, u) = (64, 8, 4, 32);
         let (x, w, r, b) = (
             t(&[n, steps, d], 0.37, 1.0),
