@@ -39,6 +39,14 @@ fn layers_match_keras() {
         ("conv2d_b", Conv2D::new(3, (2, 3)).dilation_rate(2).into()),
         ("conv2d_g", Conv2D::new(4, 3).groups(2).into()),
         (
+            "conv1dt_a",
+            Conv1DTranspose::new(3, 3).strides(2).padding("same").into(),
+        ),
+        (
+            "conv1dt_b",
+            Conv1DTranspose::new(2, 4).activation("tanh").into(),
+        ),
+        (
             "conv1d",
             Conv1D::new(5, 3)
                 .strides(2)
@@ -761,6 +769,10 @@ fn computed_output_shapes_equal_real_outputs_for_several_input_shapes() {
         (
             || Conv2DTranspose::new(2, (3, 2)).strides((2, 1)).into(),
             vec![vec![2, 3, 4, 3]],
+        ),
+        (
+            || Conv1DTranspose::new(3, 3).strides(2).padding("same").into(),
+            vec![vec![2, 5, 2], vec![1, 1, 3]],
         ),
         (
             || SeparableConv2D::new(5, 3).padding("same").into(),

@@ -25,7 +25,9 @@ pub mod rnn;
 pub use self::activations::{Activation, LeakyReLU, PReLU, ReLU, Softmax, ELU};
 pub use self::core::{Dense, Embedding, Input, InputBuilder, InputLayer, Masking};
 pub use attention::{Attention, MultiHeadAttention};
-pub use convolutional::{Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D};
+pub use convolutional::{
+    Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D,
+};
 pub use merging::{
     add, average, concatenate, dot, maximum, minimum, multiply, subtract, Add, Average,
     Concatenate, Dot, Maximum, Minimum, Multiply, Subtract,

@@ -20,6 +20,8 @@ use crate::{Error, Result};
 /// ```
 pub struct Conv2DTranspose {
     args: LayerArgs,
+    /// 1 for `Conv1DTranspose` (run as a 2D transpose of height 1), 2 otherwise.
+    rank: usize,
     filters: usize,
     kernel_size: Size2,
     strides: Size2,
@@ -40,6 +42,7 @@ impl Conv2DTranspose {
     pub fn new(filters: usize, kernel_size: impl Into<Size2>) -> Self {
         Conv2DTranspose {
             args: LayerArgs::default(),
+            rank: 2,
             filters,
             kernel_size: kernel_size.into(),
             strides: Size2(1, 1),
@@ -57,7 +60,8 @@ impl Conv2DTranspose {
     }
     /// Strides.
     pub fn strides(mut self, s: impl Into<Size2>) -> Self {
-        self.strides = s.into();
+        let s = s.into();
+        self.strides = if self.rank == 1 { Size2(1, s.0) } else { s };
         self
     }
     /// `"valid"` or `"same"`.
@@ -89,9 +93,36 @@ impl Conv2DTranspose {
     }
 }
 
+/// The transpose of a 1D convolution over `(batch, steps, channels)`: output steps
+/// `(L - 1) * stride + k` (`valid`) or `L * stride` (`same`); kernel `(k, filters, in)` as Keras.
+///
+/// ```
+/// use keras::prelude::*;
+/// use keras::layers::Conv1DTranspose;
+/// let y = Conv1DTranspose::new(8, 3).strides(2).padding("same").call(&Input::new([10, 4]))?;
+/// assert_eq!(y.shape().to_string(), "(None, 20, 8)");
+/// assert_eq!(y.layer().count_params(), 3 * 8 * 4 + 8);
+/// # Ok::<(), keras::Error>(())
+/// ```
+pub struct Conv1DTranspose;
+
+impl Conv1DTranspose {
+    /// `filters` outputs, a kernel of `kernel_size` steps.
+    #[allow(clippy::new_ret_no_self)]
+    pub fn new(filters: usize, kernel_size: usize) -> Conv2DTranspose {
+        let mut c = Conv2DTranspose::new(filters, (1, kernel_size));
+        c.rank = 1;
+        c
+    }
+}
+
 impl Layer for Conv2DTranspose {
     fn class_name(&self) -> &str {
-        "Conv2DTranspose"
+        if self.rank == 1 {
+            "Conv1DTranspose"
+        } else {
+            "Conv2DTranspose"
+        }
     }
     fn args(&self) -> &LayerArgs {
         &self.args
@@ -100,7 +131,7 @@ impl Layer for Conv2DTranspose {
         &mut self.args
     }
     fn input_spec(&self) -> Vec<InputSpec> {
-        let spec = InputSpec::new().ndim(4);
+        let spec = InputSpec::new().ndim(self.rank + 2);
         vec![match self.in_channels {
             Some(c) => spec.axis(-1, c),
             None => spec,
@@ -112,7 +143,11 @@ impl Layer for Conv2DTranspose {
         let c = s[0].dim(-1).ok_or_else(|| {
             Error::value("The channel dimension of the inputs should be defined.")
         })?;
-        let shape = [self.kernel_size.0, self.kernel_size.1, self.filters, c];
+        let shape = if self.rank == 1 {
+            vec![self.kernel_size.1, self.filters, c]
+        } else {
+            vec![self.kernel_size.0, self.kernel_size.1, self.filters, c]
+        };
         self.kernel = Some(w.add(
             "kernel",
             &shape,
@@ -135,6 +170,13 @@ impl Layer for Conv2DTranspose {
     fn compute_output_shape(&self, s: &[Shape]) -> Result<Vec<Shape>> {
         let pad = Padding::parse(&self.padding)?;
         let d = &s[0].0;
+        if self.rank == 1 {
+            return Ok(vec![Shape(vec![
+                d[0],
+                self.out_len(d[1], self.kernel_size.1, self.strides.1, pad),
+                Some(self.filters),
+            ])]);
+        }
         Ok(vec![Shape(vec![
             d[0],
             self.out_len(d[1], self.kernel_size.0, self.strides.0, pad),
@@ -148,7 +190,13 @@ impl Layer for Conv2DTranspose {
             .as_ref()
             .ok_or_else(|| Error::runtime("Conv2DTranspose called before build"))?
             .value();
-        let x = ops::cast(&inputs[0], kernel.dtype())?;
+        let mut x = ops::cast(&inputs[0], kernel.dtype())?;
+        let kernel = if self.rank == 1 {
+            x = x.unsqueeze(1)?;
+            kernel.unsqueeze(0)?
+        } else {
+            kernel
+        };
         let (_, h, w, _) = x.dims4()?;
         let oh = self
             .out_len(Some(h), self.kernel_size.0, self.strides.0, self.pad)
@@ -162,13 +210,7 @@ impl Layer for Conv2DTranspose {
             dilation: (1, 1),
         };
         let bias = self.bias.as_ref().map(Weight::value);
-        Ok(vec![ops::conv2d_transpose(
-            &x,
-            &kernel,
-            bias.as_ref(),
-            opts,
-            (oh, ow),
-            self.act,
-        )?])
+        let y = ops::conv2d_transpose(&x, &kernel, bias.as_ref(), opts, (oh, ow), self.act)?;
+        Ok(vec![if self.rank == 1 { y.squeeze(1)? } else { y }])
     }
 }

@@ -16,7 +16,7 @@ mod conv2d_transpose;
 mod separable;
 
 pub use base_conv::{BaseConv, Conv1D, Conv2D};
-pub use conv2d_transpose::Conv2DTranspose;
+pub use conv2d_transpose::{Conv1DTranspose, Conv2DTranspose};
 pub use separable::{DepthwiseConv2D, SeparableConv2D};
 
 /// A size per spatial axis: one number for every axis, or one each.
