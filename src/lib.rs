@@ -47,6 +47,7 @@ pub mod optimizers;
 pub mod prelude;
 pub mod random;
 pub mod regularizers;
+pub mod saving;
 pub mod testing;
 pub mod trainers;
 pub mod utils;

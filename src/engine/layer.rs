@@ -11,6 +11,7 @@ use super::input_spec::InputSpec;
 use super::naming;
 use super::node::{KerasTensor, Node, TensorDesc};
 use super::shape::{IntoDims, Shape};
+use super::var_group::VarGroup;
 use super::weight::{Weight, WeightBuilder};
 use crate::ops::{DType, Tensor};
 use crate::{Error, Result};
@@ -131,6 +132,12 @@ pub trait Layer: Any + Send + Sync {
         };
         masks.resize(outs.len(), None);
         Ok((outs, masks))
+    }
+    /// Where this layer's variables go in a Keras weights file, given its own weights (in
+    /// creation order) and name: by default all at `<path>/vars`. Layers whose Keras
+    /// counterpart keeps them on inner objects (an RNN's `cell`, a wrapper's `layer`) say so.
+    fn var_group(&self, name: &str, own: &[Weight]) -> VarGroup {
+        VarGroup::layer(name, own)
     }
     /// Layers this layer contains (a model's layers, a wrapper's inner layer).
     fn sublayers(&self) -> Vec<LayerRef> {
@@ -534,6 +541,12 @@ impl LayerRef {
         for sub in self.sublayers() {
             sub.set_trainable(trainable);
         }
+    }
+
+    /// This layer's node in a Keras weights file (see [`VarGroup`]).
+    pub fn var_group(&self) -> VarGroup {
+        let own = read(&self.0.state).weights.clone();
+        read(&self.0.imp).var_group(&self.name(), &own)
     }
 
     /// Layers inside this one (a model's layers).

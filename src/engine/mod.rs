@@ -12,10 +12,12 @@ mod layer;
 pub mod naming;
 mod node;
 mod shape;
+mod var_group;
 mod weight;
 
 pub use input_spec::InputSpec;
 pub use layer::{CallCtx, Layer, LayerArgs, LayerExt, LayerRef};
 pub use node::{dtype_name, KerasTensor, Node};
 pub use shape::{tuple, IntoDims, Shape};
+pub use var_group::VarGroup;
 pub use weight::{gradients, Initialize, Penalize, Weight, WeightBuilder};

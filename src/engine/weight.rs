@@ -115,6 +115,12 @@ impl Weight {
         self.0.trainable && !self.0.frozen.load(Ordering::Relaxed)
     }
 
+    /// Whether the weight was created trainable (a layer's `moving_mean` was not), whatever
+    /// its layer's current `trainable` flag.
+    pub fn created_trainable(&self) -> bool {
+        self.0.trainable
+    }
+
     pub(crate) fn set_frozen(&self, frozen: bool) {
         self.0.frozen.store(frozen, Ordering::Relaxed);
     }

@@ -435,6 +435,13 @@ impl Layer for Functional {
     ) -> Result<(Vec<Tensor>, Vec<Option<Tensor>>)> {
         self.run_masked(ctx.name, inputs, ctx.masks, ctx.training)
     }
+    fn var_group(&self, name: &str, _: &[crate::engine::Weight]) -> crate::engine::VarGroup {
+        // A model's layers go in a `layers` container, each under its class name.
+        crate::engine::VarGroup::empty(name).with_child(
+            "layers",
+            crate::engine::VarGroup::container(&self.sublayers()),
+        )
+    }
     fn sublayers(&self) -> Vec<LayerRef> {
         self.layers.clone()
     }

@@ -102,6 +102,13 @@ impl Layer for SequentialNet {
             None => Ok((self.forward(inputs, ctx)?, vec![])),
         }
     }
+    fn var_group(&self, name: &str, _: &[crate::engine::Weight]) -> crate::engine::VarGroup {
+        // A model's layers go in a `layers` container, each under its class name.
+        crate::engine::VarGroup::empty(name).with_child(
+            "layers",
+            crate::engine::VarGroup::container(&self.sublayers()),
+        )
+    }
     fn sublayers(&self) -> Vec<LayerRef> {
         self.layers.clone()
     }

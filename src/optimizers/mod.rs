@@ -119,6 +119,59 @@ pub trait Optimizer: Send {
         }
     }
 
+    /// Replaces the optimizer's state tensors for a weight (when loading a saved optimizer).
+    fn set_variables_for(&mut self, w: &Weight, values: &[Tensor]) -> Result<()> {
+        let like = w.var().as_tensor().clone();
+        self.base_mut()
+            .slots
+            .entry(w.id())
+            .or_default()
+            .set_tensors(values, &like)
+    }
+
+    /// Sets the step counter (when loading a saved optimizer).
+    fn set_iterations(&mut self, n: u64) {
+        self.base_mut().iterations = n;
+    }
+
+    /// How Keras 3 orders this optimizer's variables after `iterations` and `learning_rate`:
+    /// groups of state buffers (indices into a weight's slot) created by one
+    /// `add_optimizer_variables` call, interleaved per weight within a group. Adam:
+    /// `[[m, v]]` (+ `[[v_hat]]`); RMSprop: `[[velocity], [momentum], [average_gradient]]` as
+    /// configured; SGD: `[[momentum]]` with momentum.
+    fn keras_state_layout(&self) -> Vec<Vec<usize>> {
+        match self.rule(self.get_learning_rate(), 1) {
+            Update::Adam { amsgrad, .. } => {
+                let mut v = vec![vec![0, 1]];
+                if amsgrad {
+                    v.push(vec![2]);
+                }
+                v
+            }
+            Update::Sgd { momentum, .. } => {
+                if momentum != 0.0 {
+                    vec![vec![0]]
+                } else {
+                    vec![]
+                }
+            }
+            Update::RmsProp {
+                momentum, centered, ..
+            } => {
+                let mut v = vec![vec![0]];
+                let mut next = 1;
+                if momentum > 0.0 {
+                    v.push(vec![next]);
+                    next += 1;
+                }
+                if centered {
+                    v.push(vec![next]);
+                }
+                v
+            }
+        }
+    }
+
     /// Number of scalars of optimizer state and their size in bytes (for `summary`).
     fn state_size(&self) -> (usize, f64) {
         // Keras counts an `iteration` (int32) and a `learning_rate` (float32) variable, plus

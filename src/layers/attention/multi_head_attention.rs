@@ -243,6 +243,22 @@ impl Layer for MultiHeadAttention {
     fn supports_masking(&self) -> bool {
         true
     }
+    fn var_group(&self, name: &str, _: &[Weight]) -> crate::engine::VarGroup {
+        // Keras keeps the projections on four EinsumDense layers, plus a Softmax and a
+        // Dropout without variables.
+        use crate::engine::VarGroup;
+        let pair = |i: usize, n: &str| {
+            let ws: Vec<Weight> = self.w[2 * i..2 * i + 2].iter().flatten().cloned().collect();
+            VarGroup::layer(n, &ws)
+        };
+        VarGroup::empty(name)
+            .with_child("_dropout_layer", VarGroup::empty("dropout"))
+            .with_child("_softmax", VarGroup::empty("softmax"))
+            .with_child("key_dense", pair(1, "key"))
+            .with_child("output_dense", pair(3, "attention_output"))
+            .with_child("query_dense", pair(0, "query"))
+            .with_child("value_dense", pair(2, "value"))
+    }
     fn compute_output_shape(&self, s: &[Shape]) -> Result<Vec<Shape>> {
         let q = &s[0].0;
         let out = self.output_shape.or(q[2]);

@@ -183,6 +183,11 @@ impl Layer for Bidirectional {
             Some(_) => vec![m],
         })
     }
+    fn var_group(&self, name: &str, _: &[crate::engine::Weight]) -> crate::engine::VarGroup {
+        crate::engine::VarGroup::empty(name)
+            .with_child("backward_layer", self.backward.var_group())
+            .with_child("forward_layer", self.forward.var_group())
+    }
     fn sublayers(&self) -> Vec<LayerRef> {
         vec![self.forward.clone(), self.backward.clone()]
     }

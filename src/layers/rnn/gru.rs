@@ -2,7 +2,7 @@
 
 use super::base_rnn::{Recurrent, RnnOptions};
 use crate::activations::{Act, ActivationArg};
-use crate::engine::{CallCtx, InputSpec, Layer, LayerArgs, Shape, Weight, WeightBuilder};
+use crate::engine::{CallCtx, InputSpec, Layer, LayerArgs, Shape, VarGroup, Weight, WeightBuilder};
 use crate::initializers::{self, InitializerArg, Orthogonal};
 use crate::ops::{self, Cell, Tensor};
 use crate::{Error, Result};
@@ -147,6 +147,10 @@ impl Layer for GRU {
     }
     fn compute_output_shape(&self, s: &[Shape]) -> Result<Vec<Shape>> {
         Ok(self.opts.output_shapes(&s[0], self.units, 1))
+    }
+    fn var_group(&self, name: &str, own: &[Weight]) -> VarGroup {
+        // Keras keeps an RNN's weights on its cell (`<layer>/cell/vars`).
+        VarGroup::empty(name).with_child("cell", VarGroup::layer("gru_cell", own))
     }
     fn supports_masking(&self) -> bool {
         true

@@ -3,7 +3,7 @@
 use super::base_rnn::{Recurrent, RnnOptions};
 use super::gru::{add_kernels, feature_dim, rnn_input_spec, run_cell};
 use crate::activations::{Act, ActivationArg};
-use crate::engine::{CallCtx, InputSpec, Layer, LayerArgs, Shape, Weight, WeightBuilder};
+use crate::engine::{CallCtx, InputSpec, Layer, LayerArgs, Shape, VarGroup, Weight, WeightBuilder};
 use crate::initializers::{self, InitializerArg, Orthogonal};
 use crate::ops::{Cell, Tensor};
 use crate::Result;
@@ -124,6 +124,10 @@ impl Layer for SimpleRNN {
     }
     fn compute_output_shape(&self, s: &[Shape]) -> Result<Vec<Shape>> {
         Ok(self.opts.output_shapes(&s[0], self.units, 1))
+    }
+    fn var_group(&self, name: &str, own: &[Weight]) -> VarGroup {
+        // Keras keeps an RNN's weights on its cell (`<layer>/cell/vars`).
+        VarGroup::empty(name).with_child("cell", VarGroup::layer("simple_rnn_cell", own))
     }
     fn supports_masking(&self) -> bool {
         true

@@ -97,6 +97,9 @@ impl Layer for TimeDistributed {
             })
             .collect()
     }
+    fn var_group(&self, name: &str, _: &[crate::engine::Weight]) -> crate::engine::VarGroup {
+        crate::engine::VarGroup::empty(name).with_child("layer", self.inner.var_group())
+    }
     fn sublayers(&self) -> Vec<LayerRef> {
         vec![self.inner.clone()]
     }

@@ -1,0 +1,192 @@
+//! `save_weights` / `load_weights` in Keras 3's `.weights.h5` layout: `layers/<class>/vars/0..`
+//! for each layer (nested objects as Keras walks them: an RNN's `cell`, a wrapper's `layer`,
+//! a nested model's `layers`), `vars` for the model itself and `optimizer/vars/0..` for the
+//! optimizer's `iterations`, `learning_rate` and state.
+
+use super::h5::Group;
+use crate::engine::{VarGroup, Weight};
+use crate::models::Model;
+use crate::ops::{DType, Device, Tensor};
+use crate::optimizers::Optimizer;
+use crate::{Error, Result};
+use std::path::Path;
+
+/// Writes a variable tree into an HDF5 group tree.
+fn put(tree: &VarGroup, g: &mut Group) -> Result<()> {
+    if let Some(name) = &tree.name {
+        let vars = g.make("vars");
+        vars.attrs.insert("name".into(), name.clone());
+        for (i, w) in tree.vars.iter().enumerate() {
+            vars.datasets.insert(i.to_string(), w.numpy()?);
+        }
+    }
+    for (attr, child) in &tree.children {
+        put(child, g.make(attr))?;
+    }
+    Ok(())
+}
+
+/// Assigns a variable tree from an HDF5 group tree; mismatches are errors unless
+/// `skip_mismatch`, when the variable keeps its value.
+fn take(tree: &VarGroup, g: Option<&Group>, path: &str, skip_mismatch: bool) -> Result<()> {
+    if let Some(name) = &tree.name {
+        let empty = Group::default();
+        let vars = g.and_then(|g| g.get("vars")).unwrap_or(&empty);
+        if vars.datasets.len() != tree.vars.len() && !tree.vars.is_empty() {
+            if !skip_mismatch {
+                let expected: Vec<&str> = tree.vars.iter().map(|w| w.name()).collect();
+                return Err(Error::value(format!(
+                    "Layer '{name}' expected {} variables, but received {} variables during loading. Expected: {expected:?} (file group '{path}/vars')",
+                    tree.vars.len(),
+                    vars.datasets.len()
+                )));
+            }
+        } else {
+            for (i, w) in tree.vars.iter().enumerate() {
+                let Some(v) = vars.datasets.get(&i.to_string()) else {
+                    continue;
+                };
+                if v.dims() != w.shape().as_slice() {
+                    if skip_mismatch {
+                        continue;
+                    }
+                    return Err(Error::value(format!(
+                        "The shape of the target variable and the shape of the saved variable mismatch for '{}' (file '{path}/vars/{i}'): expected {:?}, received {:?}",
+                        w.path(),
+                        w.shape(),
+                        v.dims()
+                    )));
+                }
+                w.assign(&v.to_dtype(w.dtype())?)?;
+            }
+        }
+    }
+    for (attr, child) in &tree.children {
+        let sub = g.and_then(|g| g.get(attr));
+        take(child, sub, &format!("{path}/{attr}"), skip_mismatch)?;
+    }
+    Ok(())
+}
+
+fn scalar(v: f64, dtype: DType) -> Result<Tensor> {
+    Ok(Tensor::new(v, &Device::Cpu)?.to_dtype(dtype)?)
+}
+
+/// The optimizer's variables in Keras's order: `iterations`, `learning_rate`, then its state
+/// (zeros for weights it has not updated yet).
+fn optimizer_vars(opt: &dyn Optimizer, weights: &[Weight]) -> Result<Vec<Tensor>> {
+    let mut out = vec![
+        scalar(opt.iterations() as f64, DType::I64)?,
+        scalar(opt.get_learning_rate(), DType::F32)?,
+    ];
+    let layout = opt.keras_state_layout();
+    let n_bufs = layout.iter().flatten().count();
+    for group in &layout {
+        for w in weights {
+            let have = opt.variables_for(w)?;
+            for &b in group {
+                out.push(match have.get(b) {
+                    Some(t) if have.len() == n_bufs => t.clone(),
+                    _ => w.value().zeros_like()?,
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn set_optimizer_vars(opt: &mut dyn Optimizer, weights: &[Weight], vars: &Group) -> Result<()> {
+    let layout = opt.keras_state_layout();
+    let n_bufs = layout.iter().flatten().count();
+    let expected = 2 + n_bufs * weights.len();
+    if vars.datasets.len() != expected {
+        eprintln!(
+            "WARNING: Skipping variable loading for optimizer '{}', because it has {expected} variables whereas the saved optimizer has {} variables.",
+            opt.name(),
+            vars.datasets.len()
+        );
+        return Ok(());
+    }
+    let get = |i: usize| -> Result<&Tensor> {
+        vars.datasets
+            .get(&i.to_string())
+            .ok_or_else(|| Error::value(format!("optimizer variable {i} missing from the file")))
+    };
+    let iterations = crate::ops::to_vec_f64(get(0)?)?;
+    let lr = crate::ops::to_vec_f64(get(1)?)?;
+    let mut per_weight: Vec<Vec<Option<Tensor>>> = vec![vec![None; n_bufs]; weights.len()];
+    let mut i = 2;
+    for group in &layout {
+        for slots in per_weight.iter_mut() {
+            for &b in group {
+                slots[b] = Some(get(i)?.clone());
+                i += 1;
+            }
+        }
+    }
+    for (w, slots) in weights.iter().zip(per_weight) {
+        let values: Vec<Tensor> = slots.into_iter().flatten().collect();
+        if !values.is_empty() {
+            opt.set_variables_for(w, &values)?;
+        }
+    }
+    opt.set_iterations(iterations.first().copied().unwrap_or(0.0).max(0.0) as u64);
+    if let Some(&lr) = lr.first() {
+        opt.set_learning_rate(lr);
+    }
+    Ok(())
+}
+
+/// The model's weights (and its optimizer's, when compiled) as Keras's HDF5 tree.
+pub fn to_h5(model: &mut Model) -> Result<Group> {
+    let mut root = Group::default();
+    put(&model.net.var_group(), &mut root)?;
+    let weights = model.trainable_weights();
+    if let Some(opt) = model.trainer.optimizer() {
+        let name = opt.name().to_string();
+        let vars = root.make("optimizer/vars");
+        vars.attrs.insert("name".into(), name);
+        for (i, t) in optimizer_vars(opt, &weights)?.into_iter().enumerate() {
+            vars.datasets.insert(i.to_string(), t);
+        }
+    }
+    Ok(root)
+}
+
+/// Sets the model's weights (and its optimizer's state, when compiled and present) from
+/// Keras's HDF5 tree.
+pub fn from_h5(model: &mut Model, root: &Group, skip_mismatch: bool) -> Result<()> {
+    take(&model.net.var_group(), Some(root), "", skip_mismatch)?;
+    let weights = model.trainable_weights();
+    if let (Some(opt), Some(vars)) = (model.trainer.optimizer(), root.get("optimizer/vars")) {
+        set_optimizer_vars(opt, &weights, vars)?;
+    }
+    Ok(())
+}
+
+/// Writes `model.weights.h5` (Keras's `save_weights`), atomically.
+pub fn save_weights(model: &mut Model, path: impl AsRef<Path>) -> Result<()> {
+    let path = path.as_ref();
+    if !path.to_string_lossy().ends_with(".weights.h5") {
+        return Err(Error::value(format!(
+            "The filename must end in `.weights.h5`. Received: filepath={}",
+            path.display()
+        )));
+    }
+    let bytes = to_h5(model)?.to_bytes()?;
+    crate::ops::npy::write_atomic(path, |f| {
+        use std::io::Write;
+        f.write_all(&bytes)
+            .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))
+    })
+}
+
+/// Reads weights saved by Keras 3 (`.weights.h5`) or by [`save_weights`].
+pub fn load_weights(model: &mut Model, path: impl AsRef<Path>, skip_mismatch: bool) -> Result<()> {
+    let path = path.as_ref();
+    let bytes =
+        std::fs::read(path).map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
+    let root =
+        Group::from_bytes(bytes).map_err(|e| Error::value(format!("{}: {e}", path.display())))?;
+    from_h5(model, &root, skip_mismatch)
+}
