@@ -80,7 +80,7 @@ impl Group {
         }
         let file = File::from_bytes(bytes).map_err(|e| h5err("reading an HDF5 file", e))?;
         let root = file.root();
-        read_group(&file, &root, "", 0)
+        read_group(&root, "", 0)
     }
 }
 
@@ -108,7 +108,7 @@ fn write_dataset(ds: &mut hdf5_pure::DatasetBuilder, t: &Tensor) -> Result<()> {
     Ok(())
 }
 
-fn read_group(file: &File, g: &hdf5_pure::Group, path: &str, depth: usize) -> Result<Group> {
+fn read_group(g: &hdf5_pure::Group, path: &str, depth: usize) -> Result<Group> {
     if depth > 64 {
         return Err(Error::value("HDF5 file nests groups more than 64 deep"));
     }
@@ -136,7 +136,7 @@ fn read_group(file: &File, g: &hdf5_pure::Group, path: &str, depth: usize) -> Re
         let full = format!("{path}/{name}");
         let child = g.group(&name).map_err(|e| h5err(&full, e))?;
         out.groups
-            .insert(name, read_group(file, &child, &full, depth + 1)?);
+            .insert(name, read_group(&child, &full, depth + 1)?);
     }
     Ok(out)
 }
