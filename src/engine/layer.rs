@@ -133,6 +133,14 @@ pub trait Layer: Any + Send + Sync {
         masks.resize(outs.len(), None);
         Ok((outs, masks))
     }
+    /// The layer's own arguments as Keras's `get_config()` writes them (the engine adds
+    /// `name`, `trainable` and `dtype`). Layers that cannot be serialized yet say so.
+    fn get_config(&self) -> Result<crate::saving::config::Config> {
+        Err(Error::value(format!(
+            "Layer class {} cannot be saved to a Keras config yet",
+            self.class_name()
+        )))
+    }
     /// Where this layer's variables go in a Keras weights file, given its own weights (in
     /// creation order) and name: by default all at `<path>/vars`. Layers whose Keras
     /// counterpart keeps them on inner objects (an RNN's `cell`, a wrapper's `layer`) say so.

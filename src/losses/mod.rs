@@ -23,6 +23,15 @@ pub trait Loss: Send + Sync {
     fn name(&self) -> &str;
     /// The mean loss over the batch.
     fn call(&self, y_true: &Tensor, y_pred: &Tensor) -> Result<Tensor>;
+    /// How Keras serializes the loss: its name, or `{class_name, config}` when it has
+    /// arguments (`from_logits`, `delta`).
+    fn get_config(&self) -> serde_json::Value {
+        serde_json::Value::String(self.name().to_string())
+    }
+}
+
+fn loss_object(class: &str, config: serde_json::Value) -> serde_json::Value {
+    crate::saving::config::object("keras.losses", class, config)
 }
 
 /// `y_true` reshaped to `y_pred`'s shape when they hold as many values (Keras's
@@ -94,6 +103,9 @@ impl Loss for Huber {
     fn name(&self) -> &str {
         "huber_loss"
     }
+    fn get_config(&self) -> serde_json::Value {
+        loss_object("Huber", serde_json::json!({ "delta": self.delta }))
+    }
     fn call(&self, y_true: &Tensor, y_pred: &Tensor) -> Result<Tensor> {
         let p = float_pred(y_pred)?;
         ops::elementwise_loss(
@@ -125,6 +137,13 @@ impl Loss for BinaryCrossentropy {
     fn name(&self) -> &str {
         "binary_crossentropy"
     }
+    fn get_config(&self) -> serde_json::Value {
+        if self.from_logits {
+            loss_object("BinaryCrossentropy", serde_json::json!({ "from_logits": true }))
+        } else {
+            serde_json::Value::String(self.name().to_string())
+        }
+    }
     fn call(&self, y_true: &Tensor, y_pred: &Tensor) -> Result<Tensor> {
         let p = float_pred(y_pred)?;
         let kind = ElementwiseLoss::BinaryCrossentropy {
@@ -154,6 +173,13 @@ impl CategoricalCrossentropy {
 impl Loss for CategoricalCrossentropy {
     fn name(&self) -> &str {
         "categorical_crossentropy"
+    }
+    fn get_config(&self) -> serde_json::Value {
+        if self.from_logits {
+            loss_object("CategoricalCrossentropy", serde_json::json!({ "from_logits": true }))
+        } else {
+            serde_json::Value::String(self.name().to_string())
+        }
     }
     fn call(&self, y_true: &Tensor, y_pred: &Tensor) -> Result<Tensor> {
         let p = float_pred(y_pred)?;
@@ -185,6 +211,13 @@ impl SparseCategoricalCrossentropy {
 impl Loss for SparseCategoricalCrossentropy {
     fn name(&self) -> &str {
         "sparse_categorical_crossentropy"
+    }
+    fn get_config(&self) -> serde_json::Value {
+        if self.from_logits {
+            loss_object("SparseCategoricalCrossentropy", serde_json::json!({ "from_logits": true }))
+        } else {
+            serde_json::Value::String(self.name().to_string())
+        }
     }
     fn call(&self, y_true: &Tensor, y_pred: &Tensor) -> Result<Tensor> {
         ops::sparse_crossentropy(&float_pred(y_pred)?, y_true, self.from_logits)
@@ -224,6 +257,28 @@ pub fn get(name: &str) -> Result<Arc<dyn Loss>> {
             )))
         }
     })
+}
+
+/// The loss a Keras config describes: a name, or `{class_name, config}`.
+pub fn from_config(v: &serde_json::Value) -> Result<LossArg> {
+    if let Some(name) = v.as_str() {
+        return Ok(LossArg::from(name));
+    }
+    let class = v.get("class_name").and_then(|c| c.as_str()).unwrap_or("");
+    let cfg = v.get("config").cloned().unwrap_or_default();
+    let logits = cfg.get("from_logits").and_then(|x| x.as_bool()).unwrap_or(false);
+    let loss: Arc<dyn Loss> = match class {
+        "BinaryCrossentropy" => Arc::new(BinaryCrossentropy { from_logits: logits }),
+        "CategoricalCrossentropy" => Arc::new(CategoricalCrossentropy { from_logits: logits }),
+        "SparseCategoricalCrossentropy" => {
+            Arc::new(SparseCategoricalCrossentropy { from_logits: logits })
+        }
+        "Huber" => Arc::new(Huber {
+            delta: cfg.get("delta").and_then(|x| x.as_f64()).unwrap_or(1.0),
+        }),
+        other => get(other)?,
+    };
+    Ok(LossArg(Ok(loss)))
 }
 
 /// A loss given by name or by value (for `compile`).

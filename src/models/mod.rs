@@ -12,9 +12,9 @@
 //! # Ok::<(), keras::Error>(())
 //! ```
 
-mod functional;
+pub(crate) mod functional;
 mod model;
-mod sequential;
+pub(crate) mod sequential;
 mod subclass;
 mod summary;
 

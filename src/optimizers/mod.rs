@@ -172,6 +172,60 @@ pub trait Optimizer: Send {
         }
     }
 
+    /// Keras's serialized optimizer: `{module, class_name, config}` with its arguments.
+    fn get_config(&self) -> serde_json::Value {
+        use serde_json::json;
+        let b = self.base();
+        let mut c = json!({
+            "name": self.name(),
+            "learning_rate": b.learning_rate,
+            "weight_decay": b.weight_decay,
+            "clipnorm": b.clipnorm,
+            "global_clipnorm": b.global_clipnorm,
+            "clipvalue": b.clipvalue,
+        });
+        let class = match self.rule(b.learning_rate, 1) {
+            Update::Adam {
+                beta_1,
+                beta_2,
+                epsilon,
+                amsgrad,
+                ..
+            } => {
+                c["beta_1"] = json!(beta_1);
+                c["beta_2"] = json!(beta_2);
+                c["epsilon"] = json!(epsilon);
+                c["amsgrad"] = json!(amsgrad);
+                if self.name() == "adamw" {
+                    "AdamW"
+                } else {
+                    "Adam"
+                }
+            }
+            Update::Sgd {
+                momentum, nesterov, ..
+            } => {
+                c["momentum"] = json!(momentum);
+                c["nesterov"] = json!(nesterov);
+                "SGD"
+            }
+            Update::RmsProp {
+                rho,
+                momentum,
+                epsilon,
+                centered,
+                ..
+            } => {
+                c["rho"] = json!(rho);
+                c["momentum"] = json!(momentum);
+                c["epsilon"] = json!(epsilon);
+                c["centered"] = json!(centered);
+                "RMSprop"
+            }
+        };
+        crate::saving::config::object("keras.optimizers", class, c)
+    }
+
     /// Number of scalars of optimizer state and their size in bytes (for `summary`).
     fn state_size(&self) -> (usize, f64) {
         // Keras counts an `iteration` (int32) and a `learning_rate` (float32) variable, plus
@@ -224,6 +278,55 @@ impl<O: Optimizer + Sized> OptimizerExt for O {}
 
 /// Every name [`get`] knows.
 pub const NAMES: &[&str] = &["adam", "adamw", "rmsprop", "sgd"];
+
+/// The optimizer a Keras config describes (`{class_name, config}`, as in a `.keras` file's
+/// `compile_config`), or a name.
+pub fn from_config(v: &serde_json::Value) -> Result<Box<dyn Optimizer>> {
+    if let Some(name) = v.as_str() {
+        return get(name);
+    }
+    let class = v.get("class_name").and_then(|c| c.as_str()).unwrap_or("");
+    let empty = serde_json::Map::new();
+    let cfg = v.get("config").and_then(|c| c.as_object()).unwrap_or(&empty);
+    let c = crate::saving::config::Cfg::new(class, cfg);
+    let mut opt: Box<dyn Optimizer> = match class {
+        "Adam" | "AdamW" => {
+            let a = if class == "AdamW" { AdamW::new() } else { Adam::new() };
+            Box::new(
+                a.beta_1(c.f64_or("beta_1", 0.9)?)
+                    .beta_2(c.f64_or("beta_2", 0.999)?)
+                    .epsilon(c.f64_or("epsilon", 1e-7)?)
+                    .amsgrad(c.bool_or("amsgrad", false)?),
+            )
+        }
+        "SGD" => Box::new(
+            SGD::new()
+                .momentum(c.f64_or("momentum", 0.0)?)
+                .nesterov(c.bool_or("nesterov", false)?),
+        ),
+        "RMSprop" => Box::new(
+            RMSprop::new()
+                .rho(c.f64_or("rho", 0.9)?)
+                .momentum(c.f64_or("momentum", 0.0)?)
+                .epsilon(c.f64_or("epsilon", 1e-7)?)
+                .centered(c.bool_or("centered", false)?),
+        ),
+        other => {
+            return Err(Error::value(format!(
+                "Could not interpret optimizer identifier: {other}. keras-rs has Adam, AdamW, SGD and RMSprop"
+            )))
+        }
+    };
+    let b = opt.base_mut();
+    if let Some(lr) = cfg.get("learning_rate").and_then(|v| v.as_f64()) {
+        b.learning_rate = lr;
+    }
+    b.weight_decay = c.opt_f64("weight_decay")?.or(b.weight_decay);
+    b.clipnorm = c.opt_f64("clipnorm")?;
+    b.global_clipnorm = c.opt_f64("global_clipnorm")?;
+    b.clipvalue = c.opt_f64("clipvalue")?;
+    Ok(opt)
+}
 
 /// An optimizer by Keras name, with Keras's defaults.
 pub fn get(name: &str) -> Result<Box<dyn Optimizer>> {

@@ -1,6 +1,10 @@
 //! Saving and loading models and weights in Keras 3's formats.
 
+pub mod config;
 pub mod h5;
+pub mod model_config;
+pub mod registry;
 pub mod weights;
 
+pub use model_config::{model_from_json, to_json};
 pub use weights::{load_weights, save_weights};

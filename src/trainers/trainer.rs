@@ -121,6 +121,58 @@ impl Trainer {
         Ok(())
     }
 
+    /// Keras's `compile_config` (optimizer, loss, loss_weights, metrics), once compiled.
+    pub(crate) fn compile_config(&self) -> Option<serde_json::Value> {
+        use serde_json::{json, Value};
+        let c = self.compiled.as_ref()?;
+        let loss = |l: &crate::losses::LossArg| match &l.0 {
+            Ok(loss) => loss.get_config(),
+            Err(name) => json!(name),
+        };
+        let loss_v = match &c.loss_spec {
+            compile::LossSpec::One(l) => loss(l),
+            compile::LossSpec::List(v) => Value::Array(v.iter().map(loss).collect()),
+            compile::LossSpec::Map(m) => {
+                Value::Object(m.iter().map(|(k, l)| (k.clone(), loss(l))).collect())
+            }
+        };
+        let metric = |m: &crate::metrics::MetricArg| match m {
+            crate::metrics::MetricArg::Name(n) => json!(n),
+            crate::metrics::MetricArg::Value(m) => json!(m.name()),
+        };
+        let metrics_v = match &c.metric_spec {
+            MetricsSpec::All(v) if v.is_empty() => Value::Null,
+            MetricsSpec::All(v) => Value::Array(v.iter().map(metric).collect()),
+            MetricsSpec::PerOutput(v) => Value::Array(
+                v.iter()
+                    .map(|o| Value::Array(o.iter().map(metric).collect()))
+                    .collect(),
+            ),
+            MetricsSpec::Map(m) => Value::Object(
+                m.iter()
+                    .map(|(k, o)| (k.clone(), Value::Array(o.iter().map(metric).collect())))
+                    .collect(),
+            ),
+        };
+        let weights = match &c.loss_weights {
+            None => Value::Null,
+            Some(compile::LossWeights::List(v)) => json!(v),
+            Some(compile::LossWeights::Map(m)) => {
+                Value::Object(m.iter().map(|(k, w)| (k.clone(), json!(w))).collect())
+            }
+        };
+        Some(json!({
+            "optimizer": c.optimizer.get_config(),
+            "loss": loss_v,
+            "loss_weights": weights,
+            "metrics": metrics_v,
+            "weighted_metrics": null,
+            "run_eagerly": false,
+            "steps_per_execution": 1,
+            "jit_compile": false,
+        }))
+    }
+
     /// Whether `compile` has been called.
     pub fn compiled(&self) -> bool {
         self.compiled.is_some()

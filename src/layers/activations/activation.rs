@@ -43,6 +43,12 @@ impl Layer for Activation {
     fn args_mut(&mut self) -> &mut LayerArgs {
         &mut self.args
     }
+    fn get_config(&self) -> Result<crate::saving::config::Config> {
+        use crate::saving::config::{activation_value, json};
+        let _ = activation_value;
+        let v = json!({"activation": activation_value(&self.activation)});
+        Ok(v.as_object().cloned().unwrap_or_default())
+    }
     fn build(&mut self, _: &[Shape], _: &mut WeightBuilder) -> Result<()> {
         self.act = self.activation.resolve()?;
         Ok(())

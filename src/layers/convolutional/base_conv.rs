@@ -189,6 +189,15 @@ impl Layer for BaseConv {
     fn args_mut(&mut self) -> &mut LayerArgs {
         &mut self.args
     }
+    fn get_config(&self) -> Result<crate::saving::config::Config> {
+        use crate::saving::config::{activation_value, json};
+        let _ = activation_value;
+        let two = |s: &Size2| if self.rank == 1 { json!([s.1]) } else { json!([s.0, s.1]) };
+        let v = json!({"filters": self.filters, "kernel_size": two(&self.kernel_size), "strides": two(&self.strides),
+            "padding": self.padding, "data_format": "channels_last", "dilation_rate": two(&self.dilation),
+            "groups": self.groups, "activation": activation_value(&self.activation), "use_bias": self.use_bias});
+        Ok(v.as_object().cloned().unwrap_or_default())
+    }
     fn input_spec(&self) -> Vec<InputSpec> {
         let spec = InputSpec::new().ndim(self.rank + 2);
         vec![match self.in_channels {

@@ -118,6 +118,12 @@ impl Layer for Dense {
     fn args_mut(&mut self) -> &mut LayerArgs {
         &mut self.args
     }
+    fn get_config(&self) -> Result<crate::saving::config::Config> {
+        use crate::saving::config::{activation_value, json};
+        let _ = activation_value;
+        let v = json!({"units": self.units, "activation": activation_value(&self.activation), "use_bias": self.use_bias});
+        Ok(v.as_object().cloned().unwrap_or_default())
+    }
 
     fn input_spec(&self) -> Vec<InputSpec> {
         let spec = InputSpec::new().min_ndim(2);

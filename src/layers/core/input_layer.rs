@@ -44,6 +44,13 @@ impl Layer for InputLayer {
     fn args_mut(&mut self) -> &mut LayerArgs {
         &mut self.args
     }
+    fn get_config(&self) -> Result<crate::saving::config::Config> {
+        use crate::saving::config::{activation_value, json};
+        let _ = activation_value;
+        let v = json!({"batch_shape": crate::saving::config::shape_value(&self.shape.0),
+            "dtype": crate::saving::config::dtype_name(self.dtype), "sparse": false, "ragged": false, "optional": false});
+        Ok(v.as_object().cloned().unwrap_or_default())
+    }
     fn compute_output_shape(&self, _: &[Shape]) -> Result<Vec<Shape>> {
         Ok(vec![self.shape.clone()])
     }

@@ -38,6 +38,12 @@ impl Layer for Concatenate {
     fn args_mut(&mut self) -> &mut LayerArgs {
         &mut self.args
     }
+    fn get_config(&self) -> Result<crate::saving::config::Config> {
+        use crate::saving::config::{activation_value, json};
+        let _ = activation_value;
+        let v = json!({"axis": self.axis});
+        Ok(v.as_object().cloned().unwrap_or_default())
+    }
     fn compute_output_shape(&self, s: &[Shape]) -> Result<Vec<Shape>> {
         let mismatch = || {
             let shapes: Vec<String> = s.iter().map(|x| x.to_string()).collect();

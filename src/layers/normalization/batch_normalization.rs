@@ -97,6 +97,12 @@ impl Layer for BatchNormalization {
     fn args_mut(&mut self) -> &mut LayerArgs {
         &mut self.args
     }
+    fn get_config(&self) -> Result<crate::saving::config::Config> {
+        use crate::saving::config::{activation_value, json};
+        let _ = activation_value;
+        let v = json!({"axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon, "center": self.center, "scale": self.scale});
+        Ok(v.as_object().cloned().unwrap_or_default())
+    }
     fn input_spec(&self) -> Vec<InputSpec> {
         match self.channels {
             Some(c) => vec![InputSpec::new().min_ndim(2).axis(-1, c)],

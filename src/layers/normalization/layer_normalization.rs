@@ -87,6 +87,12 @@ impl Layer for LayerNormalization {
     fn args_mut(&mut self) -> &mut LayerArgs {
         &mut self.args
     }
+    fn get_config(&self) -> Result<crate::saving::config::Config> {
+        use crate::saving::config::{activation_value, json};
+        let _ = activation_value;
+        let v = json!({"axis": if self.axes.len() == 1 { json!(self.axes[0]) } else { json!(self.axes) }, "epsilon": self.epsilon, "center": self.center, "scale": self.scale});
+        Ok(v.as_object().cloned().unwrap_or_default())
+    }
     fn build(&mut self, s: &[Shape], w: &mut WeightBuilder) -> Result<()> {
         let rank = s[0].rank();
         let mut axes = vec![];

@@ -47,6 +47,12 @@ impl Layer for Dropout {
     fn args_mut(&mut self) -> &mut LayerArgs {
         &mut self.args
     }
+    fn get_config(&self) -> Result<crate::saving::config::Config> {
+        use crate::saving::config::{activation_value, json};
+        let _ = activation_value;
+        let v = json!({"rate": self.rate});
+        Ok(v.as_object().cloned().unwrap_or_default())
+    }
     fn build(&mut self, _: &[Shape], _: &mut WeightBuilder) -> Result<()> {
         if !(0.0..1.0).contains(&self.rate) {
             return Err(Error::value(format!(

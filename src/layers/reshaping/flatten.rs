@@ -34,6 +34,12 @@ impl Layer for Flatten {
     fn args_mut(&mut self) -> &mut LayerArgs {
         &mut self.args
     }
+    fn get_config(&self) -> Result<crate::saving::config::Config> {
+        use crate::saving::config::{activation_value, json};
+        let _ = activation_value;
+        let v = json!({"data_format": "channels_last"});
+        Ok(v.as_object().cloned().unwrap_or_default())
+    }
     fn compute_output_shape(&self, s: &[Shape]) -> Result<Vec<Shape>> {
         let batch = s[0].0.first().copied().flatten();
         Ok(vec![Shape(vec![batch, s[0].sample_size()])])

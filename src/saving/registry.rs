@@ -1,0 +1,240 @@
+//! Layers by Keras class name: `from_config` for the built-in layers, and a registry where
+//! programs add their own classes (Keras's `register_keras_serializable`).
+
+use super::config::{parse_dtype, Cfg, Config};
+use crate::engine::{LayerExt, LayerRef};
+use crate::layers::*;
+use crate::{Error, Result};
+use std::collections::HashMap;
+use std::sync::RwLock;
+
+/// Makes a layer from its Keras `config` (base keys included).
+pub type FromConfig = fn(&Config) -> Result<LayerRef>;
+
+static CUSTOM: RwLock<Option<HashMap<String, FromConfig>>> = RwLock::new(None);
+
+/// Registers a layer class so models that use it can be loaded from a config or a `.keras`
+/// file; `name` is the `class_name` (or `registered_name`) the file holds.
+///
+/// ```
+/// use keras::prelude::*;
+/// use keras::saving::registry::register_layer;
+/// register_layer("MyDense", |cfg| {
+///     let units = cfg.get("units").and_then(|v| v.as_u64()).unwrap_or(1) as usize;
+///     Ok(Dense::new(units).into_layer())
+/// });
+/// ```
+pub fn register_layer(name: &str, f: FromConfig) {
+    let mut g = CUSTOM.write().unwrap_or_else(|e| e.into_inner());
+    g.get_or_insert_with(HashMap::new).insert(name.to_string(), f);
+}
+
+/// Applies the base keys (`name`, `trainable`, `dtype`) and wraps the layer.
+fn finish<L: LayerExt>(mut l: L, c: &Cfg) -> Result<LayerRef> {
+    if let Some(name) = c.get("name").and_then(|v| v.as_str()) {
+        l = l.name(name);
+    }
+    if let Some(d) = parse_dtype(c.get("dtype"))? {
+        l = l.dtype(d);
+    }
+    let trainable = c.bool_or("trainable", true)?;
+    let r = l.into_layer();
+    if !trainable {
+        r.set_trainable(false);
+    }
+    Ok(r)
+}
+
+fn rnn<R: Recurrent>(mut l: R, c: &Cfg) -> Result<R> {
+    let o = l.rnn_options_mut();
+    o.return_sequences = c.bool_or("return_sequences", false)?;
+    o.return_state = c.bool_or("return_state", false)?;
+    o.go_backwards = c.bool_or("go_backwards", false)?;
+    o.dropout = c.f64_or("dropout", 0.0)?;
+    o.recurrent_dropout = c.f64_or("recurrent_dropout", 0.0)?;
+    o.zero_output_for_mask = c.bool_or("zero_output_for_mask", false)?;
+    if c.bool_or("stateful", false)? || c.bool_or("unroll", false)? {
+        return Err(Error::value(format!(
+            "{}: stateful and unrolled recurrent layers are not supported",
+            c.class
+        )));
+    }
+    Ok(l)
+}
+
+/// The layer a Keras config describes (`class_name` and its `config`).
+pub fn layer_from_config(class_name: &str, config: &Config) -> Result<LayerRef> {
+    let c = Cfg::new(class_name, config);
+    let padding = c.str_or("padding", "valid")?;
+    if let Some(f) = c.get("data_format").and_then(|v| v.as_str()) {
+        if f != "channels_last" {
+            return Err(Error::value(format!(
+                "{class_name}: only data_format=\"channels_last\" is supported; received {f}"
+            )));
+        }
+    }
+    match class_name {
+        "Dense" => finish(
+            Dense::new(c.usize("units")?)
+                .activation(c.activation("activation")?)
+                .use_bias(c.bool_or("use_bias", true)?),
+            &c,
+        ),
+        "Embedding" => finish(
+            Embedding::new(c.usize("input_dim")?, c.usize("output_dim")?)
+                .mask_zero(c.bool_or("mask_zero", false)?),
+            &c,
+        ),
+        "Dropout" => finish(Dropout::new(c.f64_or("rate", 0.0)?), &c),
+        "Flatten" => finish(Flatten::new(), &c),
+        "Reshape" => {
+            let t: Vec<i64> = c
+                .get("target_shape")
+                .and_then(|v| v.as_array())
+                .map(|a| a.iter().filter_map(|v| v.as_i64()).collect())
+                .ok_or_else(|| Error::value("Reshape: config needs target_shape"))?;
+            finish(Reshape::new(&t), &c)
+        }
+        "Activation" => finish(Activation::new(c.activation("activation")?), &c),
+        "Add" => finish(Add::new(), &c),
+        "Subtract" => finish(Subtract::new(), &c),
+        "Multiply" => finish(Multiply::new(), &c),
+        "Average" => finish(Average::new(), &c),
+        "Maximum" => finish(Maximum::new(), &c),
+        "Minimum" => finish(Minimum::new(), &c),
+        "Concatenate" => finish(Concatenate::new(c.isize_or("axis", -1)?), &c),
+        "BatchNormalization" => finish(
+            BatchNormalization::new()
+                .axis(c.isize_or("axis", -1)?)
+                .momentum(c.f64_or("momentum", 0.99)?)
+                .epsilon(c.f64_or("epsilon", 1e-3)?)
+                .center(c.bool_or("center", true)?)
+                .scale(c.bool_or("scale", true)?),
+            &c,
+        ),
+        "LayerNormalization" => {
+            let axes: Vec<isize> = match c.get("axis") {
+                None => vec![-1],
+                Some(v) if v.is_array() => v
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|a| a.as_i64().map(|a| a as isize))
+                    .collect(),
+                Some(v) => vec![v.as_i64().unwrap_or(-1) as isize],
+            };
+            finish(
+                LayerNormalization::new()
+                    .axes(&axes)
+                    .epsilon(c.f64_or("epsilon", 1e-3)?)
+                    .center(c.bool_or("center", true)?)
+                    .scale(c.bool_or("scale", true)?),
+                &c,
+            )
+        }
+        "Conv2D" | "Conv1D" => {
+            let one = class_name == "Conv1D";
+            let k = c.pair("kernel_size", (1, 1))?;
+            let s = c.pair("strides", (1, 1))?;
+            let d = c.pair("dilation_rate", (1, 1))?;
+            let l = if one {
+                Conv1D::new(c.usize("filters")?, k.0).strides(s.0).dilation_rate(d.0)
+            } else {
+                Conv2D::new(c.usize("filters")?, k).strides(s).dilation_rate(d)
+            };
+            finish(
+                l.padding(padding)
+                    .groups(c.usize_or("groups", 1)?)
+                    .activation(c.activation("activation")?)
+                    .use_bias(c.bool_or("use_bias", true)?),
+                &c,
+            )
+        }
+        "MaxPooling2D" | "AveragePooling2D" | "MaxPool2D" | "AveragePool2D" => {
+            let p = c.pair("pool_size", (2, 2))?;
+            let l = if class_name.starts_with("Max") {
+                MaxPooling2D::new(p)
+            } else {
+                AveragePooling2D::new(p)
+            };
+            let l = match c.get("strides") {
+                Some(_) => l.strides(c.pair("strides", p)?),
+                None => l,
+            };
+            finish(l.padding(padding), &c)
+        }
+        "MaxPooling1D" | "AveragePooling1D" | "MaxPool1D" | "AveragePool1D" => {
+            let p = c.one("pool_size", 2)?;
+            let l = if class_name.starts_with("Max") {
+                MaxPooling1D::new(p)
+            } else {
+                AveragePooling1D::new(p)
+            };
+            let l = match c.get("strides") {
+                Some(_) => l.strides(c.one("strides", p)?),
+                None => l,
+            };
+            finish(l.padding(padding), &c)
+        }
+        "GlobalMaxPooling2D" | "GlobalMaxPool2D" => {
+            finish(GlobalMaxPooling2D::new().keepdims(c.bool_or("keepdims", false)?), &c)
+        }
+        "GlobalAveragePooling2D" | "GlobalAvgPool2D" => finish(
+            GlobalAveragePooling2D::new().keepdims(c.bool_or("keepdims", false)?),
+            &c,
+        ),
+        "GlobalMaxPooling1D" | "GlobalMaxPool1D" => {
+            finish(GlobalMaxPooling1D::new().keepdims(c.bool_or("keepdims", false)?), &c)
+        }
+        "GlobalAveragePooling1D" | "GlobalAvgPool1D" => finish(
+            GlobalAveragePooling1D::new().keepdims(c.bool_or("keepdims", false)?),
+            &c,
+        ),
+        "LSTM" => finish(
+            rnn(
+                LSTM::new(c.usize("units")?)
+                    .activation(c.activation("activation")?)
+                    .recurrent_activation(c.activation("recurrent_activation")?)
+                    .use_bias(c.bool_or("use_bias", true)?)
+                    .unit_forget_bias(c.bool_or("unit_forget_bias", true)?),
+                &c,
+            )?,
+            &c,
+        ),
+        "GRU" => finish(
+            rnn(
+                GRU::new(c.usize("units")?)
+                    .activation(c.activation("activation")?)
+                    .recurrent_activation(c.activation("recurrent_activation")?)
+                    .use_bias(c.bool_or("use_bias", true)?)
+                    .reset_after(c.bool_or("reset_after", true)?),
+                &c,
+            )?,
+            &c,
+        ),
+        "SimpleRNN" => finish(
+            rnn(
+                SimpleRNN::new(c.usize("units")?)
+                    .activation(c.activation("activation")?)
+                    .use_bias(c.bool_or("use_bias", true)?),
+                &c,
+            )?,
+            &c,
+        ),
+        other => {
+            let custom = CUSTOM
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .as_ref()
+                .and_then(|m| m.get(other).copied());
+            match custom {
+                Some(f) => f(config),
+                None => Err(Error::value(format!(
+                    "Could not locate class '{other}'. Make sure custom classes are registered \
+                     with keras::saving::registry::register_layer, or that keras-rs supports this \
+                     layer's config."
+                ))),
+            }
+        }
+    }
+}
