@@ -139,7 +139,10 @@ impl Loss for BinaryCrossentropy {
     }
     fn get_config(&self) -> serde_json::Value {
         if self.from_logits {
-            loss_object("BinaryCrossentropy", serde_json::json!({ "from_logits": true }))
+            loss_object(
+                "BinaryCrossentropy",
+                serde_json::json!({ "from_logits": true }),
+            )
         } else {
             serde_json::Value::String(self.name().to_string())
         }
@@ -176,7 +179,10 @@ impl Loss for CategoricalCrossentropy {
     }
     fn get_config(&self) -> serde_json::Value {
         if self.from_logits {
-            loss_object("CategoricalCrossentropy", serde_json::json!({ "from_logits": true }))
+            loss_object(
+                "CategoricalCrossentropy",
+                serde_json::json!({ "from_logits": true }),
+            )
         } else {
             serde_json::Value::String(self.name().to_string())
         }
@@ -214,7 +220,10 @@ impl Loss for SparseCategoricalCrossentropy {
     }
     fn get_config(&self) -> serde_json::Value {
         if self.from_logits {
-            loss_object("SparseCategoricalCrossentropy", serde_json::json!({ "from_logits": true }))
+            loss_object(
+                "SparseCategoricalCrossentropy",
+                serde_json::json!({ "from_logits": true }),
+            )
         } else {
             serde_json::Value::String(self.name().to_string())
         }
@@ -266,13 +275,20 @@ pub fn from_config(v: &serde_json::Value) -> Result<LossArg> {
     }
     let class = v.get("class_name").and_then(|c| c.as_str()).unwrap_or("");
     let cfg = v.get("config").cloned().unwrap_or_default();
-    let logits = cfg.get("from_logits").and_then(|x| x.as_bool()).unwrap_or(false);
+    let logits = cfg
+        .get("from_logits")
+        .and_then(|x| x.as_bool())
+        .unwrap_or(false);
     let loss: Arc<dyn Loss> = match class {
-        "BinaryCrossentropy" => Arc::new(BinaryCrossentropy { from_logits: logits }),
-        "CategoricalCrossentropy" => Arc::new(CategoricalCrossentropy { from_logits: logits }),
-        "SparseCategoricalCrossentropy" => {
-            Arc::new(SparseCategoricalCrossentropy { from_logits: logits })
-        }
+        "BinaryCrossentropy" => Arc::new(BinaryCrossentropy {
+            from_logits: logits,
+        }),
+        "CategoricalCrossentropy" => Arc::new(CategoricalCrossentropy {
+            from_logits: logits,
+        }),
+        "SparseCategoricalCrossentropy" => Arc::new(SparseCategoricalCrossentropy {
+            from_logits: logits,
+        }),
         "Huber" => Arc::new(Huber {
             delta: cfg.get("delta").and_then(|x| x.as_f64()).unwrap_or(1.0),
         }),

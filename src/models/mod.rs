@@ -18,6 +18,7 @@ pub(crate) mod sequential;
 mod subclass;
 mod summary;
 
+pub use crate::saving::{load_model, model_from_json};
 pub use functional::Functional;
 pub use model::Model;
 pub use sequential::{Sequential, SequentialNet};

@@ -123,6 +123,21 @@ impl Model {
             .unwrap_or_else(|| self.net.sublayers())
     }
 
+    /// Keras's `model.save("m.keras")`: the config, compile config, weights and optimizer
+    /// state in Keras 3's `.keras` archive, which Python Keras's `load_model` reads; load it
+    /// back with [`crate::saving::load_model`]. Written atomically (temporary file + rename).
+    ///
+    /// ```no_run
+    /// # use keras::prelude::*;
+    /// # fn f(model: &mut Model) -> keras::Result<()> {
+    /// model.save("model.keras")?;
+    /// let restored = keras::models::load_model("model.keras")?;
+    /// # Ok(()) }
+    /// ```
+    pub fn save(&mut self, path: impl AsRef<std::path::Path>) -> Result<()> {
+        crate::saving::save_model(self, path)
+    }
+
     /// Saves the weights (and, when compiled, the optimizer's state) in Keras 3's
     /// `.weights.h5` format, which Python Keras's `load_weights` reads. Written to a temporary
     /// file and renamed, so a crash never leaves a half-written file.

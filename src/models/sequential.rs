@@ -252,7 +252,14 @@ impl Sequential {
 fn input_of(layer: &LayerRef, shape: Shape) -> Result<KerasTensor> {
     match layer.inbound_nodes().first() {
         Some(n) => Ok(n.output(0)),
-        None => Ok(Input::shape(shape.0[1..].to_vec()).build()),
+        // The tensor was dropped (only the layer was kept): give the same layer a new node, so
+        // its name, dtype and batch size stay.
+        None => {
+            let dtype = layer
+                .with(|i: &InputLayer| i.dtype())
+                .unwrap_or(crate::ops::DType::F32);
+            Ok(layer.add_node(vec![], vec![shape], vec![dtype]).remove(0))
+        }
     }
 }
 

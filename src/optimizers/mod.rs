@@ -287,7 +287,10 @@ pub fn from_config(v: &serde_json::Value) -> Result<Box<dyn Optimizer>> {
     }
     let class = v.get("class_name").and_then(|c| c.as_str()).unwrap_or("");
     let empty = serde_json::Map::new();
-    let cfg = v.get("config").and_then(|c| c.as_object()).unwrap_or(&empty);
+    let cfg = v
+        .get("config")
+        .and_then(|c| c.as_object())
+        .unwrap_or(&empty);
     let c = crate::saving::config::Cfg::new(class, cfg);
     let mut opt: Box<dyn Optimizer> = match class {
         "Adam" | "AdamW" => {

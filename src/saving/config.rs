@@ -27,7 +27,10 @@ impl<'a> Cfg<'a> {
         Error::value(format!(
             "{}: config key '{key}' should be {want}; received {}",
             self.class,
-            self.map.get(key).map(|v| v.to_string()).unwrap_or_else(|| "nothing".into())
+            self.map
+                .get(key)
+                .map(|v| v.to_string())
+                .unwrap_or_else(|| "nothing".into())
         ))
     }
 
@@ -158,7 +161,10 @@ impl<'a> Cfg<'a> {
                 .iter()
                 .map(|v| match v {
                     Value::Null => Ok(None),
-                    v => v.as_u64().map(|d| Some(d as usize)).ok_or_else(|| self.bad(key, "a shape")),
+                    v => v
+                        .as_u64()
+                        .map(|d| Some(d as usize))
+                        .ok_or_else(|| self.bad(key, "a shape")),
                 })
                 .collect(),
             _ => Err(self.bad(key, "a shape (a list of integers or nulls)")),

@@ -14,7 +14,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 fn base(l: &LayerRef) -> Config {
-    let dtype = l.with_dyn(|x| x.args().dtype).unwrap_or(crate::ops::DType::F32);
+    let dtype = l
+        .with_dyn(|x| x.args().dtype)
+        .unwrap_or(crate::ops::DType::F32);
     let mut c = Config::new();
     c.insert("name".into(), json!(l.name()));
     c.insert("trainable".into(), json!(l.trainable()));
@@ -25,7 +27,9 @@ fn base(l: &LayerRef) -> Config {
 fn build_config(l: &LayerRef) -> Value {
     match l.build_shapes() {
         Some(s) if s.len() == 1 => json!({ "input_shape": shape_value(&s[0].0) }),
-        Some(s) => json!({ "input_shape": s.iter().map(|s| shape_value(&s.0)).collect::<Vec<_>>() }),
+        Some(s) => {
+            json!({ "input_shape": s.iter().map(|s| shape_value(&s.0)).collect::<Vec<_>>() })
+        }
         None => json!({ "input_shape": null }),
     }
 }
@@ -52,7 +56,10 @@ pub fn serialize_layer(l: &LayerRef) -> Result<Value> {
 
 fn history(t: &KerasTensor, local: &HashMap<usize, usize>) -> Value {
     let (layer, _, index) = t.history();
-    let node = local.get(&(Arc::as_ptr(t.node()) as usize)).copied().unwrap_or(0);
+    let node = local
+        .get(&(Arc::as_ptr(t.node()) as usize))
+        .copied()
+        .unwrap_or(0);
     json!({
         "class_name": "__keras_tensor__",
         "config": {
@@ -68,7 +75,12 @@ fn layer_refs(ts: &[KerasTensor], local: &HashMap<usize, usize>) -> Value {
         .iter()
         .map(|t| {
             let (layer, _, index) = t.history();
-            let node = local.get(&(Arc::as_ptr(t.node()) as usize)).copied().unwrap_or(0);
+            let node = local
+                .get(&(Arc::as_ptr(t.node()) as usize))
+                .copied()
+                .unwrap_or(0);
+            // Keras counts a nested functional model's nodes from 1 here (and only here).
+            let node = node + usize::from(layer.with(|_: &Functional| ()).is_some());
             json!([layer.name(), node, index])
         })
         .collect();
@@ -82,7 +94,8 @@ fn layer_refs(ts: &[KerasTensor], local: &HashMap<usize, usize>) -> Value {
 fn functional_config(name: &str, trainable: bool, g: &Functional) -> Result<Value> {
     // Each layer's nodes that belong to this graph, renumbered from 0 (Keras's
     // `node_reindexing_map`).
-    let mut nodes: Vec<Arc<crate::engine::Node>> = g.nodes_by_depth.iter().flatten().cloned().collect();
+    let mut nodes: Vec<Arc<crate::engine::Node>> =
+        g.nodes_by_depth.iter().flatten().cloned().collect();
     nodes.sort_by_key(|n| (n.layer().id(), n.index));
     let mut local: HashMap<usize, usize> = HashMap::new();
     let mut count: HashMap<u64, usize> = HashMap::new();
@@ -216,13 +229,19 @@ pub fn deserialize_layer(v: &Value) -> Result<LayerRef> {
 fn tensors_in(arg: &Value, out: &mut Vec<(String, usize, usize)>) -> Result<()> {
     match arg {
         Value::Array(a) => a.iter().try_for_each(|x| tensors_in(x, out)),
-        Value::Object(o) if o.get("class_name").and_then(Value::as_str) == Some("__keras_tensor__") => {
+        Value::Object(o)
+            if o.get("class_name").and_then(Value::as_str) == Some("__keras_tensor__") =>
+        {
             let h = o
                 .get("config")
                 .and_then(|c| c.get("keras_history"))
                 .and_then(Value::as_array)
                 .ok_or_else(|| Error::value("a Keras tensor without keras_history"))?;
-            let name = h.first().and_then(Value::as_str).unwrap_or_default().to_string();
+            let name = h
+                .first()
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
             let node = h.get(1).and_then(Value::as_u64).unwrap_or(0) as usize;
             let index = h.get(2).and_then(Value::as_u64).unwrap_or(0) as usize;
             out.push((name, node, index));
@@ -250,10 +269,14 @@ fn refs(v: Option<&Value>) -> Vec<(String, usize, usize)> {
 
 fn functional_from_config(name: &str, config: &Config) -> Result<Model> {
     let empty = vec![];
-    let entries = config.get("layers").and_then(Value::as_array).unwrap_or(&empty);
+    let entries = config
+        .get("layers")
+        .and_then(Value::as_array)
+        .unwrap_or(&empty);
     // Outputs of every node made so far: (layer name, node index) -> tensors.
     let mut made: HashMap<(String, usize), Vec<KerasTensor>> = HashMap::new();
     let mut pending: Vec<(LayerRef, String, Vec<Value>)> = vec![];
+    let mut functional = std::collections::HashSet::new();
     for e in entries {
         let (class, cfg) = config_of(e, name)?;
         let lname = e
@@ -267,8 +290,15 @@ fn functional_from_config(name: &str, config: &Config) -> Result<Model> {
             made.insert((lname, 0), vec![t]);
             continue;
         }
+        if matches!(class, "Functional" | "Model") {
+            functional.insert(lname.clone());
+        }
         let layer = deserialize_layer(e)?;
-        let nodes = e.get("inbound_nodes").and_then(Value::as_array).cloned().unwrap_or_default();
+        let nodes = e
+            .get("inbound_nodes")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
         pending.push((layer, lname, nodes));
     }
     // Call layers on their inputs as soon as those exist (shared layers may wait a pass).
@@ -282,7 +312,11 @@ fn functional_from_config(name: &str, config: &Config) -> Result<Model> {
                 tensors_in(node.get("kwargs").unwrap_or(&Value::Null), &mut hist)?;
                 let inputs: Option<Vec<KerasTensor>> = hist
                     .iter()
-                    .map(|(n, i, t)| made.get(&(n.clone(), *i)).and_then(|ts| ts.get(*t)).cloned())
+                    .map(|(n, i, t)| {
+                        made.get(&(n.clone(), *i))
+                            .and_then(|ts| ts.get(*t))
+                            .cloned()
+                    })
                     .collect();
                 let Some(inputs) = inputs else { break };
                 let outs = layer.call_many(&inputs)?;
@@ -311,10 +345,20 @@ fn functional_from_config(name: &str, config: &Config) -> Result<Model> {
         refs(config.get(key))
             .into_iter()
             .map(|(n, i, t)| {
+                // Keras numbers a nested functional model's nodes from 1 in these lists.
+                let i = if functional.contains(&n) {
+                    i.saturating_sub(1)
+                } else {
+                    i
+                };
                 made.get(&(n.clone(), i))
                     .and_then(|ts| ts.get(t))
                     .cloned()
-                    .ok_or_else(|| Error::value(format!("Model \"{name}\": {key} names unknown tensor {n}[{i}][{t}]")))
+                    .ok_or_else(|| {
+                        Error::value(format!(
+                            "Model \"{name}\": {key} names unknown tensor {n}[{i}][{t}]"
+                        ))
+                    })
             })
             .collect()
     };
@@ -324,33 +368,29 @@ fn functional_from_config(name: &str, config: &Config) -> Result<Model> {
 
 fn sequential_from_config(name: &str, config: &Config) -> Result<Model> {
     let empty = vec![];
-    let entries = config.get("layers").and_then(Value::as_array).unwrap_or(&empty);
+    let entries = config
+        .get("layers")
+        .and_then(Value::as_array)
+        .unwrap_or(&empty);
     let mut layers = vec![];
-    let mut input: Option<Vec<Option<usize>>> = None;
+    let mut input: Option<KerasTensor> = None;
     for e in entries {
         let (class, cfg) = config_of(e, name)?;
         if class == "InputLayer" {
-            let c = Cfg::new(class, cfg);
-            input = Some(match c.get("batch_shape") {
-                Some(_) => c.shape("batch_shape")?,
-                None => {
-                    let mut s = vec![None];
-                    s.extend(c.shape("shape")?);
-                    s
-                }
-            });
+            input = Some(input_from_config(&Cfg::new(class, cfg))?);
             continue;
         }
         layers.push(deserialize_layer(e)?);
     }
     if input.is_none() {
         if let Some(Value::Array(_)) = config.get("build_input_shape") {
-            input = Some(Cfg::new("Sequential", config).shape("build_input_shape")?);
+            let s = Cfg::new("Sequential", config).shape("build_input_shape")?;
+            input = Some(Input::new(s.get(1..).unwrap_or(&[]).to_vec()));
         }
     }
     let mut all: Vec<LayerRef> = vec![];
-    if let Some(s) = input {
-        all.push(Input::new(s.get(1..).unwrap_or(&[]).to_vec()).layer().clone());
+    if let Some(t) = input {
+        all.push(t.layer().clone());
     }
     all.extend(layers);
     Ok(Sequential::from_layers(all)?.into_model().name(name))
@@ -359,7 +399,11 @@ fn sequential_from_config(name: &str, config: &Config) -> Result<Model> {
 /// A model from its Keras config (`{class_name, config}`), weights freshly initialized.
 pub fn deserialize_model(v: &Value) -> Result<Model> {
     let (class, config) = config_of(v, "model_from_config")?;
-    let name = config.get("name").and_then(Value::as_str).unwrap_or("model").to_string();
+    let name = config
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or("model")
+        .to_string();
     let model = match class {
         "Functional" | "Model" => functional_from_config(&name, config)?,
         "Sequential" => sequential_from_config(&name, config)?,
@@ -369,7 +413,11 @@ pub fn deserialize_model(v: &Value) -> Result<Model> {
             )))
         }
     };
-    if !config.get("trainable").and_then(Value::as_bool).unwrap_or(true) {
+    if !config
+        .get("trainable")
+        .and_then(Value::as_bool)
+        .unwrap_or(true)
+    {
         model.net.set_trainable(false);
     }
     Ok(model)
@@ -382,7 +430,7 @@ pub fn to_json(model: &Model) -> Result<String> {
 
 /// Keras's `model_from_json`.
 pub fn model_from_json(json: &str) -> Result<Model> {
-    let v: Value = serde_json::from_str(json).map_err(|e| Error::value(format!("invalid JSON: {e}")))?;
+    let v: Value =
+        serde_json::from_str(json).map_err(|e| Error::value(format!("invalid JSON: {e}")))?;
     deserialize_model(&v)
 }
-

@@ -26,7 +26,8 @@ static CUSTOM: RwLock<Option<HashMap<String, FromConfig>>> = RwLock::new(None);
 /// ```
 pub fn register_layer(name: &str, f: FromConfig) {
     let mut g = CUSTOM.write().unwrap_or_else(|e| e.into_inner());
-    g.get_or_insert_with(HashMap::new).insert(name.to_string(), f);
+    g.get_or_insert_with(HashMap::new)
+        .insert(name.to_string(), f);
 }
 
 /// Applies the base keys (`name`, `trainable`, `dtype`) and wraps the layer.
@@ -138,9 +139,13 @@ pub fn layer_from_config(class_name: &str, config: &Config) -> Result<LayerRef> 
             let s = c.pair("strides", (1, 1))?;
             let d = c.pair("dilation_rate", (1, 1))?;
             let l = if one {
-                Conv1D::new(c.usize("filters")?, k.0).strides(s.0).dilation_rate(d.0)
+                Conv1D::new(c.usize("filters")?, k.0)
+                    .strides(s.0)
+                    .dilation_rate(d.0)
             } else {
-                Conv2D::new(c.usize("filters")?, k).strides(s).dilation_rate(d)
+                Conv2D::new(c.usize("filters")?, k)
+                    .strides(s)
+                    .dilation_rate(d)
             };
             finish(
                 l.padding(padding)
@@ -176,16 +181,18 @@ pub fn layer_from_config(class_name: &str, config: &Config) -> Result<LayerRef> 
             };
             finish(l.padding(padding), &c)
         }
-        "GlobalMaxPooling2D" | "GlobalMaxPool2D" => {
-            finish(GlobalMaxPooling2D::new().keepdims(c.bool_or("keepdims", false)?), &c)
-        }
+        "GlobalMaxPooling2D" | "GlobalMaxPool2D" => finish(
+            GlobalMaxPooling2D::new().keepdims(c.bool_or("keepdims", false)?),
+            &c,
+        ),
         "GlobalAveragePooling2D" | "GlobalAvgPool2D" => finish(
             GlobalAveragePooling2D::new().keepdims(c.bool_or("keepdims", false)?),
             &c,
         ),
-        "GlobalMaxPooling1D" | "GlobalMaxPool1D" => {
-            finish(GlobalMaxPooling1D::new().keepdims(c.bool_or("keepdims", false)?), &c)
-        }
+        "GlobalMaxPooling1D" | "GlobalMaxPool1D" => finish(
+            GlobalMaxPooling1D::new().keepdims(c.bool_or("keepdims", false)?),
+            &c,
+        ),
         "GlobalAveragePooling1D" | "GlobalAvgPool1D" => finish(
             GlobalAveragePooling1D::new().keepdims(c.bool_or("keepdims", false)?),
             &c,

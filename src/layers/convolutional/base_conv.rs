@@ -192,7 +192,13 @@ impl Layer for BaseConv {
     fn get_config(&self) -> Result<crate::saving::config::Config> {
         use crate::saving::config::{activation_value, json};
         let _ = activation_value;
-        let two = |s: &Size2| if self.rank == 1 { json!([s.1]) } else { json!([s.0, s.1]) };
+        let two = |s: &Size2| {
+            if self.rank == 1 {
+                json!([s.1])
+            } else {
+                json!([s.0, s.1])
+            }
+        };
         let v = json!({"filters": self.filters, "kernel_size": two(&self.kernel_size), "strides": two(&self.strides),
             "padding": self.padding, "data_format": "channels_last", "dilation_rate": two(&self.dilation),
             "groups": self.groups, "activation": activation_value(&self.activation), "use_bias": self.use_bias});

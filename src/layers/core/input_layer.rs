@@ -23,6 +23,11 @@ impl InputLayer {
         }
     }
 
+    /// The dtype of the tensors it feeds.
+    pub fn dtype(&self) -> DType {
+        self.dtype
+    }
+
     /// The full input shape, batch axis first.
     pub fn batch_shape(&self) -> &Shape {
         &self.shape

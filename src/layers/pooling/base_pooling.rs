@@ -104,8 +104,18 @@ impl Layer for Pooling {
     fn get_config(&self) -> Result<crate::saving::config::Config> {
         use crate::saving::config::{activation_value, json};
         let _ = activation_value;
-        let two = |s: &Size2| if self.rank == 1 { json!([s.1]) } else { json!([s.0, s.1]) };
-        let strides = self.strides.as_ref().map(two).unwrap_or_else(|| two(&self.pool));
+        let two = |s: &Size2| {
+            if self.rank == 1 {
+                json!([s.1])
+            } else {
+                json!([s.0, s.1])
+            }
+        };
+        let strides = self
+            .strides
+            .as_ref()
+            .map(two)
+            .unwrap_or_else(|| two(&self.pool));
         let v = json!({"pool_size": two(&self.pool), "strides": strides, "padding": self.padding, "data_format": "channels_last"});
         Ok(v.as_object().cloned().unwrap_or_default())
     }
