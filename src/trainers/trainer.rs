@@ -77,6 +77,8 @@ pub(crate) struct Compiled {
     loss_spec: compile::LossSpec,
     loss_weights: Option<compile::LossWeights>,
     metric_spec: MetricsSpec,
+    /// The metrics as `compile_config` lists them (the spec is consumed on first use).
+    metrics_config: serde_json::Value,
     losses: Option<Vec<Option<OutputLoss>>>,
     metrics: Option<Vec<Vec<Box<dyn Metric>>>>,
     loss_tracker: Mean,
@@ -89,6 +91,29 @@ pub struct Trainer {
     compiled: Option<Compiled>,
     /// Set by callbacks to stop `fit` after the current epoch.
     pub stop_training: bool,
+}
+
+/// Metrics as Keras's `compile_config` lists them.
+fn metrics_config(spec: &MetricsSpec) -> serde_json::Value {
+    use serde_json::{json, Value};
+    let metric = |m: &crate::metrics::MetricArg| match m {
+        crate::metrics::MetricArg::Name(n) => json!(n),
+        crate::metrics::MetricArg::Value(m) => json!(m.name()),
+    };
+    match spec {
+        MetricsSpec::All(v) if v.is_empty() => Value::Null,
+        MetricsSpec::All(v) => Value::Array(v.iter().map(metric).collect()),
+        MetricsSpec::PerOutput(v) => Value::Array(
+            v.iter()
+                .map(|o| Value::Array(o.iter().map(metric).collect()))
+                .collect(),
+        ),
+        MetricsSpec::Map(m) => Value::Object(
+            m.iter()
+                .map(|(k, o)| (k.clone(), Value::Array(o.iter().map(metric).collect())))
+                .collect(),
+        ),
+    }
 }
 
 fn not_compiled() -> Error {
@@ -112,6 +137,7 @@ impl Trainer {
             optimizer,
             loss_spec: args.loss,
             loss_weights: args.loss_weights,
+            metrics_config: metrics_config(&args.metrics),
             metric_spec: args.metrics,
             losses: None,
             metrics: None,
@@ -136,24 +162,6 @@ impl Trainer {
                 Value::Object(m.iter().map(|(k, l)| (k.clone(), loss(l))).collect())
             }
         };
-        let metric = |m: &crate::metrics::MetricArg| match m {
-            crate::metrics::MetricArg::Name(n) => json!(n),
-            crate::metrics::MetricArg::Value(m) => json!(m.name()),
-        };
-        let metrics_v = match &c.metric_spec {
-            MetricsSpec::All(v) if v.is_empty() => Value::Null,
-            MetricsSpec::All(v) => Value::Array(v.iter().map(metric).collect()),
-            MetricsSpec::PerOutput(v) => Value::Array(
-                v.iter()
-                    .map(|o| Value::Array(o.iter().map(metric).collect()))
-                    .collect(),
-            ),
-            MetricsSpec::Map(m) => Value::Object(
-                m.iter()
-                    .map(|(k, o)| (k.clone(), Value::Array(o.iter().map(metric).collect())))
-                    .collect(),
-            ),
-        };
         let weights = match &c.loss_weights {
             None => Value::Null,
             Some(compile::LossWeights::List(v)) => json!(v),
@@ -165,7 +173,7 @@ impl Trainer {
             "optimizer": c.optimizer.get_config(),
             "loss": loss_v,
             "loss_weights": weights,
-            "metrics": metrics_v,
+            "metrics": c.metrics_config.clone(),
             "weighted_metrics": null,
             "run_eagerly": false,
             "steps_per_execution": 1,
