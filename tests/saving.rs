@@ -358,3 +358,45 @@ fn our_model_files_round_trip() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn keras2_legacy_h5_weights_load() {
+    // tests/fixtures/make_legacy_h5.py: whole-model files (model_weights/...) and
+    // weights-only files (layer groups at the root), both in Keras 2's layout.
+    for (name, build, _) in MODELS {
+        if name == "multi_output" {
+            continue;
+        }
+        let f = fixture(name);
+        let mut files = vec![
+            format!("{name}.legacy.h5"),
+            format!("{name}.legacy_weights.h5"),
+        ];
+        if name == "two_input_lstm" {
+            // Keras 2's own spelling: byte-string lists, `kernel:0` names.
+            files.push(format!("{name}.keras2_weights.h5"));
+        }
+        for file in files {
+            let mut m = build();
+            m.load_weights(path(&file))
+                .unwrap_or_else(|e| panic!("{file}: {e}"));
+            check_predictions(&file, &m, &f, "pred", 1e-5);
+        }
+    }
+    // A file of another model is refused before any weight changes.
+    let mut m = seq_mlp();
+    let before = m.get_weights().unwrap();
+    let e = m
+        .load_weights(path("residual_cnn.legacy.h5"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("Layer count mismatch"), "{e}");
+    let e = m
+        .load_weights(path("nested_autoencoder.legacy.h5"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("mismatch"), "{e}");
+    for (a, b) in m.get_weights().unwrap().iter().zip(&before) {
+        assert_close("unchanged", a, b, 0.0);
+    }
+}

@@ -346,7 +346,12 @@ pub fn write_atomic(
             format!("cannot rename {} to {}", tmp.display(), path.display()),
             e,
         )
-    })
+    })?;
+    // Make the rename itself durable (not possible on every platform; best effort).
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
 }
 
 /// Writes a `.npy` file.

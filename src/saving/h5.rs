@@ -16,6 +16,8 @@ pub struct Group {
     pub datasets: BTreeMap<String, Tensor>,
     /// String attributes (Keras writes `name`).
     pub attrs: BTreeMap<String, String>,
+    /// Attributes holding several strings (Keras 2's `layer_names`, `weight_names`).
+    pub lists: BTreeMap<String, Vec<String>>,
 }
 
 /// Values a file may declare before we believe it: a dataset larger than this is refused
@@ -39,6 +41,21 @@ impl Group {
         path.split('/')
             .filter(|p| !p.is_empty())
             .try_fold(self, |g, p| g.groups.get(p))
+    }
+
+    /// The strings of attribute `key`: a list, a single string as one element, or none.
+    pub fn strings(&self, key: &str) -> Vec<String> {
+        match (self.lists.get(key), self.attrs.get(key)) {
+            (Some(v), _) => v.clone(),
+            (None, Some(s)) => vec![s.clone()],
+            (None, None) => vec![],
+        }
+    }
+
+    /// The dataset at `path` (`a/b/kernel:0`), if present.
+    pub fn dataset(&self, path: &str) -> Option<&Tensor> {
+        let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
+        self.get(dir)?.datasets.get(name)
     }
 
     /// The file's bytes.
@@ -119,6 +136,8 @@ fn read_group(g: &hdf5_pure::Group, path: &str, depth: usize) -> Result<Group> {
     {
         if let Some(s) = v.as_str() {
             out.attrs.insert(k, s.to_string());
+        } else if let Some(v) = v.as_strings() {
+            out.lists.insert(k, v.to_vec());
         }
     }
     for name in g

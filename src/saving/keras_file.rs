@@ -95,11 +95,30 @@ pub fn load_model_uncompiled(path: impl AsRef<Path>) -> Result<Model> {
     load(path.as_ref(), false)
 }
 
+/// [`load_model`] from the bytes of a `.keras` file, e.g. one built into the binary with
+/// `include_bytes!`, for single-file deployment.
+///
+/// ```no_run
+/// let model = keras::saving::load_model_from_bytes(include_bytes!("../../tests/fixtures/saving/seq_mlp.keras"))?;
+/// # Ok::<(), keras::Error>(())
+/// ```
+pub fn load_model_from_bytes(bytes: &[u8]) -> Result<Model> {
+    load_from(std::io::Cursor::new(bytes), "<bytes>", true)
+}
+
 fn load(path: &Path, compile: bool) -> Result<Model> {
     let file = std::fs::File::open(path)
         .map_err(|e| Error::io(format!("cannot open {}", path.display()), e))?;
-    let bad = |what: String| Error::value(format!("{}: {what}", path.display()));
-    let mut zip = zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(|e| {
+    load_from(
+        std::io::BufReader::new(file),
+        &path.display().to_string(),
+        compile,
+    )
+}
+
+fn load_from<R: Read + Seek>(reader: R, what: &str, compile: bool) -> Result<Model> {
+    let bad = |e: String| Error::value(format!("{what}: {e}"));
+    let mut zip = zip::ZipArchive::new(reader).map_err(|e| {
         bad(format!(
             "not a valid .keras file (a .keras file is a zip archive): {e}"
         ))

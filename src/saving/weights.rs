@@ -181,12 +181,18 @@ pub fn save_weights(model: &mut Model, path: impl AsRef<Path>) -> Result<()> {
     })
 }
 
-/// Reads weights saved by Keras 3 (`.weights.h5`) or by [`save_weights`].
+/// Reads weights saved by Keras 3 (`.weights.h5`) or by [`save_weights`], or Keras 2's legacy
+/// HDF5 weights (`w.h5` from `save_weights`, or a whole `model.save("m.h5")` file, whose
+/// `model_weights` are read; layers are matched by order and `skip_mismatch` does not apply).
 pub fn load_weights(model: &mut Model, path: impl AsRef<Path>, skip_mismatch: bool) -> Result<()> {
     let path = path.as_ref();
     let bytes =
         std::fs::read(path).map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
     let root =
         Group::from_bytes(bytes).map_err(|e| Error::value(format!("{}: {e}", path.display())))?;
+    if super::legacy_h5::is_legacy(&root) {
+        return super::legacy_h5::load_legacy(model, &root)
+            .map_err(|e| Error::value(format!("{}: {e}", path.display())));
+    }
     from_h5(model, &root, skip_mismatch)
 }
