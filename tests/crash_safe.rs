@@ -140,7 +140,7 @@ fn crash_mid_save_leaves_a_loadable_file() {
             .unwrap_or_else(|e| panic!("round {round}: the file no longer loads: {e}"));
         let got = predict(&loaded);
         assert!(
-            wants.iter().any(|w| *w == got),
+            wants.contains(&got),
             "round {round}: the file holds neither model"
         );
         for t in temp_files(&dir, &path) {

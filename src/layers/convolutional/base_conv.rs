@@ -215,7 +215,7 @@ impl Layer for BaseConv {
         self.kernel_size = self.axes(self.kernel_size);
         self.act = self.activation.resolve()?;
         self.pad = Padding::parse(&self.padding)?;
-        if self.filters == 0 || self.groups == 0 || self.filters % self.groups != 0 {
+        if self.filters == 0 || self.groups == 0 || !self.filters.is_multiple_of(self.groups) {
             return Err(Error::value(format!(
                 "The number of filters must be a positive multiple of the number of groups. Received: \
                  groups={}, filters={}",

@@ -63,7 +63,7 @@ impl Reshape {
             }
             return Ok(self.target.iter().map(|&d| Some(d as usize)).collect());
         }
-        if known_out == 0 || in_size % known_out != 0 {
+        if known_out == 0 || !in_size.is_multiple_of(known_out) {
             return Err(Error::value(format!(
                 "The total size of the tensor must be unchanged, however, the input size cannot by \
                  divided by the specified dimensions in target_shape. Received: input_shape={in_str}, \
