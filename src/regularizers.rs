@@ -53,6 +53,57 @@ impl Penalize for L1L2 {
     fn penalty(&self, w: &Tensor) -> Result<Tensor> {
         crate::ops::l1_l2_penalty(w, self.l1, self.l2)
     }
+    fn get_config(&self) -> Option<serde_json::Value> {
+        let (class, config) = match (self.l1, self.l2) {
+            (l1, l2) if l2 == 0.0 && l1 != 0.0 => ("L1", serde_json::json!({ "l1": l1 })),
+            (l1, l2) if l1 == 0.0 && l2 != 0.0 => ("L2", serde_json::json!({ "l2": l2 })),
+            (l1, l2) => ("L1L2", serde_json::json!({ "l1": l1, "l2": l2 })),
+        };
+        Some(serde_json::json!({
+            "module": "keras.regularizers",
+            "class_name": class,
+            "config": config,
+            "registered_name": null,
+        }))
+    }
+}
+
+/// The regularizer a Keras config describes: a name (`"l2"`) or a serialized object
+/// (`{"class_name": "L2", "config": {"l2": 0.01}}`).
+///
+/// ```
+/// use keras::regularizers::{from_config, L2};
+/// use keras::engine::Penalize;
+/// let v = L2::new(0.003).get_config().unwrap();
+/// assert_eq!(v["class_name"], "L2");
+/// assert_eq!(from_config(&v)?.get_config().unwrap(), v);
+/// # Ok::<(), keras::Error>(())
+/// ```
+pub fn from_config(v: &serde_json::Value) -> Result<Arc<dyn Penalize>> {
+    if let Some(name) = v.as_str() {
+        return get(name);
+    }
+    let class = v.get("class_name").and_then(|c| c.as_str()).unwrap_or("");
+    let f = |key: &str, default: f64| -> Result<f64> {
+        match v.get("config").and_then(|c| c.get(key)) {
+            None | Some(serde_json::Value::Null) => Ok(default),
+            Some(x) => x.as_f64().ok_or_else(|| {
+                Error::value(format!(
+                    "{class}: config key '{key}' should be a number; received {x}"
+                ))
+            }),
+        }
+    };
+    Ok(Arc::new(match class {
+        "L1" => L1::new(f("l1", 0.01)?),
+        "L2" => L2::new(f("l2", 0.01)?),
+        "L1L2" => L1L2::new(f("l1", 0.0)?, f("l2", 0.0)?),
+        other => {
+            return Err(Error::value(format!(
+                "Could not interpret regularizer: {other}. keras-rs knows L1, L2 and L1L2"
+            )))
+        }
+    }))
 }
 
 /// A regularizer by Keras name (`l1`, `l2`, `l1_l2`), with Keras's default factors.

@@ -123,6 +123,60 @@ fn rust_cnn() -> (Model, Vec<Tensor>, Vec<Tensor>) {
     (m, vec![normal(&[32, 8, 8, 2], 5)], vec![classes(32, 2, 5)])
 }
 
+/// Wrappers, attention, transposed / separable convolutions, reshaping and activation layers,
+/// and regularizers in the config: the layers beyond the seed models.
+fn rust_zoo() -> (Model, Vec<Tensor>, Vec<Tensor>) {
+    let seq_in = Input::shape([6, 4]).name("tokens").build();
+    let s = Bidirectional::new(LSTM::new(3).return_sequences(true))
+        .merge_mode("sum")
+        .call(&seq_in)
+        .unwrap();
+    let s = TimeDistributed::new(Dense::new(4).activation("tanh"))
+        .call(&s)
+        .unwrap();
+    let s = MultiHeadAttention::new(2, 2)
+        .call_many(&[s.clone(), s.clone()])
+        .unwrap()
+        .remove(0);
+    let s = LayerNormalization::new().call(&s).unwrap();
+    let s = Bidirectional::new(GRU::new(2)).call(&s).unwrap();
+    let img_in = Input::shape([4, 4, 2]).name("image").build();
+    let i = SeparableConv2D::new(4, 3)
+        .padding("same")
+        .call(&img_in)
+        .unwrap();
+    let i = LeakyReLU::new().negative_slope(0.1).call(&i).unwrap();
+    let i = Conv2DTranspose::new(3, 2).strides(2).call(&i).unwrap();
+    let i = GroupNormalization::new().groups(3).call(&i).unwrap();
+    let i = ZeroPadding2D::new(1).call(&i).unwrap();
+    let i = DepthwiseConv2D::new(3).call(&i).unwrap();
+    let i = PReLU::new().call(&i).unwrap();
+    let i = UpSampling2D::new(2).call(&i).unwrap();
+    let i = Cropping2D::new(2).call(&i).unwrap();
+    let i = GlobalMaxPooling2D::new().call(&i).unwrap();
+    let x = concatenate(&[s, i], -1).unwrap();
+    let x = Dense::new(6)
+        .activation("elu")
+        .kernel_regularizer(keras::regularizers::L2::new(0.01))
+        .call(&x)
+        .unwrap();
+    let x = RepeatVector::new(2).call(&x).unwrap();
+    let x = Permute::new(&[2, 1]).call(&x).unwrap();
+    let x = Flatten::new().call(&x).unwrap();
+    let out = Dense::new(3).activation("softmax").call(&x).unwrap();
+    let mut m = Model::new(&[seq_in, img_in], &[out])
+        .unwrap()
+        .name("rust_zoo");
+    m.compile(
+        Adam::new().learning_rate(0.01).amsgrad(true),
+        "sparse_categorical_crossentropy",
+        ["accuracy"],
+    )
+    .unwrap();
+    let x = vec![normal(&[32, 6, 4], 6), normal(&[32, 4, 4, 2], 7)];
+    (m, x, vec![classes(32, 3, 6)])
+}
+
 /// Writes `<name>.keras`, `<name>.weights.h5`, `<name>.json` and `<name>.npz` (inputs,
 /// targets, our predictions, and after one more training step our loss and predictions).
 fn export(dir: &Path, name: &str, m: &mut Model, x: &[Tensor], y: &[Tensor], deterministic: bool) {
@@ -210,6 +264,7 @@ fn files_we_save_load_in_python_keras() {
         ("rust_sequence", rust_sequence as fn() -> _),
         ("rust_functional", rust_functional),
         ("rust_cnn", rust_cnn),
+        ("rust_zoo", rust_zoo),
     ] {
         let (mut m, x, y) = make();
         export(&dir, name, &mut m, &x, &y, true);
@@ -244,6 +299,6 @@ fn files_we_save_load_in_python_keras() {
         out.status.success(),
         "Python Keras rejected our files:\n{text}"
     );
-    assert!(text.contains("checked 8 models"), "{text}");
+    assert!(text.contains("checked 9 models"), "{text}");
     std::fs::remove_dir_all(&dir).ok();
 }

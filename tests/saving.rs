@@ -400,3 +400,65 @@ fn keras2_legacy_h5_weights_load() {
         assert_close("unchanged", a, b, 0.0);
     }
 }
+
+#[test]
+fn keras_model_of_the_wider_layer_set_loads_and_trains_on() {
+    // tests/fixtures/make_saving_zoo.py: Bidirectional, TimeDistributed, MultiHeadAttention,
+    // separable / depthwise / transposed convolutions, GroupNormalization, PReLU, padding,
+    // cropping, up-sampling, RepeatVector, Permute, an L2 regularizer, AMSGrad state.
+    let f = fixture("zoo");
+    let mut m = keras::saving::load_model(path("zoo.keras")).unwrap();
+    assert_eq!(m.get_name(), "zoo");
+    check_predictions("zoo", &m, &f, "pred", 1e-5);
+    continue_training("zoo", &mut m, &f, true);
+}
+
+#[test]
+fn safetensors_weights_round_trip_with_readable_keys() {
+    let dir = std::env::temp_dir().join(format!("keras_rs_st_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, build, _) in MODELS {
+        let f = fixture(name);
+        let a = keras::saving::load_model(path(&format!("{name}.keras"))).unwrap();
+        let file = dir.join(format!("{name}.safetensors"));
+        keras::saving::save_safetensors(&a, &file).unwrap();
+        let mut b = build();
+        b.load_weights(&file)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        check_predictions(name, &b, &f, "pred", 1e-6);
+        // Every weight is there under a readable key, once.
+        let tensors = candle_core::safetensors::load(&file, &candle_core::Device::Cpu).unwrap();
+        assert_eq!(tensors.len(), a.weights().len(), "{name}");
+    }
+    let keys = |f: &str| -> Vec<String> {
+        let t = candle_core::safetensors::load(dir.join(f), &candle_core::Device::Cpu).unwrap();
+        t.into_keys().collect()
+    };
+    let keys_nested = keys("nested_autoencoder.safetensors");
+    assert!(
+        keys_nested.contains(&"functional/dense/kernel".to_string()),
+        "{keys_nested:?}"
+    );
+    let keys_lstm = keys("two_input_lstm.safetensors");
+    assert!(
+        keys_lstm.iter().any(|k| k == "lstm/cell/recurrent_kernel"),
+        "{keys_lstm:?}"
+    );
+    // Another model's file: refused, naming the tensor, before anything changes.
+    let mut m = seq_mlp();
+    let before = m.get_weights().unwrap();
+    let e = m
+        .load_weights(dir.join("residual_cnn.safetensors"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains(
+            "tensor \"dense/kernel\" has shape [4, 3]; the model's weight has shape [20, 16]"
+        ),
+        "{e}"
+    );
+    for (a, b) in m.get_weights().unwrap().iter().zip(&before) {
+        assert_close("unchanged", a, b, 0.0);
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

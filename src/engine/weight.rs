@@ -12,12 +12,21 @@ pub trait Initialize: Send + Sync {
     fn init(&self, shape: &[usize], dtype: DType) -> Result<Tensor>;
     /// The Keras class name, e.g. `GlorotUniform` (for summaries and configs).
     fn class_name(&self) -> String;
+    /// Its Keras config (`{"mean": 0.0, "stddev": 0.05, "seed": null}`); empty by default.
+    fn config(&self) -> serde_json::Map<String, serde_json::Value> {
+        serde_json::Map::new()
+    }
 }
 
 /// A weight penalty that joins the loss (implemented by `keras::regularizers`).
 pub trait Penalize: Send + Sync + std::fmt::Debug {
     /// The penalty for the weight's current value: a scalar tensor with gradient.
     fn penalty(&self, w: &Tensor) -> Result<Tensor>;
+    /// Keras's serialized form (`{"class_name": "L2", "config": {"l2": 0.01}, ...}`), or
+    /// `None` for a penalty Keras cannot rebuild.
+    fn get_config(&self) -> Option<serde_json::Value> {
+        None
+    }
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);

@@ -119,6 +119,11 @@ impl Initialize for VarianceScaling {
     fn class_name(&self) -> String {
         "VarianceScaling".into()
     }
+    fn config(&self) -> serde_json::Map<String, serde_json::Value> {
+        as_map(
+            serde_json::json!({"scale": self.scale, "mode": match self.mode { FanMode::FanIn => "fan_in", FanMode::FanOut => "fan_out", FanMode::FanAvg => "fan_avg" }, "distribution": match self.distribution { Distribution::TruncatedNormal => "truncated_normal", Distribution::UntruncatedNormal => "untruncated_normal", Distribution::Uniform => "uniform" }, "seed": null}),
+        )
+    }
 }
 
 /// A named preset of [`VarianceScaling`] (`GlorotUniform`, `HeNormal`, ...).
@@ -134,6 +139,9 @@ impl Initialize for Preset {
     }
     fn class_name(&self) -> String {
         self.name.into()
+    }
+    fn config(&self) -> serde_json::Map<String, serde_json::Value> {
+        as_map(serde_json::json!({"seed": null}))
     }
 }
 
@@ -213,6 +221,9 @@ impl Initialize for RandomNormal {
     fn class_name(&self) -> String {
         "RandomNormal".into()
     }
+    fn config(&self) -> serde_json::Map<String, serde_json::Value> {
+        as_map(serde_json::json!({"mean": self.mean, "stddev": self.stddev, "seed": null}))
+    }
 }
 
 /// Normal values within two standard deviations (`mean` 0, `stddev` 0.05 by default).
@@ -241,6 +252,9 @@ impl Initialize for TruncatedNormal {
     }
     fn class_name(&self) -> String {
         "TruncatedNormal".into()
+    }
+    fn config(&self) -> serde_json::Map<String, serde_json::Value> {
+        as_map(serde_json::json!({"mean": self.mean, "stddev": self.stddev, "seed": null}))
     }
 }
 
@@ -275,6 +289,9 @@ impl Initialize for RandomUniform {
     fn class_name(&self) -> String {
         "RandomUniform".into()
     }
+    fn config(&self) -> serde_json::Map<String, serde_json::Value> {
+        as_map(serde_json::json!({"minval": self.minval, "maxval": self.maxval, "seed": null}))
+    }
 }
 
 /// A constant value (`Zeros`, `Ones` and `Constant`).
@@ -292,6 +309,12 @@ impl Initialize for Constant {
             0.0 => "Zeros".into(),
             1.0 => "Ones".into(),
             _ => "Constant".into(),
+        }
+    }
+    fn config(&self) -> serde_json::Map<String, serde_json::Value> {
+        match self.value {
+            v if v == 0.0 || v == 1.0 => serde_json::Map::new(),
+            v => as_map(serde_json::json!({ "value": v })),
         }
     }
 }
@@ -353,6 +376,9 @@ impl Initialize for Orthogonal {
     fn class_name(&self) -> String {
         "Orthogonal".into()
     }
+    fn config(&self) -> serde_json::Map<String, serde_json::Value> {
+        as_map(serde_json::json!({"gain": self.gain, "seed": null}))
+    }
 }
 
 /// The identity matrix times `gain` (Keras's `Identity`, for 2D weights; a rectangular shape
@@ -385,6 +411,9 @@ impl Initialize for Identity {
     }
     fn class_name(&self) -> String {
         "IdentityInitializer".into()
+    }
+    fn config(&self) -> serde_json::Map<String, serde_json::Value> {
+        as_map(serde_json::json!({"gain": self.gain}))
     }
 }
 
@@ -429,6 +458,91 @@ pub fn get(name: &str) -> Result<Arc<dyn Initialize>> {
                 NAMES.join(", ")
             )))
         }
+    })
+}
+
+fn as_map(v: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
+    match v {
+        serde_json::Value::Object(m) => m,
+        _ => serde_json::Map::new(),
+    }
+}
+
+/// An initializer as Keras serializes it (`{"module": "keras.initializers", "class_name":
+/// "GlorotUniform", "config": {"seed": null}, "registered_name": null}`).
+///
+/// ```
+/// let v = keras::initializers::serialize(&keras::initializers::HE_NORMAL);
+/// assert_eq!(v["class_name"], "HeNormal");
+/// let back = keras::initializers::from_config(&v)?;
+/// assert_eq!(back.class_name(), "HeNormal");
+/// # Ok::<(), keras::Error>(())
+/// ```
+pub fn serialize(i: &dyn Initialize) -> serde_json::Value {
+    serde_json::json!({
+        "module": "keras.initializers",
+        "class_name": i.class_name(),
+        "config": i.config(),
+        "registered_name": null,
+    })
+}
+
+/// The initializer a Keras config describes: a name (`"he_normal"`) or a serialized object.
+pub fn from_config(v: &serde_json::Value) -> Result<Arc<dyn Initialize>> {
+    if let Some(name) = v.as_str() {
+        return get(name);
+    }
+    let class = v.get("class_name").and_then(|c| c.as_str()).unwrap_or("");
+    let empty = serde_json::Map::new();
+    let map = v
+        .get("config")
+        .and_then(|c| c.as_object())
+        .unwrap_or(&empty);
+    let c = crate::saving::config::Cfg::new(class, map);
+    let enum_arg =
+        |key: &str, default: &str| -> Result<String> { Ok(c.str_or(key, default)?.to_string()) };
+    Ok(match class {
+        "VarianceScaling" => Arc::new(VarianceScaling {
+            scale: c.f64_or("scale", 1.0)?,
+            mode: match enum_arg("mode", "fan_in")?.as_str() {
+                "fan_in" => FanMode::FanIn,
+                "fan_out" => FanMode::FanOut,
+                "fan_avg" => FanMode::FanAvg,
+                m => return Err(Error::value(format!("VarianceScaling: unknown mode {m:?}"))),
+            },
+            distribution: match enum_arg("distribution", "truncated_normal")?.as_str() {
+                "truncated_normal" => Distribution::TruncatedNormal,
+                "untruncated_normal" | "normal" => Distribution::UntruncatedNormal,
+                "uniform" => Distribution::Uniform,
+                d => {
+                    return Err(Error::value(format!(
+                        "VarianceScaling: unknown distribution {d:?}"
+                    )))
+                }
+            },
+        }),
+        "RandomNormal" => Arc::new(RandomNormal {
+            mean: c.f64_or("mean", 0.0)?,
+            stddev: c.f64_or("stddev", 0.05)?,
+        }),
+        "TruncatedNormal" => Arc::new(TruncatedNormal {
+            mean: c.f64_or("mean", 0.0)?,
+            stddev: c.f64_or("stddev", 0.05)?,
+        }),
+        "RandomUniform" => Arc::new(RandomUniform {
+            minval: c.f64_or("minval", -0.05)?,
+            maxval: c.f64_or("maxval", 0.05)?,
+        }),
+        "Constant" => Arc::new(Constant {
+            value: c.f64_or("value", 0.0)?,
+        }),
+        "Orthogonal" => Arc::new(Orthogonal {
+            gain: c.f64_or("gain", 1.0)?,
+        }),
+        "Identity" | "IdentityInitializer" => Arc::new(Identity {
+            gain: c.f64_or("gain", 1.0)?,
+        }),
+        other => get(other)?,
     })
 }
 

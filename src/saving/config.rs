@@ -154,6 +154,31 @@ impl<'a> Cfg<'a> {
         }
     }
 
+    /// An initializer (a name or a serialized object), or `default` when absent.
+    pub fn initializer(
+        &self,
+        key: &str,
+        default: &str,
+    ) -> Result<crate::initializers::InitializerArg> {
+        let init = match self.get(key) {
+            None => crate::initializers::get(default),
+            Some(v) => crate::initializers::from_config(v),
+        }
+        .map_err(|e| Error::value(format!("{}: config key '{key}': {e}", self.class)))?;
+        Ok(crate::initializers::InitializerArg(Ok(init)))
+    }
+
+    /// A regularizer (a name or a serialized object), if present.
+    pub fn regularizer(&self, key: &str) -> Result<Option<crate::regularizers::RegularizerArg>> {
+        self.get(key)
+            .map(|v| {
+                crate::regularizers::from_config(v)
+                    .map(|r| crate::regularizers::RegularizerArg(Ok(r)))
+                    .map_err(|e| Error::value(format!("{}: config key '{key}': {e}", self.class)))
+            })
+            .transpose()
+    }
+
     /// A shape with unknown (`null`) dimensions.
     pub fn shape(&self, key: &str) -> Result<Vec<Option<usize>>> {
         match self.get(key) {
@@ -169,6 +194,53 @@ impl<'a> Cfg<'a> {
                 .collect(),
             _ => Err(self.bad(key, "a shape (a list of integers or nulls)")),
         }
+    }
+}
+
+/// A `json!({...})` object as a config map.
+pub fn config(v: Value) -> Config {
+    match v {
+        Value::Object(m) => m,
+        _ => Config::new(),
+    }
+}
+
+/// Keras's serialized `Zeros` initializer (for layers whose initializer is fixed here).
+pub fn zeros_initializer() -> Value {
+    object("keras.initializers", "Zeros", json!({}))
+}
+
+/// Keras's serialized `Ones` initializer.
+pub fn ones_initializer() -> Value {
+    object("keras.initializers", "Ones", json!({}))
+}
+
+/// Keras's serialized `GlorotUniform` initializer.
+pub fn glorot_uniform_initializer() -> Value {
+    object(
+        "keras.initializers",
+        "GlorotUniform",
+        json!({ "seed": null }),
+    )
+}
+
+/// A 2D size as a JSON pair.
+pub fn pair(s: crate::layers::convolutional::Size2) -> Value {
+    json!([s.0, s.1])
+}
+
+/// An initializer as Keras serializes it.
+pub fn initializer_value(i: &crate::initializers::InitializerArg) -> Result<Value> {
+    Ok(crate::initializers::serialize(i.resolve()?.as_ref()))
+}
+
+/// A regularizer as Keras serializes it (`null` when there is none).
+pub fn regularizer_value(r: &Option<crate::regularizers::RegularizerArg>) -> Result<Value> {
+    match r {
+        None => Ok(Value::Null),
+        Some(r) => r.resolve()?.get_config().ok_or_else(|| {
+            Error::value("this regularizer has no Keras config; only L1, L2 and L1L2 can be saved")
+        }),
     }
 }
 

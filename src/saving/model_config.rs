@@ -25,6 +25,18 @@ fn base(l: &LayerRef) -> Config {
 }
 
 fn build_config(l: &LayerRef) -> Value {
+    if l.class_name() == "MultiHeadAttention" {
+        // Keras builds it from call arguments `query`, `value` (and `key`).
+        let shapes = l.build_shapes().unwrap_or_default();
+        let mut d = serde_json::Map::new();
+        for (name, s) in ["query_shape", "value_shape", "key_shape"]
+            .iter()
+            .zip(&shapes)
+        {
+            d.insert(name.to_string(), shape_value(&s.0));
+        }
+        return json!({ "shapes_dict": d });
+    }
     match l.build_shapes() {
         Some(s) if s.len() == 1 => json!({ "input_shape": shape_value(&s[0].0) }),
         Some(s) => {
@@ -47,8 +59,20 @@ pub fn serialize_layer(l: &LayerRef) -> Result<Value> {
         base(l)
     };
     config.extend(l.with_dyn(|x| x.get_config())?);
+    if l.class_name().starts_with("SpatialDropout") {
+        // Keras's SpatialDropout takes no `trainable` and writes its dtype as a name.
+        config.remove("trainable");
+        config.insert(
+            "dtype".into(),
+            json!(dtype_name(
+                l.with_dyn(|x| x.args().dtype)
+                    .unwrap_or(crate::ops::DType::F32)
+            )),
+        );
+    }
     let mut v = object("keras.layers", l.class_name(), Value::Object(config));
-    if l.class_name() != "InputLayer" {
+    // Keras writes a build config for built layers only.
+    if l.class_name() != "InputLayer" && l.built() {
         v["build_config"] = build_config(l);
     }
     Ok(v)

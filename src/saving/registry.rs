@@ -1,7 +1,7 @@
 //! Layers by Keras class name: `from_config` for the built-in layers, and a registry where
 //! programs add their own classes (Keras's `register_keras_serializable`).
 
-use super::config::{parse_dtype, Cfg, Config};
+use super::config::{parse_dtype, Cfg, Config, Value};
 use crate::engine::{LayerExt, LayerRef};
 use crate::layers::*;
 use crate::{Error, Result};
@@ -31,7 +31,7 @@ pub fn register_layer(name: &str, f: FromConfig) {
 }
 
 /// Applies the base keys (`name`, `trainable`, `dtype`) and wraps the layer.
-fn finish<L: LayerExt>(mut l: L, c: &Cfg) -> Result<LayerRef> {
+pub(crate) fn finish<L: LayerExt>(mut l: L, c: &Cfg) -> Result<LayerRef> {
     if let Some(name) = c.get("name").and_then(|v| v.as_str()) {
         l = l.name(name);
     }
@@ -40,13 +40,26 @@ fn finish<L: LayerExt>(mut l: L, c: &Cfg) -> Result<LayerRef> {
     }
     let trainable = c.bool_or("trainable", true)?;
     let r = l.into_layer();
+    // A regularizer or constraint we would silently drop changes training: refuse it.
+    let ours = r.with_dyn(|x| x.get_config())?;
+    for (key, v) in c.map {
+        let dropped = (key.ends_with("_regularizer") || key.ends_with("_constraint"))
+            && !v.is_null()
+            && ours.get(key).is_none_or(Value::is_null);
+        if dropped {
+            return Err(Error::value(format!(
+                "{}: {key}={v} is not supported by keras-rs for this layer",
+                c.class
+            )));
+        }
+    }
     if !trainable {
         r.set_trainable(false);
     }
     Ok(r)
 }
 
-fn rnn<R: Recurrent>(mut l: R, c: &Cfg) -> Result<R> {
+pub(crate) fn rnn<R: Recurrent>(mut l: R, c: &Cfg) -> Result<R> {
     let o = l.rnn_options_mut();
     o.return_sequences = c.bool_or("return_sequences", false)?;
     o.return_state = c.bool_or("return_state", false)?;
@@ -63,10 +76,60 @@ fn rnn<R: Recurrent>(mut l: R, c: &Cfg) -> Result<R> {
     Ok(l)
 }
 
+/// An `LSTM` from its config (also the layer inside a `Bidirectional`).
+pub(crate) fn lstm(c: &Cfg) -> Result<LSTM> {
+    rnn(
+        LSTM::new(c.usize("units")?)
+            .kernel_initializer(c.initializer("kernel_initializer", "glorot_uniform")?)
+            .recurrent_initializer(c.initializer("recurrent_initializer", "orthogonal")?)
+            .activation(c.activation("activation")?)
+            .recurrent_activation(c.activation("recurrent_activation")?)
+            .use_bias(c.bool_or("use_bias", true)?)
+            .unit_forget_bias(c.bool_or("unit_forget_bias", true)?),
+        c,
+    )
+}
+
+/// A `GRU` from its config.
+pub(crate) fn gru(c: &Cfg) -> Result<GRU> {
+    rnn(
+        GRU::new(c.usize("units")?)
+            .kernel_initializer(c.initializer("kernel_initializer", "glorot_uniform")?)
+            .recurrent_initializer(c.initializer("recurrent_initializer", "orthogonal")?)
+            .activation(c.activation("activation")?)
+            .recurrent_activation(c.activation("recurrent_activation")?)
+            .use_bias(c.bool_or("use_bias", true)?)
+            .reset_after(c.bool_or("reset_after", true)?),
+        c,
+    )
+}
+
+/// A `SimpleRNN` from its config.
+pub(crate) fn simple_rnn(c: &Cfg) -> Result<SimpleRNN> {
+    rnn(
+        SimpleRNN::new(c.usize("units")?)
+            .kernel_initializer(c.initializer("kernel_initializer", "glorot_uniform")?)
+            .recurrent_initializer(c.initializer("recurrent_initializer", "orthogonal")?)
+            .activation(c.activation("activation")?)
+            .use_bias(c.bool_or("use_bias", true)?),
+        c,
+    )
+}
+
 /// The layer a Keras config describes (`class_name` and its `config`).
 pub fn layer_from_config(class_name: &str, config: &Config) -> Result<LayerRef> {
     let c = Cfg::new(class_name, config);
-    let padding = c.str_or("padding", "valid")?;
+    // (ZeroPadding layers have a `padding` of numbers, read below.)
+    let padding = if class_name.starts_with("ZeroPadding") {
+        "valid"
+    } else {
+        c.str_or("padding", "valid")?
+    };
+    if c.bool_or("renorm", false)? {
+        return Err(Error::value(format!(
+            "{class_name}: renorm=True is not supported"
+        )));
+    }
     if let Some(f) = c.get("data_format").and_then(|v| v.as_str()) {
         if f != "channels_last" {
             return Err(Error::value(format!(
@@ -75,12 +138,20 @@ pub fn layer_from_config(class_name: &str, config: &Config) -> Result<LayerRef> 
         }
     }
     match class_name {
-        "Dense" => finish(
-            Dense::new(c.usize("units")?)
+        "Dense" => {
+            let mut l = Dense::new(c.usize("units")?)
                 .activation(c.activation("activation")?)
-                .use_bias(c.bool_or("use_bias", true)?),
-            &c,
-        ),
+                .use_bias(c.bool_or("use_bias", true)?)
+                .kernel_initializer(c.initializer("kernel_initializer", "glorot_uniform")?)
+                .bias_initializer(c.initializer("bias_initializer", "zeros")?);
+            if let Some(r) = c.regularizer("kernel_regularizer")? {
+                l = l.kernel_regularizer(r);
+            }
+            if let Some(r) = c.regularizer("bias_regularizer")? {
+                l = l.bias_regularizer(r);
+            }
+            finish(l, &c)
+        }
         "Embedding" => finish(
             Embedding::new(c.usize("input_dim")?, c.usize("output_dim")?)
                 .mask_zero(c.bool_or("mask_zero", false)?),
@@ -147,13 +218,20 @@ pub fn layer_from_config(class_name: &str, config: &Config) -> Result<LayerRef> 
                     .strides(s)
                     .dilation_rate(d)
             };
-            finish(
-                l.padding(padding)
-                    .groups(c.usize_or("groups", 1)?)
-                    .activation(c.activation("activation")?)
-                    .use_bias(c.bool_or("use_bias", true)?),
-                &c,
-            )
+            let mut l = l
+                .padding(padding)
+                .groups(c.usize_or("groups", 1)?)
+                .activation(c.activation("activation")?)
+                .use_bias(c.bool_or("use_bias", true)?)
+                .kernel_initializer(c.initializer("kernel_initializer", "glorot_uniform")?)
+                .bias_initializer(c.initializer("bias_initializer", "zeros")?);
+            if let Some(r) = c.regularizer("kernel_regularizer")? {
+                l = l.kernel_regularizer(r);
+            }
+            if let Some(r) = c.regularizer("bias_regularizer")? {
+                l = l.bias_regularizer(r);
+            }
+            finish(l, &c)
         }
         "MaxPooling2D" | "AveragePooling2D" | "MaxPool2D" | "AveragePool2D" => {
             let p = c.pair("pool_size", (2, 2))?;
@@ -197,38 +275,13 @@ pub fn layer_from_config(class_name: &str, config: &Config) -> Result<LayerRef> 
             GlobalAveragePooling1D::new().keepdims(c.bool_or("keepdims", false)?),
             &c,
         ),
-        "LSTM" => finish(
-            rnn(
-                LSTM::new(c.usize("units")?)
-                    .activation(c.activation("activation")?)
-                    .recurrent_activation(c.activation("recurrent_activation")?)
-                    .use_bias(c.bool_or("use_bias", true)?)
-                    .unit_forget_bias(c.bool_or("unit_forget_bias", true)?),
-                &c,
-            )?,
-            &c,
-        ),
-        "GRU" => finish(
-            rnn(
-                GRU::new(c.usize("units")?)
-                    .activation(c.activation("activation")?)
-                    .recurrent_activation(c.activation("recurrent_activation")?)
-                    .use_bias(c.bool_or("use_bias", true)?)
-                    .reset_after(c.bool_or("reset_after", true)?),
-                &c,
-            )?,
-            &c,
-        ),
-        "SimpleRNN" => finish(
-            rnn(
-                SimpleRNN::new(c.usize("units")?)
-                    .activation(c.activation("activation")?)
-                    .use_bias(c.bool_or("use_bias", true)?),
-                &c,
-            )?,
-            &c,
-        ),
+        "LSTM" => finish(lstm(&c)?, &c),
+        "GRU" => finish(gru(&c)?, &c),
+        "SimpleRNN" => finish(simple_rnn(&c)?, &c),
         other => {
+            if let Some(r) = super::registry_more::layer_from_config(other, &c) {
+                return r;
+            }
             let custom = CUSTOM
                 .read()
                 .unwrap_or_else(|e| e.into_inner())

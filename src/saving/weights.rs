@@ -167,9 +167,12 @@ pub fn from_h5(model: &mut Model, root: &Group, skip_mismatch: bool) -> Result<(
 /// Writes `model.weights.h5` (Keras's `save_weights`), atomically.
 pub fn save_weights(model: &mut Model, path: impl AsRef<Path>) -> Result<()> {
     let path = path.as_ref();
+    if path.extension().is_some_and(|e| e == "safetensors") {
+        return super::save_safetensors(model, path);
+    }
     if !path.to_string_lossy().ends_with(".weights.h5") {
         return Err(Error::value(format!(
-            "The filename must end in `.weights.h5`. Received: filepath={}",
+            "The filename must end in `.weights.h5` (or `.safetensors`). Received: filepath={}",
             path.display()
         )));
     }
@@ -186,6 +189,9 @@ pub fn save_weights(model: &mut Model, path: impl AsRef<Path>) -> Result<()> {
 /// `model_weights` are read; layers are matched by order and `skip_mismatch` does not apply).
 pub fn load_weights(model: &mut Model, path: impl AsRef<Path>, skip_mismatch: bool) -> Result<()> {
     let path = path.as_ref();
+    if path.extension().is_some_and(|e| e == "safetensors") {
+        return super::load_safetensors(model, path);
+    }
     let bytes =
         std::fs::read(path).map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
     let root =

@@ -44,10 +44,10 @@ impl Layer for Activation {
         &mut self.args
     }
     fn get_config(&self) -> Result<crate::saving::config::Config> {
-        use crate::saving::config::{activation_value, json};
-        let _ = activation_value;
-        let v = json!({"activation": activation_value(&self.activation)});
-        Ok(v.as_object().cloned().unwrap_or_default())
+        use crate::saving::config::{activation_value, config, json};
+        Ok(config(
+            json!({"activation": activation_value(&self.activation)}),
+        ))
     }
     fn build(&mut self, _: &[Shape], _: &mut WeightBuilder) -> Result<()> {
         self.act = self.activation.resolve()?;

@@ -58,6 +58,12 @@ impl Layer for ReLU {
     fn class_name(&self) -> &str {
         "ReLU"
     }
+    fn get_config(&self) -> Result<crate::saving::config::Config> {
+        use crate::saving::config::{config, json};
+        Ok(config(
+            json!({"max_value": self.max_value, "negative_slope": self.negative_slope, "threshold": self.threshold}),
+        ))
+    }
     fn args(&self) -> &LayerArgs {
         &self.args
     }
@@ -130,6 +136,10 @@ impl Layer for LeakyReLU {
     fn class_name(&self) -> &str {
         "LeakyReLU"
     }
+    fn get_config(&self) -> Result<crate::saving::config::Config> {
+        use crate::saving::config::{config, json};
+        Ok(config(json!({"negative_slope": self.negative_slope})))
+    }
     fn args(&self) -> &LayerArgs {
         &self.args
     }
@@ -181,6 +191,10 @@ impl Layer for ELU {
     fn class_name(&self) -> &str {
         "ELU"
     }
+    fn get_config(&self) -> Result<crate::saving::config::Config> {
+        use crate::saving::config::{config, json};
+        Ok(config(json!({"alpha": self.alpha})))
+    }
     fn args(&self) -> &LayerArgs {
         &self.args
     }
@@ -228,6 +242,10 @@ impl Layer for Softmax {
     }
     fn class_name(&self) -> &str {
         "Softmax"
+    }
+    fn get_config(&self) -> Result<crate::saving::config::Config> {
+        use crate::saving::config::{config, json};
+        Ok(config(json!({"axis": self.axis})))
     }
     fn args(&self) -> &LayerArgs {
         &self.args
@@ -287,6 +305,13 @@ impl Layer for PReLU {
     }
     fn class_name(&self) -> &str {
         "PReLU"
+    }
+    fn get_config(&self) -> Result<crate::saving::config::Config> {
+        use crate::saving::config::{config, json, zeros_initializer};
+        Ok(config(json!({
+            "alpha_initializer": zeros_initializer(), "alpha_regularizer": null, "alpha_constraint": null,
+            "shared_axes": if self.shared_axes.is_empty() { serde_json::Value::Null } else { json!(self.shared_axes) },
+        })))
     }
     fn args(&self) -> &LayerArgs {
         &self.args

@@ -82,6 +82,12 @@ impl Layer for Attention {
     fn class_name(&self) -> &str {
         "Attention"
     }
+    fn get_config(&self) -> Result<crate::saving::config::Config> {
+        use crate::saving::config::{config, json};
+        Ok(config(
+            json!({"use_scale": self.use_scale, "score_mode": self.score_mode, "dropout": self.dropout, "seed": null}),
+        ))
+    }
     fn args(&self) -> &LayerArgs {
         &self.args
     }

@@ -180,6 +180,19 @@ impl Layer for MultiHeadAttention {
     fn class_name(&self) -> &str {
         "MultiHeadAttention"
     }
+    fn get_config(&self) -> Result<crate::saving::config::Config> {
+        use crate::saving::config::{config, initializer_value, json};
+        Ok(config(json!({
+            "num_heads": self.num_heads, "key_dim": self.key_dim,
+            "value_dim": self.value_dim.unwrap_or(self.key_dim), "dropout": self.dropout,
+            "use_bias": self.use_bias, "use_gate": false, "output_shape": self.output_shape,
+            "attention_axes": null, "sliding_window": null,
+            "kernel_initializer": initializer_value(&self.kernel_initializer)?,
+            "bias_initializer": initializer_value(&self.bias_initializer)?,
+            "kernel_regularizer": null, "bias_regularizer": null, "activity_regularizer": null,
+            "kernel_constraint": null, "bias_constraint": null, "seed": null,
+        })))
+    }
     fn args(&self) -> &LayerArgs {
         &self.args
     }

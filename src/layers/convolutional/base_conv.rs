@@ -190,8 +190,9 @@ impl Layer for BaseConv {
         &mut self.args
     }
     fn get_config(&self) -> Result<crate::saving::config::Config> {
-        use crate::saving::config::{activation_value, json};
-        let _ = activation_value;
+        use crate::saving::config::{
+            activation_value, config, initializer_value, json, regularizer_value,
+        };
         let two = |s: &Size2| {
             if self.rank == 1 {
                 json!([s.1])
@@ -201,8 +202,13 @@ impl Layer for BaseConv {
         };
         let v = json!({"filters": self.filters, "kernel_size": two(&self.kernel_size), "strides": two(&self.strides),
             "padding": self.padding, "data_format": "channels_last", "dilation_rate": two(&self.dilation),
-            "groups": self.groups, "activation": activation_value(&self.activation), "use_bias": self.use_bias});
-        Ok(v.as_object().cloned().unwrap_or_default())
+            "groups": self.groups, "activation": activation_value(&self.activation), "use_bias": self.use_bias,
+            "kernel_initializer": initializer_value(&self.kernel_initializer)?,
+            "bias_initializer": initializer_value(&self.bias_initializer)?,
+            "kernel_regularizer": regularizer_value(&self.kernel_regularizer)?,
+            "bias_regularizer": regularizer_value(&self.bias_regularizer)?,
+            "activity_regularizer": null, "kernel_constraint": null, "bias_constraint": null});
+        Ok(config(v))
     }
     fn input_spec(&self) -> Vec<InputSpec> {
         let spec = InputSpec::new().ndim(self.rank + 2);

@@ -124,6 +124,25 @@ impl Layer for Conv2DTranspose {
             "Conv2DTranspose"
         }
     }
+    fn get_config(&self) -> Result<crate::saving::config::Config> {
+        use crate::saving::config::{activation_value, config, initializer_value, json};
+        let two = |s: &Size2| {
+            if self.rank == 1 {
+                json!([s.1])
+            } else {
+                json!([s.0, s.1])
+            }
+        };
+        Ok(config(json!({
+            "filters": self.filters, "kernel_size": two(&self.kernel_size), "strides": two(&self.strides),
+            "padding": self.padding, "output_padding": null, "data_format": "channels_last",
+            "dilation_rate": two(&Size2(1, 1)), "activation": activation_value(&self.activation), "use_bias": self.use_bias,
+            "kernel_initializer": initializer_value(&self.kernel_initializer)?,
+            "bias_initializer": initializer_value(&self.bias_initializer)?,
+            "kernel_regularizer": null, "bias_regularizer": null, "activity_regularizer": null,
+            "kernel_constraint": null, "bias_constraint": null,
+        })))
+    }
     fn args(&self) -> &LayerArgs {
         &self.args
     }

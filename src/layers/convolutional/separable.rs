@@ -154,6 +154,19 @@ impl Layer for DepthwiseConv2D {
     fn class_name(&self) -> &str {
         "DepthwiseConv2D"
     }
+    fn get_config(&self) -> Result<crate::saving::config::Config> {
+        use crate::saving::config::{
+            activation_value, config, glorot_uniform_initializer, json, pair, zeros_initializer,
+        };
+        Ok(config(json!({
+            "depth_multiplier": self.common.depth_multiplier, "kernel_size": pair(self.common.kernel_size),
+            "strides": pair(self.common.strides), "padding": self.common.padding, "data_format": "channels_last",
+            "dilation_rate": pair(self.common.dilation), "activation": activation_value(&self.common.activation),
+            "use_bias": self.common.use_bias, "depthwise_initializer": glorot_uniform_initializer(),
+            "bias_initializer": zeros_initializer(), "depthwise_regularizer": null, "bias_regularizer": null,
+            "activity_regularizer": null, "depthwise_constraint": null, "bias_constraint": null,
+        })))
+    }
     fn args(&self) -> &LayerArgs {
         &self.args
     }
@@ -240,6 +253,22 @@ impl SeparableConv2D {
 impl Layer for SeparableConv2D {
     fn class_name(&self) -> &str {
         "SeparableConv2D"
+    }
+    fn get_config(&self) -> Result<crate::saving::config::Config> {
+        use crate::saving::config::{
+            activation_value, config, glorot_uniform_initializer, json, pair, zeros_initializer,
+        };
+        Ok(config(json!({
+            "depth_multiplier": self.common.depth_multiplier, "filters": self.filters,
+            "kernel_size": pair(self.common.kernel_size), "strides": pair(self.common.strides),
+            "padding": self.common.padding, "data_format": "channels_last",
+            "dilation_rate": pair(self.common.dilation), "activation": activation_value(&self.common.activation),
+            "use_bias": self.common.use_bias, "depthwise_initializer": glorot_uniform_initializer(),
+            "pointwise_initializer": glorot_uniform_initializer(), "bias_initializer": zeros_initializer(),
+            "depthwise_regularizer": null, "pointwise_regularizer": null, "bias_regularizer": null,
+            "activity_regularizer": null, "depthwise_constraint": null, "pointwise_constraint": null,
+            "bias_constraint": null,
+        })))
     }
     fn args(&self) -> &LayerArgs {
         &self.args

@@ -119,10 +119,21 @@ impl Layer for Dense {
         &mut self.args
     }
     fn get_config(&self) -> Result<crate::saving::config::Config> {
-        use crate::saving::config::{activation_value, json};
-        let _ = activation_value;
-        let v = json!({"units": self.units, "activation": activation_value(&self.activation), "use_bias": self.use_bias});
-        Ok(v.as_object().cloned().unwrap_or_default())
+        use crate::saving::config::{
+            activation_value, config, initializer_value, json, regularizer_value,
+        };
+        let v = json!({
+            "units": self.units,
+            "activation": activation_value(&self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": initializer_value(&self.kernel_initializer)?,
+            "bias_initializer": initializer_value(&self.bias_initializer)?,
+            "kernel_regularizer": regularizer_value(&self.kernel_regularizer)?,
+            "bias_regularizer": regularizer_value(&self.bias_regularizer)?,
+            "kernel_constraint": null,
+            "bias_constraint": null,
+        });
+        Ok(config(v))
     }
 
     fn input_spec(&self) -> Vec<InputSpec> {

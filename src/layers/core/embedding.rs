@@ -80,10 +80,10 @@ impl Layer for Embedding {
         &mut self.args
     }
     fn get_config(&self) -> Result<crate::saving::config::Config> {
-        use crate::saving::config::{activation_value, json};
-        let _ = activation_value;
-        let v = json!({"input_dim": self.input_dim, "output_dim": self.output_dim, "mask_zero": self.mask_zero});
-        Ok(v.as_object().cloned().unwrap_or_default())
+        use crate::saving::config::{config, json};
+        Ok(config(
+            json!({"input_dim": self.input_dim, "output_dim": self.output_dim, "mask_zero": self.mask_zero}),
+        ))
     }
     fn build(&mut self, _: &[Shape], w: &mut WeightBuilder) -> Result<()> {
         if self.input_dim == 0 || self.output_dim == 0 {

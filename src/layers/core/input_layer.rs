@@ -50,11 +50,11 @@ impl Layer for InputLayer {
         &mut self.args
     }
     fn get_config(&self) -> Result<crate::saving::config::Config> {
-        use crate::saving::config::{activation_value, json};
-        let _ = activation_value;
-        let v = json!({"batch_shape": crate::saving::config::shape_value(&self.shape.0),
-            "dtype": crate::saving::config::dtype_name(self.dtype), "sparse": false, "ragged": false, "optional": false});
-        Ok(v.as_object().cloned().unwrap_or_default())
+        use crate::saving::config::{config, json};
+        Ok(config(
+            json!({"batch_shape": crate::saving::config::shape_value(&self.shape.0),
+            "dtype": crate::saving::config::dtype_name(self.dtype), "sparse": false, "ragged": false, "optional": false}),
+        ))
     }
     fn compute_output_shape(&self, _: &[Shape]) -> Result<Vec<Shape>> {
         Ok(vec![self.shape.clone()])

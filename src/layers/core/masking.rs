@@ -50,6 +50,10 @@ impl Layer for Masking {
     fn class_name(&self) -> &str {
         "Masking"
     }
+    fn get_config(&self) -> Result<crate::saving::config::Config> {
+        use crate::saving::config::{config, json};
+        Ok(config(json!({"mask_value": self.mask_value})))
+    }
     fn args(&self) -> &LayerArgs {
         &self.args
     }

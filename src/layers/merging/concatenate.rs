@@ -39,10 +39,8 @@ impl Layer for Concatenate {
         &mut self.args
     }
     fn get_config(&self) -> Result<crate::saving::config::Config> {
-        use crate::saving::config::{activation_value, json};
-        let _ = activation_value;
-        let v = json!({"axis": self.axis});
-        Ok(v.as_object().cloned().unwrap_or_default())
+        use crate::saving::config::{config, json};
+        Ok(config(json!({"axis": self.axis})))
     }
     fn compute_output_shape(&self, s: &[Shape]) -> Result<Vec<Shape>> {
         let mismatch = || {

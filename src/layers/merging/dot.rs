@@ -55,6 +55,13 @@ impl Layer for Dot {
     fn class_name(&self) -> &str {
         "Dot"
     }
+    fn get_config(&self) -> Result<crate::saving::config::Config> {
+        use crate::saving::config::{config, json};
+        Ok(config(json!({
+            "axes": if self.axes.0 == self.axes.1 { json!(self.axes.0) } else { json!([self.axes.0, self.axes.1]) },
+            "normalize": self.normalize,
+        })))
+    }
     fn args(&self) -> &LayerArgs {
         &self.args
     }

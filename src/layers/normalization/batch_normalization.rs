@@ -98,10 +98,11 @@ impl Layer for BatchNormalization {
         &mut self.args
     }
     fn get_config(&self) -> Result<crate::saving::config::Config> {
-        use crate::saving::config::{activation_value, json};
-        let _ = activation_value;
-        let v = json!({"axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon, "center": self.center, "scale": self.scale});
-        Ok(v.as_object().cloned().unwrap_or_default())
+        use crate::saving::config::{config, json};
+        Ok(config(
+            json!({"axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon, "center": self.center, "scale": self.scale,
+            "renorm": false, "renorm_clipping": null, "renorm_momentum": 0.99}),
+        ))
     }
     fn input_spec(&self) -> Vec<InputSpec> {
         match self.channels {

@@ -81,6 +81,14 @@ impl Layer for GroupNormalization {
     fn class_name(&self) -> &str {
         "GroupNormalization"
     }
+    fn get_config(&self) -> Result<crate::saving::config::Config> {
+        use crate::saving::config::{config, json, ones_initializer, zeros_initializer};
+        Ok(config(json!({
+            "groups": self.groups, "axis": self.axis, "epsilon": self.epsilon, "center": self.center,
+            "scale": self.scale, "beta_initializer": zeros_initializer(), "gamma_initializer": ones_initializer(),
+            "beta_regularizer": null, "gamma_regularizer": null, "beta_constraint": null, "gamma_constraint": null,
+        })))
+    }
     fn args(&self) -> &LayerArgs {
         &self.args
     }

@@ -88,10 +88,10 @@ impl Layer for LayerNormalization {
         &mut self.args
     }
     fn get_config(&self) -> Result<crate::saving::config::Config> {
-        use crate::saving::config::{activation_value, json};
-        let _ = activation_value;
-        let v = json!({"axis": if self.axes.len() == 1 { json!(self.axes[0]) } else { json!(self.axes) }, "epsilon": self.epsilon, "center": self.center, "scale": self.scale});
-        Ok(v.as_object().cloned().unwrap_or_default())
+        use crate::saving::config::{config, json};
+        Ok(config(
+            json!({"axis": if self.axes.len() == 1 { json!(self.axes[0]) } else { json!(self.axes) }, "epsilon": self.epsilon, "center": self.center, "scale": self.scale}),
+        ))
     }
     fn build(&mut self, s: &[Shape], w: &mut WeightBuilder) -> Result<()> {
         let rank = s[0].rank();

@@ -102,8 +102,7 @@ impl Layer for Pooling {
         &mut self.args
     }
     fn get_config(&self) -> Result<crate::saving::config::Config> {
-        use crate::saving::config::{activation_value, json};
-        let _ = activation_value;
+        use crate::saving::config::{config, json};
         let two = |s: &Size2| {
             if self.rank == 1 {
                 json!([s.1])
@@ -116,8 +115,12 @@ impl Layer for Pooling {
             .as_ref()
             .map(two)
             .unwrap_or_else(|| two(&self.pool));
-        let v = json!({"pool_size": two(&self.pool), "strides": strides, "padding": self.padding, "data_format": "channels_last"});
-        Ok(v.as_object().cloned().unwrap_or_default())
+        Ok(config(json!({
+            "pool_size": two(&self.pool),
+            "strides": strides,
+            "padding": self.padding,
+            "data_format": "channels_last",
+        })))
     }
     fn input_spec(&self) -> Vec<InputSpec> {
         vec![InputSpec::new().ndim(self.rank + 2)]

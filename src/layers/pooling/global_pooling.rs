@@ -75,10 +75,10 @@ impl Layer for GlobalPooling {
         &mut self.args
     }
     fn get_config(&self) -> Result<crate::saving::config::Config> {
-        use crate::saving::config::{activation_value, json};
-        let _ = activation_value;
-        let v = json!({"data_format": "channels_last", "keepdims": self.keepdims});
-        Ok(v.as_object().cloned().unwrap_or_default())
+        use crate::saving::config::{config, json};
+        Ok(config(
+            json!({"data_format": "channels_last", "keepdims": self.keepdims}),
+        ))
     }
     fn input_spec(&self) -> Vec<InputSpec> {
         vec![InputSpec::new().ndim(self.rank + 2)]

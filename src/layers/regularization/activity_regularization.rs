@@ -38,6 +38,10 @@ impl Layer for ActivityRegularization {
     fn class_name(&self) -> &str {
         "ActivityRegularization"
     }
+    fn get_config(&self) -> Result<crate::saving::config::Config> {
+        use crate::saving::config::{config, json};
+        Ok(config(json!({"l1": self.l1, "l2": self.l2})))
+    }
     fn args(&self) -> &LayerArgs {
         &self.args
     }

@@ -48,10 +48,10 @@ impl Layer for Dropout {
         &mut self.args
     }
     fn get_config(&self) -> Result<crate::saving::config::Config> {
-        use crate::saving::config::{activation_value, json};
-        let _ = activation_value;
-        let v = json!({"rate": self.rate});
-        Ok(v.as_object().cloned().unwrap_or_default())
+        use crate::saving::config::{config, json};
+        Ok(config(
+            json!({"rate": self.rate, "noise_shape": null, "seed": null}),
+        ))
     }
     fn build(&mut self, _: &[Shape], _: &mut WeightBuilder) -> Result<()> {
         if !(0.0..1.0).contains(&self.rate) {

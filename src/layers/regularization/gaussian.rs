@@ -44,6 +44,10 @@ impl Layer for GaussianNoise {
     fn class_name(&self) -> &str {
         "GaussianNoise"
     }
+    fn get_config(&self) -> Result<crate::saving::config::Config> {
+        use crate::saving::config::{config, json};
+        Ok(config(json!({"stddev": self.stddev, "seed": null})))
+    }
     fn args(&self) -> &LayerArgs {
         &self.args
     }
@@ -102,6 +106,10 @@ impl Layer for GaussianDropout {
     }
     fn class_name(&self) -> &str {
         "GaussianDropout"
+    }
+    fn get_config(&self) -> Result<crate::saving::config::Config> {
+        use crate::saving::config::{config, json};
+        Ok(config(json!({"rate": self.rate, "seed": null})))
     }
     fn args(&self) -> &LayerArgs {
         &self.args

@@ -75,6 +75,14 @@ impl Layer for SpatialDropout {
             "SpatialDropout2D"
         }
     }
+    fn get_config(&self) -> Result<crate::saving::config::Config> {
+        use crate::saving::config::{config, json};
+        let mut v = json!({"rate": self.rate, "seed": null});
+        if self.rank == 4 {
+            v["data_format"] = json!("channels_last");
+        }
+        Ok(config(v))
+    }
     fn args(&self) -> &LayerArgs {
         &self.args
     }

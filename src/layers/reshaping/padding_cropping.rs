@@ -90,6 +90,24 @@ impl Layer for PadCrop {
             (false, _) => "Cropping2D",
         }
     }
+    fn get_config(&self) -> Result<crate::saving::config::Config> {
+        use crate::saving::config::{config, json};
+        let [(t, b), (l, r)] = self.sides.0;
+        let sides = if self.rank == 1 {
+            json!([l, r])
+        } else {
+            json!([[t, b], [l, r]])
+        };
+        let mut v = if self.pad {
+            json!({ "padding": sides })
+        } else {
+            json!({ "cropping": sides })
+        };
+        if self.rank == 2 || self.pad {
+            v["data_format"] = json!("channels_last");
+        }
+        Ok(config(v))
+    }
     fn args(&self) -> &LayerArgs {
         &self.args
     }

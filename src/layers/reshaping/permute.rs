@@ -33,6 +33,10 @@ impl Layer for Permute {
     fn class_name(&self) -> &str {
         "Permute"
     }
+    fn get_config(&self) -> Result<crate::saving::config::Config> {
+        use crate::saving::config::{config, json};
+        Ok(config(json!({"dims": self.dims})))
+    }
     fn args(&self) -> &LayerArgs {
         &self.args
     }
@@ -95,6 +99,10 @@ impl RepeatVector {
 impl Layer for RepeatVector {
     fn class_name(&self) -> &str {
         "RepeatVector"
+    }
+    fn get_config(&self) -> Result<crate::saving::config::Config> {
+        use crate::saving::config::{config, json};
+        Ok(config(json!({"n": self.n})))
     }
     fn args(&self) -> &LayerArgs {
         &self.args

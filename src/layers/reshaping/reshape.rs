@@ -96,10 +96,8 @@ impl Layer for Reshape {
         &mut self.args
     }
     fn get_config(&self) -> Result<crate::saving::config::Config> {
-        use crate::saving::config::{activation_value, json};
-        let _ = activation_value;
-        let v = json!({"target_shape": self.target});
-        Ok(v.as_object().cloned().unwrap_or_default())
+        use crate::saving::config::{config, json};
+        Ok(config(json!({"target_shape": self.target})))
     }
     fn build(&mut self, s: &[Shape], _: &mut WeightBuilder) -> Result<()> {
         self.sample_shape(&s[0].0[1..]).map(|_| ())

@@ -76,6 +76,18 @@ impl Layer for UpSampling {
             "UpSampling2D"
         }
     }
+    fn get_config(&self) -> Result<crate::saving::config::Config> {
+        use crate::saving::config::{config, json};
+        Ok(config(if self.rank == 1 {
+            json!({ "size": self.size.1 })
+        } else {
+            json!({
+                "size": [self.size.0, self.size.1],
+                "data_format": "channels_last",
+                "interpolation": self.interpolation,
+            })
+        }))
+    }
     fn args(&self) -> &LayerArgs {
         &self.args
     }

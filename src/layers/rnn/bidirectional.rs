@@ -117,6 +117,14 @@ impl Layer for Bidirectional {
     fn class_name(&self) -> &str {
         "Bidirectional"
     }
+    fn get_config(&self) -> Result<crate::saving::config::Config> {
+        use crate::saving::config::{config, json};
+        Ok(config(json!({
+            "merge_mode": self.merge_mode,
+            "layer": crate::saving::model_config::serialize_layer(&self.forward)?,
+            "backward_layer": crate::saving::model_config::serialize_layer(&self.backward)?,
+        })))
+    }
     fn args(&self) -> &LayerArgs {
         &self.args
     }

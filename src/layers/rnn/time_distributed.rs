@@ -51,6 +51,12 @@ impl Layer for TimeDistributed {
     fn class_name(&self) -> &str {
         "TimeDistributed"
     }
+    fn get_config(&self) -> Result<crate::saving::config::Config> {
+        use crate::saving::config::{config, json};
+        Ok(config(
+            json!({"layer": crate::saving::model_config::serialize_layer(&self.inner)?}),
+        ))
+    }
     fn args(&self) -> &LayerArgs {
         &self.args
     }

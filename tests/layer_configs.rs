@@ -1,0 +1,162 @@
+//! Every layer reads Keras 3's `get_config()` (tests/fixtures/make_layer_configs.py) and
+//! writes it back: each key we write equals Keras's value, and each key Keras writes is ours
+//! too, apart from the few listed below that keras-rs does not model.
+
+use keras::saving::model_config::serialize_layer;
+use keras::saving::registry::layer_from_config;
+use serde_json::Value;
+
+/// Keys Keras writes that we leave out: options we do not support (and reject when set, as
+/// the loader tests show) or that only matter to Keras's own machinery.
+const NOT_WRITTEN: &[&str] = &[
+    "stateful",             // rejected when true
+    "unroll",               // rejected when true
+    "seed",                 // our generator is not JAX's; seeds would not reproduce Keras's draws
+    "input_axes",           // initializer hints for Keras's sharding
+    "output_axes",          // (same)
+    "quantization_config",  // no quantization
+    "activity_regularizer", // (Dense / Conv write it as null)
+    "recurrent_regularizer",
+    "kernel_regularizer",
+    "bias_regularizer",
+    "kernel_constraint",
+    "recurrent_constraint",
+    "bias_constraint",
+    "lora_rank",
+    "lora_alpha",
+    "gamma_initializer",
+    "beta_initializer",
+    "moving_mean_initializer",
+    "moving_variance_initializer",
+    "gamma_regularizer",
+    "beta_regularizer",
+    "gamma_constraint",
+    "beta_constraint",
+    "synchronized",
+    "rms_scaling",
+    "embeddings_initializer",
+    "embeddings_regularizer",
+    "embeddings_constraint",
+    "sparse",
+    "input_length",
+    "recurrent_dropout_seed",
+    "use_cudnn",
+];
+
+fn same(path: &str, ours: &Value, keras: &Value, problems: &mut Vec<String>) {
+    match (ours, keras) {
+        (Value::Object(o), Value::Object(k)) => {
+            for (key, kv) in k {
+                match o.get(key) {
+                    Some(ov) => same(&format!("{path}.{key}"), ov, kv, problems),
+                    None if NOT_WRITTEN.contains(&key.as_str()) => {}
+                    None => problems.push(format!("{path}.{key}: missing (Keras: {kv})")),
+                }
+            }
+            for key in o.keys().filter(|key| !k.contains_key(*key)) {
+                problems.push(format!("{path}.{key}: Keras has no such key"));
+            }
+        }
+        (Value::Array(o), Value::Array(k)) if o.len() == k.len() => {
+            for (i, (a, b)) in o.iter().zip(k).enumerate() {
+                same(&format!("{path}[{i}]"), a, b, problems);
+            }
+        }
+        (Value::Number(a), Value::Number(b)) => {
+            let (a, b) = (
+                a.as_f64().unwrap_or(f64::NAN),
+                b.as_f64().unwrap_or(f64::NAN),
+            );
+            if (a - b).abs() > 1e-6 * (1.0 + b.abs()) {
+                problems.push(format!("{path}: {a} vs Keras {b}"));
+            }
+        }
+        (a, b) if a == b => {}
+        (a, b) => problems.push(format!("{path}: {a} vs Keras {b}")),
+    }
+}
+
+#[test]
+fn every_layer_config_round_trips_through_keras_json() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/saving/layer_configs.json"
+    );
+    let entries: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert!(entries.len() >= 50);
+    let mut problems = vec![];
+    for e in &entries {
+        let class = e["class_name"].as_str().unwrap();
+        let config = e["config"].as_object().unwrap();
+        let layer = match layer_from_config(class, config) {
+            Ok(l) => l,
+            Err(err) => {
+                problems.push(format!("{class}: cannot load: {err}"));
+                continue;
+            }
+        };
+        assert_eq!(layer.class_name(), class);
+        let ours = serialize_layer(&layer).unwrap();
+        assert_eq!(ours["class_name"], e["class_name"]);
+        same(class, &ours["config"], &e["config"], &mut problems);
+    }
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn unsupported_options_are_refused_not_dropped() {
+    let cases = [
+        (
+            "LSTM",
+            r#"{"units": 4, "recurrent_regularizer": {"class_name": "L2", "config": {"l2": 0.1}}}"#,
+            "recurrent_regularizer",
+        ),
+        ("LSTM", r#"{"units": 4, "stateful": true}"#, "stateful"),
+        (
+            "Dense",
+            r#"{"units": 4, "kernel_constraint": {"class_name": "MaxNorm", "config": {}}}"#,
+            "kernel_constraint",
+        ),
+        ("BatchNormalization", r#"{"renorm": true}"#, "renorm"),
+        (
+            "Conv2D",
+            r#"{"filters": 2, "kernel_size": 3, "data_format": "channels_first"}"#,
+            "channels_first",
+        ),
+        (
+            "Dense",
+            r#"{"units": 4, "kernel_regularizer": {"class_name": "Orthogonal"}}"#,
+            "Orthogonal",
+        ),
+        ("Dense", r#"{"units": -4}"#, "units"),
+        (
+            "NoSuchLayer",
+            r#"{}"#,
+            "Could not locate class 'NoSuchLayer'",
+        ),
+    ];
+    for (class, json, want) in cases {
+        let config: serde_json::Map<String, Value> = serde_json::from_str(json).unwrap();
+        let e = layer_from_config(class, &config)
+            .err()
+            .map(|e| e.to_string());
+        assert!(
+            e.as_deref().is_some_and(|e| e.contains(want)),
+            "{class} {json}: {e:?}"
+        );
+    }
+    // Supported regularizers are kept, and their penalty is the same after the round trip.
+    let config: serde_json::Map<String, Value> = serde_json::from_str(
+        r#"{"units": 3, "kernel_regularizer": {"class_name": "L1L2", "config": {"l1": 0.01, "l2": 0.02}}}"#,
+    )
+    .unwrap();
+    let layer = layer_from_config("Dense", &config).unwrap();
+    let ours = serialize_layer(&layer).unwrap();
+    assert_eq!(ours["config"]["kernel_regularizer"]["config"]["l2"], 0.02);
+}
