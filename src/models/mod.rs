@@ -15,7 +15,7 @@
 pub(crate) mod functional;
 mod model;
 pub(crate) mod sequential;
-mod subclass;
+pub(crate) mod subclass;
 mod summary;
 
 pub use crate::saving::{load_model, model_from_json};

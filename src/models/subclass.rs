@@ -48,6 +48,13 @@ pub trait Subclass: Send + Sync + 'static {
         let full = std::any::type_name::<Self>();
         full.rsplit("::").next().unwrap_or(full).to_string()
     }
+    /// The arguments that rebuild this model, for `model.save` / `to_json` (Keras's
+    /// `get_config`). `None` (the default): the model saves its weights only. A model with a
+    /// config is loaded back by the function given to
+    /// [`crate::saving::registry::register_model`] under its `class_name`.
+    fn get_config(&self) -> Option<serde_json::Map<String, serde_json::Value>> {
+        None
+    }
     /// A custom training step; `None` (the default) uses the standard one.
     fn train_step(
         &self,
@@ -125,6 +132,14 @@ impl Layer for SubclassNet {
     }
     fn sublayers(&self) -> Vec<LayerRef> {
         self.inner.layers()
+    }
+    fn var_group(&self, name: &str, own: &[crate::engine::Weight]) -> crate::engine::VarGroup {
+        // Its layers in a `layers` container, in `layers()` order (Keras walks a subclassed
+        // model's attributes by name; Rust has no attribute names to walk).
+        crate::engine::VarGroup::layer(name, own).with_child(
+            "layers",
+            crate::engine::VarGroup::container(&self.sublayers()),
+        )
     }
     fn is_model(&self) -> bool {
         true

@@ -183,12 +183,7 @@ pub fn serialize_model(net: &LayerRef) -> Result<Value> {
         (s.layers().to_vec(), graph)
     });
     let Some((layers, input)) = seq else {
-        return Err(Error::value(format!(
-            "Model \"{}\" ({}) cannot be saved to a Keras config: subclassed models are not \
-             serializable yet; save its weights with save_weights",
-            net.name(),
-            net.class_name()
-        )));
+        return subclass_config(net);
     };
     let mut list = vec![];
     let mut build_shape = Value::Null;
@@ -204,6 +199,27 @@ pub fn serialize_model(net: &LayerRef) -> Result<Value> {
     config.insert("build_input_shape".into(), build_shape.clone());
     let mut v = object("keras", "Sequential", Value::Object(config));
     v["build_config"] = json!({ "input_shape": build_shape });
+    Ok(v)
+}
+
+/// A subclassed model: its `get_config`, under its class name, registered.
+fn subclass_config(net: &LayerRef) -> Result<Value> {
+    let config = net
+        .with(|s: &crate::models::subclass::SubclassNet| s.inner.get_config())
+        .flatten()
+        .ok_or_else(|| {
+            Error::value(format!(
+                "Model \"{}\" ({}) cannot be saved to a config: implement `Subclass::get_config` \
+                 (and register_model to load it), or save its weights with save_weights",
+                net.name(),
+                net.class_name()
+            ))
+        })?;
+    let mut c = base(net);
+    c.extend(config);
+    let mut v = object("keras-rs", net.class_name(), Value::Object(c));
+    v["registered_name"] = json!(net.class_name());
+    v["build_config"] = build_config(net);
     Ok(v)
 }
 
@@ -431,11 +447,7 @@ pub fn deserialize_model(v: &Value) -> Result<Model> {
     let model = match class {
         "Functional" | "Model" => functional_from_config(&name, config)?,
         "Sequential" => sequential_from_config(&name, config)?,
-        other => {
-            return Err(Error::value(format!(
-                "Could not locate model class '{other}': keras-rs loads Sequential and functional models"
-            )))
-        }
+        other => subclass_from_config(other, v, config)?,
     };
     if !config
         .get("trainable")
@@ -443,6 +455,29 @@ pub fn deserialize_model(v: &Value) -> Result<Model> {
         .unwrap_or(true)
     {
         model.net.set_trainable(false);
+    }
+    Ok(model)
+}
+
+fn subclass_from_config(class: &str, v: &Value, config: &Config) -> Result<Model> {
+    let make = super::registry::model_constructor(class).ok_or_else(|| {
+        Error::value(format!(
+            "Could not locate model class '{class}'. Register subclassed models with \
+             keras::saving::registry::register_model; Sequential and functional models load as they are"
+        ))
+    })?;
+    let model = make(config)?;
+    // Build it as it was built when saved, so its weights exist before they are loaded.
+    let shape = v.get("build_config").and_then(|b| b.get("input_shape"));
+    if let Some(Value::Array(dims)) = shape {
+        if !dims.is_empty() && !dims.iter().any(Value::is_array) {
+            let dims = Cfg::new(
+                class,
+                &Config::from_iter([("s".to_string(), Value::Array(dims.clone()))]),
+            )
+            .shape("s")?;
+            model.build(&dims)?;
+        }
     }
     Ok(model)
 }

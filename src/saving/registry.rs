@@ -13,6 +13,29 @@ pub type FromConfig = fn(&Config) -> Result<LayerRef>;
 
 static CUSTOM: RwLock<Option<HashMap<String, FromConfig>>> = RwLock::new(None);
 
+/// Makes a subclassed model from the config its `Subclass::get_config` gave.
+pub type ModelFromConfig = fn(&Config) -> Result<crate::models::Model>;
+
+static MODELS: RwLock<Option<HashMap<String, ModelFromConfig>>> = RwLock::new(None);
+
+/// Registers a subclassed model class, so `load_model` / `model_from_json` can rebuild it
+/// from the config its [`crate::models::Subclass::get_config`] wrote; `name` is its
+/// `class_name`.
+pub fn register_model(name: &str, f: ModelFromConfig) {
+    let mut g = MODELS.write().unwrap_or_else(|e| e.into_inner());
+    g.get_or_insert_with(HashMap::new)
+        .insert(name.to_string(), f);
+}
+
+/// The registered constructor of model class `name`.
+pub(crate) fn model_constructor(name: &str) -> Option<ModelFromConfig> {
+    MODELS
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .as_ref()
+        .and_then(|m| m.get(name).copied())
+}
+
 /// Registers a layer class so models that use it can be loaded from a config or a `.keras`
 /// file; `name` is the `class_name` (or `registered_name`) the file holds.
 ///
