@@ -30,7 +30,7 @@ const MAX_RATIO: u64 = 1100;
 /// ```
 /// use keras::prelude::*;
 /// let mut model = Sequential::from_layers([Input::new(&[4]).into(), Dense::new(2).into()])?;
-/// model.compile("adam", "mse")?;
+/// model.compile("adam", "mse", ["mae"])?;
 /// let path = std::env::temp_dir().join(format!("doc_save_{}.keras", std::process::id()));
 /// model.save(&path)?;
 /// let loaded = keras::saving::load_model(&path)?;
