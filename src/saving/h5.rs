@@ -95,9 +95,12 @@ impl Group {
         if !hdf5_pure::is_hdf5_bytes(&bytes) {
             return Err(Error::value("not an HDF5 file (no HDF5 signature)"));
         }
+        // No dataset can hold more values than the file could expand to (uncompressed, or
+        // deflated at most ~1032:1): a larger declared shape is refused before allocating.
+        let limit = (bytes.len() as u64).saturating_mul(1100).min(MAX_ELEMENTS);
         let file = File::from_bytes(bytes).map_err(|e| h5err("reading an HDF5 file", e))?;
         let root = file.root();
-        read_group(&root, "", 0)
+        read_group(&root, "", 0, limit)
     }
 }
 
@@ -125,7 +128,7 @@ fn write_dataset(ds: &mut hdf5_pure::DatasetBuilder, t: &Tensor) -> Result<()> {
     Ok(())
 }
 
-fn read_group(g: &hdf5_pure::Group, path: &str, depth: usize) -> Result<Group> {
+fn read_group(g: &hdf5_pure::Group, path: &str, depth: usize, limit: u64) -> Result<Group> {
     if depth > 64 {
         return Err(Error::value("HDF5 file nests groups more than 64 deep"));
     }
@@ -146,7 +149,7 @@ fn read_group(g: &hdf5_pure::Group, path: &str, depth: usize) -> Result<Group> {
     {
         let full = format!("{path}/{name}");
         let ds = g.dataset(&name).map_err(|e| h5err(&full, e))?;
-        out.datasets.insert(name, read_dataset(&ds, &full)?);
+        out.datasets.insert(name, read_dataset(&ds, &full, limit)?);
     }
     for name in g
         .groups()
@@ -155,15 +158,15 @@ fn read_group(g: &hdf5_pure::Group, path: &str, depth: usize) -> Result<Group> {
         let full = format!("{path}/{name}");
         let child = g.group(&name).map_err(|e| h5err(&full, e))?;
         out.groups
-            .insert(name, read_group(&child, &full, depth + 1)?);
+            .insert(name, read_group(&child, &full, depth + 1, limit)?);
     }
     Ok(out)
 }
 
-fn read_dataset(ds: &hdf5_pure::Dataset, path: &str) -> Result<Tensor> {
+fn read_dataset(ds: &hdf5_pure::Dataset, path: &str, limit: u64) -> Result<Tensor> {
     let shape = ds.shape().map_err(|e| h5err(path, e))?;
     let n = shape.iter().try_fold(1u64, |a, &d| a.checked_mul(d));
-    if n.is_none_or(|n| n > MAX_ELEMENTS) {
+    if n.is_none_or(|n| n > limit) {
         return Err(Error::value(format!(
             "dataset '{path}' declares shape {shape:?}, too large to load"
         )));
