@@ -160,3 +160,72 @@ fn unsupported_options_are_refused_not_dropped() {
     let ours = serialize_layer(&layer).unwrap();
     assert_eq!(ours["config"]["kernel_regularizer"]["config"]["l2"], 0.02);
 }
+
+/// The `compile_config` of each Keras fixture: its optimizer and losses read here and written
+/// back give Keras's values (Keras-only keys such as `use_ema` left out).
+#[test]
+fn optimizer_and_loss_configs_match_keras() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/saving");
+    let mut checked = 0;
+    for name in [
+        "seq_mlp",
+        "residual_cnn",
+        "two_input_lstm",
+        "multi_output",
+        "nested_autoencoder",
+        "zoo",
+    ] {
+        let file = std::fs::File::open(format!("{dir}/{name}.keras")).unwrap();
+        let mut z = zip::ZipArchive::new(file).unwrap();
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut z.by_name("config.json").unwrap(), &mut text).unwrap();
+        let config: Value = serde_json::from_str(&text).unwrap();
+        let keras_opt = &config["compile_config"]["optimizer"];
+        let ours = keras::optimizers::from_config(keras_opt)
+            .unwrap()
+            .get_config();
+        let mut problems = vec![];
+        same_subset(name, &ours, keras_opt, &mut problems);
+        assert!(problems.is_empty(), "{name}: {problems:?}");
+        let losses = match &config["compile_config"]["loss"] {
+            Value::Array(v) => v.clone(),
+            v => vec![v.clone()],
+        };
+        for l in losses {
+            assert!(
+                keras::losses::from_config(&l).unwrap().resolve().is_ok(),
+                "{name}: {l}"
+            );
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, 6);
+    // Loss objects round-trip with their options.
+    let l = keras::losses::SparseCategoricalCrossentropy::new().from_logits(true);
+    let v = keras::losses::Loss::get_config(&l);
+    assert_eq!(v["config"]["from_logits"], true);
+    let back = keras::losses::from_config(&v).unwrap().resolve().unwrap();
+    assert_eq!(back.get_config(), v);
+}
+
+/// Every key we write equals Keras's (Keras may have more).
+fn same_subset(path: &str, ours: &Value, keras: &Value, problems: &mut Vec<String>) {
+    match (ours, keras) {
+        (Value::Object(o), Value::Object(k)) => {
+            for (key, ov) in o {
+                match k.get(key) {
+                    Some(kv) => same_subset(&format!("{path}.{key}"), ov, kv, problems),
+                    None => problems.push(format!("{path}.{key}: Keras has no such key")),
+                }
+            }
+        }
+        (Value::Number(a), Value::Number(b)) => {
+            let (a, b) = (a.as_f64().unwrap(), b.as_f64().unwrap());
+            if (a - b).abs() > 1e-6 * (1.0 + b.abs()) {
+                problems.push(format!("{path}: {a} vs Keras {b}"));
+            }
+        }
+        (a, b) if a == b => {}
+        (a, b) => problems.push(format!("{path}: {a} vs Keras {b}")),
+    }
+}

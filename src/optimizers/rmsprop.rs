@@ -60,7 +60,8 @@ impl RMSprop {
 
 impl Optimizer for RMSprop {
     fn name(&self) -> &str {
-        "rmsprop"
+        // Keras 3 snake-cases the class name this way (its configs and files say `rm_sprop`).
+        "rm_sprop"
     }
     fn base(&self) -> &OptimizerBase {
         &self.base

@@ -48,7 +48,7 @@ impl SGD {
 
 impl Optimizer for SGD {
     fn name(&self) -> &str {
-        "SGD"
+        "sgd"
     }
     fn base(&self) -> &OptimizerBase {
         &self.base
