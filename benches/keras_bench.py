@@ -123,5 +123,25 @@ def mnist_mlp():
           f"(5 epochs {secs:.1f} s, first epoch includes compilation), test accuracy {acc:.4f}")
 
 
+def saving():
+    import os
+    import tempfile
+
+    for name, make in [("Xception", keras.applications.Xception), ("ResNet50", keras.applications.ResNet50)]:
+        model = make(weights=None)
+        path = os.path.join(tempfile.gettempdir(), f"keras_bench_{name}.keras")
+        save, load = [], []
+        for _ in range(3):
+            t = time.perf_counter()
+            model.save(path)
+            save.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            keras.saving.load_model(path)
+            load.append(time.perf_counter() - t)
+        mb = os.path.getsize(path) / 1e6
+        print(f"SAVING {name}: keras-{keras.backend.backend()} save {median(save):.3f} s, load {median(load):.3f} s ({mb:.1f} MB)")
+        os.remove(path)
+
+
 if __name__ == "__main__":
-    {"w1": w1, "w2": w2, "w3": w3, "mnist_mlp": mnist_mlp}[sys.argv[1]]()
+    {"w1": w1, "w2": w2, "w3": w3, "mnist_mlp": mnist_mlp, "saving": saving}[sys.argv[1]]()
