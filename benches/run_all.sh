@@ -24,3 +24,7 @@ cargo build --release --example mnist_mlp 2>/dev/null
 for b in jax tensorflow; do
   KERAS_BACKEND=$b TF_CPP_MIN_LOG_LEVEL=3 "$PY" benches/keras_bench.py mnist_mlp 2>/dev/null | grep mnist_mlp
 done
+cargo bench --bench saving 2>/dev/null | grep SAVING
+for b in jax tensorflow; do
+  KERAS_BACKEND=$b TF_CPP_MIN_LOG_LEVEL=3 "$PY" benches/keras_bench.py saving 2>/dev/null | grep SAVING
+done
