@@ -305,6 +305,12 @@ impl LayerRef {
     }
 
     fn check_inputs(&self, shapes: &[Shape]) -> Result<()> {
+        if shapes.is_empty() {
+            return Err(Error::value(format!(
+                "Layer \"{}\" was called with no inputs; it needs at least one tensor",
+                self.name()
+            )));
+        }
         let specs = read(&self.0.imp).input_spec();
         for (i, (spec, s)) in specs.iter().zip(shapes).enumerate() {
             spec.check(&self.name(), i, s)?;
