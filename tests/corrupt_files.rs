@@ -209,3 +209,20 @@ fn fuzzer_crashers_stay_fixed() {
         }
     }
 }
+
+#[test]
+fn configs_asking_for_more_weights_than_the_file_holds_are_refused() {
+    // A Dense of 10^9 units would need 80 GB; the file holds a few kilobytes of weights.
+    let config = String::from_utf8(entry("saving/seq_mlp.keras", "config.json")).unwrap();
+    let huge = config.replacen("\"units\": 16", "\"units\": 1000000000", 1);
+    assert_ne!(huge, config);
+    let data = archive(&[
+        ("config.json", huge.as_bytes()),
+        (
+            "model.weights.h5",
+            &entry("saving/seq_mlp.keras", "model.weights.h5"),
+        ),
+    ]);
+    let e = load_quietly(&data, "huge dense").unwrap_err();
+    assert!(e.contains("larger than the weights the file holds"), "{e}");
+}

@@ -13,7 +13,7 @@ pub mod naming;
 mod node;
 mod shape;
 mod var_group;
-mod weight;
+pub(crate) mod weight;
 
 pub use input_spec::InputSpec;
 pub use layer::{CallCtx, Layer, LayerArgs, LayerExt, LayerRef};

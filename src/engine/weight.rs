@@ -31,6 +31,40 @@ pub trait Penalize: Send + Sync + std::fmt::Debug {
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
+thread_local! {
+    /// Weight values this thread may still create (set while a file is loaded: a config can
+    /// not ask for more weights than the file holds values for).
+    static BUDGET: std::cell::Cell<Option<u64>> = const { std::cell::Cell::new(None) };
+}
+
+/// Runs `f` with at most `values` weight values creatable on this thread (Keras files: the
+/// weights file's size bounds them), so a corrupted or hostile config cannot make us allocate
+/// without bound.
+pub(crate) fn with_weight_budget<T>(values: u64, f: impl FnOnce() -> T) -> T {
+    let before = BUDGET.with(|b| b.replace(Some(values)));
+    let out = f();
+    BUDGET.with(|b| b.set(before));
+    out
+}
+
+fn take_budget(layer: &str, name: &str, shape: &[usize]) -> Result<()> {
+    let n = shape
+        .iter()
+        .try_fold(1u64, |a, &d| a.checked_mul(d as u64))
+        .unwrap_or(u64::MAX);
+    BUDGET.with(|b| match b.get() {
+        Some(left) if n > left => Err(Error::value(format!(
+            "weight '{layer}/{name}' of shape {shape:?} is larger than the weights the file holds; \
+             the model config does not match its weights"
+        ))),
+        Some(left) => {
+            b.set(Some(left - n));
+            Ok(())
+        }
+        None => Ok(()),
+    })
+}
+
 /// A layer's weight. Cloning gives another handle to the same variable.
 ///
 /// ```
@@ -225,6 +259,7 @@ impl WeightBuilder {
         regularizer: Option<Arc<dyn Penalize>>,
         trainable: bool,
     ) -> Result<Weight> {
+        take_budget(&self.layer, name, shape)?;
         let value = init.init(shape, self.dtype)?;
         if value.dims() != shape {
             return Err(Error::shape(format!(

@@ -126,7 +126,13 @@ fn load_from<R: Read + Seek>(reader: R, what: &str, compile: bool) -> Result<Mod
     let config_bytes = read_entry(&mut zip, CONFIG, MAX_JSON).map_err(bad)?;
     let config: Value = serde_json::from_slice(&config_bytes)
         .map_err(|e| bad(format!("{CONFIG} is not valid JSON: {e}")))?;
-    let mut model = deserialize_model(&config).map_err(|e| bad(e.to_string()))?;
+    // The weights entry bounds how many weight values the config may create (2 bytes each at
+    // the smallest dtype), so a hostile config cannot make us allocate without bound.
+    let weights_size = zip.by_name(WEIGHTS).map(|e| e.size()).unwrap_or(0);
+    let budget = weights_size / 2 + 4096;
+    let mut model =
+        crate::engine::weight::with_weight_budget(budget, || deserialize_model(&config))
+            .map_err(|e| bad(e.to_string()))?;
     if compile {
         if let Some(c) = config.get("compile_config").filter(|c| !c.is_null()) {
             model
