@@ -226,3 +226,60 @@ fn configs_asking_for_more_weights_than_the_file_holds_are_refused() {
     let e = load_quietly(&data, "huge dense").unwrap_err();
     assert!(e.contains("larger than the weights the file holds"), "{e}");
 }
+
+/// Every layer of Keras's config fixture, with each of its integer options set to 0 (or each
+/// integer list to zeros), called on inputs of several ranks and run on a batch: errors are
+/// fine, panics are not.
+#[test]
+fn zeroed_layer_options_never_panic() {
+    use keras::prelude::*;
+    let path = fixture("saving/layer_configs.json");
+    let entries: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let shapes: [&[usize]; 3] = [&[4], &[6, 4], &[8, 8, 3]];
+    let mut cases = 0;
+    let mut panics = vec![];
+    for e in &entries {
+        let class = e["class_name"].as_str().unwrap();
+        let config = e["config"].as_object().unwrap();
+        for (key, v) in config {
+            let zero = match v {
+                serde_json::Value::Number(n) if n.is_u64() => serde_json::json!(0),
+                serde_json::Value::Array(a) if a.iter().all(|x| x.is_u64()) => {
+                    serde_json::json!(vec![0; a.len()])
+                }
+                _ => continue,
+            };
+            let mut c = config.clone();
+            c.insert(key.clone(), zero);
+            for dims in shapes {
+                cases += 1;
+                let what = format!("{class} with {key}=0 on {dims:?}");
+                let r = std::panic::catch_unwind(|| {
+                    let layer = keras::saving::registry::layer_from_config(class, &c)?;
+                    let inp = Input::new(dims.to_vec());
+                    let out = match class {
+                        "MultiHeadAttention" | "Dot" | "Add" | "Multiply" | "Concatenate"
+                        | "Attention" => layer.call_many(&[inp.clone(), inp.clone()])?,
+                        _ => layer.call_many(std::slice::from_ref(&inp))?,
+                    };
+                    let m = Model::new(&[inp], &out)?;
+                    let mut shape = vec![2];
+                    shape.extend_from_slice(dims);
+                    let x = Tensor::ones(shape, DType::F32, &Device::Cpu)?;
+                    m.predict_on_batch(vec![x]).map(|_| ())
+                });
+                if r.is_err() {
+                    panics.push(what);
+                }
+            }
+        }
+    }
+    assert!(cases > 100, "{cases}");
+    assert!(
+        panics.is_empty(),
+        "{} panics:\n{}",
+        panics.len(),
+        panics.join("\n")
+    );
+}

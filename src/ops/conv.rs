@@ -74,6 +74,9 @@ impl Padding {
         stride: usize,
         dilation: usize,
     ) -> Option<(usize, usize, usize)> {
+        if k == 0 || stride == 0 || dilation == 0 {
+            return None;
+        }
         let ek = dilation * (k - 1) + 1;
         match self {
             Padding::Valid => (input >= ek).then(|| ((input - ek) / stride + 1, 0, 0)),

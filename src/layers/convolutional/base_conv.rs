@@ -219,6 +219,9 @@ impl Layer for BaseConv {
     }
     fn build(&mut self, s: &[Shape], w: &mut WeightBuilder) -> Result<()> {
         self.kernel_size = self.axes(self.kernel_size);
+        super::check_positive("kernel_size", self.kernel_size, self.rank)?;
+        super::check_positive("strides", self.strides, self.rank)?;
+        super::check_positive("dilation_rate", self.dilation, self.rank)?;
         self.act = self.activation.resolve()?;
         self.pad = Padding::parse(&self.padding)?;
         if self.filters == 0 || self.groups == 0 || !self.filters.is_multiple_of(self.groups) {

@@ -157,6 +157,13 @@ impl Layer for Conv2DTranspose {
         }]
     }
     fn build(&mut self, s: &[Shape], w: &mut WeightBuilder) -> Result<()> {
+        super::check_positive("kernel_size", self.kernel_size, 2)?;
+        super::check_positive("strides", self.strides, 2)?;
+        if self.filters == 0 {
+            return Err(Error::value(
+                "Invalid value for argument `filters`. Expected a strictly positive value. Received filters=0.",
+            ));
+        }
         self.act = self.activation.resolve()?;
         self.pad = Padding::parse(&self.padding)?;
         let c = s[0].dim(-1).ok_or_else(|| {

@@ -19,6 +19,18 @@ pub use base_conv::{BaseConv, Conv1D, Conv2D};
 pub use conv2d_transpose::{Conv1DTranspose, Conv2DTranspose};
 pub use separable::{DepthwiseConv2D, SeparableConv2D};
 
+/// Keras's check of a size argument: every value must be positive.
+pub(crate) fn check_positive(arg: &str, s: Size2, rank: usize) -> crate::Result<()> {
+    let vals = if rank == 1 { vec![s.1] } else { vec![s.0, s.1] };
+    if vals.contains(&0) {
+        return Err(crate::Error::value(format!(
+            "The `{arg}` argument must be a tuple of {rank} integers. Received {arg}={vals:?}, \
+             including values {{0}} that do not satisfy `value > 0`"
+        )));
+    }
+    Ok(())
+}
+
 /// A size per spatial axis: one number for every axis, or one each.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Size2(pub usize, pub usize);

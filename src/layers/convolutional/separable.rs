@@ -55,6 +55,15 @@ impl Common {
 
     /// Resolves options; returns the input channel count.
     fn prepare(&mut self, s: &Shape) -> Result<usize> {
+        super::check_positive("kernel_size", self.kernel_size, 2)?;
+        super::check_positive("strides", self.strides, 2)?;
+        super::check_positive("dilation_rate", self.dilation, 2)?;
+        if self.depth_multiplier == 0 {
+            return Err(Error::value(
+                "Invalid value for argument `depth_multiplier`. Expected a strictly positive value. \
+                 Received depth_multiplier=0.",
+            ));
+        }
         self.act = self.activation.resolve()?;
         self.pad = Padding::parse(&self.padding)?;
         let c = s.dim(-1).ok_or_else(|| {

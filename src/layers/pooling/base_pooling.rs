@@ -126,6 +126,8 @@ impl Layer for Pooling {
         vec![InputSpec::new().ndim(self.rank + 2)]
     }
     fn build(&mut self, s: &[Shape], _: &mut WeightBuilder) -> Result<()> {
+        crate::layers::convolutional::check_positive("pool_size", self.pool, self.rank)?;
+        crate::layers::convolutional::check_positive("strides", self.stride(), self.rank)?;
         self.pad = Padding::parse(&self.padding)?;
         self.compute_output_shape(s).map(|_| ())
     }
