@@ -120,9 +120,22 @@ impl Initialize for VarianceScaling {
         "VarianceScaling".into()
     }
     fn config(&self) -> serde_json::Map<String, serde_json::Value> {
-        as_map(
-            serde_json::json!({"scale": self.scale, "mode": match self.mode { FanMode::FanIn => "fan_in", FanMode::FanOut => "fan_out", FanMode::FanAvg => "fan_avg" }, "distribution": match self.distribution { Distribution::TruncatedNormal => "truncated_normal", Distribution::UntruncatedNormal => "untruncated_normal", Distribution::Uniform => "uniform" }, "seed": null}),
-        )
+        let mode = match self.mode {
+            FanMode::FanIn => "fan_in",
+            FanMode::FanOut => "fan_out",
+            FanMode::FanAvg => "fan_avg",
+        };
+        let distribution = match self.distribution {
+            Distribution::TruncatedNormal => "truncated_normal",
+            Distribution::UntruncatedNormal => "untruncated_normal",
+            Distribution::Uniform => "uniform",
+        };
+        as_map(serde_json::json!({
+            "scale": self.scale,
+            "mode": mode,
+            "distribution": distribution,
+            "seed": null,
+        }))
     }
 }
 

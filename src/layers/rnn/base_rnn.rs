@@ -35,6 +35,35 @@ impl RnnOptions {
         check_rate(self.recurrent_dropout)
     }
 
+    /// The config keys every recurrent layer writes (Keras's `RNN` and cell arguments);
+    /// each layer adds its own (`recurrent_activation`, `unit_forget_bias`, `reset_after`).
+    pub(crate) fn config(
+        &self,
+        units: usize,
+        activation: &crate::activations::ActivationArg,
+        use_bias: bool,
+        kernel_initializer: &crate::initializers::InitializerArg,
+        recurrent_initializer: &crate::initializers::InitializerArg,
+    ) -> Result<crate::saving::config::Config> {
+        use crate::saving::config::{
+            activation_value, config, initializer_value, json, zeros_initializer,
+        };
+        Ok(config(json!({
+            "units": units,
+            "activation": activation_value(activation),
+            "use_bias": use_bias,
+            "kernel_initializer": initializer_value(kernel_initializer)?,
+            "recurrent_initializer": initializer_value(recurrent_initializer)?,
+            "bias_initializer": zeros_initializer(),
+            "return_sequences": self.return_sequences,
+            "return_state": self.return_state,
+            "go_backwards": self.go_backwards,
+            "dropout": self.dropout,
+            "recurrent_dropout": self.recurrent_dropout,
+            "zero_output_for_mask": self.zero_output_for_mask,
+        })))
+    }
+
     /// Output shapes: the output, then `n_states` states of `(batch, units)`.
     pub(crate) fn output_shapes(&self, s: &Shape, units: usize, n_states: usize) -> Vec<Shape> {
         let d = &s.0;

@@ -98,11 +98,14 @@ impl Layer for SimpleRNN {
         &mut self.args
     }
     fn get_config(&self) -> Result<crate::saving::config::Config> {
-        use crate::saving::config::{activation_value, config, initializer_value, json};
-        let v = json!({"units": self.units, "kernel_initializer": initializer_value(&self.kernel_initializer)?,
-            "recurrent_initializer": initializer_value(&self.recurrent_initializer)?,
-            "bias_initializer": {"module": "keras.initializers", "class_name": "Zeros", "config": {}, "registered_name": null}, "activation": activation_value(&self.activation), "use_bias": self.use_bias, "return_sequences": self.opts.return_sequences, "return_state": self.opts.return_state, "go_backwards": self.opts.go_backwards, "dropout": self.opts.dropout, "recurrent_dropout": self.opts.recurrent_dropout, "zero_output_for_mask": self.opts.zero_output_for_mask});
-        Ok(config(v))
+        let c = self.opts.config(
+            self.units,
+            &self.activation,
+            self.use_bias,
+            &self.kernel_initializer,
+            &self.recurrent_initializer,
+        )?;
+        Ok(c)
     }
     fn input_spec(&self) -> Vec<InputSpec> {
         vec![rnn_input_spec(self.input_dim)]
