@@ -229,3 +229,23 @@ fn same_subset(path: &str, ours: &Value, keras: &Value, problems: &mut Vec<Strin
         (a, b) => problems.push(format!("{path}: {a} vs Keras {b}")),
     }
 }
+
+#[test]
+fn absent_keys_take_the_layers_own_defaults() {
+    for class in ["LSTM", "GRU", "SimpleRNN"] {
+        let config: serde_json::Map<String, Value> =
+            serde_json::from_str(r#"{"units": 3}"#).unwrap();
+        let ours = serialize_layer(&layer_from_config(class, &config).unwrap()).unwrap();
+        assert_eq!(ours["config"]["activation"], "tanh", "{class}");
+        if class != "SimpleRNN" {
+            assert_eq!(ours["config"]["recurrent_activation"], "sigmoid", "{class}");
+        }
+    }
+    let config: serde_json::Map<String, Value> = serde_json::from_str(r#"{"units": 3}"#).unwrap();
+    let ours = serialize_layer(&layer_from_config("Dense", &config).unwrap()).unwrap();
+    assert_eq!(ours["config"]["activation"], "linear");
+    let e = layer_from_config("Activation", &serde_json::Map::new())
+        .err()
+        .unwrap();
+    assert!(e.to_string().contains("needs an `activation`"), "{e}");
+}

@@ -137,10 +137,11 @@ impl<'a> Cfg<'a> {
         }
     }
 
-    /// An activation (a name, or a serialized activation object).
-    pub fn activation(&self, key: &str) -> Result<ActivationArg> {
+    /// An activation (a name, or a serialized activation object); `default` (the layer's own
+    /// default, e.g. `tanh` for recurrent layers) when absent.
+    pub fn activation(&self, key: &str, default: &str) -> Result<ActivationArg> {
         match self.get(key) {
-            None => Ok(crate::ops::Act::Linear.into()),
+            None => Ok(default.into()),
             Some(Value::String(s)) => Ok(s.as_str().into()),
             Some(Value::Object(o)) => {
                 let name = o

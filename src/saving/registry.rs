@@ -105,8 +105,8 @@ pub(crate) fn lstm(c: &Cfg) -> Result<LSTM> {
         LSTM::new(c.usize("units")?)
             .kernel_initializer(c.initializer("kernel_initializer", "glorot_uniform")?)
             .recurrent_initializer(c.initializer("recurrent_initializer", "orthogonal")?)
-            .activation(c.activation("activation")?)
-            .recurrent_activation(c.activation("recurrent_activation")?)
+            .activation(c.activation("activation", "tanh")?)
+            .recurrent_activation(c.activation("recurrent_activation", "sigmoid")?)
             .use_bias(c.bool_or("use_bias", true)?)
             .unit_forget_bias(c.bool_or("unit_forget_bias", true)?),
         c,
@@ -119,8 +119,8 @@ pub(crate) fn gru(c: &Cfg) -> Result<GRU> {
         GRU::new(c.usize("units")?)
             .kernel_initializer(c.initializer("kernel_initializer", "glorot_uniform")?)
             .recurrent_initializer(c.initializer("recurrent_initializer", "orthogonal")?)
-            .activation(c.activation("activation")?)
-            .recurrent_activation(c.activation("recurrent_activation")?)
+            .activation(c.activation("activation", "tanh")?)
+            .recurrent_activation(c.activation("recurrent_activation", "sigmoid")?)
             .use_bias(c.bool_or("use_bias", true)?)
             .reset_after(c.bool_or("reset_after", true)?),
         c,
@@ -133,7 +133,7 @@ pub(crate) fn simple_rnn(c: &Cfg) -> Result<SimpleRNN> {
         SimpleRNN::new(c.usize("units")?)
             .kernel_initializer(c.initializer("kernel_initializer", "glorot_uniform")?)
             .recurrent_initializer(c.initializer("recurrent_initializer", "orthogonal")?)
-            .activation(c.activation("activation")?)
+            .activation(c.activation("activation", "tanh")?)
             .use_bias(c.bool_or("use_bias", true)?),
         c,
     )
@@ -163,7 +163,7 @@ pub fn layer_from_config(class_name: &str, config: &Config) -> Result<LayerRef> 
     match class_name {
         "Dense" => {
             let mut l = Dense::new(c.usize("units")?)
-                .activation(c.activation("activation")?)
+                .activation(c.activation("activation", "linear")?)
                 .use_bias(c.bool_or("use_bias", true)?)
                 .kernel_initializer(c.initializer("kernel_initializer", "glorot_uniform")?)
                 .bias_initializer(c.initializer("bias_initializer", "zeros")?);
@@ -190,7 +190,10 @@ pub fn layer_from_config(class_name: &str, config: &Config) -> Result<LayerRef> 
                 .ok_or_else(|| Error::value("Reshape: config needs target_shape"))?;
             finish(Reshape::new(&t), &c)
         }
-        "Activation" => finish(Activation::new(c.activation("activation")?), &c),
+        "Activation" => match c.get("activation") {
+            Some(_) => finish(Activation::new(c.activation("activation", "linear")?), &c),
+            None => Err(Error::value("Activation: config needs an `activation`")),
+        },
         "Add" => finish(Add::new(), &c),
         "Subtract" => finish(Subtract::new(), &c),
         "Multiply" => finish(Multiply::new(), &c),
@@ -244,7 +247,7 @@ pub fn layer_from_config(class_name: &str, config: &Config) -> Result<LayerRef> 
             let mut l = l
                 .padding(padding)
                 .groups(c.usize_or("groups", 1)?)
-                .activation(c.activation("activation")?)
+                .activation(c.activation("activation", "linear")?)
                 .use_bias(c.bool_or("use_bias", true)?)
                 .kernel_initializer(c.initializer("kernel_initializer", "glorot_uniform")?)
                 .bias_initializer(c.initializer("bias_initializer", "zeros")?);

@@ -123,7 +123,7 @@ fn conv_transpose(class: &str, c: &Cfg) -> Result<LayerRef> {
     };
     let l = l
         .padding(c.str_or("padding", "valid")?)
-        .activation(c.activation("activation")?)
+        .activation(c.activation("activation", "linear")?)
         .use_bias(c.bool_or("use_bias", true)?)
         .kernel_initializer(c.initializer("kernel_initializer", "glorot_uniform")?);
     finish(l, c)
@@ -136,7 +136,10 @@ fn separable(class: &str, c: &Cfg) -> Result<LayerRef> {
         c.str_or("padding", "valid")?,
         c.usize_or("depth_multiplier", 1)?,
     );
-    let (act, bias) = (c.activation("activation")?, c.bool_or("use_bias", true)?);
+    let (act, bias) = (
+        c.activation("activation", "linear")?,
+        c.bool_or("use_bias", true)?,
+    );
     if class == "DepthwiseConv2D" {
         let l = DepthwiseConv2D::new(k)
             .strides(s)
