@@ -141,6 +141,20 @@ pub trait Layer: Any + Send + Sync {
             self.class_name()
         )))
     }
+    /// Keras's `build_config` for the shapes the layer was built with: `{"input_shape": ...}`.
+    /// A layer whose Keras call takes its tensors as separate arguments names them instead
+    /// (`MultiHeadAttention`: `{"shapes_dict": {"query_shape": ..., "value_shape": ...}}`).
+    fn build_config(&self, input_shapes: &[Shape]) -> serde_json::Value {
+        crate::saving::config::input_shape_build_config(input_shapes)
+    }
+    /// A call's serialized input tensors as Keras writes a node: `(args, kwargs)`. By default
+    /// one tensor, or one list of tensors, as the single argument.
+    fn call_config(
+        &self,
+        inputs: Vec<serde_json::Value>,
+    ) -> (serde_json::Value, serde_json::Value) {
+        crate::saving::config::single_argument_call(inputs)
+    }
     /// Where this layer's variables go in a Keras weights file, given its own weights (in
     /// creation order) and name: by default all at `<path>/vars`. Layers whose Keras
     /// counterpart keeps them on inner objects (an RNN's `cell`, a wrapper's `layer`) say so.

@@ -309,6 +309,24 @@ pub fn dtype_policy(d: DType) -> Value {
     object("keras", "DTypePolicy", json!({ "name": dtype_name(d) }))
 }
 
+/// The default `build_config`: the one input shape, or the list of them.
+pub fn input_shape_build_config(shapes: &[crate::engine::Shape]) -> Value {
+    match shapes {
+        [s] => json!({ "input_shape": shape_value(&s.0) }),
+        s => json!({ "input_shape": s.iter().map(|s| shape_value(&s.0)).collect::<Vec<_>>() }),
+    }
+}
+
+/// The default node arguments: one tensor, or one list of tensors, and no keyword arguments.
+pub fn single_argument_call(mut inputs: Vec<Value>) -> (Value, Value) {
+    let args = if inputs.len() == 1 {
+        Value::Array(vec![inputs.remove(0)])
+    } else {
+        json!([inputs])
+    };
+    (args, json!({}))
+}
+
 /// A shape as JSON, `null` for unknown dimensions.
 pub fn shape_value(s: &[Option<usize>]) -> Value {
     Value::Array(

@@ -25,23 +25,8 @@ fn base(l: &LayerRef) -> Config {
 }
 
 fn build_config(l: &LayerRef) -> Value {
-    if l.class_name() == "MultiHeadAttention" {
-        // Keras builds it from call arguments `query`, `value` (and `key`).
-        let shapes = l.build_shapes().unwrap_or_default();
-        let mut d = serde_json::Map::new();
-        for (name, s) in ["query_shape", "value_shape", "key_shape"]
-            .iter()
-            .zip(&shapes)
-        {
-            d.insert(name.to_string(), shape_value(&s.0));
-        }
-        return json!({ "shapes_dict": d });
-    }
     match l.build_shapes() {
-        Some(s) if s.len() == 1 => json!({ "input_shape": shape_value(&s[0].0) }),
-        Some(s) => {
-            json!({ "input_shape": s.iter().map(|s| shape_value(&s.0)).collect::<Vec<_>>() })
-        }
+        Some(s) => l.with_dyn(|x| x.build_config(&s)),
         None => json!({ "input_shape": null }),
     }
 }
@@ -139,17 +124,7 @@ fn functional_config(name: &str, trainable: bool, g: &Functional) -> Result<Valu
             .filter(|n| !n.inputs().is_empty())
             .map(|n| {
                 let ins: Vec<Value> = n.inputs().iter().map(|t| history(t, &local)).collect();
-                let args = if l.class_name() == "MultiHeadAttention" {
-                    Value::Array(ins.into_iter().take(2).collect())
-                } else if ins.len() == 1 {
-                    Value::Array(ins)
-                } else {
-                    json!([ins])
-                };
-                let mut kwargs = json!({});
-                if l.class_name() == "MultiHeadAttention" && n.inputs().len() == 3 {
-                    kwargs["key"] = history(&n.inputs()[2], &local);
-                }
+                let (args, kwargs) = l.with_dyn(|x| x.call_config(ins));
                 json!({ "args": args, "kwargs": kwargs })
             })
             .collect();

@@ -180,6 +180,28 @@ impl Layer for MultiHeadAttention {
     fn class_name(&self) -> &str {
         "MultiHeadAttention"
     }
+    fn build_config(&self, shapes: &[Shape]) -> serde_json::Value {
+        // Keras builds it from its call arguments `query`, `value` (and `key`).
+        let names = ["query_shape", "value_shape", "key_shape"];
+        let d: serde_json::Map<String, serde_json::Value> = names
+            .iter()
+            .zip(shapes)
+            .map(|(n, s)| (n.to_string(), crate::saving::config::shape_value(&s.0)))
+            .collect();
+        serde_json::json!({ "shapes_dict": d })
+    }
+    fn call_config(
+        &self,
+        mut inputs: Vec<serde_json::Value>,
+    ) -> (serde_json::Value, serde_json::Value) {
+        // `query` and `value` positionally, `key` by keyword, as Keras writes the node.
+        let key = (inputs.len() == 3).then(|| inputs.remove(2));
+        let kwargs = match key {
+            Some(k) => serde_json::json!({ "key": k }),
+            None => serde_json::json!({}),
+        };
+        (serde_json::Value::Array(inputs), kwargs)
+    }
     fn get_config(&self) -> Result<crate::saving::config::Config> {
         use crate::saving::config::{config, initializer_value, json};
         Ok(config(json!({
