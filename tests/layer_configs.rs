@@ -248,4 +248,15 @@ fn absent_keys_take_the_layers_own_defaults() {
         .err()
         .unwrap();
     assert!(e.to_string().contains("needs an `activation`"), "{e}");
+    // Bidirectional: no merge_mode is Keras's "concat", null keeps the directions apart.
+    let lstm = r#"{"class_name": "LSTM", "config": {"units": 2}}"#;
+    for (merge, want) in [
+        ("", serde_json::json!("concat")),
+        (r#""merge_mode": null,"#, Value::Null),
+    ] {
+        let json = format!(r#"{{{merge} "layer": {lstm}}}"#);
+        let config: serde_json::Map<String, Value> = serde_json::from_str(&json).unwrap();
+        let ours = serialize_layer(&layer_from_config("Bidirectional", &config).unwrap()).unwrap();
+        assert_eq!(ours["config"]["merge_mode"], want, "{json}");
+    }
 }

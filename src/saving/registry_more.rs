@@ -259,17 +259,12 @@ fn bidirectional(c: &Cfg) -> Result<LayerRef> {
     let (class, fwd) =
         inner("layer")?.ok_or_else(|| Error::value("Bidirectional: config needs a `layer`"))?;
     let bwd = inner("backward_layer")?;
-    let merge = match c.get("merge_mode") {
-        None => None,
-        Some(v) => Some(
-            v.as_str()
-                .ok_or_else(|| Error::value(format!("Bidirectional: bad merge_mode {v}")))?,
-        ),
-    };
-    let merge = if c.get("merge_mode").is_none() && !c.map.contains_key("merge_mode") {
-        Some("concat")
-    } else {
-        merge
+    // Absent: Keras's default "concat"; null: the two directions returned apart.
+    let merge = match c.map.get("merge_mode") {
+        None => Some("concat"),
+        Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.as_str()),
+        Some(v) => return Err(Error::value(format!("Bidirectional: bad merge_mode {v}"))),
     };
     macro_rules! wrap {
         ($make:ident) => {{
