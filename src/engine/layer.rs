@@ -141,6 +141,11 @@ pub trait Layer: Any + Send + Sync {
             self.class_name()
         )))
     }
+    /// The base keys of its config (`name`, `trainable`, `dtype`, as the engine fills them),
+    /// for the few Keras classes that write fewer or other ones (`InputLayer`: name only).
+    fn base_config(&self, base: crate::saving::config::Config) -> crate::saving::config::Config {
+        base
+    }
     /// Keras's `build_config` for the shapes the layer was built with: `{"input_shape": ...}`.
     /// A layer whose Keras call takes its tensors as separate arguments names them instead
     /// (`MultiHeadAttention`: `{"shapes_dict": {"query_shape": ..., "value_shape": ...}}`).

@@ -36,25 +36,8 @@ pub fn serialize_layer(l: &LayerRef) -> Result<Value> {
     if l.with(|_: &Functional| ()).is_some() || l.with(|_: &SequentialNet| ()).is_some() {
         return serialize_model(l);
     }
-    let mut config = if l.class_name() == "InputLayer" {
-        let mut c = Config::new();
-        c.insert("name".into(), json!(l.name()));
-        c
-    } else {
-        base(l)
-    };
+    let mut config = l.with_dyn(|x| x.base_config(base(l)));
     config.extend(l.with_dyn(|x| x.get_config())?);
-    if l.class_name().starts_with("SpatialDropout") {
-        // Keras's SpatialDropout takes no `trainable` and writes its dtype as a name.
-        config.remove("trainable");
-        config.insert(
-            "dtype".into(),
-            json!(dtype_name(
-                l.with_dyn(|x| x.args().dtype)
-                    .unwrap_or(crate::ops::DType::F32)
-            )),
-        );
-    }
     let mut v = object("keras.layers", l.class_name(), Value::Object(config));
     // Keras writes a build config for built layers only.
     if l.class_name() != "InputLayer" && l.built() {

@@ -43,6 +43,10 @@ impl Layer for InputLayer {
     fn class_name(&self) -> &str {
         "InputLayer"
     }
+    fn base_config(&self, base: crate::saving::config::Config) -> crate::saving::config::Config {
+        // Keras's InputLayer writes its name; its dtype is a plain name among its own keys.
+        base.into_iter().filter(|(k, _)| k == "name").collect()
+    }
     fn args(&self) -> &LayerArgs {
         &self.args
     }

@@ -1,7 +1,7 @@
 //! `SpatialDropout1D` / `SpatialDropout2D`: drop whole feature maps while training.
 
 use crate::engine::{CallCtx, InputSpec, Layer, LayerArgs, Shape, WeightBuilder};
-use crate::ops::{self, random, Tensor};
+use crate::ops::{self, random, DType, Tensor};
 use crate::{Error, Result};
 
 /// Checks a dropout rate as Keras does.
@@ -67,6 +67,19 @@ impl SpatialDropout2D {
 impl Layer for SpatialDropout {
     fn supports_masking(&self) -> bool {
         true
+    }
+    fn base_config(
+        &self,
+        mut base: crate::saving::config::Config,
+    ) -> crate::saving::config::Config {
+        // Keras's SpatialDropout takes no `trainable` and writes its dtype as a name.
+        base.remove("trainable");
+        let dtype = self.args.dtype.unwrap_or(DType::F32);
+        base.insert(
+            "dtype".into(),
+            crate::saving::config::dtype_name(dtype).into(),
+        );
+        base
     }
     fn class_name(&self) -> &str {
         if self.rank == 3 {
