@@ -4,7 +4,7 @@
 //!
 //! `cargo run --release --example intermediate_outputs`
 
-use keras::callbacks::{Callback, Logs, TrainContext};
+use keras::callbacks::{Callback, CallbackContext, Logs};
 use keras::prelude::*;
 
 /// Saves every layer's activation for one sample after each epoch.
@@ -18,8 +18,8 @@ impl Callback for ActivationLogger {
     fn on_epoch_end(
         &mut self,
         epoch: usize,
-        _logs: &Logs,
-        _ctx: &mut TrainContext,
+        _logs: &mut Logs,
+        _ctx: &mut CallbackContext,
     ) -> keras::Result<()> {
         let activations = self.activations_model.predict_outputs(
             &self.sample,
@@ -68,7 +68,7 @@ fn main() -> keras::Result<()> {
     let dir = std::env::temp_dir().join("keras_rs_activations");
     std::fs::create_dir_all(&dir)
         .map_err(|e| keras::Error::io("cannot create the output folder", e))?;
-    let logger = ActivationLogger {
+    let mut logger = ActivationLogger {
         activations_model,
         sample: x_val.narrow(0, 0, 1)?,
         dir,
@@ -79,8 +79,8 @@ fn main() -> keras::Result<()> {
         y.narrow(0, 0, 800)?,
         FitArgs {
             epochs: 3,
-            validation_data: Some(((&x_val).into(), (&y_val).into())),
-            callbacks: vec![Box::new(logger)],
+            validation_data: Some((&x_val, &y_val).into()),
+            callbacks: vec![&mut logger],
             ..Default::default()
         },
     )?;

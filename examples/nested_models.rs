@@ -11,7 +11,7 @@ fn main() -> keras::Result<()> {
     let encoder_input = Input::shape([784]).name("original_img").build();
     let x = Dense::new(128).activation("relu").call(&encoder_input)?;
     let encoder_output = Dense::new(16).activation("relu").call(&x)?;
-    let encoder = Model::new(&[encoder_input], &[encoder_output])?.name("encoder");
+    let mut encoder = Model::new(&[encoder_input], &[encoder_output])?.name("encoder");
     encoder.summary();
 
     let decoder_input = Input::shape([16]).name("encoded_img").build();

@@ -56,12 +56,8 @@ fn main() -> keras::Result<()> {
 
     let mut restored = keras::models::load_model(&path)?;
     restored.summary();
-    let quiet = EvalArgs {
-        verbose: 0,
-        ..Default::default()
-    };
-    let a = model.predict(&x_test, quiet)?;
-    let b = restored.predict(&x_test, quiet)?;
+    let a = model.predict(&x_test, EvalArgs::quiet())?;
+    let b = restored.predict(&x_test, EvalArgs::quiet())?;
     let diff = (a - b)?.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()?;
     println!("largest prediction difference, original vs loaded: {diff:e}");
     assert!(
@@ -72,7 +68,7 @@ fn main() -> keras::Result<()> {
     println!("optimizer restored at iteration {steps}; resuming training");
 
     restored.fit(&x_train, &y_train, args(3, 1))?;
-    let logs = restored.evaluate(&x_test, &y_test, quiet)?;
+    let logs = restored.evaluate(&x_test, &y_test, EvalArgs::quiet())?;
     println!(
         "after resuming: test loss {:.4}, test accuracy {:.4}",
         logs.get("loss").unwrap_or(f64::NAN),

@@ -38,7 +38,7 @@ fn main() -> keras::Result<()> {
     let same = Dense::new(1)
         .activation("sigmoid")
         .call(&concatenate(&[fl, fr], -1)?)?;
-    let head = Model::new(&[l, r], &[same])?;
+    let mut head = Model::new(&[l, r], &[same])?;
     let start = std::time::Instant::now();
     let p = head.predict(
         vec![
@@ -48,6 +48,7 @@ fn main() -> keras::Result<()> {
         EvalArgs {
             verbose: 0,
             batch_size: 2,
+            ..Default::default()
         },
     )?;
     println!(

@@ -45,7 +45,7 @@ fn child_saves_forever() {
     let Ok(path) = std::env::var("KERAS_RS_CRASH_CHILD") else {
         return;
     };
-    let mut models = [model(1), model(2)];
+    let models = [model(1), model(2)];
     println!("ready");
     for i in 0.. {
         models[i % 2].save(&path).unwrap();

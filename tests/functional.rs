@@ -21,7 +21,7 @@ fn randn(dims: &[usize], seed: u64) -> Tensor {
     keras::ops::from_vec((0..n).map(|_| r.normal() as f32).collect(), dims).unwrap()
 }
 
-fn quiet(epochs: usize) -> FitArgs {
+fn quiet(epochs: usize) -> FitArgs<'static> {
     FitArgs {
         epochs,
         verbose: 0,
@@ -366,14 +366,14 @@ fn intermediate_outputs_model_shares_weights() {
     let inp = Input::new([4]);
     let h = Dense::new(3).activation("relu").call(&inp).unwrap();
     let out = Dense::new(2).call(&h).unwrap();
-    let m = Model::new(&[inp], &[out]).unwrap();
+    let mut m = Model::new(&[inp], &[out]).unwrap();
     let outs: Vec<KerasTensor> = m
         .layers()
         .iter()
         .skip(1)
         .map(|l| l.output().unwrap())
         .collect();
-    let act = Model::new(&[m.input().unwrap()], &outs).unwrap();
+    let mut act = Model::new(&[m.input().unwrap()], &outs).unwrap();
     assert_eq!(act.count_params(), m.count_params());
     let x = randn(&[2, 4], 3);
     let all = act

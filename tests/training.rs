@@ -28,7 +28,7 @@ fn classifier() -> Sequential {
     .unwrap()
 }
 
-fn quiet(epochs: usize) -> FitArgs {
+fn quiet(epochs: usize) -> FitArgs<'static> {
     FitArgs {
         epochs,
         verbose: 0,
@@ -56,7 +56,7 @@ fn training_lowers_the_loss_and_learns() {
         h.history["accuracy"]
     );
     assert_eq!(h.epoch, (0..8).collect::<Vec<_>>());
-    assert_eq!(h.params.steps, 16);
+    assert_eq!(h.params.steps, Some(16));
     let keys: Vec<&String> = h.history.keys().collect();
     assert_eq!(keys, vec!["accuracy", "loss"]);
 }
@@ -167,7 +167,7 @@ fn validation_split_uses_the_last_samples() {
         .unwrap();
     assert!((h.history["val_loss"][0] - ev.get("loss").unwrap()).abs() < 1e-6);
     assert!((h.history["val_accuracy"][0] - ev.get("accuracy").unwrap()).abs() < 1e-9);
-    assert_eq!(h.params.steps, 3, "70 training samples in batches of 32");
+    assert_eq!(h.params.steps, Some(3), "70 training samples in batches of 32");
 }
 
 #[test]
@@ -184,7 +184,7 @@ fn validation_data_is_evaluated_each_epoch() {
             FitArgs {
                 epochs: 2,
                 verbose: 0,
-                validation_data: Some(((&vx).into(), (&vy).into())),
+                validation_data: Some((&vx, &vy).into()),
                 ..Default::default()
             },
         )
@@ -207,6 +207,7 @@ fn evaluate_predict_and_single_batch_calls() {
             EvalArgs {
                 batch_size: 7,
                 verbose: 0,
+                ..Default::default()
             },
         )
         .unwrap();
@@ -219,6 +220,7 @@ fn evaluate_predict_and_single_batch_calls() {
             EvalArgs {
                 batch_size: 7,
                 verbose: 0,
+                ..Default::default()
             },
         )
         .unwrap();

@@ -1,51 +1,111 @@
-//! `History`: what `fit` returns.
+//! `History`: the callback that records every epoch's logs; `fit` returns it.
 
-use std::collections::BTreeMap;
+use super::{Callback, CallbackContext, Logs, Params};
+use crate::Result;
 
-/// The parameters of a `fit` run, as Keras's `history.params`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct HistoryParams {
-    /// The verbosity.
-    pub verbose: u8,
-    /// Number of epochs asked for.
-    pub epochs: usize,
-    /// Batches per epoch.
-    pub steps: usize,
+/// `history.history`: each metric's per-epoch values, keys in the order they first arrived
+/// (`loss`, metrics, `val_` values, then what callbacks added, such as `learning_rate`), as
+/// Keras's dict.
+///
+/// ```
+/// use keras::callbacks::HistoryDict;
+/// let mut h = HistoryDict::default();
+/// h.push("loss", 0.5);
+/// h.push("val_loss", 0.6);
+/// assert_eq!(h["val_loss"], [0.6]);
+/// assert_eq!(h.keys().collect::<Vec<_>>(), ["loss", "val_loss"]);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct HistoryDict(Vec<(String, Vec<f64>)>);
+
+impl HistoryDict {
+    /// Appends `value` to `key`'s list (a new key goes last).
+    pub fn push(&mut self, key: &str, value: f64) {
+        match self.0.iter_mut().find(|(k, _)| k == key) {
+            Some((_, v)) => v.push(value),
+            None => self.0.push((key.to_string(), vec![value])),
+        }
+    }
+    /// The values of `key`.
+    pub fn get(&self, key: &str) -> Option<&Vec<f64>> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+    /// Whether `key` was recorded.
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+    /// The keys, in arrival order.
+    pub fn keys(&self) -> impl Iterator<Item = &String> {
+        self.0.iter().map(|(k, _)| k)
+    }
+    /// Keys and values, in arrival order.
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &Vec<f64>)> {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+    /// Number of keys.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    /// Whether nothing was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl std::ops::Index<&str> for HistoryDict {
+    type Output = Vec<f64>;
+    fn index(&self, key: &str) -> &Vec<f64> {
+        self.get(key)
+            .unwrap_or_else(|| panic!("KeyError: '{key}' is not in the History"))
+    }
+}
+
+impl std::ops::Index<&String> for HistoryDict {
+    type Output = Vec<f64>;
+    fn index(&self, key: &String) -> &Vec<f64> {
+        &self[key.as_str()]
+    }
 }
 
 /// The record of a `fit` run: per-epoch values of every metric (`history`), the run's
-/// parameters and the epoch numbers, as Keras's `History` object.
+/// parameters and the epoch numbers, as Keras's `History` object. Values are the float32
+/// numbers the loop computed, widened to `f64` (Python's `float(np.float32(x))`, so printing
+/// gives Keras's digits).
 ///
 /// ```no_run
 /// # use keras::prelude::*;
 /// # fn f(h: keras::callbacks::History) {
 /// println!("{:?}", h.history["loss"]);
-/// println!("{}", h); // {'accuracy': [...], 'loss': [...], ...}
+/// println!("{}", h); // {'loss': [...], 'accuracy': [...], 'val_loss': [...], ...}
 /// # }
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct History {
     /// Values by metric name (`loss`, `accuracy`, `val_loss`, ...), one per epoch.
-    pub history: BTreeMap<String, Vec<f64>>,
+    pub history: HistoryDict,
     /// The run's parameters.
-    pub params: HistoryParams,
+    pub params: Params,
     /// The epochs run (0-based).
     pub epoch: Vec<usize>,
 }
 
+impl Default for History {
+    fn default() -> Self {
+        History::new(Params {
+            verbose: 1,
+            epochs: 1,
+            steps: None,
+        })
+    }
+}
+
 impl History {
-    pub(crate) fn new(params: HistoryParams) -> Self {
+    /// An empty History for a run with these parameters.
+    pub fn new(params: Params) -> Self {
         History {
-            history: BTreeMap::new(),
+            history: HistoryDict::default(),
             params,
             epoch: vec![],
-        }
-    }
-
-    pub(crate) fn record(&mut self, epoch: usize, logs: &super::Logs) {
-        self.epoch.push(epoch);
-        for (name, v) in logs.iter() {
-            self.history.entry(name.to_string()).or_default().push(v);
         }
     }
 
@@ -55,20 +115,42 @@ impl History {
     }
 }
 
+impl Callback for History {
+    fn on_train_begin(&mut self, _logs: &mut Logs, ctx: &mut CallbackContext) -> Result<()> {
+        self.epoch.clear();
+        self.params = ctx.params.clone();
+        Ok(())
+    }
+
+    fn on_epoch_end(&mut self, epoch: usize, logs: &mut Logs, _ctx: &mut CallbackContext) -> Result<()> {
+        self.epoch.push(epoch);
+        for (name, v) in logs.iter() {
+            self.history.push(name, v as f32 as f64);
+        }
+        Ok(())
+    }
+}
+
 /// Python's `repr` of a float: the shortest round-trip form, with `.0` on whole numbers.
-fn py_float(x: f64) -> String {
+pub(crate) fn py_float(x: f64) -> String {
     if x.is_nan() {
         return "nan".into();
     }
     if x.is_infinite() {
         return if x > 0.0 { "inf".into() } else { "-inf".into() };
     }
-    let s = format!("{x}");
-    if s.contains('.') || s.contains('e') {
-        s
-    } else {
-        format!("{s}.0")
+    let s = format!("{x:?}");
+    if s.contains('e') {
+        // Python writes 1e-05 and 1e+16 where Rust writes 1e-5 and 1e16.
+        let (m, e) = s.split_once('e').unwrap_or((&s, "0"));
+        let (sign, digits) = match e.strip_prefix('-') {
+            Some(d) => ("-", d),
+            None => ("+", e),
+        };
+        let m = m.strip_suffix(".0").unwrap_or(m);
+        return format!("{m}e{sign}{digits:0>2}");
     }
+    s
 }
 
 impl std::fmt::Display for History {
@@ -80,13 +162,25 @@ impl std::fmt::Display for History {
             .map(|(k, v)| {
                 format!(
                     "'{k}': [{}]",
-                    v.iter()
-                        .map(|&x| py_float(x))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    v.iter().map(|&x| py_float(x)).collect::<Vec<_>>().join(", ")
                 )
             })
             .collect();
         write!(f, "{{{}}}", parts.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn python_float_repr() {
+        assert_eq!(py_float(0.5), "0.5");
+        assert_eq!(py_float(3.0), "3.0");
+        assert_eq!(py_float(0.3f32 as f64), "0.30000001192092896");
+        assert_eq!(py_float(1e-5), "1e-05");
+        assert_eq!(py_float(1.5e-7), "1.5e-07");
+        assert_eq!(py_float(1e16), "1e+16");
     }
 }

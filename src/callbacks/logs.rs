@@ -14,6 +14,8 @@ use std::collections::BTreeMap;
 /// logs.insert("accuracy", 0.9);
 /// assert_eq!(logs.values(), vec![0.5, 0.9]);
 /// assert_eq!(logs.get("accuracy"), Some(0.9));
+/// assert_eq!(logs.to_string(), "loss: 0.5000 - accuracy: 0.9000");
+/// logs.sort();
 /// assert_eq!(logs.to_string(), "accuracy: 0.9000 - loss: 0.5000");
 /// ```
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -63,7 +65,13 @@ impl Logs {
         self.0.is_empty()
     }
 
-    /// The entries sorted by name, as Keras's progress bar shows them.
+    /// Sorts the entries by name in place, as Keras's `CallbackList` does before every hook
+    /// (so `val_` values follow the training ones, and what callbacks add comes last).
+    pub fn sort(&mut self) {
+        self.0.sort_by(|a, b| a.0.cmp(&b.0));
+    }
+
+    /// The entries sorted by name.
     pub fn sorted(&self) -> Vec<(String, f64)> {
         let mut v = self.0.clone();
         v.sort_by(|a, b| a.0.cmp(&b.0));
@@ -95,9 +103,8 @@ pub fn fmt_value(v: f64) -> String {
 impl std::fmt::Display for Logs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let parts: Vec<String> = self
-            .sorted()
             .iter()
-            .map(|(n, v)| format!("{n}: {}", fmt_value(*v)))
+            .map(|(n, v)| format!("{n}: {}", fmt_value(v)))
             .collect();
         write!(f, "{}", parts.join(" - "))
     }

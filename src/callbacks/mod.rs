@@ -1,63 +1,52 @@
-//! Callbacks: hooks the training loop calls at the start and end of training, epochs and
-//! batches, as `keras.callbacks`.
+//! Callbacks: hooks that `fit`, `evaluate` and `predict` call at the start and end of
+//! training, epochs and batches, lending the model to each (Keras's `keras.callbacks`).
 //!
 //! ```
-//! use keras::callbacks::{Callback, Logs, TrainContext};
+//! use keras::callbacks::{Callback, CallbackContext, Logs};
 //! /// Prints a dot after every epoch (the seeds' `PrintDot`).
 //! struct PrintDot;
 //! impl Callback for PrintDot {
-//!     fn on_epoch_end(&mut self, _epoch: usize, _logs: &Logs, _ctx: &mut TrainContext) -> keras::Result<()> {
+//!     fn on_epoch_end(&mut self, _epoch: usize, _logs: &mut Logs, _ctx: &mut CallbackContext) -> keras::Result<()> {
 //!         print!(".");
 //!         Ok(())
 //!     }
 //! }
 //! ```
 
+mod backup_and_restore;
+mod callback;
+mod callback_list;
+mod csv_logger;
+mod early_stopping;
+mod filepath_format;
 mod history;
+mod history_plot;
+mod lambda_callback;
+mod learning_rate_scheduler;
 mod logs;
+mod model_checkpoint;
+mod monitor;
+mod progbar_logger;
+mod reduce_lr_on_plateau;
+mod save_freq;
+pub mod tensorboard;
+mod terminate_on_nan;
 
-pub use history::{History, HistoryParams};
+pub use backup_and_restore::BackupAndRestore;
+pub use callback::{Callback, CallbackContext, Params};
+pub use callback_list::CallbackList;
+pub use csv_logger::CSVLogger;
+pub use early_stopping::EarlyStopping;
+pub use history::{History, HistoryDict};
+pub use lambda_callback::LambdaCallback;
+pub use learning_rate_scheduler::LearningRateScheduler;
 pub use logs::Logs;
+pub use model_checkpoint::ModelCheckpoint;
+pub use monitor::Monitor;
+pub use progbar_logger::ProgbarLogger;
+pub use reduce_lr_on_plateau::ReduceLROnPlateau;
+pub use save_freq::SaveFreq;
+pub use terminate_on_nan::TerminateOnNaN;
 
-use crate::Result;
-
-/// What a callback may change while training runs.
-pub struct TrainContext<'a> {
-    /// Set to true to stop after the current epoch (Keras's `model.stop_training`).
-    pub stop_training: bool,
-    /// The optimizer, to read or change the learning rate.
-    pub optimizer: Option<&'a mut dyn crate::optimizers::Optimizer>,
-}
-
-/// A training hook. Every method has an empty default.
-pub trait Callback {
-    /// Before the first epoch.
-    fn on_train_begin(&mut self, _ctx: &mut TrainContext) -> Result<()> {
-        Ok(())
-    }
-    /// After the last epoch.
-    fn on_train_end(&mut self, _logs: &Logs, _ctx: &mut TrainContext) -> Result<()> {
-        Ok(())
-    }
-    /// Before each epoch.
-    fn on_epoch_begin(&mut self, _epoch: usize, _ctx: &mut TrainContext) -> Result<()> {
-        Ok(())
-    }
-    /// After each epoch, with the epoch's training and validation logs.
-    fn on_epoch_end(&mut self, _epoch: usize, _logs: &Logs, _ctx: &mut TrainContext) -> Result<()> {
-        Ok(())
-    }
-    /// Before each training batch.
-    fn on_train_batch_begin(&mut self, _batch: usize, _ctx: &mut TrainContext) -> Result<()> {
-        Ok(())
-    }
-    /// After each training batch, with the running logs.
-    fn on_train_batch_end(
-        &mut self,
-        _batch: usize,
-        _logs: &Logs,
-        _ctx: &mut TrainContext,
-    ) -> Result<()> {
-        Ok(())
-    }
-}
+/// The parameters a History records (Keras's `history.params`).
+pub type HistoryParams = Params;

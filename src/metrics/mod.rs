@@ -24,6 +24,20 @@ pub trait Metric: Send {
     fn result(&self) -> f64;
     /// Clears the state.
     fn reset_state(&mut self);
+    /// Whether a larger value is better (`Up`, accuracy) or worse (`Down`, errors), as Keras's
+    /// `_direction`; callbacks in `mode="auto"` read it.
+    fn direction(&self) -> Option<Direction> {
+        None
+    }
+}
+
+/// Which way a metric improves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    /// Larger is better.
+    Up,
+    /// Smaller is better.
+    Down,
 }
 
 /// A running, sample-weighted mean of values (Keras's `Mean`; the loss tracker).
@@ -90,7 +104,7 @@ fn argmax(row: &[f32]) -> usize {
 }
 
 macro_rules! mean_metric {
-    ($(#[$doc:meta])* $name:ident, $default:expr, |$yt:ident, $yp:ident| $body:expr) => {
+    ($(#[$doc:meta])* $name:ident, $default:expr, $dir:ident, |$yt:ident, $yp:ident| $body:expr) => {
         $(#[$doc])*
         #[derive(Clone, Debug)]
         pub struct $name(Mean);
@@ -120,6 +134,9 @@ macro_rules! mean_metric {
             fn reset_state(&mut self) {
                 self.0.reset()
             }
+            fn direction(&self) -> Option<Direction> {
+                Some(Direction::$dir)
+            }
         }
     };
 }
@@ -137,7 +154,7 @@ fn same_count(a: &[f32], b: &[f32], what: &str) -> Result<()> {
 
 mean_metric!(
     /// Fraction of rows whose arg-max matches the integer label.
-    SparseCategoricalAccuracy, "sparse_categorical_accuracy", |y_true, y_pred| {
+    SparseCategoricalAccuracy, "sparse_categorical_accuracy", Up, |y_true, y_pred| {
         let (p, r, n) = rows(y_pred)?;
         let t = ops::to_vec_f32(y_true)?;
         if t.len() != r {
@@ -153,7 +170,7 @@ mean_metric!(
 
 mean_metric!(
     /// Fraction of rows whose arg-max matches the one-hot label's.
-    CategoricalAccuracy, "categorical_accuracy", |y_true, y_pred| {
+    CategoricalAccuracy, "categorical_accuracy", Up, |y_true, y_pred| {
         let (p, r, n) = rows(y_pred)?;
         let t = ops::to_vec_f32(y_true)?;
         same_count(&t, &p, "categorical_accuracy")?;
@@ -164,7 +181,7 @@ mean_metric!(
 
 mean_metric!(
     /// Fraction of predictions on the right side of 0.5.
-    BinaryAccuracy, "binary_accuracy", |y_true, y_pred| {
+    BinaryAccuracy, "binary_accuracy", Up, |y_true, y_pred| {
         let p = ops::to_vec_f32(y_pred)?;
         let t = ops::to_vec_f32(y_true)?;
         same_count(&t, &p, "binary_accuracy")?;
@@ -175,7 +192,7 @@ mean_metric!(
 
 mean_metric!(
     /// Mean absolute error.
-    MeanAbsoluteError, "mean_absolute_error", |y_true, y_pred| {
+    MeanAbsoluteError, "mean_absolute_error", Down, |y_true, y_pred| {
         let p = ops::to_vec_f32(y_pred)?;
         let t = ops::to_vec_f32(y_true)?;
         same_count(&t, &p, "mean_absolute_error")?;
@@ -186,7 +203,7 @@ mean_metric!(
 
 mean_metric!(
     /// Mean squared error.
-    MeanSquaredError, "mean_squared_error", |y_true, y_pred| {
+    MeanSquaredError, "mean_squared_error", Down, |y_true, y_pred| {
         let p = ops::to_vec_f32(y_pred)?;
         let t = ops::to_vec_f32(y_true)?;
         same_count(&t, &p, "mean_squared_error")?;

@@ -28,6 +28,11 @@ pub struct Model {
     pub(crate) trainer: Trainer,
     /// A subclassed model's own object (for its custom `train_step`).
     custom: Option<Arc<dyn Subclass>>,
+    /// Set by a callback to stop `fit` after the current batch (Keras's
+    /// `self.model.stop_training = True`).
+    pub stop_training: bool,
+    /// Set by `BackupAndRestore` in `on_train_begin`: the epoch `fit` resumes from.
+    pub(crate) resume_epoch: Option<usize>,
 }
 
 impl Model {
@@ -41,6 +46,8 @@ impl Model {
             net,
             trainer: Trainer::default(),
             custom: None,
+            stop_training: false,
+            resume_epoch: None,
         })
     }
 
@@ -49,6 +56,8 @@ impl Model {
             net,
             trainer: Trainer::default(),
             custom: None,
+            stop_training: false,
+            resume_epoch: None,
         }
     }
 
@@ -61,15 +70,20 @@ impl Model {
             net,
             trainer: Trainer::default(),
             custom: Some(inner),
+            stop_training: false,
+            resume_epoch: None,
         }
     }
 
-    /// The network as the training loop sees it.
-    fn network(&self) -> ModelNet<'_> {
-        ModelNet {
-            net: &self.net,
-            custom: self.custom.as_deref(),
-        }
+    /// The training state and the network as the training loop sees it, borrowed apart.
+    pub(crate) fn parts(&mut self) -> (&mut Trainer, ModelNet<'_>) {
+        (
+            &mut self.trainer,
+            ModelNet {
+                net: &self.net,
+                custom: self.custom.as_deref(),
+            },
+        )
     }
 
     /// Renames the model (Keras's `name=` argument).
@@ -134,7 +148,7 @@ impl Model {
     /// let restored = keras::models::load_model("model.keras")?;
     /// # Ok(()) }
     /// ```
-    pub fn save(&mut self, path: impl AsRef<std::path::Path>) -> Result<()> {
+    pub fn save(&self, path: impl AsRef<std::path::Path>) -> Result<()> {
         crate::saving::save_model(self, path)
     }
 
@@ -149,7 +163,7 @@ impl Model {
     /// model.load_weights("model.weights.h5")?;
     /// # Ok(()) }
     /// ```
-    pub fn save_weights(&mut self, path: impl AsRef<std::path::Path>) -> Result<()> {
+    pub fn save_weights(&self, path: impl AsRef<std::path::Path>) -> Result<()> {
         crate::saving::save_weights(self, path)
     }
 
@@ -364,22 +378,27 @@ impl Model {
         self.trainer.compile(args)
     }
 
-    /// Trains the model; returns the per-epoch History.
+    /// Trains the model; returns the per-epoch History. The callbacks in `args` are lent
+    /// the model between steps.
+    ///
+    /// ```
+    /// use keras::prelude::*;
+    /// use keras::callbacks::EarlyStopping;
+    /// let mut model = Sequential::from_layers([Input::new([2]).into(), Dense::new(1).into()])?;
+    /// model.compile("sgd", "mse", ["mae"])?;
+    /// let x = Tensor::ones((8, 2), DType::F32, &Device::Cpu)?;
+    /// let mut stop = EarlyStopping::new().monitor("loss").patience(1);
+    /// let history = model.fit(&x, &x.narrow(1, 0, 1)?, FitArgs { epochs: 3, verbose: 0, callbacks: vec![&mut stop], ..Default::default() })?;
+    /// assert_eq!(history.history["loss"].len(), history.epoch.len());
+    /// # Ok::<(), keras::Error>(())
+    /// ```
     pub fn fit(
         &mut self,
         x: impl Into<crate::trainers::Data>,
         y: impl Into<crate::trainers::Data>,
         args: crate::trainers::FitArgs,
     ) -> Result<crate::callbacks::History> {
-        self.trainer.fit(
-            &ModelNet {
-                net: &self.net,
-                custom: self.custom.as_deref(),
-            },
-            x.into(),
-            y.into(),
-            args,
-        )
+        crate::trainers::fit(self, x.into(), y.into(), args)
     }
 
     /// Loss and metrics on data: `values()` gives Keras's list, `get(name)` / `to_map()` its
@@ -390,24 +409,16 @@ impl Model {
         y: impl Into<crate::trainers::Data>,
         args: crate::trainers::EvalArgs,
     ) -> Result<crate::callbacks::Logs> {
-        self.trainer.evaluate(
-            &ModelNet {
-                net: &self.net,
-                custom: self.custom.as_deref(),
-            },
-            x.into(),
-            y.into(),
-            args,
-        )
+        crate::trainers::evaluate(self, x.into(), y.into(), args)
     }
 
     /// Predictions of a single-output model, in batches.
     pub fn predict(
-        &self,
+        &mut self,
         x: impl Into<crate::trainers::Data>,
         args: crate::trainers::EvalArgs,
     ) -> Result<Tensor> {
-        let mut out = crate::trainers::predict(&self.network(), x.into(), args)?;
+        let mut out = crate::trainers::predict(self, x.into(), args)?;
         if out.len() != 1 {
             return Err(Error::value(format!(
                 "The model has {} outputs; use predict_outputs.",
@@ -419,11 +430,11 @@ impl Model {
 
     /// Predictions of every output, in batches.
     pub fn predict_outputs(
-        &self,
+        &mut self,
         x: impl Into<crate::trainers::Data>,
         args: crate::trainers::EvalArgs,
     ) -> Result<Vec<Tensor>> {
-        crate::trainers::predict(&self.network(), x.into(), args)
+        crate::trainers::predict(self, x.into(), args)
     }
 
     /// One gradient step on one batch; returns that batch's loss and metrics.
@@ -469,6 +480,12 @@ impl Model {
         self.trainer.optimizer()
     }
 
+    /// Which way the compiled metric called `name` improves (`Up` for accuracy, `Down` for
+    /// errors); `None` for names the model does not compute.
+    pub fn metric_direction(&self, name: &str) -> Option<crate::metrics::Direction> {
+        self.trainer.metric_direction(name)
+    }
+
     /// Names of `evaluate`'s values (known after the first batch, as in Keras).
     pub fn metrics_names(&self) -> Vec<String> {
         self.trainer.metrics_names()
@@ -481,7 +498,7 @@ impl Model {
 }
 
 /// A model as the training loop sees it: its network, and a subclassed model's custom step.
-struct ModelNet<'a> {
+pub(crate) struct ModelNet<'a> {
     net: &'a LayerRef,
     custom: Option<&'a dyn Subclass>,
 }

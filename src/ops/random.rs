@@ -104,6 +104,16 @@ pub fn with_rng<R>(f: impl FnOnce(&mut Rng) -> R) -> R {
     })
 }
 
+/// The thread generator's state (to save with a training checkpoint).
+pub fn get_state() -> [u64; 4] {
+    with_rng(|r| r.s)
+}
+
+/// Restores a state from [`get_state`]: the draws that follow are the ones that followed then.
+pub fn set_state(state: [u64; 4]) {
+    GLOBAL.with(|g| *g.borrow_mut() = Some(Rng { s: state }));
+}
+
 /// A new generator seeded from the thread's one (for work that runs elsewhere).
 pub fn fork() -> Rng {
     with_rng(|r| Rng::new(r.next_u64()))

@@ -38,7 +38,7 @@ const MAX_RATIO: u64 = 1100;
 /// # std::fs::remove_file(&path).ok();
 /// # Ok::<(), keras::Error>(())
 /// ```
-pub fn save_model(model: &mut Model, path: impl AsRef<Path>) -> Result<()> {
+pub fn save_model(model: &Model, path: impl AsRef<Path>) -> Result<()> {
     let path = path.as_ref();
     if path.extension().and_then(|e| e.to_str()) != Some("keras") {
         return Err(Error::value(format!(

@@ -138,11 +138,11 @@ fn set_optimizer_vars(opt: &mut dyn Optimizer, weights: &[Weight], vars: &Group)
 }
 
 /// The model's weights (and its optimizer's, when compiled) as Keras's HDF5 tree.
-pub fn to_h5(model: &mut Model) -> Result<Group> {
+pub fn to_h5(model: &Model) -> Result<Group> {
     let mut root = Group::default();
     put(&model.net.var_group(), &mut root)?;
     let weights = model.trainable_weights();
-    if let Some(opt) = model.trainer.optimizer() {
+    if let Some(opt) = model.trainer.optimizer_ref() {
         let name = opt.name().to_string();
         let vars = root.make("optimizer/vars");
         vars.attrs.insert("name".into(), name);
@@ -165,7 +165,7 @@ pub fn from_h5(model: &mut Model, root: &Group, skip_mismatch: bool) -> Result<(
 }
 
 /// Writes `model.weights.h5` (Keras's `save_weights`), atomically.
-pub fn save_weights(model: &mut Model, path: impl AsRef<Path>) -> Result<()> {
+pub fn save_weights(model: &Model, path: impl AsRef<Path>) -> Result<()> {
     let path = path.as_ref();
     if path.extension().is_some_and(|e| e == "safetensors") {
         return super::save_safetensors(model, path);

@@ -5,13 +5,16 @@
 
 mod compile;
 mod data;
+mod loops;
 mod progbar;
 mod trainer;
 
 pub use compile::{CompileArgs, LossSpec, LossWeights, MetricsSpec};
 pub use data::Data;
 pub use progbar::Progbar;
-pub use trainer::{predict, EvalArgs, FitArgs, StepContext, Trainer};
+pub(crate) use loops::{evaluate, fit, predict};
+pub use loops::{EvalArgs, FitArgs, ValidationData};
+pub use trainer::{StepContext, Trainer};
 
 use crate::engine::Weight;
 use crate::ops::Tensor;

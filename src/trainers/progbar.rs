@@ -42,6 +42,16 @@ impl Progbar {
         }
     }
 
+    /// Changes the number of steps (once a source of unknown length is exhausted).
+    pub fn set_target(&mut self, target: usize) {
+        if target != self.target {
+            self.target = target;
+            if let Some(b) = &self.bar {
+                b.set_length(target as u64);
+            }
+        }
+    }
+
     fn step_time(&mut self, current: usize, now: Instant) -> f64 {
         if current == 0 {
             return 0.0;
@@ -186,8 +196,8 @@ mod tests {
             color: false,
         };
         let mut logs = Logs::default();
-        logs.insert("loss", 0.3);
         logs.insert("accuracy", 0.9);
+        logs.insert("loss", 0.3);
         let l = p.line(1875, 3.2, 0.0021, &logs, true, false);
         assert_eq!(
             l,

@@ -3,72 +3,17 @@
 
 use super::compile::{self, CompileArgs, MetricsSpec, OutputLoss};
 use super::data::{Data, Dataset};
-use super::progbar::Progbar;
 use super::Network;
-use crate::callbacks::{Callback, History, HistoryParams, Logs, TrainContext};
+use crate::callbacks::Logs;
 use crate::engine::Weight;
 use crate::metrics::{Mean, Metric};
-use crate::ops::{self, random, Tensor};
+use crate::ops::{self, Tensor};
 use crate::optimizers::Optimizer;
 use crate::{Error, Result};
 
-/// Arguments of `fit`, with Keras's defaults (`batch_size` 32, one epoch, verbose 1, shuffle).
-///
-/// ```
-/// use keras::prelude::*;
-/// let args = FitArgs { epochs: 5, validation_split: 0.1, ..Default::default() };
-/// assert_eq!(args.batch_size, 32);
-/// ```
-pub struct FitArgs {
-    /// Samples per gradient step.
-    pub batch_size: usize,
-    /// Passes over the data.
-    pub epochs: usize,
-    /// 0 silent, 1 progress bar, 2 one line per epoch.
-    pub verbose: u8,
-    /// Fraction of the data (taken from the end, before shuffling) held out for validation.
-    pub validation_split: f64,
-    /// Validation inputs and targets (takes precedence over `validation_split`).
-    pub validation_data: Option<(Data, Data)>,
-    /// Shuffle the training samples before each epoch.
-    pub shuffle: bool,
-    /// Epoch to start from (for resuming).
-    pub initial_epoch: usize,
-    /// Hooks called during training.
-    pub callbacks: Vec<Box<dyn Callback>>,
-}
-
-impl Default for FitArgs {
-    fn default() -> Self {
-        FitArgs {
-            batch_size: 32,
-            epochs: 1,
-            verbose: 1,
-            validation_split: 0.0,
-            validation_data: None,
-            shuffle: true,
-            initial_epoch: 0,
-            callbacks: vec![],
-        }
-    }
-}
-
-/// Arguments of `evaluate` and `predict` (batch size 32, verbose 1).
-#[derive(Clone, Copy, Debug)]
-pub struct EvalArgs {
-    /// Samples per batch.
-    pub batch_size: usize,
-    /// 0 silent, 1 progress bar, 2 one line.
-    pub verbose: u8,
-}
-
-impl Default for EvalArgs {
-    fn default() -> Self {
-        EvalArgs {
-            batch_size: 32,
-            verbose: 1,
-        }
-    }
+/// A metric value as the float32 Keras computes it, widened (`float(np.float32(x))`).
+fn f32r(v: f64) -> f64 {
+    v as f32 as f64
 }
 
 /// The compiled state: optimizer, losses, metrics.
@@ -89,8 +34,6 @@ pub(crate) struct Compiled {
 #[derive(Default)]
 pub struct Trainer {
     compiled: Option<Compiled>,
-    /// Set by callbacks to stop `fit` after the current epoch.
-    pub stop_training: bool,
 }
 
 /// Metrics as Keras's `compile_config` lists them.
@@ -116,7 +59,7 @@ fn metrics_config(spec: &MetricsSpec) -> serde_json::Value {
     }
 }
 
-fn not_compiled() -> Error {
+pub(crate) fn not_compiled() -> Error {
     Error::runtime("You must call `compile()` before using the model.")
 }
 
@@ -191,6 +134,11 @@ impl Trainer {
         self.compiled.as_mut().map(|c| c.optimizer.as_mut())
     }
 
+    /// The optimizer, once compiled, to read.
+    pub fn optimizer_ref(&self) -> Option<&(dyn Optimizer + 'static)> {
+        self.compiled.as_ref().map(|c| c.optimizer.as_ref())
+    }
+
     /// Scalars and bytes of optimizer state (for `summary`).
     pub(crate) fn optimizer_size(&self) -> (usize, f64) {
         self.compiled
@@ -215,7 +163,13 @@ impl Trainer {
         v
     }
 
-    fn reset_metrics(&mut self) {
+    /// Which way the compiled metric called `name` improves (known after the first batch).
+    pub fn metric_direction(&self, name: &str) -> Option<crate::metrics::Direction> {
+        let ms = self.compiled.as_ref()?.metrics.as_ref()?;
+        ms.iter().flatten().find(|m| m.name() == name)?.direction()
+    }
+
+    pub(crate) fn reset_metrics(&mut self) {
         if let Some(c) = &mut self.compiled {
             c.loss_tracker.reset();
             c.output_loss_trackers.iter_mut().for_each(Mean::reset);
@@ -226,12 +180,12 @@ impl Trainer {
     }
 
     /// Keras's order: `loss`, each output's loss, then the metrics sorted by name.
-    fn logs(&self) -> Logs {
+    pub(crate) fn logs(&self) -> Logs {
         let mut logs = Logs::default();
         if let Some(c) = &self.compiled {
-            logs.insert("loss", c.loss_tracker.value());
+            logs.insert("loss", f32r(c.loss_tracker.value()));
             for t in &c.output_loss_trackers {
-                logs.insert(t.name(), t.value());
+                logs.insert(t.name(), f32r(t.value()));
             }
             if let Some(ms) = &c.metrics {
                 let mut v: Vec<(&str, f64)> = ms
@@ -241,7 +195,7 @@ impl Trainer {
                     .collect();
                 v.sort_by(|a, b| a.0.cmp(b.0));
                 for (n, r) in v {
-                    logs.insert(n, r);
+                    logs.insert(n, f32r(r));
                 }
             }
         }
@@ -387,7 +341,16 @@ impl Trainer {
             .collect();
         let (total, per_output) = self.compute_loss(ys, &preds, &penalized)?;
         let loss = ops::scalar(&total)?;
+        let n = xs
+            .first()
+            .map(|x| x.dims().first().copied().unwrap_or(1))
+            .unwrap_or(0);
         if !loss.is_finite() {
+            // No update from a non-finite loss (the weights stay as they were); the loss
+            // metric shows it, so callbacks such as TerminateOnNaN see it.
+            if let Some(c) = self.compiled.as_mut() {
+                c.loss_tracker.add(loss, n as f64);
+            }
             return Ok(loss);
         }
         let grads = total.backward()?;
@@ -398,15 +361,11 @@ impl Trainer {
             .optimizer
             .apply_gradients(&gv)?;
         let preds: Vec<Tensor> = preds.iter().map(Tensor::detach).collect();
-        let n = xs
-            .first()
-            .map(|x| x.dims().first().copied().unwrap_or(1))
-            .unwrap_or(0);
         self.update_metrics(loss, &per_output, ys, &preds, n)?;
         Ok(loss)
     }
 
-    fn test_step(
+    pub(crate) fn test_step(
         &mut self,
         net: &dyn Network,
         xs: &[Tensor],
@@ -429,7 +388,7 @@ impl Trainer {
         self.update_metrics(ops::scalar(&total)?, &per_output, ys, &preds, n)
     }
 
-    fn dataset(&self, net: &dyn Network, x: Data, y: Option<Data>) -> Result<Dataset> {
+    pub(crate) fn dataset(&self, net: &dyn Network, x: Data, y: Option<Data>) -> Result<Dataset> {
         let xs = x.resolve(&net.input_names(), "x")?;
         let ys = match y {
             Some(y) => y.resolve(&net.output_names(), "y")?,
@@ -442,169 +401,6 @@ impl Trainer {
         // Weights must exist before the training loop lists them.
         net.ensure_built(&d.xs)?;
         Ok(d)
-    }
-
-    /// Trains for `args.epochs` epochs.
-    pub fn fit(
-        &mut self,
-        net: &dyn Network,
-        x: Data,
-        y: Data,
-        mut args: FitArgs,
-    ) -> Result<History> {
-        if self.compiled.is_none() {
-            return Err(not_compiled());
-        }
-        if args.batch_size == 0 {
-            return Err(Error::value(
-                "`batch_size` must be positive. Received: batch_size=0",
-            ));
-        }
-        let data = self.dataset(net, x, Some(y))?;
-        let (train, val) = match args.validation_data.take() {
-            Some((vx, vy)) => (data, Some(self.dataset(net, vx, Some(vy))?)),
-            None if args.validation_split > 0.0 => {
-                let (t, v) = data.split(args.validation_split)?;
-                (t, Some(v))
-            }
-            None => (data, None),
-        };
-        let steps = train.n.div_ceil(args.batch_size);
-        let mut history = History::new(HistoryParams {
-            verbose: args.verbose,
-            epochs: args.epochs,
-            steps,
-        });
-        let mut callbacks = std::mem::take(&mut args.callbacks);
-        self.stop_training = false;
-        self.with_ctx(|ctx| {
-            callbacks
-                .iter_mut()
-                .try_for_each(|cb| cb.on_train_begin(ctx))
-        })?;
-        let mut last_logs = Logs::default();
-        for epoch in args.initial_epoch..args.epochs {
-            self.reset_metrics();
-            self.with_ctx(|ctx| {
-                callbacks
-                    .iter_mut()
-                    .try_for_each(|cb| cb.on_epoch_begin(epoch, ctx))
-            })?;
-            if args.verbose > 0 {
-                eprintln!("Epoch {}/{}", epoch + 1, args.epochs);
-            }
-            let mut bar = Progbar::new(steps, args.verbose);
-            let mut rng = random::fork();
-            let batches = train.batches(args.batch_size, args.shuffle.then_some(&mut rng));
-            // The weights are fixed for the epoch (trainable flags do not change inside fit).
-            let weights = net.trainable_weights();
-            for (step, idx) in batches.iter().enumerate() {
-                self.with_ctx(|ctx| {
-                    callbacks
-                        .iter_mut()
-                        .try_for_each(|cb| cb.on_train_batch_begin(step, ctx))
-                })?;
-                let (xs, ys) = train.take(idx)?;
-                let loss = self.train_step(net, &xs, &ys, &weights)?;
-                if !loss.is_finite() {
-                    if args.verbose > 0 {
-                        eprintln!();
-                    }
-                    return Err(Error::NonFinite(format!(
-                        "Batch {step} of epoch {}: invalid loss {loss}, terminating training",
-                        epoch + 1
-                    )));
-                }
-                let logs = self.logs();
-                self.with_ctx(|ctx| {
-                    callbacks
-                        .iter_mut()
-                        .try_for_each(|cb| cb.on_train_batch_end(step, &logs, ctx))
-                })?;
-                if step + 1 < steps {
-                    bar.update(step + 1, &logs, false);
-                }
-            }
-            let mut logs = self.logs();
-            if let Some(v) = &val {
-                let val_logs = self.evaluate_dataset(net, v, args.batch_size, 0)?;
-                for (k, value) in val_logs.iter() {
-                    logs.insert(&format!("val_{k}"), value);
-                }
-            }
-            bar.update(steps, &logs, true);
-            history.record(epoch, &logs);
-            self.with_ctx(|ctx| {
-                callbacks
-                    .iter_mut()
-                    .try_for_each(|cb| cb.on_epoch_end(epoch, &logs, ctx))
-            })?;
-            last_logs = logs;
-            if self.stop_training {
-                break;
-            }
-        }
-        self.with_ctx(|ctx| {
-            callbacks
-                .iter_mut()
-                .try_for_each(|cb| cb.on_train_end(&last_logs, ctx))
-        })?;
-        Ok(history)
-    }
-
-    fn with_ctx<R>(&mut self, f: impl FnOnce(&mut TrainContext) -> Result<R>) -> Result<R> {
-        let stop = self.stop_training;
-        let mut ctx = TrainContext {
-            stop_training: stop,
-            optimizer: self
-                .compiled
-                .as_mut()
-                .map(|c| &mut *c.optimizer as &mut dyn Optimizer),
-        };
-        let r = f(&mut ctx);
-        self.stop_training = ctx.stop_training;
-        r
-    }
-
-    fn evaluate_dataset(
-        &mut self,
-        net: &dyn Network,
-        d: &Dataset,
-        batch_size: usize,
-        verbose: u8,
-    ) -> Result<Logs> {
-        // Keep the training metrics' state aside: evaluation uses the same objects.
-        self.reset_metrics();
-        let weights = net.trainable_weights();
-        let batches = d.batches(batch_size, None);
-        let mut bar = Progbar::new(batches.len(), verbose);
-        for (i, idx) in batches.iter().enumerate() {
-            let (xs, ys) = d.take(idx)?;
-            self.test_step(net, &xs, &ys, &weights)?;
-            bar.update(i + 1, &self.logs(), i + 1 == batches.len());
-        }
-        Ok(self.logs())
-    }
-
-    /// Loss and metrics on `x`, `y`, in `metrics_names` order.
-    pub fn evaluate(
-        &mut self,
-        net: &dyn Network,
-        x: Data,
-        y: Data,
-        args: EvalArgs,
-    ) -> Result<Logs> {
-        if self.compiled.is_none() {
-            return Err(not_compiled());
-        }
-        if args.batch_size == 0 {
-            return Err(Error::value(
-                "`batch_size` must be positive. Received: batch_size=0",
-            ));
-        }
-        let d = self.dataset(net, x, Some(y))?;
-        let logs = self.evaluate_dataset(net, &d, args.batch_size, args.verbose)?;
-        Ok(logs)
     }
 
     /// Trains on one batch; returns that batch's loss and metrics.
@@ -633,35 +429,6 @@ impl Trainer {
         self.test_step(net, &d.xs, &d.ys, &weights)?;
         Ok(self.logs())
     }
-}
-
-/// Runs the model over `x` in batches; one tensor per output, batches concatenated.
-pub fn predict(net: &dyn Network, x: Data, args: EvalArgs) -> Result<Vec<Tensor>> {
-    if args.batch_size == 0 {
-        return Err(Error::value(
-            "`batch_size` must be positive. Received: batch_size=0",
-        ));
-    }
-    let xs = x.resolve(&net.input_names(), "x")?;
-    let d = Dataset::new(xs, vec![])?;
-    let batches = d.batches(args.batch_size, None);
-    let mut bar = Progbar::new(batches.len(), args.verbose);
-    let mut parts: Vec<Vec<Tensor>> = vec![];
-    for (i, idx) in batches.iter().enumerate() {
-        let (xs, _) = d.take(idx)?;
-        let out = net.forward(&xs, false)?;
-        if parts.is_empty() {
-            parts = vec![vec![]; out.len()];
-        }
-        for (p, o) in parts.iter_mut().zip(out) {
-            p.push(o.detach());
-        }
-        bar.update(i + 1, &Logs::default(), i + 1 == batches.len());
-    }
-    if parts.is_empty() {
-        return Err(Error::value("The data is empty: `x` has 0 samples."));
-    }
-    parts.iter().map(|p| Ok(Tensor::cat(p, 0)?)).collect()
 }
 
 /// What a custom `train_step` works with (Keras's `self(x)`, `compute_loss`, `GradientTape`,

@@ -1,5 +1,7 @@
 //! Utilities, as `keras.utils`: seeding, one-hot labels, NumPy files.
 
+mod model_visualization;
+
 use crate::ops::{self, Tensor};
 use crate::{Error, Result};
 

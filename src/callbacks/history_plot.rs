@@ -1,0 +1,1 @@
+//! `History::plot` (filled in by the plotting work).

@@ -1,0 +1,1 @@
+//! TensorBoard (filled in by the TensorBoard work).

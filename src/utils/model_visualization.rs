@@ -1,0 +1,1 @@
+//! `plot_model` (filled in by the plotting work).
