@@ -104,7 +104,13 @@ impl BackupAndRestore {
 
     fn backup(&mut self, batch: usize, ctx: &mut CallbackContext) -> Result<()> {
         std::fs::create_dir_all(&self.backup_dir).map_err(|e| {
-            Error::io(format!("BackupAndRestore cannot create {}", self.backup_dir.display()), e)
+            Error::io(
+                format!(
+                    "BackupAndRestore cannot create {}",
+                    self.backup_dir.display()
+                ),
+                e,
+            )
         })?;
         let name = format!("ckpt-{}-{batch}.weights.h5", self.current_epoch);
         ctx.model.save_weights(self.backup_dir.join(&name))?;
@@ -151,7 +157,12 @@ impl Callback for BackupAndRestore {
         Ok(())
     }
 
-    fn on_train_batch_end(&mut self, batch: usize, _logs: &mut Logs, ctx: &mut CallbackContext) -> Result<()> {
+    fn on_train_batch_end(
+        &mut self,
+        batch: usize,
+        _logs: &mut Logs,
+        ctx: &mut CallbackContext,
+    ) -> Result<()> {
         if let SaveFreq::Batches(n) = self.save_freq {
             if self.counter.tick(batch, n) {
                 // A mid-epoch backup resumes at the start of its epoch, as Keras's does.
@@ -161,7 +172,12 @@ impl Callback for BackupAndRestore {
         Ok(())
     }
 
-    fn on_epoch_end(&mut self, epoch: usize, _logs: &mut Logs, ctx: &mut CallbackContext) -> Result<()> {
+    fn on_epoch_end(
+        &mut self,
+        epoch: usize,
+        _logs: &mut Logs,
+        ctx: &mut CallbackContext,
+    ) -> Result<()> {
         if self.save_freq == SaveFreq::Epoch {
             self.current_epoch = epoch + 1;
             self.backup(0, ctx)?;
@@ -172,7 +188,13 @@ impl Callback for BackupAndRestore {
     fn on_train_end(&mut self, _logs: &mut Logs, _ctx: &mut CallbackContext) -> Result<()> {
         if self.delete_checkpoint && self.backup_dir.exists() {
             std::fs::remove_dir_all(&self.backup_dir).map_err(|e| {
-                Error::io(format!("BackupAndRestore cannot delete {}", self.backup_dir.display()), e)
+                Error::io(
+                    format!(
+                        "BackupAndRestore cannot delete {}",
+                        self.backup_dir.display()
+                    ),
+                    e,
+                )
             })?;
         }
         Ok(())

@@ -76,7 +76,12 @@ pub trait Callback {
         Ok(())
     }
     /// After each epoch, with the epoch's training and validation (`val_`) logs.
-    fn on_epoch_end(&mut self, epoch: usize, logs: &mut Logs, ctx: &mut CallbackContext) -> Result<()> {
+    fn on_epoch_end(
+        &mut self,
+        epoch: usize,
+        logs: &mut Logs,
+        ctx: &mut CallbackContext,
+    ) -> Result<()> {
         Ok(())
     }
     /// Before each training batch.
@@ -84,7 +89,12 @@ pub trait Callback {
         Ok(())
     }
     /// After each training batch, with the metrics aggregated over the epoch so far.
-    fn on_train_batch_end(&mut self, batch: usize, logs: &mut Logs, ctx: &mut CallbackContext) -> Result<()> {
+    fn on_train_batch_end(
+        &mut self,
+        batch: usize,
+        logs: &mut Logs,
+        ctx: &mut CallbackContext,
+    ) -> Result<()> {
         Ok(())
     }
     /// Before `evaluate` (and before each validation run inside `fit`).
@@ -100,7 +110,12 @@ pub trait Callback {
         Ok(())
     }
     /// After each evaluation batch, with the metrics aggregated so far.
-    fn on_test_batch_end(&mut self, batch: usize, logs: &mut Logs, ctx: &mut CallbackContext) -> Result<()> {
+    fn on_test_batch_end(
+        &mut self,
+        batch: usize,
+        logs: &mut Logs,
+        ctx: &mut CallbackContext,
+    ) -> Result<()> {
         Ok(())
     }
     /// Before `predict`.
@@ -116,7 +131,12 @@ pub trait Callback {
         Ok(())
     }
     /// After each prediction batch, with that batch's outputs (one tensor per model output).
-    fn on_predict_batch_end(&mut self, batch: usize, outputs: &[Tensor], ctx: &mut CallbackContext) -> Result<()> {
+    fn on_predict_batch_end(
+        &mut self,
+        batch: usize,
+        outputs: &[Tensor],
+        ctx: &mut CallbackContext,
+    ) -> Result<()> {
         Ok(())
     }
 }

@@ -114,7 +114,12 @@ impl<'a> CallbackList<'a> {
         self.each(model, |c, ctx| c.on_train_batch_begin(batch, ctx))
     }
     /// Calls every callback's `on_train_batch_end`.
-    pub fn on_train_batch_end(&mut self, model: &mut Model, batch: usize, logs: &mut Logs) -> Result<()> {
+    pub fn on_train_batch_end(
+        &mut self,
+        model: &mut Model,
+        batch: usize,
+        logs: &mut Logs,
+    ) -> Result<()> {
         logs.sort();
         self.each(model, |c, ctx| c.on_train_batch_end(batch, logs, ctx))
     }
@@ -132,7 +137,12 @@ impl<'a> CallbackList<'a> {
         self.each(model, |c, ctx| c.on_test_batch_begin(batch, ctx))
     }
     /// Calls every callback's `on_test_batch_end`.
-    pub fn on_test_batch_end(&mut self, model: &mut Model, batch: usize, logs: &mut Logs) -> Result<()> {
+    pub fn on_test_batch_end(
+        &mut self,
+        model: &mut Model,
+        batch: usize,
+        logs: &mut Logs,
+    ) -> Result<()> {
         logs.sort();
         self.each(model, |c, ctx| c.on_test_batch_end(batch, logs, ctx))
     }
@@ -149,7 +159,12 @@ impl<'a> CallbackList<'a> {
         self.each(model, |c, ctx| c.on_predict_batch_begin(batch, ctx))
     }
     /// Calls every callback's `on_predict_batch_end`.
-    pub fn on_predict_batch_end(&mut self, model: &mut Model, batch: usize, outputs: &[Tensor]) -> Result<()> {
+    pub fn on_predict_batch_end(
+        &mut self,
+        model: &mut Model,
+        batch: usize,
+        outputs: &[Tensor],
+    ) -> Result<()> {
         self.each(model, |c, ctx| c.on_predict_batch_end(batch, outputs, ctx))
     }
 }

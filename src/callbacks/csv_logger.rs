@@ -47,7 +47,10 @@ impl CSVLogger {
     }
 
     fn io(&self, e: std::io::Error) -> Error {
-        Error::io(format!("CSVLogger cannot write {}", self.filename.display()), e)
+        Error::io(
+            format!("CSVLogger cannot write {}", self.filename.display()),
+            e,
+        )
     }
 
     /// One CSV field, quoted as Python's csv module quotes (minimal quoting).
@@ -86,7 +89,12 @@ impl Callback for CSVLogger {
         Ok(())
     }
 
-    fn on_epoch_end(&mut self, epoch: usize, logs: &mut Logs, _ctx: &mut CallbackContext) -> Result<()> {
+    fn on_epoch_end(
+        &mut self,
+        epoch: usize,
+        logs: &mut Logs,
+        _ctx: &mut CallbackContext,
+    ) -> Result<()> {
         if self.keys.is_none() {
             let mut keys = logs.names();
             keys.sort();
@@ -102,7 +110,10 @@ impl Callback for CSVLogger {
             }
             self.keys = Some(keys);
             if !header.is_empty() {
-                let f = self.file.as_mut().ok_or_else(|| Error::runtime("CSVLogger: not started"))?;
+                let f = self
+                    .file
+                    .as_mut()
+                    .ok_or_else(|| Error::runtime("CSVLogger: not started"))?;
                 f.write_all(header.as_bytes()).map_err(|e| self.io(e))?;
             }
         }
@@ -115,7 +126,10 @@ impl Callback for CSVLogger {
             });
         }
         let line = row.join(&self.separator) + "\r\n";
-        let f = self.file.as_mut().ok_or_else(|| Error::runtime("CSVLogger: not started"))?;
+        let f = self
+            .file
+            .as_mut()
+            .ok_or_else(|| Error::runtime("CSVLogger: not started"))?;
         f.write_all(line.as_bytes())
             .and_then(|_| f.flush())
             .map_err(|e| self.io(e))

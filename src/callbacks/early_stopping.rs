@@ -116,7 +116,12 @@ impl Callback for EarlyStopping {
         Ok(())
     }
 
-    fn on_epoch_end(&mut self, epoch: usize, logs: &mut Logs, ctx: &mut CallbackContext) -> Result<()> {
+    fn on_epoch_end(
+        &mut self,
+        epoch: usize,
+        logs: &mut Logs,
+        ctx: &mut CallbackContext,
+    ) -> Result<()> {
         self.monitor.direction(ctx.model, "EarlyStopping")?;
         let Some(current) = self.monitor.value(logs, "Early stopping") else {
             return Ok(());

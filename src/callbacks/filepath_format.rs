@@ -104,7 +104,9 @@ fn format_value(v: Value, spec: &str) -> std::result::Result<String, String> {
         (Value::Float(_), Some('d')) => {
             return Err("Unknown format code 'd' for object of type 'float'".into())
         }
-        (Value::Int(n), Some(t)) => return format_value(Value::Float(n as f64), &format!("{rest}{t}")),
+        (Value::Int(n), Some(t)) => {
+            return format_value(Value::Float(n as f64), &format!("{rest}{t}"))
+        }
         (Value::Float(x), None) if precision.is_none() => {
             (x.is_sign_negative(), super::history::py_float(x.abs()))
         }
@@ -135,7 +137,11 @@ fn format_value(v: Value, spec: &str) -> std::result::Result<String, String> {
                         }
                     }
                 }
-                Some(c) => return Err(format!("Unknown format code '{c}' for object of type 'float'")),
+                Some(c) => {
+                    return Err(format!(
+                        "Unknown format code '{c}' for object of type 'float'"
+                    ))
+                }
             };
             (x.is_sign_negative() && x != 0.0, b)
         }
@@ -176,10 +182,16 @@ mod tests {
 
     #[test]
     fn python_format_specs() {
-        assert_eq!(f("weights.{epoch:02d}-{val_loss:.2f}.keras").unwrap(), "weights.03-0.35.keras");
+        assert_eq!(
+            f("weights.{epoch:02d}-{val_loss:.2f}.keras").unwrap(),
+            "weights.03-0.35.keras"
+        );
         assert_eq!(f("m{epoch}.keras").unwrap(), "m3.keras");
         assert_eq!(f("m{loss}.keras").unwrap(), "m1.5.keras");
-        assert_eq!(f("{epoch:>4}|{epoch:<3}|{val_loss:.1%}").unwrap(), "   3|3  |34.6%");
+        assert_eq!(
+            f("{epoch:>4}|{epoch:<3}|{val_loss:.1%}").unwrap(),
+            "   3|3  |34.6%"
+        );
         assert_eq!(f("{val_loss:.3e}").unwrap(), "3.457e-01");
         assert_eq!(f("{{x}}").unwrap(), "{x}");
         let e = f("m{acc}.keras").unwrap_err().to_string();

@@ -122,7 +122,12 @@ impl Callback for History {
         Ok(())
     }
 
-    fn on_epoch_end(&mut self, epoch: usize, logs: &mut Logs, _ctx: &mut CallbackContext) -> Result<()> {
+    fn on_epoch_end(
+        &mut self,
+        epoch: usize,
+        logs: &mut Logs,
+        _ctx: &mut CallbackContext,
+    ) -> Result<()> {
         self.epoch.push(epoch);
         for (name, v) in logs.iter() {
             self.history.push(name, v as f32 as f64);
@@ -162,7 +167,10 @@ impl std::fmt::Display for History {
             .map(|(k, v)| {
                 format!(
                     "'{k}': [{}]",
-                    v.iter().map(|&x| py_float(x)).collect::<Vec<_>>().join(", ")
+                    v.iter()
+                        .map(|&x| py_float(x))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )
             })
             .collect();

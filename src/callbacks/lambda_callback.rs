@@ -34,32 +34,50 @@ impl LambdaCallback {
         Self::default()
     }
     /// Called with `(epoch, ctx)` before each epoch.
-    pub fn on_epoch_begin(mut self, f: impl FnMut(usize, &mut CallbackContext) -> Result<()> + 'static) -> Self {
+    pub fn on_epoch_begin(
+        mut self,
+        f: impl FnMut(usize, &mut CallbackContext) -> Result<()> + 'static,
+    ) -> Self {
         self.epoch_begin = Some(Box::new(f));
         self
     }
     /// Called with `(epoch, logs, ctx)` after each epoch.
-    pub fn on_epoch_end(mut self, f: impl FnMut(usize, &mut Logs, &mut CallbackContext) -> Result<()> + 'static) -> Self {
+    pub fn on_epoch_end(
+        mut self,
+        f: impl FnMut(usize, &mut Logs, &mut CallbackContext) -> Result<()> + 'static,
+    ) -> Self {
         self.epoch_end = Some(Box::new(f));
         self
     }
     /// Called with `(batch, ctx)` before each training batch.
-    pub fn on_batch_begin(mut self, f: impl FnMut(usize, &mut CallbackContext) -> Result<()> + 'static) -> Self {
+    pub fn on_batch_begin(
+        mut self,
+        f: impl FnMut(usize, &mut CallbackContext) -> Result<()> + 'static,
+    ) -> Self {
         self.batch_begin = Some(Box::new(f));
         self
     }
     /// Called with `(batch, logs, ctx)` after each training batch.
-    pub fn on_batch_end(mut self, f: impl FnMut(usize, &mut Logs, &mut CallbackContext) -> Result<()> + 'static) -> Self {
+    pub fn on_batch_end(
+        mut self,
+        f: impl FnMut(usize, &mut Logs, &mut CallbackContext) -> Result<()> + 'static,
+    ) -> Self {
         self.batch_end = Some(Box::new(f));
         self
     }
     /// Called with `(logs, ctx)` when training starts.
-    pub fn on_train_begin(mut self, f: impl FnMut(&mut Logs, &mut CallbackContext) -> Result<()> + 'static) -> Self {
+    pub fn on_train_begin(
+        mut self,
+        f: impl FnMut(&mut Logs, &mut CallbackContext) -> Result<()> + 'static,
+    ) -> Self {
         self.train_begin = Some(Box::new(f));
         self
     }
     /// Called with `(logs, ctx)` when training ends.
-    pub fn on_train_end(mut self, f: impl FnMut(&mut Logs, &mut CallbackContext) -> Result<()> + 'static) -> Self {
+    pub fn on_train_end(
+        mut self,
+        f: impl FnMut(&mut Logs, &mut CallbackContext) -> Result<()> + 'static,
+    ) -> Self {
         self.train_end = Some(Box::new(f));
         self
     }
@@ -75,13 +93,27 @@ impl Callback for LambdaCallback {
     fn on_epoch_begin(&mut self, epoch: usize, ctx: &mut CallbackContext) -> Result<()> {
         self.epoch_begin.as_mut().map_or(Ok(()), |f| f(epoch, ctx))
     }
-    fn on_epoch_end(&mut self, epoch: usize, logs: &mut Logs, ctx: &mut CallbackContext) -> Result<()> {
-        self.epoch_end.as_mut().map_or(Ok(()), |f| f(epoch, logs, ctx))
+    fn on_epoch_end(
+        &mut self,
+        epoch: usize,
+        logs: &mut Logs,
+        ctx: &mut CallbackContext,
+    ) -> Result<()> {
+        self.epoch_end
+            .as_mut()
+            .map_or(Ok(()), |f| f(epoch, logs, ctx))
     }
     fn on_train_batch_begin(&mut self, batch: usize, ctx: &mut CallbackContext) -> Result<()> {
         self.batch_begin.as_mut().map_or(Ok(()), |f| f(batch, ctx))
     }
-    fn on_train_batch_end(&mut self, batch: usize, logs: &mut Logs, ctx: &mut CallbackContext) -> Result<()> {
-        self.batch_end.as_mut().map_or(Ok(()), |f| f(batch, logs, ctx))
+    fn on_train_batch_end(
+        &mut self,
+        batch: usize,
+        logs: &mut Logs,
+        ctx: &mut CallbackContext,
+    ) -> Result<()> {
+        self.batch_end
+            .as_mut()
+            .map_or(Ok(()), |f| f(batch, logs, ctx))
     }
 }

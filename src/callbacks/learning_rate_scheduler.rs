@@ -55,7 +55,12 @@ impl Callback for LearningRateScheduler {
         Ok(())
     }
 
-    fn on_epoch_end(&mut self, _epoch: usize, logs: &mut Logs, ctx: &mut CallbackContext) -> Result<()> {
+    fn on_epoch_end(
+        &mut self,
+        _epoch: usize,
+        logs: &mut Logs,
+        ctx: &mut CallbackContext,
+    ) -> Result<()> {
         if let Some(opt) = ctx.model.optimizer() {
             logs.insert("learning_rate", opt.get_learning_rate() as f32 as f64);
         }

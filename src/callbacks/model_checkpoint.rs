@@ -96,10 +96,19 @@ impl ModelCheckpoint {
             "batch" if logs.get("batch").is_none() => batch.map(|b| Value::Int(b as i64 + 1)),
             k => logs.get(k).map(Value::Float),
         };
-        Ok(PathBuf::from(filepath_format::format(&self.filepath, &lookup)?))
+        Ok(PathBuf::from(filepath_format::format(
+            &self.filepath,
+            &lookup,
+        )?))
     }
 
-    fn save(&mut self, epoch: usize, batch: Option<usize>, logs: &Logs, ctx: &mut CallbackContext) -> Result<()> {
+    fn save(
+        &mut self,
+        epoch: usize,
+        batch: Option<usize>,
+        logs: &Logs,
+        ctx: &mut CallbackContext,
+    ) -> Result<()> {
         let path = self.file_path(epoch, batch, logs)?;
         let shown = path.display().to_string();
         if self.save_best_only {
@@ -145,7 +154,10 @@ impl ModelCheckpoint {
         }
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| {
-                Error::io(format!("ModelCheckpoint cannot create {}", dir.display()), e)
+                Error::io(
+                    format!("ModelCheckpoint cannot create {}", dir.display()),
+                    e,
+                )
             })?;
         }
         if self.save_weights_only {
@@ -154,7 +166,11 @@ impl ModelCheckpoint {
             ctx.model.save(path)?;
         }
         if self.verbose > 0 {
-            println!("\nEpoch {}: finished saving model to {}", epoch + 1, path.display());
+            println!(
+                "\nEpoch {}: finished saving model to {}",
+                epoch + 1,
+                path.display()
+            );
         }
         self.saved.push(path.to_path_buf());
         Ok(())
@@ -163,8 +179,12 @@ impl ModelCheckpoint {
 
 /// Refuses a directory that cannot be created or written, before training starts.
 pub(crate) fn check_writable_dir(dir: &Path, who: &str) -> Result<()> {
-    std::fs::create_dir_all(dir)
-        .map_err(|e| Error::io(format!("{who} cannot create the directory {}", dir.display()), e))?;
+    std::fs::create_dir_all(dir).map_err(|e| {
+        Error::io(
+            format!("{who} cannot create the directory {}", dir.display()),
+            e,
+        )
+    })?;
     let probe = dir.join(format!(".keras_rs_write_probe_{}", std::process::id()));
     std::fs::write(&probe, b"")
         .map_err(|e| Error::io(format!("{who} cannot write in {}", dir.display()), e))?;
@@ -208,7 +228,12 @@ impl Callback for ModelCheckpoint {
         Ok(())
     }
 
-    fn on_train_batch_end(&mut self, batch: usize, logs: &mut Logs, ctx: &mut CallbackContext) -> Result<()> {
+    fn on_train_batch_end(
+        &mut self,
+        batch: usize,
+        logs: &mut Logs,
+        ctx: &mut CallbackContext,
+    ) -> Result<()> {
         if let SaveFreq::Batches(n) = self.save_freq {
             if self.counter.tick(batch, n) {
                 if self.save_best_only {
@@ -221,7 +246,12 @@ impl Callback for ModelCheckpoint {
         Ok(())
     }
 
-    fn on_epoch_end(&mut self, epoch: usize, logs: &mut Logs, ctx: &mut CallbackContext) -> Result<()> {
+    fn on_epoch_end(
+        &mut self,
+        epoch: usize,
+        logs: &mut Logs,
+        ctx: &mut CallbackContext,
+    ) -> Result<()> {
         if self.save_best_only {
             self.monitor.direction(ctx.model, "ModelCheckpoint")?;
         }

@@ -124,6 +124,8 @@ mod tests {
         m.direction = Some(Direction::Up);
         assert!(m.is_improvement(1.2, Some(1.0)));
         assert!(!m.is_improvement(1.05, Some(1.0)));
-        assert!(Monitor::new("x", "bogus", 0.0).check("EarlyStopping").is_err());
+        assert!(Monitor::new("x", "bogus", 0.0)
+            .check("EarlyStopping")
+            .is_err());
     }
 }

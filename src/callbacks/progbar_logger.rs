@@ -70,12 +70,22 @@ impl Callback for ProgbarLogger {
         Ok(())
     }
 
-    fn on_train_batch_end(&mut self, batch: usize, logs: &mut Logs, ctx: &mut CallbackContext) -> Result<()> {
+    fn on_train_batch_end(
+        &mut self,
+        batch: usize,
+        logs: &mut Logs,
+        ctx: &mut CallbackContext,
+    ) -> Result<()> {
         self.update(batch, logs, ctx);
         Ok(())
     }
 
-    fn on_epoch_end(&mut self, _epoch: usize, logs: &mut Logs, ctx: &mut CallbackContext) -> Result<()> {
+    fn on_epoch_end(
+        &mut self,
+        _epoch: usize,
+        logs: &mut Logs,
+        ctx: &mut CallbackContext,
+    ) -> Result<()> {
         self.finalize(logs, ctx);
         Ok(())
     }
@@ -88,7 +98,12 @@ impl Callback for ProgbarLogger {
         Ok(())
     }
 
-    fn on_test_batch_end(&mut self, batch: usize, logs: &mut Logs, ctx: &mut CallbackContext) -> Result<()> {
+    fn on_test_batch_end(
+        &mut self,
+        batch: usize,
+        logs: &mut Logs,
+        ctx: &mut CallbackContext,
+    ) -> Result<()> {
         if !self.called_in_fit {
             self.update(batch, logs, ctx);
         }
@@ -108,7 +123,12 @@ impl Callback for ProgbarLogger {
         Ok(())
     }
 
-    fn on_predict_batch_end(&mut self, batch: usize, _outputs: &[Tensor], ctx: &mut CallbackContext) -> Result<()> {
+    fn on_predict_batch_end(
+        &mut self,
+        batch: usize,
+        _outputs: &[Tensor],
+        ctx: &mut CallbackContext,
+    ) -> Result<()> {
         self.update(batch, &Logs::default(), ctx);
         Ok(())
     }

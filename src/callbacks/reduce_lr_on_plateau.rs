@@ -120,7 +120,12 @@ impl Callback for ReduceLROnPlateau {
         Ok(())
     }
 
-    fn on_epoch_end(&mut self, epoch: usize, logs: &mut Logs, ctx: &mut CallbackContext) -> Result<()> {
+    fn on_epoch_end(
+        &mut self,
+        epoch: usize,
+        logs: &mut Logs,
+        ctx: &mut CallbackContext,
+    ) -> Result<()> {
         self.monitor.direction(ctx.model, "ReduceLROnPlateau")?;
         let Some(opt) = ctx.model.optimizer() else {
             return Ok(());

@@ -30,7 +30,12 @@ impl TerminateOnNaN {
 }
 
 impl Callback for TerminateOnNaN {
-    fn on_train_batch_end(&mut self, batch: usize, logs: &mut Logs, ctx: &mut CallbackContext) -> Result<()> {
+    fn on_train_batch_end(
+        &mut self,
+        batch: usize,
+        logs: &mut Logs,
+        ctx: &mut CallbackContext,
+    ) -> Result<()> {
         if let Some(loss) = logs.get("loss") {
             if !loss.is_finite() {
                 if self.raise_error {

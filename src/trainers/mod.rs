@@ -11,9 +11,9 @@ mod trainer;
 
 pub use compile::{CompileArgs, LossSpec, LossWeights, MetricsSpec};
 pub use data::Data;
-pub use progbar::Progbar;
 pub(crate) use loops::{evaluate, fit, predict};
 pub use loops::{EvalArgs, FitArgs, ValidationData};
+pub use progbar::Progbar;
 pub use trainer::{StepContext, Trainer};
 
 use crate::engine::Weight;
