@@ -167,7 +167,11 @@ fn validation_split_uses_the_last_samples() {
         .unwrap();
     assert!((h.history["val_loss"][0] - ev.get("loss").unwrap()).abs() < 1e-6);
     assert!((h.history["val_accuracy"][0] - ev.get("accuracy").unwrap()).abs() < 1e-9);
-    assert_eq!(h.params.steps, Some(3), "70 training samples in batches of 32");
+    assert_eq!(
+        h.params.steps,
+        Some(3),
+        "70 training samples in batches of 32"
+    );
 }
 
 #[test]
