@@ -232,7 +232,21 @@ fn early_stopping_restores_the_best_weights() {
     // training data, the worse val_loss gets, so epoch 0 stays the best.
     let (x, y) = regression(64, 4);
     let neg = y.neg().unwrap();
-    let mut m = model(0.05);
+    // BatchNormalization's moving statistics are weights too, and are restored with the rest.
+    keras::utils::set_random_seed(3);
+    let mut m = Sequential::from_layers([
+        Input::new([4]).into(),
+        keras::layers::BatchNormalization::new().into(),
+        Dense::new(1).into(),
+    ])
+    .unwrap();
+    m.compile(SGD::new().learning_rate(0.05), "mse", ["mae"])
+        .unwrap();
+    assert_eq!(
+        m.get_weights().unwrap().len(),
+        6,
+        "gamma, beta, moving mean and variance, kernel, bias"
+    );
     let first = Rc::new(RefCell::new(vec![]));
     let keep = first.clone();
     let mut snapshot = LambdaCallback::new().on_epoch_end(move |e, _logs, ctx| {
@@ -421,6 +435,10 @@ fn bad_arguments_fail_before_training() {
     check(&mut ReduceLROnPlateau::new().factor(-0.5), "factor=-0.5");
     check(
         &mut ModelCheckpoint::new(dir.join("m.h5")),
+        "legacy `.h5` format",
+    );
+    check(
+        &mut ModelCheckpoint::new(dir.join("m.ckpt")),
         "must end in `.keras`",
     );
     check(

@@ -205,6 +205,13 @@ impl Callback for ModelCheckpoint {
                     self.filepath
                 )));
             }
+        } else if self.filepath.ends_with(".h5") {
+            return Err(Error::value(format!(
+                "ModelCheckpoint: keras-rs does not write whole models in the legacy `.h5` format; \
+                 use a `.keras` path, or `save_weights_only` with a `.weights.h5` path. \
+                 Received: filepath={}",
+                self.filepath
+            )));
         } else if !self.filepath.ends_with(".keras") {
             return Err(Error::value(format!(
                 "The filepath provided must end in `.keras` (Keras model format). Received: \
