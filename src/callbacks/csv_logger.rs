@@ -118,12 +118,13 @@ impl Callback for CSVLogger {
             }
         }
         let keys = self.keys.as_ref().expect("set above");
-        let mut row = vec![epoch.to_string()];
+        // Python's csv module quotes any field holding the separator, numbers included.
+        let mut row = vec![self.field(&epoch.to_string())];
         for k in keys {
-            row.push(match logs.get(k) {
+            row.push(self.field(&match logs.get(k) {
                 Some(v) => super::history::py_float(v),
                 None => "NA".to_string(),
-            });
+            }));
         }
         let line = row.join(&self.separator) + "\r\n";
         let f = self

@@ -107,43 +107,41 @@ fn format_value(v: Value, spec: &str) -> std::result::Result<String, String> {
         (Value::Int(n), Some(t)) => {
             return format_value(Value::Float(n as f64), &format!("{rest}{t}"))
         }
-        (Value::Float(x), None) if precision.is_none() => {
-            (x.is_sign_negative(), super::history::py_float(x.abs()))
-        }
         (Value::Float(x), t) => {
-            let p = precision.unwrap_or(6);
+            // Python keeps the sign of every negative number, -0.0 included; a NaN has none.
+            let neg = x.is_sign_negative() && !x.is_nan();
             let a = x.abs();
-            let b = match t {
-                Some('f') | Some('F') => format!("{a:.p$}"),
-                Some('%') => format!("{:.p$}%", a * 100.0),
-                Some('e') | Some('E') => {
-                    let s = format!("{a:.p$e}");
-                    let (m, e) = s.split_once('e').unwrap_or((&s, "0"));
-                    let (sg, d) = e.strip_prefix('-').map_or(("+", e), |d| ("-", d));
-                    format!("{m}e{sg}{d:0>2}")
+            let b = if !a.is_finite() {
+                let s = if a.is_nan() { "nan" } else { "inf" };
+                if t == Some('%') {
+                    format!("{s}%")
+                } else {
+                    s.to_string()
                 }
-                Some('g') | None => {
-                    let g = format!("{:.*e}", p.max(1) - 1, a);
-                    let exp: i32 = g.split_once('e').map_or(0, |(_, e)| e.parse().unwrap_or(0));
-                    if exp < -4 || exp >= p.max(1) as i32 {
-                        format_value(Value::Float(a), &format!(".{}e", p.max(1) - 1))?
-                    } else {
-                        let d = (p.max(1) as i32 - 1 - exp).max(0) as usize;
-                        let s = format!("{a:.d$}");
-                        if s.contains('.') {
-                            s.trim_end_matches('0').trim_end_matches('.').to_string()
-                        } else {
-                            s
-                        }
+            } else {
+                let p = precision.unwrap_or(6);
+                match t {
+                    None if precision.is_none() => super::history::py_float(a),
+                    Some('f') | Some('F') => format!("{a:.p$}"),
+                    Some('%') => format!("{:.p$}%", a * 100.0),
+                    Some('e') | Some('E') => exponent_form(a, p),
+                    Some('g') | Some('G') => general_form(a, p, false),
+                    // A precision without a type: 'g', but fixed notation keeps a digit after
+                    // the point (CPython's Py_DTSF_ADD_DOT_0).
+                    None => general_form(a, p, true),
+                    Some(c) => {
+                        return Err(format!(
+                            "Unknown format code '{c}' for object of type 'float'"
+                        ))
                     }
                 }
-                Some(c) => {
-                    return Err(format!(
-                        "Unknown format code '{c}' for object of type 'float'"
-                    ))
-                }
             };
-            (x.is_sign_negative() && x != 0.0, b)
+            let b = if matches!(t, Some('F') | Some('E') | Some('G')) {
+                b.to_uppercase()
+            } else {
+                b
+            };
+            (neg, b)
         }
     };
     let sign_s = match (neg, sign) {
@@ -165,6 +163,47 @@ fn format_value(v: Value, spec: &str) -> std::result::Result<String, String> {
         '=' => format!("{sign_s}{padding}{body}"),
         _ => format!("{padding}{sign_s}{body}"),
     })
+}
+
+/// Python's `format(a, ".{p}e")` for a finite `a >= 0`: `1.250e-05`.
+fn exponent_form(a: f64, p: usize) -> String {
+    let s = format!("{a:.p$e}");
+    let (m, e) = s.split_once('e').unwrap_or((&s, "0"));
+    let (sg, d) = e.strip_prefix('-').map_or(("+", e), |d| ("-", d));
+    format!("{m}e{sg}{d:0>2}")
+}
+
+/// Python's `format(a, ".{p}g")` for a finite `a >= 0`: `p` significant digits, scientific
+/// below 1e-4 or from `10**p` (from `10**(p-1)` with `add_dot_0`, which also keeps one digit
+/// after the point in fixed notation), trailing zeros removed.
+fn general_form(a: f64, p: usize, add_dot_0: bool) -> String {
+    let p = p.max(1);
+    let strip = |s: String| {
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s
+        }
+    };
+    // The decimal exponent once rounded to `p` significant digits.
+    let rounded = format!("{:.*e}", p - 1, a);
+    let exp: i32 = rounded
+        .split_once('e')
+        .map_or(0, |(_, e)| e.parse().unwrap_or(0));
+    let limit = if add_dot_0 { p as i32 - 1 } else { p as i32 };
+    if exp < -4 || exp >= limit {
+        let s = exponent_form(a, p - 1);
+        let (m, e) = s.split_once('e').unwrap_or((&s, ""));
+        format!("{}e{e}", strip(m.to_string()))
+    } else {
+        let d = (p as i32 - 1 - exp).max(0) as usize;
+        let s = strip(format!("{a:.d$}"));
+        if add_dot_0 && !s.contains('.') {
+            s + ".0"
+        } else {
+            s
+        }
+    }
 }
 
 #[cfg(test)]

@@ -85,12 +85,16 @@ impl Monitor {
 
     /// Whether `current` beats `reference` by more than `min_delta` (always, with no
     /// reference). Call [`Monitor::direction`] first.
+    ///
+    /// As Keras: `current -/+ min_delta` in float64, then compared with the reference in
+    /// float32 (`ops.less` / `ops.greater` convert Python floats to floatx), so a sum that
+    /// rounds to the reference is no improvement.
     pub fn is_improvement(&self, current: f64, reference: Option<f64>) -> bool {
         let Some(r) = reference else { return true };
         let delta = self.min_delta.abs();
         match self.direction.unwrap_or(Direction::Down) {
-            Direction::Down => current + delta < r,
-            Direction::Up => current - delta > r,
+            Direction::Down => ((current + delta) as f32) < (r as f32),
+            Direction::Up => ((current - delta) as f32) > (r as f32),
         }
     }
 
