@@ -6,6 +6,10 @@ use crate::ops::{self, Tensor};
 use crate::{Error, Result};
 
 pub use crate::ops::npy::{read_npy, read_npz, write_npy, write_npz};
+pub(crate) use model_visualization::{
+    drawing_error, encode_png, font, image_format, write_file, ImageFormat,
+};
+pub use model_visualization::{model_to_svg, plot_model, plot_model_with, PlotModelOptions};
 
 /// Seeds every random draw of keras-rs (initializers, dropout, shuffling): two runs with one
 /// seed give identical weights and losses on the CPU.
