@@ -95,19 +95,20 @@ impl ReduceLROnPlateau {
 
 impl Callback for ReduceLROnPlateau {
     fn on_train_begin(&mut self, _logs: &mut Logs, _ctx: &mut CallbackContext) -> Result<()> {
-        if !(self.factor < 1.0) {
+        // NaN fails every range check below.
+        if self.factor >= 1.0 {
             return Err(Error::value(format!(
                 "ReduceLROnPlateau does not support a factor >= 1.0. Received factor={}",
                 self.factor
             )));
         }
-        if !(self.factor > 0.0) {
+        if self.factor.is_nan() || self.factor <= 0.0 {
             return Err(Error::value(format!(
                 "ReduceLROnPlateau needs a factor > 0. Received factor={}",
                 self.factor
             )));
         }
-        if !(self.min_lr >= 0.0) {
+        if self.min_lr.is_nan() || self.min_lr < 0.0 {
             return Err(Error::value(format!(
                 "ReduceLROnPlateau needs min_lr >= 0. Received min_lr={}",
                 self.min_lr
