@@ -46,6 +46,7 @@ pub use monitor::Monitor;
 pub use progbar_logger::ProgbarLogger;
 pub use reduce_lr_on_plateau::ReduceLROnPlateau;
 pub use save_freq::SaveFreq;
+pub use tensorboard::TensorBoard;
 pub use terminate_on_nan::TerminateOnNaN;
 
 /// The parameters a History records (Keras's `history.params`).

@@ -56,7 +56,10 @@ impl SummaryWriter {
         let dir = dir.as_ref();
         std::fs::create_dir_all(dir).map_err(|e| {
             Error::io(
-                format!("cannot create the TensorBoard log directory {}", dir.display()),
+                format!(
+                    "cannot create the TensorBoard log directory {}",
+                    dir.display()
+                ),
                 e,
             )
         })?;
@@ -75,7 +78,10 @@ impl SummaryWriter {
             .open(&path)
             .map_err(|e| {
                 Error::io(
-                    format!("cannot create the TensorBoard event file {}", path.display()),
+                    format!(
+                        "cannot create the TensorBoard event file {}",
+                        path.display()
+                    ),
                     e,
                 )
             })?;
@@ -112,7 +118,13 @@ impl SummaryWriter {
     /// # Ok::<(), keras::Error>(())
     /// ```
     pub fn scalar(&mut self, tag: &str, value: f64, step: i64) -> Result<()> {
-        self.write_tensor(tag, TensorProto::f32(&[], &[value as f32]), "scalars", b"", step)
+        self.write_tensor(
+            tag,
+            TensorProto::f32(&[], &[value as f32]),
+            "scalars",
+            b"",
+            step,
+        )
     }
 
     /// A histogram of `data` with TensorBoard's default 30 buckets (`tf.summary.histogram`).
@@ -213,7 +225,10 @@ impl SummaryWriter {
             Error::runtime(format!("the event file {} is closed", path.display()))
         })?;
         write_record(file, &event.encode_to_vec()).map_err(|e| {
-            Error::io(format!("writing TensorBoard events to {}", path.display()), e)
+            Error::io(
+                format!("writing TensorBoard events to {}", path.display()),
+                e,
+            )
         })
     }
 
@@ -228,7 +243,10 @@ impl SummaryWriter {
     pub fn flush(&mut self) -> Result<()> {
         if let Some(f) = self.file.as_mut() {
             f.flush().map_err(|e| {
-                Error::io(format!("writing TensorBoard events to {}", self.path.display()), e)
+                Error::io(
+                    format!("writing TensorBoard events to {}", self.path.display()),
+                    e,
+                )
             })?;
         }
         Ok(())
@@ -352,7 +370,11 @@ mod tests {
         let parts: Vec<&str> = name.split('.').collect();
         assert_eq!(&parts[..3], ["events", "out", "tfevents"]);
         assert_eq!(parts[3].len(), 10);
-        assert!(name.ends_with(&format!(".{}.{}.v2", std::process::id(), parts[parts.len() - 2])));
+        assert!(name.ends_with(&format!(
+            ".{}.{}.v2",
+            std::process::id(),
+            parts[parts.len() - 2]
+        )));
         assert!(w.scalar("a", 1.0, 1).is_err());
         std::fs::remove_dir_all(&dir).unwrap();
     }
