@@ -60,8 +60,12 @@ pub fn take_rows(x: &Tensor, idx: &[u32]) -> Result<Tensor> {
     if x.device().is_cpu() && x.is_contiguous() {
         return gather_host(x, idx);
     }
+    if x.device().is_cpu() {
+        // A strided view (a column slice, a transpose) is copied once, then gathered.
+        return gather_host(&x.contiguous()?, idx);
+    }
     let ids = Tensor::from_slice(idx, idx.len(), x.device())?;
-    Ok(x.index_select(&ids, 0)?)
+    Ok(x.contiguous()?.index_select(&ids, 0)?)
 }
 
 /// Row gather by plain copies (candle's `index_select` goes element by element).
@@ -276,5 +280,10 @@ mod tests {
             vec![vec![4.0, 5.0], vec![0.0, 1.0]]
         );
         assert!(take_rows(&x, &[3]).is_err());
+        // A column slice is strided: gathered all the same.
+        let col = x.narrow(1, 1, 1).unwrap();
+        assert!(!col.is_contiguous());
+        let t = take_rows(&col, &[2, 0]).unwrap();
+        assert_eq!(t.to_vec2::<f32>().unwrap(), vec![vec![5.0], vec![1.0]]);
     }
 }

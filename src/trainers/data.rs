@@ -150,7 +150,15 @@ impl Dataset {
             return Err(Error::shape(msg.trim_end().to_string()));
         }
         let n = all.first().copied().unwrap_or(0);
-        Ok(Dataset { xs, ys, n })
+        // Strided views (a column slice, a transpose) are copied once here, not every batch.
+        let dense = |v: Vec<Tensor>| -> Result<Vec<Tensor>> {
+            v.into_iter().map(|t| Ok(t.contiguous()?)).collect()
+        };
+        Ok(Dataset {
+            xs: dense(xs)?,
+            ys: dense(ys)?,
+            n,
+        })
     }
 
     /// Keras's `validation_split`: the last `fraction` of the samples (before any shuffling)
