@@ -14,7 +14,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 fn main() -> keras::Result<()> {
     let dir = std::env::temp_dir();
-    for (name, mut model) in [
+    for (name, model) in [
         ("Xception", Xception::default().build()?),
         ("ResNet50", ResNet50::default().build()?),
     ] {
