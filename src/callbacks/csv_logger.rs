@@ -122,7 +122,7 @@ impl Callback for CSVLogger {
         let mut row = vec![self.field(&epoch.to_string())];
         for k in keys {
             row.push(self.field(&match logs.get(k) {
-                Some(v) => super::history::py_float(v),
+                Some(v) => super::logs::py_float(v),
                 None => "NA".to_string(),
             }));
         }

@@ -121,7 +121,7 @@ fn format_value(v: Value, spec: &str) -> std::result::Result<String, String> {
             } else {
                 let p = precision.unwrap_or(6);
                 match t {
-                    None if precision.is_none() => super::history::py_float(a),
+                    None if precision.is_none() => super::logs::py_float(a),
                     Some('f') | Some('F') => format!("{a:.p$}"),
                     Some('%') => format!("{:.p$}%", a * 100.0),
                     Some('e') | Some('E') => exponent_form(a, p),
@@ -167,10 +167,7 @@ fn format_value(v: Value, spec: &str) -> std::result::Result<String, String> {
 
 /// Python's `format(a, ".{p}e")` for a finite `a >= 0`: `1.250e-05`.
 fn exponent_form(a: f64, p: usize) -> String {
-    let s = format!("{a:.p$e}");
-    let (m, e) = s.split_once('e').unwrap_or((&s, "0"));
-    let (sg, d) = e.strip_prefix('-').map_or(("+", e), |d| ("-", d));
-    format!("{m}e{sg}{d:0>2}")
+    super::logs::python_exponent(&format!("{a:.p$e}"))
 }
 
 /// Python's `format(a, ".{p}g")` for a finite `a >= 0`: `p` significant digits, scientific

@@ -1,5 +1,6 @@
 //! `History`: the callback that records every epoch's logs; `fit` returns it.
 
+use super::logs::py_float;
 use super::{Callback, CallbackContext, Logs, Params};
 use crate::Result;
 
@@ -68,9 +69,9 @@ impl std::ops::Index<&String> for HistoryDict {
 }
 
 /// The record of a `fit` run: per-epoch values of every metric (`history`), the run's
-/// parameters and the epoch numbers, as Keras's `History` object. Values are the float32
-/// numbers the loop computed, widened to `f64` (Python's `float(np.float32(x))`, so printing
-/// gives Keras's digits).
+/// parameters and the epoch numbers, as Keras's `History` object. Values are the logs' (in
+/// `fit`, the float32 numbers the loop computed, widened to `f64`: Python's
+/// `float(np.float32(x))`, so printing gives Keras's digits).
 ///
 /// ```no_run
 /// # use keras::prelude::*;
@@ -130,32 +131,11 @@ impl Callback for History {
     ) -> Result<()> {
         self.epoch.push(epoch);
         for (name, v) in logs.iter() {
-            self.history.push(name, v as f32 as f64);
+            // The loop's logs are float32 values already, as Keras's are.
+            self.history.push(name, v);
         }
         Ok(())
     }
-}
-
-/// Python's `repr` of a float: the shortest round-trip form, with `.0` on whole numbers.
-pub(crate) fn py_float(x: f64) -> String {
-    if x.is_nan() {
-        return "nan".into();
-    }
-    if x.is_infinite() {
-        return if x > 0.0 { "inf".into() } else { "-inf".into() };
-    }
-    let s = format!("{x:?}");
-    if s.contains('e') {
-        // Python writes 1e-05 and 1e+16 where Rust writes 1e-5 and 1e16.
-        let (m, e) = s.split_once('e').unwrap_or((&s, "0"));
-        let (sign, digits) = match e.strip_prefix('-') {
-            Some(d) => ("-", d),
-            None => ("+", e),
-        };
-        let m = m.strip_suffix(".0").unwrap_or(m);
-        return format!("{m}e{sign}{digits:0>2}");
-    }
-    s
 }
 
 impl std::fmt::Display for History {
@@ -175,20 +155,5 @@ impl std::fmt::Display for History {
             })
             .collect();
         write!(f, "{{{}}}", parts.join(", "))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn python_float_repr() {
-        assert_eq!(py_float(0.5), "0.5");
-        assert_eq!(py_float(3.0), "3.0");
-        assert_eq!(py_float(0.3f32 as f64), "0.30000001192092896");
-        assert_eq!(py_float(1e-5), "1e-05");
-        assert_eq!(py_float(1.5e-7), "1.5e-07");
-        assert_eq!(py_float(1e16), "1e+16");
     }
 }

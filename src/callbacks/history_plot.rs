@@ -266,7 +266,7 @@ impl History {
                     }
                     root.present().map_err(|e| drawing_error(path, e))?;
                 }
-                encode_png(&buf, w, h, DPI)?
+                encode_png(&buf, w, h, 3, Some(DPI))?
             }
             ImageFormat::Svg => {
                 let mut text = String::new();

@@ -49,7 +49,7 @@ impl Callback for LearningRateScheduler {
             println!(
                 "\nEpoch {}: LearningRateScheduler setting learning rate to {}.",
                 epoch + 1,
-                super::history::py_float(lr)
+                super::logs::py_float(lr)
             );
         }
         Ok(())

@@ -84,20 +84,38 @@ pub fn fmt_value(v: f64) -> String {
     if v.abs() > 1e-3 {
         format!("{v:.4}")
     } else {
-        let s = format!("{v:.4e}");
-        // Rust prints `1.2340e-5`; Python prints `1.2340e-05`.
-        match s.split_once('e') {
-            Some((m, e)) => {
-                let (sign, digits) = if let Some(d) = e.strip_prefix('-') {
-                    ("-", d)
-                } else {
-                    ("+", e)
-                };
-                format!("{m}e{sign}{digits:0>2}")
-            }
-            None => s,
-        }
+        python_exponent(&format!("{v:.4e}"))
     }
+}
+
+/// Rust's scientific form as Python writes it: `1.2340e-5` -> `1.2340e-05`, `1e16` -> `1e+16`.
+pub(crate) fn python_exponent(s: &str) -> String {
+    match s.split_once('e') {
+        Some((m, e)) => {
+            let (sign, digits) = match e.strip_prefix('-') {
+                Some(d) => ("-", d),
+                None => ("+", e),
+            };
+            format!("{m}e{sign}{digits:0>2}")
+        }
+        None => s.to_string(),
+    }
+}
+
+/// Python's `repr` of a float: the shortest round-trip form, with `.0` on whole numbers.
+pub(crate) fn py_float(x: f64) -> String {
+    if x.is_nan() {
+        return "nan".into();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    let s = format!("{x:?}");
+    if s.contains('e') {
+        // Rust writes `1.0e16` where Python writes `1e+16`.
+        return python_exponent(&s.replacen(".0e", "e", 1));
+    }
+    s
 }
 
 impl std::fmt::Display for Logs {
@@ -119,5 +137,11 @@ mod tests {
         assert_eq!(fmt_value(0.12345678), "0.1235");
         assert_eq!(fmt_value(0.0), "0.0000e+00");
         assert_eq!(fmt_value(0.00012345), "1.2345e-04");
+        assert_eq!(py_float(0.5), "0.5");
+        assert_eq!(py_float(3.0), "3.0");
+        assert_eq!(py_float(0.3f32 as f64), "0.30000001192092896");
+        assert_eq!(py_float(1e-5), "1e-05");
+        assert_eq!(py_float(1.5e-7), "1.5e-07");
+        assert_eq!(py_float(1e16), "1e+16");
     }
 }

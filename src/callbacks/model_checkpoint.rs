@@ -246,8 +246,7 @@ impl Callback for ModelCheckpoint {
                 if self.save_best_only {
                     self.monitor.direction(ctx.model, "ModelCheckpoint")?;
                 }
-                let logs = logs.clone();
-                self.save(self.current_epoch, Some(batch), &logs, ctx)?;
+                self.save(self.current_epoch, Some(batch), logs, ctx)?;
             }
         }
         Ok(())
@@ -263,8 +262,7 @@ impl Callback for ModelCheckpoint {
             self.monitor.direction(ctx.model, "ModelCheckpoint")?;
         }
         if self.save_freq == SaveFreq::Epoch {
-            let logs = logs.clone();
-            self.save(epoch, None, &logs, ctx)?;
+            self.save(epoch, None, logs, ctx)?;
         }
         Ok(())
     }

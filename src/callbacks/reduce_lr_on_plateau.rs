@@ -157,7 +157,7 @@ impl Callback for ReduceLROnPlateau {
                         println!(
                             "\nEpoch {}: ReduceLROnPlateau reducing learning rate to {}.",
                             epoch + 1,
-                            super::history::py_float(new_lr)
+                            super::logs::py_float(new_lr)
                         );
                     }
                     self.cooldown_counter = self.cooldown;

@@ -42,7 +42,7 @@ impl Callback for TerminateOnNaN {
                     return Err(Error::runtime(format!(
                         "NaN or Inf loss encountered at batch {batch}. Loss value: {}. \
                          Terminating training immediately.",
-                        super::history::py_float(loss)
+                        super::logs::py_float(loss)
                     )));
                 }
                 println!("Batch {batch}: Invalid loss, terminating training");

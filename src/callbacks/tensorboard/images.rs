@@ -1,9 +1,10 @@
-//! Image summaries (`tf.summary.image`) and Keras's weights-as-images (`write_images`), with
-//! a small PNG encoder (stored deflate blocks: no compression library needed).
+//! Image summaries (`tf.summary.image`) and Keras's weights-as-images (`write_images`),
+//! PNG-encoded with the encoder the plots use.
 
 use super::proto::TensorProto;
 use super::SummaryWriter;
 use crate::ops::{DType, Tensor};
+use crate::utils::encode_png;
 use crate::{Error, Result};
 
 impl SummaryWriter {
@@ -35,7 +36,7 @@ impl SummaryWriter {
             )));
         }
         let data: Vec<f32> = images.flatten_all()?.to_dtype(DType::F32)?.to_vec1()?;
-        let tensor = image_tensor([dims[0], dims[1], dims[2], dims[3]], &data, max_outputs);
+        let tensor = image_tensor([dims[0], dims[1], dims[2], dims[3]], &data, max_outputs)?;
         self.write_tensor(tag, tensor, "images", b"", step)
     }
 }
@@ -67,7 +68,11 @@ pub(crate) fn weight_images(value: &Tensor) -> Result<Option<Tensor>> {
 }
 
 /// The image plugin's tensor: `[width, height, png_1, ..., png_m]` as strings.
-pub(crate) fn image_tensor(shape: [usize; 4], data: &[f32], max_outputs: usize) -> TensorProto {
+pub(crate) fn image_tensor(
+    shape: [usize; 4],
+    data: &[f32],
+    max_outputs: usize,
+) -> Result<TensorProto> {
     let [k, h, w, c] = shape;
     let per = h * w * c;
     let mut values = vec![w.to_string().into_bytes(), h.to_string().into_bytes()];
@@ -77,83 +82,10 @@ pub(crate) fn image_tensor(shape: [usize; 4], data: &[f32], max_outputs: usize) 
             // `as u8` saturates (NaN gives 0), as TensorFlow's saturate_cast.
             .map(|&v| (v * 255.5) as u8)
             .collect();
-        values.push(encode_png(w, h, c, &bytes));
+        values.push(encode_png(&bytes, w as u32, h as u32, c, None)?);
     }
     let n = values.len();
-    TensorProto::strings(&[n], values)
-}
-
-/// An 8-bit PNG of `width x height` pixels with `channels` (1 gray, 3 RGB, 4 RGBA)
-/// interleaved bytes per pixel, rows top first.
-pub(crate) fn encode_png(width: usize, height: usize, channels: usize, pixels: &[u8]) -> Vec<u8> {
-    let color_type = match channels {
-        1 => 0u8,
-        3 => 2,
-        _ => 6,
-    };
-    let mut raw = Vec::with_capacity(height * (width * channels + 1));
-    for row in pixels.chunks(width * channels).take(height) {
-        raw.push(0); // filter: none
-        raw.extend_from_slice(row);
-    }
-    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
-    let mut ihdr = Vec::with_capacity(13);
-    ihdr.extend((width as u32).to_be_bytes());
-    ihdr.extend((height as u32).to_be_bytes());
-    ihdr.extend([8, color_type, 0, 0, 0]);
-    chunk(&mut out, b"IHDR", &ihdr);
-    chunk(&mut out, b"IDAT", &zlib_stored(&raw));
-    chunk(&mut out, b"IEND", &[]);
-    out
-}
-
-fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
-    out.extend((data.len() as u32).to_be_bytes());
-    let start = out.len();
-    out.extend_from_slice(kind);
-    out.extend_from_slice(data);
-    let crc = crc32(&out[start..]);
-    out.extend(crc.to_be_bytes());
-}
-
-/// A zlib stream of uncompressed (stored) deflate blocks.
-fn zlib_stored(data: &[u8]) -> Vec<u8> {
-    let mut out = vec![0x78, 0x01];
-    let blocks: Vec<&[u8]> = if data.is_empty() {
-        vec![&[]]
-    } else {
-        data.chunks(65535).collect()
-    };
-    for (i, b) in blocks.iter().enumerate() {
-        out.push(u8::from(i + 1 == blocks.len()));
-        let len = b.len() as u16;
-        out.extend(len.to_le_bytes());
-        out.extend((!len).to_le_bytes());
-        out.extend_from_slice(b);
-    }
-    let (mut a, mut s) = (1u32, 0u32);
-    for &byte in data {
-        a = (a + byte as u32) % 65521;
-        s = (s + a) % 65521;
-    }
-    out.extend(((s << 16) | a).to_be_bytes());
-    out
-}
-
-/// CRC-32 (IEEE, as PNG uses).
-fn crc32(data: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in data {
-        crc ^= b as u32;
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xedb8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
+    Ok(TensorProto::strings(&[n], values))
 }
 
 #[cfg(test)]
@@ -162,13 +94,8 @@ mod tests {
     use crate::ops::Device;
 
     #[test]
-    fn crc32_check_value() {
-        assert_eq!(crc32(b"123456789"), 0xcbf4_3926);
-    }
-
-    #[test]
     fn png_layout() {
-        let png = encode_png(2, 1, 1, &[0, 255]);
+        let png = encode_png(&[0, 255], 2, 1, 1, None).unwrap();
         assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
         assert_eq!(&png[12..16], b"IHDR");
         // The IEND chunk's well-known CRC.
@@ -187,7 +114,7 @@ mod tests {
         assert_eq!(dims(weight_images(&conv1d)?), Some(vec![8, 3, 4, 1]));
         let conv2d = Tensor::zeros((3, 3, 2, 8), DType::F32, cpu)?;
         assert_eq!(dims(weight_images(&conv2d)?), None);
-        let t = image_tensor([5, 1, 2, 1], &[0.0; 10], 3);
+        let t = image_tensor([5, 1, 2, 1], &[0.0; 10], 3)?;
         assert_eq!(t.string_val.len(), 2 + 3);
         assert_eq!(t.string_val[0], b"2");
         assert_eq!(t.string_val[1], b"1");

@@ -79,21 +79,40 @@ pub(crate) fn image_format(
     }
 }
 
-/// PNG bytes of an RGB image, its resolution recorded as `dpi`.
-pub(crate) fn encode_png(rgb: &[u8], width: u32, height: u32, dpi: f64) -> Result<Vec<u8>> {
+/// PNG bytes of an 8-bit image with `channels` interleaved bytes per pixel (1 gray, 3 RGB,
+/// 4 RGBA), rows top first; its resolution recorded as `dpi` when given.
+pub(crate) fn encode_png(
+    pixels: &[u8],
+    width: u32,
+    height: u32,
+    channels: usize,
+    dpi: Option<f64>,
+) -> Result<Vec<u8>> {
     let err = |e: png::EncodingError| Error::runtime(format!("cannot encode PNG: {e}"));
+    let color = match channels {
+        1 => png::ColorType::Grayscale,
+        3 => png::ColorType::Rgb,
+        4 => png::ColorType::Rgba,
+        c => {
+            return Err(Error::value(format!(
+                "a PNG has 1, 3 or 4 channels; received {c}"
+            )))
+        }
+    };
     let mut out = Vec::new();
     let mut enc = png::Encoder::new(&mut out, width, height);
-    enc.set_color(png::ColorType::Rgb);
+    enc.set_color(color);
     enc.set_depth(png::BitDepth::Eight);
-    let ppm = (dpi / 0.0254).round() as u32;
-    enc.set_pixel_dims(Some(png::PixelDimensions {
-        xppu: ppm,
-        yppu: ppm,
-        unit: png::Unit::Meter,
-    }));
+    if let Some(dpi) = dpi {
+        let ppm = (dpi / 0.0254).round() as u32;
+        enc.set_pixel_dims(Some(png::PixelDimensions {
+            xppu: ppm,
+            yppu: ppm,
+            unit: png::Unit::Meter,
+        }));
+    }
     let mut w = enc.write_header().map_err(err)?;
-    w.write_image_data(rgb).map_err(err)?;
+    w.write_image_data(pixels).map_err(err)?;
     w.finish().map_err(err)?;
     Ok(out)
 }

@@ -78,5 +78,5 @@ pub(super) fn png_of(graph: &Graph, layout: &Layout, dpi: u32, path: &Path) -> R
         }
         root.present().map_err(&err)?;
     }
-    encode_png(&buf, w, h, dpi as f64)
+    encode_png(&buf, w, h, 3, Some(dpi as f64))
 }
