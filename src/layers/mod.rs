@@ -18,6 +18,7 @@ pub mod core;
 pub mod merging;
 pub mod normalization;
 pub mod pooling;
+pub mod preprocessing;
 pub mod regularization;
 pub mod reshaping;
 pub mod rnn;

@@ -29,6 +29,7 @@ mod optim;
 mod parallel;
 mod pool;
 pub mod random;
+pub mod strings;
 mod recurrent;
 mod rnn;
 mod sink;
