@@ -34,6 +34,7 @@
 pub mod activations;
 pub mod applications;
 pub mod callbacks;
+pub mod data;
 pub mod datasets;
 pub mod engine;
 pub mod error;
