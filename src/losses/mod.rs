@@ -1,37 +1,203 @@
 //! Loss functions, as `keras.losses`: by name or as values with options.
 //!
-//! Each loss returns the mean over the batch (Keras's `sum_over_batch_size` reduction) as a
-//! scalar tensor with its gradient.
+//! A loss gives per-sample values ([`Loss::values`], Keras's `call`) and reduces them,
+//! optionally weighted by sample weights ([`Loss::call_weighted`], Keras's `__call__`), with
+//! its [`Reduction`] (`sum_over_batch_size` by default: the weighted sum over the number of
+//! values). Without sample weights the built-in losses take a fused path (one pass, one
+//! backward) that gives the same mean.
 //!
 //! ```
 //! use keras::prelude::*;
-//! use keras::losses::{self, Loss};
+//! use keras::losses::{self, Loss, Reduction};
 //! let mse = losses::get("mse")?;
 //! let y_true = Tensor::new(&[[0f32, 1.0], [1.0, 0.0]], &Device::Cpu)?;
 //! let y_pred = Tensor::new(&[[1f32, 1.0], [1.0, 1.0]], &Device::Cpu)?;
 //! assert_eq!(keras::ops::scalar(&mse.call(&y_true, &y_pred)?)?, 0.5);
+//! // Per-sample values [0.5, 0.5], weighted 1 and 3: (0.5 + 1.5) / 2.
+//! let w = Tensor::new(&[1f32, 3.0], &Device::Cpu)?;
+//! assert_eq!(keras::ops::scalar(&mse.call_weighted(&y_true, &y_pred, Some(&w))?)?, 1.0);
+//! let sum = losses::MeanSquaredError.reduction(Reduction::Sum);
+//! assert_eq!(keras::ops::scalar(&sum.call_weighted(&y_true, &y_pred, Some(&w))?)?, 2.0);
 //! # Ok::<(), keras::Error>(())
 //! ```
 
-use crate::ops::{self, ElementwiseLoss, Tensor};
+mod crossentropy;
+mod reduction;
+mod regression;
+
+pub use crossentropy::{
+    BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy,
+};
+pub(crate) use reduction::aligned_dims;
+pub use reduction::{reduce_weighted_values, squeeze_or_expand_to_same_rank, Reduction};
+pub use regression::{Huber, MeanAbsoluteError, MeanSquaredError};
+
+use crate::ops::{self, Tensor};
 use crate::{Error, Result};
+use serde_json::{Map, Value};
 use std::sync::Arc;
 
-/// A loss function: `call(y_true, y_pred)` gives the mean loss.
+/// Keras's fuzz factor `keras.config.epsilon()`.
+pub(crate) const EPSILON: f64 = 1e-7;
+
+/// A loss function.
+///
+/// Implement [`values`](Loss::values) (Keras's `call`: one value per sample, or per sample
+/// and step); `call` and `call_weighted` reduce them with [`get_reduction`](Loss::get_reduction).
+///
+/// ```
+/// use keras::prelude::*;
+/// use keras::losses::Loss;
+/// struct Cube;
+/// impl Loss for Cube {
+///     fn name(&self) -> &str { "cube" }
+///     fn values(&self, y_true: &Tensor, y_pred: &Tensor) -> keras::Result<Tensor> {
+///         Ok((y_pred - y_true)?.abs()?.powf(3.0)?.mean(1)?)
+///     }
+/// }
+/// let t = Tensor::new(&[[0f32], [0.0]], &Device::Cpu)?;
+/// let p = Tensor::new(&[[1f32], [2.0]], &Device::Cpu)?;
+/// assert_eq!(keras::ops::scalar(&Cube.call(&t, &p)?)?, 4.5);
+/// # Ok::<(), keras::Error>(())
+/// ```
 pub trait Loss: Send + Sync {
     /// The Keras name (`mean_squared_error`, ...), used for History keys.
     fn name(&self) -> &str;
-    /// The mean loss over the batch.
-    fn call(&self, y_true: &Tensor, y_pred: &Tensor) -> Result<Tensor>;
+    /// The unreduced values (Keras's `Loss.call`): for the built-in losses, one per sample
+    /// (per sample and step for sequences), the shape of `y_pred` without its last axis.
+    fn values(&self, y_true: &Tensor, y_pred: &Tensor) -> Result<Tensor>;
+    /// How [`call`](Loss::call) reduces the values (Keras's `reduction`).
+    fn get_reduction(&self) -> Reduction {
+        Reduction::default()
+    }
+    /// The reduced loss without sample weights (for the default reduction, the mean over the
+    /// batch).
+    fn call(&self, y_true: &Tensor, y_pred: &Tensor) -> Result<Tensor> {
+        self.call_weighted(y_true, y_pred, None)
+    }
+    /// Keras's `Loss.__call__(y_true, y_pred, sample_weight)`: the values times the sample
+    /// weights (of shape `(batch,)`, `(batch, 1)` or `(batch, steps)`, aligned as Keras's
+    /// `squeeze_or_expand_to_same_rank` does), reduced.
+    fn call_weighted(
+        &self,
+        y_true: &Tensor,
+        y_pred: &Tensor,
+        sample_weight: Option<&Tensor>,
+    ) -> Result<Tensor> {
+        reduce_weighted_values(
+            &self.values(y_true, y_pred)?,
+            sample_weight,
+            self.get_reduction(),
+        )
+    }
     /// How Keras serializes the loss: its name, or `{class_name, config}` when it has
-    /// arguments (`from_logits`, `delta`).
-    fn get_config(&self) -> serde_json::Value {
-        serde_json::Value::String(self.name().to_string())
+    /// options (`from_logits`, `delta`, a reduction).
+    fn get_config(&self) -> Value {
+        Value::String(self.name().to_string())
     }
 }
 
-fn loss_object(class: &str, config: serde_json::Value) -> serde_json::Value {
+/// A built-in Keras loss class: its class name and options, for configs.
+pub trait BuiltinLoss: Loss {
+    /// Keras's class name (`MeanSquaredError`, ...).
+    fn class_name(&self) -> &'static str;
+    /// The options Keras's `get_config` writes besides `name` and `reduction`.
+    fn config_args(&self) -> Map<String, Value>;
+}
+
+fn loss_object(class: &str, config: Value) -> Value {
     crate::saving::config::object("keras.losses", class, config)
+}
+
+/// Keras's full serialization of a built-in loss: `{module, class_name, config: {name,
+/// reduction, options...}}`.
+pub(crate) fn full_config<L: BuiltinLoss + ?Sized>(l: &L, reduction: Reduction) -> Value {
+    let mut m = Map::new();
+    m.insert("name".into(), Value::String(l.name().to_string()));
+    m.insert("reduction".into(), Value::String(reduction.as_str().into()));
+    m.extend(l.config_args());
+    loss_object(l.class_name(), Value::Object(m))
+}
+
+/// A built-in loss's `call_weighted`: the fused loss without weights, else its values
+/// weighted and reduced by the default reduction.
+pub(crate) fn builtin_call_weighted<L: Loss + ?Sized>(
+    l: &L,
+    y_true: &Tensor,
+    y_pred: &Tensor,
+    sample_weight: Option<&Tensor>,
+) -> Result<Tensor> {
+    match sample_weight {
+        None => l.call(y_true, y_pred),
+        Some(w) => {
+            reduce_weighted_values(&l.values(y_true, y_pred)?, Some(w), Reduction::default())
+        }
+    }
+}
+
+/// A built-in loss with another [`Reduction`] (made by its `.reduction(..)` method, as
+/// Keras's `reduction=` argument).
+///
+/// ```
+/// use keras::prelude::*;
+/// use keras::losses::{Loss, Reduction, SparseCategoricalCrossentropy};
+/// let l = SparseCategoricalCrossentropy::new().from_logits(true).reduction(Reduction::Sum);
+/// assert_eq!(l.get_reduction(), Reduction::Sum);
+/// assert_eq!(l.get_config()["config"]["reduction"], "sum");
+/// # Ok::<(), keras::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct Reduced<L> {
+    /// The loss.
+    pub loss: L,
+    /// Its reduction.
+    pub reduction: Reduction,
+}
+
+impl<L> Reduced<L> {
+    /// `loss` reduced by `reduction`.
+    pub fn new(loss: L, reduction: Reduction) -> Self {
+        Reduced { loss, reduction }
+    }
+}
+
+impl<L: BuiltinLoss> Loss for Reduced<L> {
+    fn name(&self) -> &str {
+        self.loss.name()
+    }
+    fn values(&self, y_true: &Tensor, y_pred: &Tensor) -> Result<Tensor> {
+        self.loss.values(y_true, y_pred)
+    }
+    fn get_reduction(&self) -> Reduction {
+        self.reduction
+    }
+    fn call(&self, y_true: &Tensor, y_pred: &Tensor) -> Result<Tensor> {
+        if self.reduction.is_mean() {
+            self.loss.call(y_true, y_pred)
+        } else {
+            reduce_weighted_values(&self.loss.values(y_true, y_pred)?, None, self.reduction)
+        }
+    }
+    fn call_weighted(
+        &self,
+        y_true: &Tensor,
+        y_pred: &Tensor,
+        sample_weight: Option<&Tensor>,
+    ) -> Result<Tensor> {
+        match sample_weight {
+            None => self.call(y_true, y_pred),
+            Some(w) => {
+                reduce_weighted_values(&self.loss.values(y_true, y_pred)?, Some(w), self.reduction)
+            }
+        }
+    }
+    fn get_config(&self) -> Value {
+        if self.reduction == Reduction::default() {
+            self.loss.get_config()
+        } else {
+            full_config(&self.loss, self.reduction)
+        }
+    }
 }
 
 /// `y_true` reshaped to `y_pred`'s shape when they hold as many values (Keras's
@@ -55,181 +221,6 @@ fn float_pred(y_pred: &Tensor) -> Result<Tensor> {
         Ok(y_pred.clone())
     } else {
         ops::cast(y_pred, ops::DType::F32)
-    }
-}
-
-macro_rules! simple_loss {
-    ($(#[$doc:meta])* $name:ident, $kname:expr, $kind:expr) => {
-        $(#[$doc])*
-        #[derive(Clone, Copy, Debug, Default)]
-        pub struct $name;
-        impl Loss for $name {
-            fn name(&self) -> &str {
-                $kname
-            }
-            fn call(&self, y_true: &Tensor, y_pred: &Tensor) -> Result<Tensor> {
-                let p = float_pred(y_pred)?;
-                ops::elementwise_loss(&p, &align(y_true, &p, $kname)?, $kind)
-            }
-        }
-    };
-}
-
-simple_loss!(
-    /// Mean of `(y_true - y_pred)^2`.
-    MeanSquaredError,
-    "mean_squared_error",
-    ElementwiseLoss::MeanSquaredError
-);
-simple_loss!(
-    /// Mean of `|y_true - y_pred|`.
-    MeanAbsoluteError,
-    "mean_absolute_error",
-    ElementwiseLoss::MeanAbsoluteError
-);
-
-/// Huber loss: quadratic for errors below `delta` (1.0), linear above.
-#[derive(Clone, Copy, Debug)]
-pub struct Huber {
-    /// The switch point.
-    pub delta: f64,
-}
-impl Default for Huber {
-    fn default() -> Self {
-        Huber { delta: 1.0 }
-    }
-}
-impl Loss for Huber {
-    fn name(&self) -> &str {
-        "huber_loss"
-    }
-    fn get_config(&self) -> serde_json::Value {
-        loss_object("Huber", serde_json::json!({ "delta": self.delta }))
-    }
-    fn call(&self, y_true: &Tensor, y_pred: &Tensor) -> Result<Tensor> {
-        let p = float_pred(y_pred)?;
-        ops::elementwise_loss(
-            &p,
-            &align(y_true, &p, "huber_loss")?,
-            ElementwiseLoss::Huber(self.delta),
-        )
-    }
-}
-
-/// Binary cross-entropy between labels in [0, 1] and probabilities (or logits).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct BinaryCrossentropy {
-    /// Whether predictions are logits.
-    pub from_logits: bool,
-}
-impl BinaryCrossentropy {
-    /// On probabilities.
-    pub fn new() -> Self {
-        Self::default()
-    }
-    /// On logits (`true`) or probabilities.
-    pub fn from_logits(mut self, v: bool) -> Self {
-        self.from_logits = v;
-        self
-    }
-}
-impl Loss for BinaryCrossentropy {
-    fn name(&self) -> &str {
-        "binary_crossentropy"
-    }
-    fn get_config(&self) -> serde_json::Value {
-        if self.from_logits {
-            loss_object(
-                "BinaryCrossentropy",
-                serde_json::json!({ "from_logits": true }),
-            )
-        } else {
-            serde_json::Value::String(self.name().to_string())
-        }
-    }
-    fn call(&self, y_true: &Tensor, y_pred: &Tensor) -> Result<Tensor> {
-        let p = float_pred(y_pred)?;
-        let kind = ElementwiseLoss::BinaryCrossentropy {
-            from_logits: self.from_logits,
-        };
-        ops::elementwise_loss(&p, &align(y_true, &p, "binary_crossentropy")?, kind)
-    }
-}
-
-/// Categorical cross-entropy between one-hot labels and probabilities (or logits).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct CategoricalCrossentropy {
-    /// Whether predictions are logits.
-    pub from_logits: bool,
-}
-impl CategoricalCrossentropy {
-    /// On probabilities.
-    pub fn new() -> Self {
-        Self::default()
-    }
-    /// On logits (`true`) or probabilities.
-    pub fn from_logits(mut self, v: bool) -> Self {
-        self.from_logits = v;
-        self
-    }
-}
-impl Loss for CategoricalCrossentropy {
-    fn name(&self) -> &str {
-        "categorical_crossentropy"
-    }
-    fn get_config(&self) -> serde_json::Value {
-        if self.from_logits {
-            loss_object(
-                "CategoricalCrossentropy",
-                serde_json::json!({ "from_logits": true }),
-            )
-        } else {
-            serde_json::Value::String(self.name().to_string())
-        }
-    }
-    fn call(&self, y_true: &Tensor, y_pred: &Tensor) -> Result<Tensor> {
-        let p = float_pred(y_pred)?;
-        ops::crossentropy(
-            &p,
-            &align(y_true, &p, "categorical_crossentropy")?,
-            self.from_logits,
-        )
-    }
-}
-
-/// Cross-entropy between integer class labels and probabilities (or logits).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct SparseCategoricalCrossentropy {
-    /// Whether predictions are logits.
-    pub from_logits: bool,
-}
-impl SparseCategoricalCrossentropy {
-    /// On probabilities.
-    pub fn new() -> Self {
-        Self::default()
-    }
-    /// On logits (`true`) or probabilities.
-    pub fn from_logits(mut self, v: bool) -> Self {
-        self.from_logits = v;
-        self
-    }
-}
-impl Loss for SparseCategoricalCrossentropy {
-    fn name(&self) -> &str {
-        "sparse_categorical_crossentropy"
-    }
-    fn get_config(&self) -> serde_json::Value {
-        if self.from_logits {
-            loss_object(
-                "SparseCategoricalCrossentropy",
-                serde_json::json!({ "from_logits": true }),
-            )
-        } else {
-            serde_json::Value::String(self.name().to_string())
-        }
-    }
-    fn call(&self, y_true: &Tensor, y_pred: &Tensor) -> Result<Tensor> {
-        ops::sparse_crossentropy(&float_pred(y_pred)?, y_true, self.from_logits)
     }
 }
 
@@ -268,8 +259,17 @@ pub fn get(name: &str) -> Result<Arc<dyn Loss>> {
     })
 }
 
-/// The loss a Keras config describes: a name, or `{class_name, config}`.
-pub fn from_config(v: &serde_json::Value) -> Result<LossArg> {
+fn reduced<L: BuiltinLoss + 'static>(l: L, r: Reduction) -> Arc<dyn Loss> {
+    if r == Reduction::default() {
+        Arc::new(l)
+    } else {
+        Arc::new(Reduced::new(l, r))
+    }
+}
+
+/// The loss a Keras config describes: a name, or `{class_name, config}` (with its
+/// `reduction`, `from_logits`, `delta`).
+pub fn from_config(v: &Value) -> Result<LossArg> {
     if let Some(name) = v.as_str() {
         return Ok(LossArg::from(name));
     }
@@ -279,19 +279,21 @@ pub fn from_config(v: &serde_json::Value) -> Result<LossArg> {
         .get("from_logits")
         .and_then(|x| x.as_bool())
         .unwrap_or(false);
+    let r = Reduction::from_config(cfg.get("reduction"))?;
     let loss: Arc<dyn Loss> = match class {
-        "BinaryCrossentropy" => Arc::new(BinaryCrossentropy {
-            from_logits: logits,
-        }),
-        "CategoricalCrossentropy" => Arc::new(CategoricalCrossentropy {
-            from_logits: logits,
-        }),
-        "SparseCategoricalCrossentropy" => Arc::new(SparseCategoricalCrossentropy {
-            from_logits: logits,
-        }),
-        "Huber" => Arc::new(Huber {
-            delta: cfg.get("delta").and_then(|x| x.as_f64()).unwrap_or(1.0),
-        }),
+        "MeanSquaredError" => reduced(MeanSquaredError, r),
+        "MeanAbsoluteError" => reduced(MeanAbsoluteError, r),
+        "BinaryCrossentropy" => reduced(BinaryCrossentropy::new().from_logits(logits), r),
+        "CategoricalCrossentropy" => reduced(CategoricalCrossentropy::new().from_logits(logits), r),
+        "SparseCategoricalCrossentropy" => {
+            reduced(SparseCategoricalCrossentropy::new().from_logits(logits), r)
+        }
+        "Huber" => reduced(
+            Huber {
+                delta: cfg.get("delta").and_then(|x| x.as_f64()).unwrap_or(1.0),
+            },
+            r,
+        ),
         other => get(other)?,
     };
     Ok(LossArg(Ok(loss)))
@@ -338,6 +340,38 @@ mod tests {
         assert!(MeanSquaredError
             .call(&Tensor::new(&[1f32, 2.0], &Device::Cpu).unwrap(), &p)
             .is_err());
+    }
+
+    #[test]
+    fn reductions_round_trip_through_configs() {
+        let l = MeanSquaredError.reduction(Reduction::Sum);
+        let v = l.get_config();
+        assert_eq!(v["class_name"], "MeanSquaredError");
+        assert_eq!(v["config"]["name"], "mean_squared_error");
+        let back = from_config(&v).unwrap().resolve().unwrap();
+        assert_eq!(back.get_reduction(), Reduction::Sum);
+        assert_eq!(back.get_config(), v);
+        // Keras's `None` reduction is null in its configs.
+        let keras = serde_json::json!({"module": "keras.losses", "class_name": "Huber",
+            "config": {"name": "huber_loss", "reduction": null}, "registered_name": null});
+        let h = from_config(&keras).unwrap().resolve().unwrap();
+        assert_eq!(h.get_reduction(), Reduction::None);
+        let bad = serde_json::json!({"class_name": "Huber", "config": {"reduction": "avg"}});
+        assert!(from_config(&bad).is_err());
+        // Default objects keep their short forms.
+        assert_eq!(
+            MeanSquaredError
+                .reduction(Reduction::default())
+                .get_config(),
+            "mean_squared_error"
+        );
+        let y = Tensor::new(&[[0f32], [1.0]], &Device::Cpu).unwrap();
+        let p = Tensor::new(&[[1f32], [3.0]], &Device::Cpu).unwrap();
+        let none = MeanAbsoluteError
+            .reduction(Reduction::None)
+            .call(&y, &p)
+            .unwrap();
+        assert_eq!(ops::to_vec_f32(&none).unwrap(), vec![1.0, 2.0]);
     }
 
     #[test]

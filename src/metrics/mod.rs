@@ -6,20 +6,32 @@
 //! let mut m = SparseCategoricalAccuracy::new("accuracy");
 //! let y = Tensor::new(&[2u32, 0], &Device::Cpu)?;
 //! let p = Tensor::new(&[[0.1f32, 0.2, 0.7], [0.3, 0.6, 0.1]], &Device::Cpu)?;
-//! m.update_state(&y, &p)?;
+//! m.update_state(&y, &p, None)?;
 //! assert_eq!(m.result(), 0.5);
 //! # Ok::<(), keras::Error>(())
 //! ```
 
+mod weighting;
+
 use crate::ops::{self, Tensor};
 use crate::{Error, Result};
+pub(crate) use weighting::Values;
 
 /// A metric: accumulate with `update_state`, read with `result`, clear with `reset_state`.
+///
+/// `sample_weight` (Keras's argument of the same name) weighs each sample's value: shape
+/// `(batch,)`, `(batch, 1)`, or `(batch, steps)` for sequence outputs; `None` weighs every
+/// sample 1.
 pub trait Metric: Send {
     /// The name shown in logs and History (`accuracy`, `mae`, ...).
     fn name(&self) -> &str;
-    /// Accumulates a batch.
-    fn update_state(&mut self, y_true: &Tensor, y_pred: &Tensor) -> Result<()>;
+    /// Accumulates a batch, optionally sample-weighted.
+    fn update_state(
+        &mut self,
+        y_true: &Tensor,
+        y_pred: &Tensor,
+        sample_weight: Option<&Tensor>,
+    ) -> Result<()>;
     /// The current value.
     fn result(&self) -> f64;
     /// Clears the state.
@@ -41,6 +53,16 @@ pub enum Direction {
 }
 
 /// A running, sample-weighted mean of values (Keras's `Mean`; the loss tracker).
+///
+/// ```
+/// use keras::prelude::*;
+/// use keras::metrics::Mean;
+/// let mut m = Mean::new("mean");
+/// let v = Tensor::new(&[1f32, 3.0, 5.0, 7.0], &Device::Cpu)?;
+/// m.update_state(&v, Some(&Tensor::new(&[1f32, 1.0, 0.0, 0.0], &Device::Cpu)?))?;
+/// assert_eq!(m.value(), 2.0);
+/// # Ok::<(), keras::Error>(())
+/// ```
 #[derive(Clone, Debug, Default)]
 pub struct Mean {
     name: String,
@@ -64,7 +86,27 @@ impl Mean {
         self.count += weight;
     }
 
-    /// The mean so far (0 before any value).
+    /// Keras's `Mean.update_state(values, sample_weight)`: values averaged to one per sample
+    /// (weighted by `sample_weight` when given), each sample counting its weight.
+    pub fn update_state(&mut self, values: &Tensor, sample_weight: Option<&Tensor>) -> Result<()> {
+        self.update_values(Values::of(values)?, sample_weight)
+    }
+
+    pub(crate) fn update_values(
+        &mut self,
+        values: Values,
+        sample_weight: Option<&Tensor>,
+    ) -> Result<()> {
+        let (v, w) = weighting::samplewise(values, sample_weight)?;
+        self.total += v.data.iter().sum::<f64>();
+        self.count += match w {
+            Some(w) => w.data.iter().sum::<f64>(),
+            None => v.dims.first().map_or(1, |&n| n) as f64,
+        };
+        Ok(())
+    }
+
+    /// The mean so far (0 before any value, or when the weights sum to 0).
     pub fn value(&self) -> f64 {
         if self.count == 0.0 {
             0.0
@@ -93,6 +135,12 @@ fn rows(t: &Tensor) -> Result<(Vec<f32>, usize, usize)> {
     Ok((v, r, n))
 }
 
+/// The shape without the last axis (one value per row).
+fn row_dims(t: &Tensor) -> Vec<usize> {
+    let d = t.dims();
+    d[..d.len().saturating_sub(1)].to_vec()
+}
+
 fn argmax(row: &[f32]) -> usize {
     let mut best = 0;
     for (i, &v) in row.iter().enumerate() {
@@ -103,8 +151,10 @@ fn argmax(row: &[f32]) -> usize {
     best
 }
 
+/// A metric that is the (weighted) mean of per-sample values, as Keras's
+/// `MeanMetricWrapper`.
 macro_rules! mean_metric {
-    ($(#[$doc:meta])* $name:ident, $default:expr, $dir:ident, |$yt:ident, $yp:ident| $body:expr) => {
+    ($(#[$doc:meta])* $name:ident, $default:expr, $dir:ident, $values:path) => {
         $(#[$doc])*
         #[derive(Clone, Debug)]
         pub struct $name(Mean);
@@ -123,10 +173,13 @@ macro_rules! mean_metric {
             fn name(&self) -> &str {
                 self.0.name()
             }
-            fn update_state(&mut self, $yt: &Tensor, $yp: &Tensor) -> Result<()> {
-                let (sum, n): (f64, usize) = $body?;
-                self.0.add(if n == 0 { 0.0 } else { sum / n as f64 }, n as f64);
-                Ok(())
+            fn update_state(
+                &mut self,
+                y_true: &Tensor,
+                y_pred: &Tensor,
+                sample_weight: Option<&Tensor>,
+            ) -> Result<()> {
+                self.0.update_values($values(y_true, y_pred)?, sample_weight)
             }
             fn result(&self) -> f64 {
                 self.0.value()
@@ -152,64 +205,103 @@ fn same_count(a: &[f32], b: &[f32], what: &str) -> Result<()> {
     Ok(())
 }
 
+/// The shape both take after Keras's `squeeze_or_expand_to_same_rank` (they hold as many
+/// values): the one of higher rank.
+fn aligned(y_true: &Tensor, y_pred: &Tensor) -> Vec<usize> {
+    if y_true.rank() > y_pred.rank() {
+        y_true.dims().to_vec()
+    } else {
+        y_pred.dims().to_vec()
+    }
+}
+
+fn sparse_categorical_accuracy(y_true: &Tensor, y_pred: &Tensor) -> Result<Values> {
+    let (p, r, n) = rows(y_pred)?;
+    let t = ops::to_vec_f32(y_true)?;
+    if t.len() != r {
+        return Err(Error::shape(format!(
+            "sparse_categorical_accuracy: {} labels for {r} predictions",
+            t.len()
+        )));
+    }
+    let hits = p
+        .chunks_exact(n)
+        .zip(&t)
+        .map(|(row, &l)| (argmax(row) as f32 == l) as u8 as f64)
+        .collect();
+    Ok(Values::new(hits, row_dims(y_pred)))
+}
+
+fn categorical_accuracy(y_true: &Tensor, y_pred: &Tensor) -> Result<Values> {
+    let (p, _, n) = rows(y_pred)?;
+    let t = ops::to_vec_f32(y_true)?;
+    same_count(&t, &p, "categorical_accuracy")?;
+    let hits = p
+        .chunks_exact(n)
+        .zip(t.chunks_exact(n))
+        .map(|(a, b)| (argmax(a) == argmax(b)) as u8 as f64)
+        .collect();
+    Ok(Values::new(hits, row_dims(y_pred)))
+}
+
+fn binary_accuracy(y_true: &Tensor, y_pred: &Tensor) -> Result<Values> {
+    let p = ops::to_vec_f32(y_pred)?;
+    let t = ops::to_vec_f32(y_true)?;
+    same_count(&t, &p, "binary_accuracy")?;
+    let hits = p
+        .iter()
+        .zip(&t)
+        .map(|(&a, &b)| (((a > 0.5) as i32 as f32) == b) as u8 as f64)
+        .collect();
+    Ok(Values::new(hits, aligned(y_true, y_pred)))
+}
+
+/// `f(y_pred - y_true)` averaged over the last axis (Keras's `mean(..., axis=-1)`).
+fn error_values(y_true: &Tensor, y_pred: &Tensor, what: &str, f: fn(f64) -> f64) -> Result<Values> {
+    let p = ops::to_vec_f32(y_pred)?;
+    let t = ops::to_vec_f32(y_true)?;
+    same_count(&t, &p, what)?;
+    let e = p
+        .iter()
+        .zip(&t)
+        .map(|(&a, &b)| f(a as f64 - b as f64))
+        .collect();
+    let dims = aligned(y_true, y_pred);
+    let last = dims.len().saturating_sub(1);
+    Ok(Values::new(e, dims).mean_from(last))
+}
+
+fn mean_absolute_error(y_true: &Tensor, y_pred: &Tensor) -> Result<Values> {
+    error_values(y_true, y_pred, "mean_absolute_error", f64::abs)
+}
+
+fn mean_squared_error(y_true: &Tensor, y_pred: &Tensor) -> Result<Values> {
+    error_values(y_true, y_pred, "mean_squared_error", |e| e * e)
+}
+
 mean_metric!(
     /// Fraction of rows whose arg-max matches the integer label.
-    SparseCategoricalAccuracy, "sparse_categorical_accuracy", Up, |y_true, y_pred| {
-        let (p, r, n) = rows(y_pred)?;
-        let t = ops::to_vec_f32(y_true)?;
-        if t.len() != r {
-            return Err(Error::shape(format!(
-                "sparse_categorical_accuracy: {} labels for {r} predictions",
-                t.len()
-            )));
-        }
-        let hits = p.chunks_exact(n).zip(&t).filter(|(row, &l)| argmax(row) as f32 == l).count();
-        Ok::<_, Error>((hits as f64, r))
-    }
+    SparseCategoricalAccuracy, "sparse_categorical_accuracy", Up, sparse_categorical_accuracy
 );
 
 mean_metric!(
     /// Fraction of rows whose arg-max matches the one-hot label's.
-    CategoricalAccuracy, "categorical_accuracy", Up, |y_true, y_pred| {
-        let (p, r, n) = rows(y_pred)?;
-        let t = ops::to_vec_f32(y_true)?;
-        same_count(&t, &p, "categorical_accuracy")?;
-        let hits = p.chunks_exact(n).zip(t.chunks_exact(n)).filter(|(a, b)| argmax(a) == argmax(b)).count();
-        Ok::<_, Error>((hits as f64, r))
-    }
+    CategoricalAccuracy, "categorical_accuracy", Up, categorical_accuracy
 );
 
 mean_metric!(
     /// Fraction of predictions on the right side of 0.5.
-    BinaryAccuracy, "binary_accuracy", Up, |y_true, y_pred| {
-        let p = ops::to_vec_f32(y_pred)?;
-        let t = ops::to_vec_f32(y_true)?;
-        same_count(&t, &p, "binary_accuracy")?;
-        let hits = p.iter().zip(&t).filter(|(&a, &b)| ((a > 0.5) as i32 as f32) == b).count();
-        Ok::<_, Error>((hits as f64, p.len()))
-    }
+    BinaryAccuracy, "binary_accuracy", Up, binary_accuracy
 );
 
 mean_metric!(
     /// Mean absolute error.
-    MeanAbsoluteError, "mean_absolute_error", Down, |y_true, y_pred| {
-        let p = ops::to_vec_f32(y_pred)?;
-        let t = ops::to_vec_f32(y_true)?;
-        same_count(&t, &p, "mean_absolute_error")?;
-        let s: f64 = p.iter().zip(&t).map(|(&a, &b)| (a as f64 - b as f64).abs()).sum();
-        Ok::<_, Error>((s, p.len()))
-    }
+    MeanAbsoluteError, "mean_absolute_error", Down, mean_absolute_error
 );
 
 mean_metric!(
     /// Mean squared error.
-    MeanSquaredError, "mean_squared_error", Down, |y_true, y_pred| {
-        let p = ops::to_vec_f32(y_pred)?;
-        let t = ops::to_vec_f32(y_true)?;
-        same_count(&t, &p, "mean_squared_error")?;
-        let s: f64 = p.iter().zip(&t).map(|(&a, &b)| (a as f64 - b as f64).powi(2)).sum();
-        Ok::<_, Error>((s, p.len()))
-    }
+    MeanSquaredError, "mean_squared_error", Down, mean_squared_error
 );
 
 /// Every name [`get`] knows (`accuracy` / `acc` are resolved from the shapes, see
@@ -300,13 +392,15 @@ mod tests {
         assert!(resolve_accuracy("acc", &[8], &[8, 10])
             .update_state(
                 &Tensor::zeros(8, ops::DType::F32, &Device::Cpu).unwrap(),
-                &Tensor::zeros((8, 10), ops::DType::F32, &Device::Cpu).unwrap()
+                &Tensor::zeros((8, 10), ops::DType::F32, &Device::Cpu).unwrap(),
+                None
             )
             .is_ok());
         let mut b = resolve_accuracy("accuracy", &[4, 1], &[4, 1]);
         b.update_state(
             &Tensor::new(&[[1f32], [0.], [1.], [0.]], &Device::Cpu).unwrap(),
             &Tensor::new(&[[0.9f32], [0.2], [0.3], [0.6]], &Device::Cpu).unwrap(),
+            None,
         )
         .unwrap();
         assert_eq!(b.result(), 0.5);
@@ -314,28 +408,61 @@ mod tests {
         c.update_state(
             &Tensor::new(&[[0f32, 0., 1.], [1., 0., 0.]], &Device::Cpu).unwrap(),
             &Tensor::new(&[[0.1f32, 0.2, 0.7], [0.1, 0.8, 0.1]], &Device::Cpu).unwrap(),
+            None,
         )
         .unwrap();
         assert_eq!(c.result(), 0.5);
         assert_eq!(c.name(), "accuracy");
     }
 
+    fn t(v: &[f32], d: &[usize]) -> Tensor {
+        Tensor::from_vec(v.to_vec(), d, &Device::Cpu).unwrap()
+    }
+
+    /// Per-sample means weighted by the batch's samples; a rank-1 batch is one value (Keras
+    /// averages `mean(|e|, axis=-1)`, a scalar there, with weight 1).
     #[test]
     fn mean_weights_by_samples() {
         let mut m = MeanAbsoluteError::default();
-        m.update_state(
-            &Tensor::new(&[0f32, 0.0], &Device::Cpu).unwrap(),
-            &Tensor::new(&[1f32, 1.0], &Device::Cpu).unwrap(),
-        )
-        .unwrap();
-        m.update_state(
-            &Tensor::new(&[0f32], &Device::Cpu).unwrap(),
-            &Tensor::new(&[4f32], &Device::Cpu).unwrap(),
-        )
-        .unwrap();
+        m.update_state(&t(&[0., 0.], &[2, 1]), &t(&[1., 1.], &[2, 1]), None)
+            .unwrap();
+        m.update_state(&t(&[0.], &[1, 1]), &t(&[4.], &[1, 1]), None)
+            .unwrap();
         assert!((m.result() - 2.0).abs() < 1e-12);
         m.reset_state();
         assert_eq!(m.result(), 0.0);
+        m.update_state(&t(&[0., 0.], &[2]), &t(&[1., 1.], &[2]), None)
+            .unwrap();
+        m.update_state(&t(&[0.], &[1]), &t(&[4.], &[1]), None)
+            .unwrap();
+        assert!((m.result() - 2.5).abs() < 1e-12);
         assert!(get("accx").is_err());
+    }
+
+    #[test]
+    fn sample_weights_weigh_samples() {
+        let mut b = BinaryAccuracy::default();
+        let w = t(&[1., 2., 3.], &[3]);
+        b.update_state(
+            &t(&[1., 0., 1.], &[3]),
+            &t(&[0.9, 0.1, 0.2], &[3]),
+            Some(&w),
+        )
+        .unwrap();
+        assert!((b.result() - 0.5).abs() < 1e-12);
+        let mut s = SparseCategoricalAccuracy::default();
+        let p = t(&[0.9, 0.1, 0.2, 0.8, 0.6, 0.4], &[3, 2]);
+        s.update_state(
+            &t(&[0., 0., 0.], &[3, 1]),
+            &p,
+            Some(&t(&[1., 3., 1.], &[3, 1])),
+        )
+        .unwrap();
+        assert!((s.result() - 0.4).abs() < 1e-12);
+        // Zero weights: 0, as Keras's divide_no_nan.
+        s.reset_state();
+        s.update_state(&t(&[0., 0., 0.], &[3]), &p, Some(&t(&[0., 0., 0.], &[3])))
+            .unwrap();
+        assert_eq!(s.result(), 0.0);
     }
 }

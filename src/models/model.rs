@@ -469,6 +469,60 @@ impl Model {
         )
     }
 
+    /// One gradient step on one batch with sample or class weights: Keras's
+    /// `train_on_batch(x, y, sample_weight=..., class_weight=...)` is
+    /// `train_on_batch_with(x, y, BatchArgs::default().sample_weight(&w))` (or
+    /// `.class_weight(map)`). See [`crate::trainers::BatchArgs`].
+    ///
+    /// ```
+    /// use keras::prelude::*;
+    /// use keras::trainers::BatchArgs;
+    /// let mut model = Sequential::from_layers([Input::new([2]).into(), Dense::new(1).into()])?;
+    /// model.compile("sgd", "mse", ())?;
+    /// let x = Tensor::ones((2, 2), DType::F32, &Device::Cpu)?;
+    /// let y = Tensor::zeros((2, 1), DType::F32, &Device::Cpu)?;
+    /// // Weights 0 and 2: the loss is the second sample's, times 2, over the 2 samples.
+    /// let w = Tensor::new(&[0f32, 2.0], &Device::Cpu)?;
+    /// let logs = model.train_on_batch_with(&x, &y, BatchArgs::default().sample_weight(&w))?;
+    /// assert!(logs.get("loss").is_some());
+    /// # Ok::<(), keras::Error>(())
+    /// ```
+    pub fn train_on_batch_with(
+        &mut self,
+        x: impl Into<crate::trainers::Data>,
+        y: impl Into<crate::trainers::Data>,
+        args: crate::trainers::BatchArgs,
+    ) -> Result<crate::callbacks::Logs> {
+        self.trainer.train_on_batch_with(
+            &ModelNet {
+                net: &self.net,
+                custom: self.custom.as_deref(),
+            },
+            x.into(),
+            y.into(),
+            args,
+        )
+    }
+
+    /// Loss and metrics on one batch with sample weights (Keras's
+    /// `test_on_batch(x, y, sample_weight=...)`); a `class_weight` is refused.
+    pub fn test_on_batch_with(
+        &mut self,
+        x: impl Into<crate::trainers::Data>,
+        y: impl Into<crate::trainers::Data>,
+        args: crate::trainers::BatchArgs,
+    ) -> Result<crate::callbacks::Logs> {
+        self.trainer.test_on_batch_with(
+            &ModelNet {
+                net: &self.net,
+                custom: self.custom.as_deref(),
+            },
+            x.into(),
+            y.into(),
+            args,
+        )
+    }
+
     /// Outputs for one batch.
     pub fn predict_on_batch(&self, x: impl Into<crate::trainers::Data>) -> Result<Vec<Tensor>> {
         let xs = x.into().resolve(&Network::input_names(&self.net), "x")?;

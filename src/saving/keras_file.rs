@@ -247,23 +247,26 @@ fn compile_args(c: &Value) -> Result<CompileArgs> {
         )),
         _ => None,
     };
-    let metrics = match c.get("metrics") {
-        Some(Value::Array(v)) if v.iter().any(Value::is_array) => {
-            MetricsSpec::PerOutput(v.iter().map(metric_list).collect::<Result<_>>()?)
-        }
-        Some(v @ Value::Array(_)) => MetricsSpec::All(metric_list(v)?),
-        Some(Value::Object(m)) => MetricsSpec::Map(
-            m.iter()
-                .map(|(k, v)| Ok((k.clone(), metric_list(v)?)))
-                .collect::<Result<_>>()?,
-        ),
-        _ => MetricsSpec::default(),
+    let metrics_spec = |key: &str| -> Result<MetricsSpec> {
+        Ok(match c.get(key) {
+            Some(Value::Array(v)) if v.iter().any(Value::is_array) => {
+                MetricsSpec::PerOutput(v.iter().map(metric_list).collect::<Result<_>>()?)
+            }
+            Some(v @ Value::Array(_)) => MetricsSpec::All(metric_list(v)?),
+            Some(Value::Object(m)) => MetricsSpec::Map(
+                m.iter()
+                    .map(|(k, v)| Ok((k.clone(), metric_list(v)?)))
+                    .collect::<Result<_>>()?,
+            ),
+            _ => MetricsSpec::default(),
+        })
     };
     Ok(CompileArgs {
         optimizer: crate::optimizers::OptimizerArg::Value(optimizer),
         loss,
         loss_weights,
-        metrics,
+        metrics: metrics_spec("metrics")?,
+        weighted_metrics: metrics_spec("weighted_metrics")?,
     })
 }
 

@@ -149,7 +149,8 @@ impl<const N: usize> From<[(&str, &[&str]); N]> for MetricsSpec {
 /// use keras::prelude::*;
 /// let args = CompileArgs::new("rmsprop", [("age", "mse"), ("gender", "binary_crossentropy")])
 ///     .loss_weights([("age", 0.25), ("gender", 10.0)])
-///     .metrics(["mae"]);
+///     .metrics([("age", &["mae"][..])])
+///     .weighted_metrics([("gender", &["accuracy"][..])]);
 /// # let _ = args;
 /// ```
 pub struct CompileArgs {
@@ -159,8 +160,11 @@ pub struct CompileArgs {
     pub loss: LossSpec,
     /// Weights of the per-output losses.
     pub loss_weights: Option<LossWeights>,
-    /// Metrics to track.
+    /// Metrics to track; they ignore sample weights.
     pub metrics: MetricsSpec,
+    /// Metrics computed with the sample weights (Keras's `weighted_metrics`). Named as the
+    /// plain ones; one that collides with a plain metric's name is called `weighted_<name>`.
+    pub weighted_metrics: MetricsSpec,
 }
 
 impl CompileArgs {
@@ -171,6 +175,7 @@ impl CompileArgs {
             loss: loss.into(),
             loss_weights: None,
             metrics: MetricsSpec::default(),
+            weighted_metrics: MetricsSpec::default(),
         }
     }
     /// Sets the loss weights.
@@ -181,6 +186,11 @@ impl CompileArgs {
     /// Sets the metrics.
     pub fn metrics(mut self, m: impl Into<MetricsSpec>) -> Self {
         self.metrics = m.into();
+        self
+    }
+    /// Sets the metrics weighted by the sample weights (Keras's `weighted_metrics`).
+    pub fn weighted_metrics(mut self, m: impl Into<MetricsSpec>) -> Self {
+        self.weighted_metrics = m.into();
         self
     }
 }
@@ -292,12 +302,14 @@ pub(crate) fn check_metric_names(spec: &MetricsSpec) -> Result<()> {
 }
 
 /// Builds the metric objects of each output once the shapes are known (the first batch), as
-/// Keras builds its compile metrics. Names get the output's prefix when there are several.
-pub(crate) fn build_metrics(
+/// Keras builds its compile metrics, named as they are given (`argument` names the compile
+/// argument in errors).
+fn build_metric_set(
     spec: &mut MetricsSpec,
     outputs: &[String],
     ys: &[Tensor],
     preds: &[Tensor],
+    argument: &str,
 ) -> Result<Vec<Vec<Box<dyn Metric>>>> {
     let n = preds.len();
     let multi = n > 1;
@@ -306,8 +318,9 @@ pub(crate) fn build_metrics(
         MetricsSpec::All(v) => {
             if multi && !v.is_empty() {
                 return Err(Error::value(format!(
-                    "Invalid `metrics`. For a model with several outputs, `metrics` should be a map by \
-                     output name or one list per output ({outputs:?}). Received a single list of {} metrics.",
+                    "Invalid `{argument}`. For a model with several outputs, `{argument}` should be \
+                     a map by output name or one list per output ({outputs:?}). Received a single \
+                     list of {} metrics.",
                     v.len()
                 )));
             }
@@ -318,7 +331,7 @@ pub(crate) fn build_metrics(
         MetricsSpec::PerOutput(lists) => {
             if lists.len() != n {
                 return Err(Error::value(format!(
-                    "Invalid `metrics`: {} lists for a model with {n} outputs ({outputs:?}).",
+                    "Invalid `{argument}`: {} lists for a model with {n} outputs ({outputs:?}).",
                     lists.len()
                 )));
             }
@@ -327,7 +340,7 @@ pub(crate) fn build_metrics(
             }
         }
         MetricsSpec::Map(m) => {
-            check_keys(m.iter().map(|(k, _)| k), outputs, "metrics")?;
+            check_keys(m.iter().map(|(k, _)| k), outputs, argument)?;
             for (k, v) in m {
                 let i = outputs.iter().position(|o| *o == k).unwrap_or(0);
                 per_output[i].extend(v);
@@ -340,37 +353,91 @@ pub(crate) fn build_metrics(
         .map(|(i, args)| {
             args.into_iter()
                 .map(|a| -> Result<Box<dyn Metric>> {
-                    let prefix = if multi {
-                        format!(
-                            "{}_",
-                            outputs
-                                .get(i)
-                                .cloned()
-                                .unwrap_or_else(|| format!("output_{i}"))
-                        )
-                    } else {
-                        String::new()
-                    };
                     Ok(match a {
                         MetricArg::Name(name) if name == "accuracy" || name == "acc" => {
-                            metrics::resolve_accuracy(
-                                &format!("{prefix}{name}"),
-                                ys[i].dims(),
-                                preds[i].dims(),
-                            )
+                            metrics::resolve_accuracy(&name, ys[i].dims(), preds[i].dims())
                         }
-                        MetricArg::Name(name) => {
-                            rename(metrics::get(&name)?, format!("{prefix}{name}"))
-                        }
-                        MetricArg::Value(m) => {
-                            let name = format!("{prefix}{}", m.name());
-                            rename(m, name)
-                        }
+                        MetricArg::Name(name) => metrics::get(&name)?,
+                        MetricArg::Value(m) => m,
                     })
                 })
                 .collect()
         })
         .collect()
+}
+
+/// The compiled metrics of each output: plain ones and weighted ones, named as Keras's
+/// `CompileMetrics.result`: `<output>_` prefixed when the model has several outputs; a
+/// repeated plain name gets `_1`, `_2`...; a weighted metric whose name is taken becomes
+/// `weighted_<name>` (then numbered).
+pub(crate) fn build_metrics(
+    plain: &mut MetricsSpec,
+    weighted: &mut MetricsSpec,
+    outputs: &[String],
+    ys: &[Tensor],
+    preds: &[Tensor],
+) -> Result<(Vec<Vec<Box<dyn Metric>>>, Vec<Vec<Box<dyn Metric>>>)> {
+    let plain = build_metric_set(plain, outputs, ys, preds, "metrics")?;
+    let weighted = build_metric_set(weighted, outputs, ys, preds, "weighted_metrics")?;
+    let multi = preds.len() > 1;
+    let prefix = |i: usize| {
+        if multi {
+            format!(
+                "{}_",
+                outputs
+                    .get(i)
+                    .cloned()
+                    .unwrap_or_else(|| format!("output_{i}"))
+            )
+        } else {
+            String::new()
+        }
+    };
+    let mut counters: std::collections::HashMap<String, usize> = Default::default();
+    let next =
+        |name: String, counters: &mut std::collections::HashMap<String, usize>| match counters
+            .get_mut(&name)
+        {
+            None => {
+                counters.insert(name.clone(), 1);
+                name
+            }
+            Some(k) => {
+                let named = format!("{name}_{k}");
+                *k += 1;
+                named
+            }
+        };
+    let plain = plain
+        .into_iter()
+        .enumerate()
+        .map(|(i, ms)| {
+            ms.into_iter()
+                .map(|m| {
+                    let name = next(format!("{}{}", prefix(i), m.name()), &mut counters);
+                    rename(m, name)
+                })
+                .collect()
+        })
+        .collect();
+    let weighted = weighted
+        .into_iter()
+        .enumerate()
+        .map(|(i, ms)| {
+            ms.into_iter()
+                .map(|m| {
+                    let name = format!("{}{}", prefix(i), m.name());
+                    let name = if counters.contains_key(&name) {
+                        next(format!("{}weighted_{}", prefix(i), m.name()), &mut counters)
+                    } else {
+                        next(name, &mut counters)
+                    };
+                    rename(m, name)
+                })
+                .collect()
+        })
+        .collect();
+    Ok((plain, weighted))
 }
 
 /// A metric shown under another name.
@@ -383,14 +450,22 @@ impl Metric for Renamed {
     fn name(&self) -> &str {
         &self.name
     }
-    fn update_state(&mut self, y_true: &Tensor, y_pred: &Tensor) -> Result<()> {
-        self.inner.update_state(y_true, y_pred)
+    fn update_state(
+        &mut self,
+        y_true: &Tensor,
+        y_pred: &Tensor,
+        sample_weight: Option<&Tensor>,
+    ) -> Result<()> {
+        self.inner.update_state(y_true, y_pred, sample_weight)
     }
     fn result(&self) -> f64 {
         self.inner.result()
     }
     fn reset_state(&mut self) {
         self.inner.reset_state()
+    }
+    fn direction(&self) -> Option<metrics::Direction> {
+        self.inner.direction()
     }
 }
 
@@ -399,5 +474,41 @@ fn rename(m: Box<dyn Metric>, name: String) -> Box<dyn Metric> {
         m
     } else {
         Box::new(Renamed { name, inner: m })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::{DType, Device};
+
+    fn names(v: &[Vec<Box<dyn Metric>>]) -> Vec<Vec<String>> {
+        v.iter()
+            .map(|ms| ms.iter().map(|m| m.name().to_string()).collect())
+            .collect()
+    }
+
+    /// Names as Keras 3.15.1's `CompileMetrics.result` gives them.
+    #[test]
+    fn weighted_metrics_named_as_keras() {
+        let z = |d: &[usize]| Tensor::zeros(d, DType::F32, &Device::Cpu).unwrap();
+        let one = ["out".to_string()];
+        let (ys, ps) = (vec![z(&[4, 1])], vec![z(&[4, 1])]);
+        let mut p = MetricsSpec::from(["accuracy", "mae", "mae"]);
+        let mut w = MetricsSpec::from(["accuracy", "mse", "mae"]);
+        let (a, b) = build_metrics(&mut p, &mut w, &one, &ys, &ps).unwrap();
+        assert_eq!(names(&a), [["accuracy", "mae", "mae_1"]]);
+        assert_eq!(names(&b), [["weighted_accuracy", "mse", "weighted_mae"]]);
+        let two = ["a".to_string(), "b".to_string()];
+        let (ys, ps) = (vec![z(&[4, 1]), z(&[4, 3])], vec![z(&[4, 1]), z(&[4, 3])]);
+        let mut p = MetricsSpec::from([("a", &["mae"][..])]);
+        let mut w = MetricsSpec::from([("a", &["mae"][..]), ("b", &["accuracy"][..])]);
+        let (a, b) = build_metrics(&mut p, &mut w, &two, &ys, &ps).unwrap();
+        assert_eq!(names(&a), vec![vec!["a_mae"], vec![]]);
+        assert_eq!(names(&b), [["a_weighted_mae"], ["b_accuracy"]]);
+        let mut p = MetricsSpec::default();
+        let mut w = MetricsSpec::from(["mae"]);
+        let e = build_metrics(&mut p, &mut w, &two, &ys, &ps).err().unwrap();
+        assert!(e.to_string().contains("Invalid `weighted_metrics`"), "{e}");
     }
 }

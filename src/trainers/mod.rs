@@ -3,12 +3,14 @@
 //!
 //! The loops work on anything that implements [`Network`]; every model does.
 
+mod batch_args;
 mod compile;
 mod data;
 mod loops;
 mod progbar;
 mod trainer;
 
+pub use batch_args::BatchArgs;
 pub use compile::{CompileArgs, LossSpec, LossWeights, MetricsSpec};
 pub use data::Data;
 pub(crate) use loops::{evaluate, fit, predict};

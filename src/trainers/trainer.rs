@@ -1,6 +1,7 @@
 //! The training loop: `fit`, `evaluate`, `predict` and the single-batch variants, as Keras 3's
 //! `Trainer` (`keras/src/trainers/trainer.py`).
 
+use super::batch_args::BatchArgs;
 use super::compile::{self, CompileArgs, MetricsSpec, OutputLoss};
 use super::data::{Data, Dataset};
 use super::Network;
@@ -26,6 +27,11 @@ pub(crate) struct Compiled {
     metrics_config: serde_json::Value,
     losses: Option<Vec<Option<OutputLoss>>>,
     metrics: Option<Vec<Vec<Box<dyn Metric>>>>,
+    weighted_metric_spec: MetricsSpec,
+    /// The weighted metrics as `compile_config` lists them.
+    weighted_metrics_config: serde_json::Value,
+    /// Metrics updated with the sample weights (Keras's `weighted_metrics`).
+    weighted_metrics: Option<Vec<Vec<Box<dyn Metric>>>>,
     loss_tracker: Mean,
     output_loss_trackers: Vec<Mean>,
 }
@@ -76,6 +82,7 @@ impl Trainer {
             compile::LossSpec::Map(m) => m.iter().try_for_each(|(_, l)| l.resolve().map(|_| ()))?,
         }
         compile::check_metric_names(&args.metrics)?;
+        compile::check_metric_names(&args.weighted_metrics)?;
         self.compiled = Some(Compiled {
             optimizer,
             loss_spec: args.loss,
@@ -84,6 +91,9 @@ impl Trainer {
             metric_spec: args.metrics,
             losses: None,
             metrics: None,
+            weighted_metrics_config: metrics_config(&args.weighted_metrics),
+            weighted_metric_spec: args.weighted_metrics,
+            weighted_metrics: None,
             loss_tracker: Mean::new("loss"),
             output_loss_trackers: vec![],
         });
@@ -117,7 +127,7 @@ impl Trainer {
             "loss": loss_v,
             "loss_weights": weights,
             "metrics": c.metrics_config.clone(),
-            "weighted_metrics": null,
+            "weighted_metrics": c.weighted_metrics_config.clone(),
             "run_eagerly": false,
             "steps_per_execution": 1,
             "jit_compile": false,
@@ -154,26 +164,26 @@ impl Trainer {
         };
         let mut v = vec!["loss".to_string()];
         v.extend(c.output_loss_trackers.iter().map(|m| m.name().to_string()));
-        if let Some(ms) = &c.metrics {
-            let mut names: Vec<String> =
-                ms.iter().flatten().map(|m| m.name().to_string()).collect();
-            names.sort();
-            v.extend(names);
-        }
+        let mut names: Vec<String> = c.all_metrics().map(|m| m.name().to_string()).collect();
+        names.sort();
+        v.extend(names);
         v
     }
 
     /// Which way the compiled metric called `name` improves (known after the first batch).
     pub fn metric_direction(&self, name: &str) -> Option<crate::metrics::Direction> {
-        let ms = self.compiled.as_ref()?.metrics.as_ref()?;
-        ms.iter().flatten().find(|m| m.name() == name)?.direction()
+        let c = self.compiled.as_ref()?;
+        c.all_metrics().find(|m| m.name() == name)?.direction()
     }
 
     pub(crate) fn reset_metrics(&mut self) {
         if let Some(c) = &mut self.compiled {
             c.loss_tracker.reset();
             c.output_loss_trackers.iter_mut().for_each(Mean::reset);
-            if let Some(ms) = &mut c.metrics {
+            for ms in [&mut c.metrics, &mut c.weighted_metrics]
+                .into_iter()
+                .flatten()
+            {
                 ms.iter_mut().flatten().for_each(|m| m.reset_state());
             }
         }
@@ -187,16 +197,10 @@ impl Trainer {
             for t in &c.output_loss_trackers {
                 logs.insert(t.name(), f32r(t.value()));
             }
-            if let Some(ms) = &c.metrics {
-                let mut v: Vec<(&str, f64)> = ms
-                    .iter()
-                    .flatten()
-                    .map(|m| (m.name(), m.result()))
-                    .collect();
-                v.sort_by(|a, b| a.0.cmp(b.0));
-                for (n, r) in v {
-                    logs.insert(n, f32r(r));
-                }
+            let mut v: Vec<(&str, f64)> = c.all_metrics().map(|m| (m.name(), m.result())).collect();
+            v.sort_by(|a, b| a.0.cmp(b.0));
+            for (n, r) in v {
+                logs.insert(n, f32r(r));
             }
         }
         logs
@@ -239,30 +243,47 @@ impl Trainer {
         } else {
             vec![]
         };
-        c.metrics = Some(compile::build_metrics(
+        let (plain, weighted) = compile::build_metrics(
             &mut c.metric_spec,
+            &mut c.weighted_metric_spec,
             &names,
             ys,
             preds,
-        )?);
+        )?;
+        c.metrics = Some(plain);
+        c.weighted_metrics = Some(weighted);
         c.losses = Some(losses);
         Ok(())
     }
 
-    /// Total loss (weighted sum of output losses plus weight penalties) and each output's loss.
+    /// Total loss (weighted sum of output losses plus weight penalties) and each output's loss
+    /// (sample-weighted, before its loss weight, as Keras's per-output loss trackers show it).
+    /// Without sample weights each loss takes its fused path.
     fn compute_loss(
         &self,
         ys: &[Tensor],
         preds: &[Tensor],
+        sample_weight: &[Tensor],
         penalized: &[Weight],
     ) -> Result<(Tensor, Vec<f64>)> {
         let c = self.compiled.as_ref().ok_or_else(not_compiled)?;
         let losses = c.losses.as_ref().expect("resolved before use");
         let mut total: Option<Tensor> = None;
         let mut per_output = vec![];
-        for ((l, y), p) in losses.iter().zip(ys).zip(preds) {
+        for (i, ((l, y), p)) in losses.iter().zip(ys).zip(preds).enumerate() {
             let Some(l) = l else { continue };
-            let v = l.loss.call(y, p)?;
+            let v = match output_weight(sample_weight, i) {
+                None => l.loss.call(y, p)?,
+                Some(w) => l.loss.call_weighted(y, p, Some(w))?,
+            };
+            if v.rank() != 0 {
+                return Err(Error::value(format!(
+                    "The loss `{}` returned a value of shape {}; training needs a scalar loss \
+                     (a reduction other than `none`).",
+                    l.loss.name(),
+                    crate::engine::tuple(v.dims())
+                )));
+            }
             if losses.len() > 1 {
                 per_output.push(ops::scalar(&v)?);
             }
@@ -286,12 +307,15 @@ impl Trainer {
         Ok((total, per_output))
     }
 
+    /// The loss trackers (each batch weighted by its size, as Keras's) and the compiled
+    /// metrics: plain ones unweighted, weighted ones with the sample weights.
     fn update_metrics(
         &mut self,
         loss: f64,
         per_output: &[f64],
         ys: &[Tensor],
         preds: &[Tensor],
+        sample_weight: &[Tensor],
         n: usize,
     ) -> Result<()> {
         let c = self.compiled.as_mut().ok_or_else(not_compiled)?;
@@ -299,14 +323,7 @@ impl Trainer {
         for (t, v) in c.output_loss_trackers.iter_mut().zip(per_output) {
             t.add(*v, n as f64);
         }
-        if let Some(ms) = &mut c.metrics {
-            for ((m, y), p) in ms.iter_mut().zip(ys).zip(preds) {
-                for metric in m {
-                    metric.update_state(y, p)?;
-                }
-            }
-        }
-        Ok(())
+        c.update_compiled_metrics(ys, preds, sample_weight)
     }
 
     /// One training step on one batch; returns the batch loss.
@@ -315,6 +332,19 @@ impl Trainer {
         net: &dyn Network,
         xs: &[Tensor],
         ys: &[Tensor],
+        weights: &[Weight],
+    ) -> Result<f64> {
+        self.train_step_weighted(net, xs, ys, &[], weights)
+    }
+
+    /// One training step on one batch with sample weights: none (empty), one array for every
+    /// output (as Keras repeats a single array), or one per output. Returns the batch loss.
+    pub(crate) fn train_step_weighted(
+        &mut self,
+        net: &dyn Network,
+        xs: &[Tensor],
+        ys: &[Tensor],
+        sample_weight: &[Tensor],
         weights: &[Weight],
     ) -> Result<f64> {
         ops::tune_allocator();
@@ -327,24 +357,23 @@ impl Trainer {
                 trainer: self,
                 net,
                 weights,
+                sample_weight,
             };
             if let Some(logs) = net.train_step(&mut ctx, xs, ys) {
                 return Ok(logs?.get("loss").unwrap_or(f64::NAN));
             }
         }
+        let n = batch_size(xs);
         let preds = net.forward(xs, true)?;
+        check_sample_weights(sample_weight, preds.len(), n)?;
         self.ensure_resolved(net, ys, &preds)?;
         let penalized: Vec<Weight> = weights
             .iter()
             .filter(|w| w.has_regularizer())
             .cloned()
             .collect();
-        let (total, per_output) = self.compute_loss(ys, &preds, &penalized)?;
+        let (total, per_output) = self.compute_loss(ys, &preds, sample_weight, &penalized)?;
         let loss = ops::scalar(&total)?;
-        let n = xs
-            .first()
-            .map(|x| x.dims().first().copied().unwrap_or(1))
-            .unwrap_or(0);
         if !loss.is_finite() {
             // No update from a non-finite loss (the weights stay as they were); the loss
             // metric shows it, so callbacks such as TerminateOnNaN see it.
@@ -361,7 +390,7 @@ impl Trainer {
             .optimizer
             .apply_gradients(&gv)?;
         let preds: Vec<Tensor> = preds.iter().map(Tensor::detach).collect();
-        self.update_metrics(loss, &per_output, ys, &preds, n)?;
+        self.update_metrics(loss, &per_output, ys, &preds, sample_weight, n)?;
         Ok(loss)
     }
 
@@ -372,20 +401,31 @@ impl Trainer {
         ys: &[Tensor],
         weights: &[Weight],
     ) -> Result<()> {
+        self.test_step_weighted(net, xs, ys, &[], weights)
+    }
+
+    /// One evaluation step with sample weights (as [`Trainer::train_step_weighted`]).
+    pub(crate) fn test_step_weighted(
+        &mut self,
+        net: &dyn Network,
+        xs: &[Tensor],
+        ys: &[Tensor],
+        sample_weight: &[Tensor],
+        weights: &[Weight],
+    ) -> Result<()> {
         let _losses = crate::engine::context::collect_losses();
+        let n = batch_size(xs);
         let preds = net.forward(xs, false)?;
+        check_sample_weights(sample_weight, preds.len(), n)?;
         self.ensure_resolved(net, ys, &preds)?;
         let penalized: Vec<Weight> = weights
             .iter()
             .filter(|w| w.has_regularizer())
             .cloned()
             .collect();
-        let (total, per_output) = self.compute_loss(ys, &preds, &penalized)?;
-        let n = xs
-            .first()
-            .map(|x| x.dims().first().copied().unwrap_or(1))
-            .unwrap_or(0);
-        self.update_metrics(ops::scalar(&total)?, &per_output, ys, &preds, n)
+        let (total, per_output) = self.compute_loss(ys, &preds, sample_weight, &penalized)?;
+        let loss = ops::scalar(&total)?;
+        self.update_metrics(loss, &per_output, ys, &preds, sample_weight, n)
     }
 
     pub(crate) fn dataset(&self, net: &dyn Network, x: Data, y: Option<Data>) -> Result<Dataset> {
@@ -405,13 +445,26 @@ impl Trainer {
 
     /// Trains on one batch; returns that batch's loss and metrics.
     pub fn train_on_batch(&mut self, net: &dyn Network, x: Data, y: Data) -> Result<Logs> {
+        self.train_on_batch_with(net, x, y, BatchArgs::default())
+    }
+
+    /// Trains on one batch with sample or class weights (Keras's
+    /// `train_on_batch(x, y, sample_weight=None, class_weight=None)`).
+    pub fn train_on_batch_with(
+        &mut self,
+        net: &dyn Network,
+        x: Data,
+        y: Data,
+        args: BatchArgs,
+    ) -> Result<Logs> {
         if self.compiled.is_none() {
             return Err(not_compiled());
         }
         let d = self.dataset(net, x, Some(y))?;
+        let d = args.weigh(net, d)?;
         self.reset_metrics();
         let weights = net.trainable_weights();
-        let loss = self.train_step(net, &d.xs, &d.ys, &weights)?;
+        let loss = self.train_step_weighted(net, &d.xs, &d.ys, &d.sw, &weights)?;
         if !loss.is_finite() {
             return Err(Error::NonFinite(format!("Batch 0: invalid loss {loss}")));
         }
@@ -420,15 +473,126 @@ impl Trainer {
 
     /// Loss and metrics on one batch.
     pub fn test_on_batch(&mut self, net: &dyn Network, x: Data, y: Data) -> Result<Logs> {
+        self.test_on_batch_with(net, x, y, BatchArgs::default())
+    }
+
+    /// Loss and metrics on one batch with sample weights (Keras's
+    /// `test_on_batch(x, y, sample_weight=None)`; a `class_weight` is refused, as Keras's
+    /// `test_on_batch` has none).
+    pub fn test_on_batch_with(
+        &mut self,
+        net: &dyn Network,
+        x: Data,
+        y: Data,
+        args: BatchArgs,
+    ) -> Result<Logs> {
         if self.compiled.is_none() {
             return Err(not_compiled());
         }
+        if args.class_weight.is_some() {
+            return Err(Error::value(
+                "`test_on_batch` takes no `class_weight` (Keras's test_on_batch has no such \
+                 argument): pass `sample_weight`.",
+            ));
+        }
         let d = self.dataset(net, x, Some(y))?;
+        let d = args.weigh(net, d)?;
         self.reset_metrics();
         let weights = net.trainable_weights();
-        self.test_step(net, &d.xs, &d.ys, &weights)?;
+        self.test_step_weighted(net, &d.xs, &d.ys, &d.sw, &weights)?;
         Ok(self.logs())
     }
+}
+
+impl Compiled {
+    /// Plain then weighted compiled metrics.
+    fn all_metrics(&self) -> impl Iterator<Item = &Box<dyn Metric>> {
+        self.metrics
+            .iter()
+            .chain(&self.weighted_metrics)
+            .flatten()
+            .flatten()
+    }
+
+    /// Keras's `CompileMetrics.update_state`: plain metrics without the sample weights,
+    /// weighted ones with each output's.
+    fn update_compiled_metrics(
+        &mut self,
+        ys: &[Tensor],
+        preds: &[Tensor],
+        sample_weight: &[Tensor],
+    ) -> Result<()> {
+        if let Some(ms) = &mut self.metrics {
+            for ((m, y), p) in ms.iter_mut().zip(ys).zip(preds) {
+                for metric in m {
+                    metric.update_state(y, p, None)?;
+                }
+            }
+        }
+        if let Some(ms) = &mut self.weighted_metrics {
+            for (i, ((m, y), p)) in ms.iter_mut().zip(ys).zip(preds).enumerate() {
+                let w = output_weight(sample_weight, i);
+                for metric in m {
+                    metric.update_state(y, p, w)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Samples in a batch (the first input's first axis).
+fn batch_size(xs: &[Tensor]) -> usize {
+    xs.first()
+        .map(|x| x.dims().first().copied().unwrap_or(1))
+        .unwrap_or(0)
+}
+
+/// The sample weights of output `i`: none, the one array given for all, or its own.
+fn output_weight(sample_weight: &[Tensor], i: usize) -> Option<&Tensor> {
+    match sample_weight.len() {
+        0 => None,
+        1 => sample_weight.first(),
+        _ => sample_weight.get(i),
+    }
+}
+
+/// Keras's checks on sample weights: one array, or one per output; a single array for
+/// several outputs holds one weight per sample; every array has the batch's samples.
+fn check_sample_weights(sample_weight: &[Tensor], outputs: usize, n: usize) -> Result<()> {
+    if sample_weight.len() > 1 && sample_weight.len() != outputs {
+        return Err(Error::value(format!(
+            "You should provide one `sample_weight` array per output in `y`. The two \
+             structures did not match: the model has {outputs} output(s), {} `sample_weight` \
+             arrays were given.",
+            sample_weight.len()
+        )));
+    }
+    if let [w] = sample_weight {
+        let d = w.dims();
+        let samplewise = d.len() == 1 || (d.len() == 2 && d[1] == 1);
+        if outputs > 1 && !samplewise {
+            return Err(Error::value(format!(
+                "For a model with multiple outputs, when providing a single `sample_weight` \
+                 array, it should only have one scalar score per sample (i.e. shape \
+                 `(num_samples,)`). If you want to use non-scalar sample weights, pass a \
+                 `sample_weight` argument with one array per model output. Received: shape {}",
+                crate::engine::tuple(d)
+            )));
+        }
+    }
+    for w in sample_weight {
+        if w.dims().first() != Some(&n) {
+            return Err(Error::shape(format!(
+                "Data cardinality is ambiguous. Make sure all arrays contain the same number of \
+                 samples.'x' sizes: {n}\n'sample_weight' sizes: {}",
+                w.dims()
+                    .first()
+                    .map_or("a scalar".to_string(), |k| k.to_string())
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// What a custom `train_step` works with (Keras's `self(x)`, `compute_loss`, `GradientTape`,
@@ -450,6 +614,7 @@ pub struct StepContext<'a> {
     trainer: &'a mut Trainer,
     net: &'a dyn Network,
     weights: &'a [Weight],
+    sample_weight: &'a [Tensor],
 }
 
 impl StepContext<'_> {
@@ -458,9 +623,26 @@ impl StepContext<'_> {
         self.net.forward(x, training)
     }
 
+    /// The batch's sample weights (Keras's `sample_weight` unpacked from the data): empty
+    /// when none were given, else one array for every output or one per output.
+    pub fn sample_weight(&self) -> &[Tensor] {
+        self.sample_weight
+    }
+
     /// The compiled loss (weighted per-output losses plus weight penalties); also updates the
-    /// `loss` metric.
+    /// `loss` metric. Unweighted: see [`StepContext::compute_loss_weighted`].
     pub fn compute_loss(&mut self, y: &[Tensor], y_pred: &[Tensor]) -> Result<Tensor> {
+        self.compute_loss_weighted(y, y_pred, &[])
+    }
+
+    /// Keras's `compute_loss(x, y, y_pred, sample_weight)`: the compiled loss with sample
+    /// weights (e.g. [`StepContext::sample_weight`]).
+    pub fn compute_loss_weighted(
+        &mut self,
+        y: &[Tensor],
+        y_pred: &[Tensor],
+        sample_weight: &[Tensor],
+    ) -> Result<Tensor> {
         self.trainer.ensure_resolved(self.net, y, y_pred)?;
         let penalized: Vec<Weight> = self
             .weights
@@ -468,11 +650,10 @@ impl StepContext<'_> {
             .filter(|w| w.has_regularizer())
             .cloned()
             .collect();
-        let (total, per_output) = self.trainer.compute_loss(y, y_pred, &penalized)?;
-        let n = y
-            .first()
-            .map(|t| t.dims().first().copied().unwrap_or(1))
-            .unwrap_or(0) as f64;
+        let (total, per_output) =
+            self.trainer
+                .compute_loss(y, y_pred, sample_weight, &penalized)?;
+        let n = batch_size(y) as f64;
         let c = self.trainer.compiled.as_mut().ok_or_else(not_compiled)?;
         c.loss_tracker.add(ops::scalar(&total)?, n);
         for (t, v) in c.output_loss_trackers.iter_mut().zip(&per_output) {
@@ -503,19 +684,24 @@ impl StepContext<'_> {
             .apply_gradients(grads_and_vars)
     }
 
-    /// Updates the compiled metrics (Keras's `compiled_metrics.update_state`).
+    /// Updates the compiled metrics (Keras's `compiled_metrics.update_state`) without
+    /// sample weights.
     pub fn update_metrics(&mut self, y: &[Tensor], y_pred: &[Tensor]) -> Result<()> {
+        self.update_metrics_weighted(y, y_pred, &[])
+    }
+
+    /// Updates the compiled metrics; the weighted ones with `sample_weight` (Keras's
+    /// `compute_metrics(x, y, y_pred, sample_weight)`).
+    pub fn update_metrics_weighted(
+        &mut self,
+        y: &[Tensor],
+        y_pred: &[Tensor],
+        sample_weight: &[Tensor],
+    ) -> Result<()> {
         self.trainer.ensure_resolved(self.net, y, y_pred)?;
         let c = self.trainer.compiled.as_mut().ok_or_else(not_compiled)?;
-        if let Some(ms) = &mut c.metrics {
-            for ((m, t), p) in ms.iter_mut().zip(y).zip(y_pred) {
-                let p = p.detach();
-                for metric in m {
-                    metric.update_state(t, &p)?;
-                }
-            }
-        }
-        Ok(())
+        let preds: Vec<Tensor> = y_pred.iter().map(Tensor::detach).collect();
+        c.update_compiled_metrics(y, &preds, sample_weight)
     }
 
     /// The current metric values, `loss` included.
