@@ -1,15 +1,39 @@
 //! Utilities, as `keras.utils`: seeding, one-hot labels, NumPy files.
 
+mod dataset_utils;
+mod directory_index;
+mod image_dataset;
+mod image_utils;
 mod model_visualization;
+mod numerical_utils;
+mod random_state;
+mod sequence_utils;
+mod text_dataset;
+mod timeseries_dataset;
 
-use crate::ops::{self, Tensor};
-use crate::{Error, Result};
+use crate::ops;
 
 pub use crate::ops::npy::{read_npy, read_npz, write_npy, write_npz};
+pub use dataset_utils::{split_dataset, split_dataset_of, SplitDatasetArgs, SplitSize};
+pub use directory_index::{DirectoryDataset, Labels};
+pub use image_dataset::{
+    image_dataset_from_directory, image_dataset_from_directory_both,
+    image_dataset_from_directory_unlabeled, ImageDataset, ImageDatasetArgs, ALLOWLIST_FORMATS,
+};
+pub use image_utils::smart_resize;
 pub(crate) use model_visualization::{
     drawing_error, encode_png, font, image_format, write_file, ImageFormat,
 };
 pub use model_visualization::{model_to_svg, plot_model, plot_model_with, PlotModelOptions};
+pub use numerical_utils::{normalize, to_categorical};
+pub use sequence_utils::{pad_sequences, PadSequencesArgs};
+pub use text_dataset::{
+    text_dataset_from_directory, text_dataset_from_directory_both,
+    text_dataset_from_directory_unlabeled, TextDataset, TextDatasetArgs,
+};
+pub use timeseries_dataset::{
+    timeseries_dataset_from_array, timeseries_dataset_from_array_unlabeled, TimeseriesArgs,
+};
 
 /// Seeds every random draw of keras-rs (initializers, dropout, shuffling): two runs with one
 /// seed give identical weights and losses on the CPU.
@@ -27,41 +51,6 @@ pub use model_visualization::{model_to_svg, plot_model, plot_model_with, PlotMod
 /// ```
 pub fn set_random_seed(seed: u64) {
     ops::random::set_seed(seed);
-}
-
-/// One-hot encodes integer class labels: shape `(n,)` becomes `(n, num_classes)` float32.
-///
-/// ```
-/// use keras::prelude::*;
-/// let y = Tensor::new(&[0u8, 2, 1], &Device::Cpu)?;
-/// let oh = keras::utils::to_categorical(&y, Some(3))?;
-/// assert_eq!(oh.to_vec2::<f32>()?, vec![vec![1., 0., 0.], vec![0., 0., 1.], vec![0., 1., 0.]]);
-/// # Ok::<(), keras::Error>(())
-/// ```
-pub fn to_categorical(y: &Tensor, num_classes: Option<usize>) -> Result<Tensor> {
-    let mut dims = y.dims().to_vec();
-    if dims.last() == Some(&1) && dims.len() > 1 {
-        dims.pop();
-    }
-    let labels = ops::to_vec_f64(y)?;
-    if let Some(bad) = labels.iter().find(|v| **v < 0.0 || v.fract() != 0.0) {
-        return Err(Error::value(format!(
-            "to_categorical: labels must be non-negative integers; received {bad}"
-        )));
-    }
-    let max = labels.iter().fold(0.0f64, |m, &v| m.max(v)) as usize;
-    let n = num_classes.unwrap_or(max + 1);
-    if !labels.is_empty() && max >= n {
-        return Err(Error::value(format!(
-            "to_categorical: label {max} is out of range for num_classes={n}"
-        )));
-    }
-    let mut out = vec![0f32; labels.len() * n];
-    for (i, &l) in labels.iter().enumerate() {
-        out[i * n + l as usize] = 1.0;
-    }
-    dims.push(n);
-    ops::from_vec(out, &dims)
 }
 
 /// Clears the global name counters, so new layers are named `dense`, `dense_1`, ... again
