@@ -64,6 +64,22 @@ impl Error {
     pub fn format(msg: impl Into<String>) -> Self {
         Error::Format(msg.into())
     }
+    /// The same error with `context` in front of its message (`"Sequence batch 3: ..."`),
+    /// keeping its kind.
+    pub fn context(self, context: &str) -> Self {
+        match self {
+            Error::Value(m) => Error::Value(format!("{context}: {m}")),
+            Error::Shape(m) => Error::Shape(format!("{context}: {m}")),
+            Error::Runtime(m) => Error::Runtime(format!("{context}: {m}")),
+            Error::NonFinite(m) => Error::NonFinite(format!("{context}: {m}")),
+            Error::Format(m) => Error::Format(format!("{context}: {m}")),
+            Error::Io { context: c, source } => Error::Io {
+                context: format!("{context}: {c}"),
+                source,
+            },
+            Error::Backend(e) => Error::Runtime(format!("{context}: tensor backend error: {e}")),
+        }
+    }
     /// An [`Error::Io`] that says what was being done.
     pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
         Error::Io {

@@ -17,6 +17,9 @@ use crate::Result;
 #[derive(Default)]
 pub struct ProgbarLogger {
     seen: usize,
+    /// Steps per epoch: from the run's params, or learned when a source of unknown length
+    /// first runs out (Keras's `self.target`).
+    target: Option<usize>,
     bar: Option<Progbar>,
     called_in_fit: bool,
 }
@@ -35,7 +38,7 @@ impl ProgbarLogger {
     fn bar(&mut self, ctx: &CallbackContext) -> &mut Progbar {
         let p = ctx.params;
         self.bar
-            .get_or_insert_with(|| Progbar::new(p.steps.unwrap_or(0), p.verbose))
+            .get_or_insert_with(|| Progbar::new(self.target.or(p.steps), p.verbose))
     }
 
     fn update(&mut self, batch: usize, logs: &Logs, ctx: &CallbackContext) {
@@ -47,7 +50,8 @@ impl ProgbarLogger {
     }
 
     fn finalize(&mut self, logs: &Logs, ctx: &CallbackContext) {
-        let target = ctx.params.steps.unwrap_or(self.seen);
+        let target = self.target.or(ctx.params.steps).unwrap_or(self.seen);
+        self.target = Some(target);
         let bar = self.bar(ctx);
         bar.set_target(target);
         bar.update(target, logs, true);

@@ -437,6 +437,66 @@ impl Model {
         crate::trainers::predict(self, x.into(), args)
     }
 
+    /// Trains on a source of batches: a [`crate::data::Dataset`] (`&ds`), a
+    /// [`crate::trainers::Sequence`] (`DataSource::sequence(seq)`), an iterator of batches
+    /// (`DataSource::generator(iter)`); Keras's `model.fit(dataset, ...)`. `batch_size`,
+    /// `shuffle`, `validation_split` and `sample_weight` belong to arrays and do not apply.
+    ///
+    /// ```
+    /// use keras::prelude::*;
+    /// use keras::data::Dataset;
+    /// let x = Tensor::ones((64, 2), DType::F32, &Device::Cpu)?;
+    /// let y = Tensor::ones((64, 1), DType::F32, &Device::Cpu)?;
+    /// let ds = Dataset::from_tensor_slices((x, y))?.shuffle(64).batch(16);
+    /// let mut model = Sequential::from_layers([Input::new([2]).into(), Dense::new(1).into()])?;
+    /// model.compile("sgd", "mse", ())?;
+    /// let history = model.fit_dataset(&ds, FitArgs { epochs: 2, verbose: 0, ..Default::default() })?;
+    /// assert_eq!(history.history["loss"].len(), 2);
+    /// # Ok::<(), keras::Error>(())
+    /// ```
+    pub fn fit_dataset(
+        &mut self,
+        data: impl Into<crate::trainers::DataSource>,
+        args: crate::trainers::FitArgs,
+    ) -> Result<crate::callbacks::History> {
+        crate::trainers::fit_source(self, data.into(), args)
+    }
+
+    /// Loss and metrics on a source of batches (Keras's `model.evaluate(dataset)`).
+    pub fn evaluate_dataset(
+        &mut self,
+        data: impl Into<crate::trainers::DataSource>,
+        args: crate::trainers::EvalArgs,
+    ) -> Result<crate::callbacks::Logs> {
+        crate::trainers::evaluate_source(self, data.into(), args)
+    }
+
+    /// Predictions of a single-output model for every batch of a source, concatenated in
+    /// order (targets in the elements are ignored; Keras's `model.predict(dataset)`).
+    pub fn predict_dataset(
+        &mut self,
+        data: impl Into<crate::trainers::DataSource>,
+        args: crate::trainers::EvalArgs,
+    ) -> Result<Tensor> {
+        let mut out = crate::trainers::predict_source(self, data.into(), args)?;
+        if out.len() != 1 {
+            return Err(Error::value(format!(
+                "The model has {} outputs; use predict_dataset_outputs.",
+                out.len()
+            )));
+        }
+        Ok(out.remove(0))
+    }
+
+    /// Predictions of every output for a source of batches.
+    pub fn predict_dataset_outputs(
+        &mut self,
+        data: impl Into<crate::trainers::DataSource>,
+        args: crate::trainers::EvalArgs,
+    ) -> Result<Vec<Tensor>> {
+        crate::trainers::predict_source(self, data.into(), args)
+    }
+
     /// One gradient step on one batch; returns that batch's loss and metrics.
     pub fn train_on_batch(
         &mut self,

@@ -1,119 +1,19 @@
 //! The `fit` / `evaluate` / `predict` loops, as Keras 3's `Trainer.fit` (`trainer.py` and the
-//! backends' `fit`): they hold the model and lend it to the callbacks between steps.
+//! backends' `fit`): they hold the model, take batches from an [`EpochIterator`] over any
+//! data adapter, and lend the model to the callbacks between steps.
 
-use super::data::{Data, Dataset};
+use super::data::Data;
+use super::data_adapters::{ArrayDataAdapter, Arrays, Batch, DataAdapter, DataSource};
+use super::epoch_iterator::{EpochIterator, Flow};
+use super::fit_args::{EvalArgs, FitArgs, ValidationData};
 use super::trainer::not_compiled;
-use crate::callbacks::{Callback, CallbackList, History, Logs, Params};
+use super::Network;
+use crate::callbacks::{CallbackList, History, Logs, Params};
+use crate::engine::Weight;
 use crate::models::Model;
-use crate::ops::{random, Tensor};
+use crate::ops::Tensor;
 use crate::{Error, Result};
-
-/// Validation inputs and targets for `fit`: anything that converts to [`Data`], as a pair.
-///
-/// ```
-/// use keras::prelude::*;
-/// let x_val = Tensor::zeros((4, 2), DType::F32, &Device::Cpu)?;
-/// let y_val = Tensor::zeros((4, 1), DType::F32, &Device::Cpu)?;
-/// let args = FitArgs { validation_data: Some((&x_val, &y_val).into()), ..Default::default() };
-/// # Ok::<(), keras::Error>(())
-/// ```
-#[derive(Clone, Debug)]
-pub struct ValidationData {
-    /// The inputs.
-    pub x: Data,
-    /// The targets.
-    pub y: Data,
-}
-
-impl<X: Into<Data>, Y: Into<Data>> From<(X, Y)> for ValidationData {
-    fn from((x, y): (X, Y)) -> Self {
-        ValidationData {
-            x: x.into(),
-            y: y.into(),
-        }
-    }
-}
-
-/// Arguments of `fit`, with Keras's defaults (`batch_size` 32, one epoch, verbose 1, shuffle).
-/// The callbacks are borrowed: read their state after `fit`.
-///
-/// ```
-/// use keras::prelude::*;
-/// use keras::callbacks::EarlyStopping;
-/// let mut stop = EarlyStopping::new().monitor("val_loss").patience(3);
-/// let args = FitArgs { epochs: 5, validation_split: 0.1, callbacks: vec![&mut stop], ..Default::default() };
-/// assert_eq!(args.batch_size, 32);
-/// ```
-pub struct FitArgs<'a> {
-    /// Samples per gradient step.
-    pub batch_size: usize,
-    /// Passes over the data.
-    pub epochs: usize,
-    /// 0 silent, 1 progress bar, 2 one line per epoch.
-    pub verbose: u8,
-    /// Fraction of the data (taken from the end, before shuffling) held out for validation.
-    pub validation_split: f64,
-    /// Validation inputs and targets (takes precedence over `validation_split`):
-    /// `Some((&x_val, &y_val).into())`.
-    pub validation_data: Option<ValidationData>,
-    /// Shuffle the training samples before each epoch.
-    pub shuffle: bool,
-    /// Epoch to start from (for resuming).
-    pub initial_epoch: usize,
-    /// Hooks called during training, in order (then the History and the progress bar).
-    pub callbacks: Vec<&'a mut dyn Callback>,
-}
-
-impl Default for FitArgs<'_> {
-    fn default() -> Self {
-        FitArgs {
-            batch_size: 32,
-            epochs: 1,
-            verbose: 1,
-            validation_split: 0.0,
-            validation_data: None,
-            shuffle: true,
-            initial_epoch: 0,
-            callbacks: vec![],
-        }
-    }
-}
-
-/// Arguments of `evaluate` and `predict` (batch size 32, verbose 1, no callbacks).
-///
-/// ```
-/// use keras::prelude::*;
-/// let quiet = EvalArgs { verbose: 0, ..Default::default() };
-/// assert_eq!(quiet.batch_size, 32);
-/// ```
-pub struct EvalArgs<'a> {
-    /// Samples per batch.
-    pub batch_size: usize,
-    /// 0 silent, 1 progress bar, 2 one line.
-    pub verbose: u8,
-    /// Hooks called during the run (`on_test_*` or `on_predict_*`).
-    pub callbacks: Vec<&'a mut dyn Callback>,
-}
-
-impl Default for EvalArgs<'_> {
-    fn default() -> Self {
-        EvalArgs {
-            batch_size: 32,
-            verbose: 1,
-            callbacks: vec![],
-        }
-    }
-}
-
-impl EvalArgs<'_> {
-    /// Silent, batch size 32.
-    pub fn quiet() -> Self {
-        EvalArgs {
-            verbose: 0,
-            ..Default::default()
-        }
-    }
-}
+use std::collections::HashMap;
 
 fn check_batch_size(batch_size: usize) -> Result<()> {
     if batch_size == 0 {
@@ -124,7 +24,110 @@ fn check_batch_size(batch_size: usize) -> Result<()> {
     Ok(())
 }
 
-/// Trains `model` for `args.epochs` epochs (Keras's `Model.fit`).
+/// A batch in the model's order: inputs, targets, sample weights (empty when none).
+pub(crate) struct Feed {
+    pub xs: Vec<Tensor>,
+    pub ys: Vec<Tensor>,
+    pub sw: Vec<Tensor>,
+}
+
+/// Matches a source's batches to the model's inputs and outputs.
+struct Resolver {
+    inputs: Vec<String>,
+    outputs: Vec<String>,
+    class_weight: Option<HashMap<usize, f64>>,
+}
+
+impl Resolver {
+    fn new(model: &mut Model, class_weight: Option<HashMap<usize, f64>>) -> Self {
+        let (_, net) = model.parts();
+        Resolver {
+            inputs: Network::input_names(&net),
+            outputs: Network::output_names(&net),
+            class_weight,
+        }
+    }
+
+    fn resolve(&self, b: Batch, need_y: bool) -> Result<Feed> {
+        let xs = b.x.resolve(&self.inputs, "x")?;
+        let ys = match b.y {
+            Some(y) => y.resolve(&self.outputs, "y")?,
+            None if need_y => {
+                return Err(Error::value(format!(
+                    "The data has no targets: each element must be `(x, y)` or `(x, y, \
+                     sample_weight)` to train or evaluate. Received an element with only x={}",
+                    Data::List(xs).describe()
+                )))
+            }
+            None => vec![],
+        };
+        let mut sw = match b.sample_weight {
+            None => vec![],
+            Some(Data::One(t)) => vec![t],
+            Some(w) => w.resolve(&self.outputs, "sample_weight")?,
+        };
+        if let Some(cw) = &self.class_weight {
+            if !sw.is_empty() {
+                return Err(Error::value(
+                    "You cannot `class_weight` and `sample_weight` at the same time.",
+                ));
+            }
+            if ys.len() != 1 {
+                return Err(Error::value(
+                    "`class_weight` is only supported for Models with a single output.",
+                ));
+            }
+            sw = vec![super::data_adapters::class_weight_to_sample_weights(
+                &ys[0], cw,
+            )?];
+        }
+        Ok(Feed { xs, ys, sw })
+    }
+}
+
+/// The model's trainable weights, once it is built (a model without an input shape is built
+/// by its first batch).
+fn weights_for(
+    model: &mut Model,
+    xs: &[Tensor],
+    cached: &mut Option<Vec<Weight>>,
+) -> Result<Vec<Weight>> {
+    if let Some(w) = cached {
+        return Ok(w.clone());
+    }
+    let (_, net) = model.parts();
+    Network::ensure_built(&net, xs)?;
+    let w = model.trainable_weights();
+    *cached = Some(w.clone());
+    Ok(w)
+}
+
+/// In-memory arrays resolved against the model, as an adapter.
+fn arrays(
+    model: &mut Model,
+    x: Data,
+    y: Option<Data>,
+    sample_weight: Option<Data>,
+) -> Result<Arrays> {
+    let (_, net) = model.parts();
+    let xs = x.resolve(&Network::input_names(&net), "x")?;
+    let ys = match y {
+        Some(y) => y.resolve(&Network::output_names(&net), "y")?,
+        None => vec![],
+    };
+    let sw = match sample_weight {
+        None => vec![],
+        Some(Data::One(t)) => vec![t],
+        Some(w) => w.resolve(&Network::output_names(&net), "sample_weight")?,
+    };
+    let d = Arrays::with_weights(xs, ys, sw)?;
+    if d.n == 0 {
+        return Err(Error::value("The data is empty: `x` has 0 samples."));
+    }
+    Ok(d)
+}
+
+/// Trains on arrays (Keras's `Model.fit(x, y)`).
 pub(crate) fn fit(model: &mut Model, x: Data, y: Data, mut args: FitArgs) -> Result<History> {
     if !model.trainer.compiled() {
         return Err(not_compiled());
@@ -136,23 +139,88 @@ pub(crate) fn fit(model: &mut Model, x: Data, y: Data, mut args: FitArgs) -> Res
             args.validation_split
         )));
     }
-    let (trainer, net) = model.parts();
-    let data = trainer.dataset(&net, x, Some(y))?;
+    let data = arrays(model, x, Some(y), args.sample_weight.take())?;
+    if let (Some(cw), Some(y)) = (&args.class_weight, data.ys.first()) {
+        super::data_adapters::check_classes_present(y, cw)?;
+    }
     let (train, val) = match args.validation_data.take() {
-        Some(v) => (data, Some(trainer.dataset(&net, v.x, Some(v.y))?)),
+        Some(v) => (data, Some(v)),
         None if args.validation_split > 0.0 => {
             let (t, v) = data.split(args.validation_split)?;
-            (t, Some(v))
+            (
+                t,
+                Some(ValidationData::Arrays {
+                    x: Data::List(v.xs),
+                    y: Data::List(v.ys),
+                    sample_weight: (!v.sw.is_empty()).then_some(Data::List(v.sw)),
+                }),
+            )
         }
         None => (data, None),
     };
-    let steps = train.n.div_ceil(args.batch_size);
+    let adapter = ArrayDataAdapter::new(train, args.batch_size, args.shuffle);
+    fit_adapter(model, Box::new(adapter), val, args)
+}
+
+/// Trains on a source of batches (Keras's `Model.fit(dataset)`).
+pub(crate) fn fit_source(model: &mut Model, source: DataSource, args: FitArgs) -> Result<History> {
+    if !model.trainer.compiled() {
+        return Err(not_compiled());
+    }
+    if args.validation_split > 0.0 {
+        return Err(Error::value(
+            "`validation_split` is only supported for Tensors or NumPy arrays. Found: a \
+             data source. Pass `validation_data` instead.",
+        ));
+    }
+    if args.sample_weight.is_some() {
+        return Err(Error::value(
+            "`sample_weight` argument is not supported when using a dataset as input: put the \
+             weights in its elements, `(x, y, sample_weight)`.",
+        ));
+    }
+    let mut args = args;
+    let val = args.validation_data.take();
+    fit_adapter(model, source.0, val, args)
+}
+
+fn fit_adapter(
+    model: &mut Model,
+    train: Box<dyn DataAdapter>,
+    val: Option<ValidationData>,
+    mut args: FitArgs,
+) -> Result<History> {
+    if args.validation_freq == 0 {
+        return Err(Error::value(
+            "`validation_freq` must be a positive integer. Received: validation_freq=0",
+        ));
+    }
+    let mut train = EpochIterator::new(train, args.steps_per_epoch)?;
+    let resolver = Resolver::new(model, args.class_weight.take());
+    // Validation arrays are lent to the callbacks (Keras's `validation_data` attribute).
+    let mut lent = None;
+    let mut val = match val {
+        None => None,
+        Some(ValidationData::Arrays {
+            x,
+            y,
+            sample_weight,
+        }) => {
+            let batch_size = args.validation_batch_size.unwrap_or(args.batch_size);
+            check_batch_size(batch_size)?;
+            let d = arrays(model, x, Some(y), sample_weight)?;
+            lent = Some((d.xs.clone(), d.ys.clone()));
+            let a = ArrayDataAdapter::new(d, batch_size, false);
+            Some(EpochIterator::new(Box::new(a), args.validation_steps)?)
+        }
+        Some(ValidationData::Source(s)) => Some(EpochIterator::new(s.0, args.validation_steps)?),
+    };
+    let val_resolver = Resolver::new(model, None);
     let params = Params {
         verbose: args.verbose,
         epochs: args.epochs,
-        steps: Some(steps),
+        steps: train.num_batches(),
     };
-    let lent = val.as_ref().map(|v| (v.xs.clone(), v.ys.clone()));
     let mut callbacks = CallbackList::new(std::mem::take(&mut args.callbacks), true, params, lent);
     model.stop_training = false;
     model.resume_epoch = None;
@@ -160,37 +228,53 @@ pub(crate) fn fit(model: &mut Model, x: Data, y: Data, mut args: FitArgs) -> Res
     // A callback (BackupAndRestore) may have restored a later starting point.
     let initial_epoch = model.resume_epoch.take().unwrap_or(args.initial_epoch);
     let mut training_logs = Logs::default();
+    let mut weights = None;
+    let mut bad_loss = None;
     for epoch in initial_epoch..args.epochs {
         model.trainer.reset_metrics();
         callbacks.on_epoch_begin(model, epoch)?;
-        let mut rng = random::fork();
-        let batches = train.batches(args.batch_size, args.shuffle.then_some(&mut rng));
-        // The weights are fixed for the epoch (trainable flags do not change inside an epoch).
-        let weights = model.trainable_weights();
-        for (step, idx) in batches.iter().enumerate() {
+        let steps = train.epoch(|step, batch| {
             callbacks.on_train_batch_begin(model, step)?;
-            let (xs, ys) = train.take(idx)?;
+            let feed = resolver.resolve(batch, true)?;
+            let w = weights_for(model, &feed.xs, &mut weights)?;
             let (trainer, net) = model.parts();
-            let loss = trainer.train_step(&net, &xs, &ys, &weights)?;
+            let loss = trainer.train_step_weighted(&net, &feed.xs, &feed.ys, &feed.sw, &w)?;
             let mut logs = model.trainer.logs();
             callbacks.on_train_batch_end(model, step, &mut logs)?;
             if !loss.is_finite() && !model.stop_training {
-                if args.verbose > 0 {
-                    eprintln!();
-                }
-                return Err(Error::NonFinite(format!(
-                    "Batch {step} of epoch {}: invalid loss {loss}, terminating training",
-                    epoch + 1
-                )));
+                bad_loss = Some((step, loss));
+                return Ok(Flow::Stop);
             }
             // Honoured after the current batch, as Keras does.
-            if model.stop_training {
-                break;
+            Ok(if model.stop_training {
+                Flow::Stop
+            } else {
+                Flow::Continue
+            })
+        })?;
+        if let Some((step, loss)) = bad_loss {
+            if args.verbose > 0 {
+                eprintln!();
             }
+            return Err(Error::NonFinite(format!(
+                "Batch {step} of epoch {}: invalid loss {loss}, terminating training",
+                epoch + 1
+            )));
+        }
+        if steps == 0 {
+            if epoch == initial_epoch {
+                return Err(Error::value(
+                    "The training data produced no batches: the source is empty (or a \
+                     generator already ran out).",
+                ));
+            }
+            // A generator that ran out ends training (Keras warned above).
+            break;
         }
         let mut epoch_logs = model.trainer.logs();
-        if let Some(v) = &val {
-            let val_logs = evaluate_dataset(model, v, args.batch_size, &mut callbacks)?;
+        let validate = (epoch + 1) % args.validation_freq == 0;
+        if let (Some(v), true) = (val.as_mut(), validate) {
+            let val_logs = evaluate_epoch(model, v, &val_resolver, &mut callbacks)?;
             for (k, value) in val_logs.iter() {
                 epoch_logs.insert(&format!("val_{k}"), value);
             }
@@ -205,24 +289,29 @@ pub(crate) fn fit(model: &mut Model, x: Data, y: Data, mut args: FitArgs) -> Res
     Ok(callbacks.take_history())
 }
 
-/// One pass over `d` with the `on_test_*` hooks; the metrics' values at the end.
-fn evaluate_dataset(
+/// One pass of `it` with the `on_test_*` hooks; the metrics' values at the end.
+fn evaluate_epoch(
     model: &mut Model,
-    d: &Dataset,
-    batch_size: usize,
+    it: &mut EpochIterator,
+    resolver: &Resolver,
     callbacks: &mut CallbackList,
 ) -> Result<Logs> {
     callbacks.on_test_begin(model)?;
     // Evaluation uses the same metric objects as training: they start again here.
     model.trainer.reset_metrics();
-    let weights = model.trainable_weights();
-    for (i, idx) in d.batches(batch_size, None).iter().enumerate() {
+    let mut weights = None;
+    let steps = it.epoch(|i, batch| {
         callbacks.on_test_batch_begin(model, i)?;
-        let (xs, ys) = d.take(idx)?;
+        let feed = resolver.resolve(batch, true)?;
+        let w = weights_for(model, &feed.xs, &mut weights)?;
         let (trainer, net) = model.parts();
-        trainer.test_step(&net, &xs, &ys, &weights)?;
+        trainer.test_step_weighted(&net, &feed.xs, &feed.ys, &feed.sw, &w)?;
         let mut logs = model.trainer.logs();
         callbacks.on_test_batch_end(model, i, &mut logs)?;
+        Ok(Flow::Continue)
+    })?;
+    if steps == 0 {
+        return Err(Error::value("The evaluation data produced no batches."));
     }
     // The callbacks see the logs sorted by name; `evaluate` returns them in Keras's list
     // order (loss first).
@@ -231,47 +320,86 @@ fn evaluate_dataset(
     Ok(logs)
 }
 
-/// Loss and metrics of `model` on `x`, `y` (Keras's `Model.evaluate`).
-pub(crate) fn evaluate(model: &mut Model, x: Data, y: Data, args: EvalArgs) -> Result<Logs> {
+/// Loss and metrics on arrays (Keras's `Model.evaluate(x, y)`).
+pub(crate) fn evaluate(model: &mut Model, x: Data, y: Data, mut args: EvalArgs) -> Result<Logs> {
     if !model.trainer.compiled() {
         return Err(not_compiled());
     }
     check_batch_size(args.batch_size)?;
-    let (trainer, net) = model.parts();
-    let d = trainer.dataset(&net, x, Some(y))?;
-    let params = Params {
-        verbose: args.verbose,
-        epochs: 1,
-        steps: Some(d.n.div_ceil(args.batch_size)),
-    };
-    let mut callbacks = CallbackList::new(args.callbacks, false, params, None);
-    evaluate_dataset(model, &d, args.batch_size, &mut callbacks)
+    let d = arrays(model, x, Some(y), args.sample_weight.take())?;
+    let adapter = ArrayDataAdapter::new(d, args.batch_size, false);
+    evaluate_adapter(model, Box::new(adapter), args)
 }
 
-/// Runs `model` over `x` in batches (Keras's `Model.predict`): one tensor per output, the
-/// batches concatenated.
-pub(crate) fn predict(model: &mut Model, x: Data, args: EvalArgs) -> Result<Vec<Tensor>> {
-    check_batch_size(args.batch_size)?;
-    let (_, net) = model.parts();
-    let xs = x.resolve(&super::Network::input_names(&net), "x")?;
-    let d = Dataset::new(xs, vec![])?;
-    if d.n == 0 {
-        return Err(Error::value("The data is empty: `x` has 0 samples."));
+/// Loss and metrics on a source (Keras's `Model.evaluate(dataset)`).
+pub(crate) fn evaluate_source(
+    model: &mut Model,
+    source: DataSource,
+    args: EvalArgs,
+) -> Result<Logs> {
+    if !model.trainer.compiled() {
+        return Err(not_compiled());
     }
-    let batches = d.batches(args.batch_size, None);
+    if args.sample_weight.is_some() {
+        return Err(Error::value(
+            "`sample_weight` argument is not supported when using a dataset as input: put the \
+             weights in its elements, `(x, y, sample_weight)`.",
+        ));
+    }
+    evaluate_adapter(model, source.0, args)
+}
+
+fn evaluate_adapter(model: &mut Model, a: Box<dyn DataAdapter>, args: EvalArgs) -> Result<Logs> {
+    let mut it = EpochIterator::new(a, args.steps)?;
     let params = Params {
         verbose: args.verbose,
         epochs: 1,
-        steps: Some(batches.len()),
+        steps: it.num_batches(),
     };
+    let resolver = Resolver::new(model, None);
+    let mut callbacks = CallbackList::new(args.callbacks, false, params, None);
+    evaluate_epoch(model, &mut it, &resolver, &mut callbacks)
+}
+
+/// Runs `model` over arrays in batches (Keras's `Model.predict(x)`): one tensor per output,
+/// the batches concatenated.
+pub(crate) fn predict(model: &mut Model, x: Data, args: EvalArgs) -> Result<Vec<Tensor>> {
+    check_batch_size(args.batch_size)?;
+    let d = arrays(model, x, None, None)?;
+    let adapter = ArrayDataAdapter::new(d, args.batch_size, false);
+    predict_adapter(model, Box::new(adapter), args)
+}
+
+/// Predictions for every batch of a source, concatenated in order (targets are ignored).
+pub(crate) fn predict_source(
+    model: &mut Model,
+    source: DataSource,
+    args: EvalArgs,
+) -> Result<Vec<Tensor>> {
+    predict_adapter(model, source.0, args)
+}
+
+fn predict_adapter(
+    model: &mut Model,
+    a: Box<dyn DataAdapter>,
+    args: EvalArgs,
+) -> Result<Vec<Tensor>> {
+    let mut it = EpochIterator::new(a, args.steps)?;
+    let params = Params {
+        verbose: args.verbose,
+        epochs: 1,
+        steps: it.num_batches(),
+    };
+    let resolver = Resolver::new(model, None);
     let mut callbacks = CallbackList::new(args.callbacks, false, params, None);
     callbacks.on_predict_begin(model)?;
     let mut parts: Vec<Vec<Tensor>> = vec![];
-    for (i, idx) in batches.iter().enumerate() {
+    let steps = it.epoch(|i, batch| {
         callbacks.on_predict_batch_begin(model, i)?;
-        let (xs, _) = d.take(idx)?;
+        let feed = resolver.resolve(batch, false)?;
         let (_, net) = model.parts();
-        let out: Vec<Tensor> = super::Network::forward(&net, &xs, false)?
+        Network::ensure_built(&net, &feed.xs)?;
+        let out: Vec<Tensor> = Network::forward(&net, &feed.xs, false)?
             .iter()
             .map(Tensor::detach)
             .collect();
@@ -282,6 +410,12 @@ pub(crate) fn predict(model: &mut Model, x: Data, args: EvalArgs) -> Result<Vec<
         for (p, o) in parts.iter_mut().zip(out) {
             p.push(o);
         }
+        Ok(Flow::Continue)
+    })?;
+    if steps == 0 {
+        return Err(Error::value(
+            "The data is empty: the source produced no batches.",
+        ));
     }
     callbacks.on_predict_end(model)?;
     parts.iter().map(|p| Ok(Tensor::cat(p, 0)?)).collect()

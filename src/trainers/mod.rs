@@ -6,6 +6,9 @@
 mod batch_args;
 mod compile;
 mod data;
+pub mod data_adapters;
+mod epoch_iterator;
+mod fit_args;
 mod loops;
 mod progbar;
 mod trainer;
@@ -13,8 +16,12 @@ mod trainer;
 pub use batch_args::BatchArgs;
 pub use compile::{CompileArgs, LossSpec, LossWeights, MetricsSpec};
 pub use data::Data;
-pub(crate) use loops::{evaluate, fit, predict};
-pub use loops::{EvalArgs, FitArgs, ValidationData};
+pub use data_adapters::{
+    class_weight_to_sample_weights, Batch, DataAdapter, DataSource, DatasetAdapter,
+    GeneratorDataAdapter, IntoBatch, IntoData, PyDatasetAdapter, Sequence,
+};
+pub use fit_args::{EvalArgs, FitArgs, ValidationData};
+pub(crate) use loops::{evaluate, evaluate_source, fit, fit_source, predict, predict_source};
 pub use progbar::Progbar;
 pub use trainer::{StepContext, Trainer};
 

@@ -10,9 +10,10 @@ use std::time::Instant;
 
 const WIDTH: usize = 20;
 
-/// A progress bar over `target` steps, with Keras's layout and timing rules.
+/// A progress bar over `target` steps (`None`: unknown, drawn `12/Unknown` as Keras does),
+/// with Keras's layout and timing rules.
 pub struct Progbar {
-    target: usize,
+    target: Option<usize>,
     verbose: u8,
     start: Instant,
     after_first: Option<Instant>,
@@ -22,11 +23,11 @@ pub struct Progbar {
 
 impl Progbar {
     /// A bar for `target` steps; `verbose` 1 draws it, 2 prints one line at the end, 0 nothing.
-    pub fn new(target: usize, verbose: u8) -> Self {
+    pub fn new(target: Option<usize>, verbose: u8) -> Self {
         let term = console::Term::stderr().is_term();
         let bar = (verbose == 1 && term).then(|| {
             let b = indicatif::ProgressBar::with_draw_target(
-                Some(target as u64),
+                target.map(|t| t as u64),
                 indicatif::ProgressDrawTarget::stderr(),
             );
             b.set_style(indicatif::ProgressStyle::with_template("{msg}").expect("static template"));
@@ -44,8 +45,8 @@ impl Progbar {
 
     /// Changes the number of steps (once a source of unknown length is exhausted).
     pub fn set_target(&mut self, target: usize) {
-        if target != self.target {
-            self.target = target;
+        if Some(target) != self.target {
+            self.target = Some(target);
             if let Some(b) = &self.bar {
                 b.set_length(target as u64);
             }
@@ -95,10 +96,12 @@ impl Progbar {
                 }
             }
             _ if finalize => {
-                let d = digits(self.target);
+                let Some(target) = self.target.filter(|&t| t > 0) else {
+                    return;
+                };
+                let d = digits(target);
                 eprintln!(
-                    "{current:>d$}/{} - {elapsed:.0}s -{}{}",
-                    self.target,
+                    "{current:>d$}/{target} - {elapsed:.0}s -{}{}",
                     format_time(per_step),
                     metrics(logs)
                 );
@@ -117,19 +120,21 @@ impl Progbar {
         finalize: bool,
         color: bool,
     ) -> String {
-        let d = digits(self.target);
-        let filled = if self.target > 0 {
-            (WIDTH as f64 * current as f64 / self.target as f64) as usize
-        } else {
-            0
-        }
-        .min(WIDTH);
         let (b0, b1, g, w, r) = if color {
             ("\x1b[1m", "\x1b[0m", "\x1b[32m", "\x1b[37m", "\x1b[0m")
         } else {
             ("", "", "", "", "")
         };
-        let mut s = format!("{b0}{current:>d$}/{}{b1} ", self.target);
+        let Some(target) = self.target.filter(|&t| t > 0) else {
+            // Keras's `%7d/Unknown`, then the time so far.
+            let mut s = format!("{current:>7}/Unknown {b0}{elapsed:.0}s{b1}");
+            s.push_str(&format_time(per_step));
+            s.push_str(&metrics(logs));
+            return s;
+        };
+        let d = digits(target);
+        let filled = ((WIDTH as f64 * current as f64 / target as f64) as usize).min(WIDTH);
+        let mut s = format!("{b0}{current:>d$}/{target}{b1} ");
         if filled > 0 {
             s.push_str(&format!("{g}{}{r}", "━".repeat(filled)));
         }
@@ -137,7 +142,7 @@ impl Progbar {
         if finalize {
             s.push_str(&format!(" {b0}{elapsed:.0}s{b1}"));
         } else {
-            let eta = per_step * (self.target.saturating_sub(current)) as f64;
+            let eta = per_step * (target.saturating_sub(current)) as f64;
             let eta = if eta > 3600.0 {
                 format!(
                     "{}:{:02}:{:02}",
@@ -188,7 +193,7 @@ mod tests {
     #[test]
     fn plain_line_layout() {
         let p = Progbar {
-            target: 1875,
+            target: Some(1875),
             verbose: 1,
             start: Instant::now(),
             after_first: None,

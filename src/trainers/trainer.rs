@@ -3,7 +3,8 @@
 
 use super::batch_args::BatchArgs;
 use super::compile::{self, CompileArgs, MetricsSpec, OutputLoss};
-use super::data::{Data, Dataset};
+use super::data::Data;
+use super::data_adapters::Arrays;
 use super::Network;
 use crate::callbacks::Logs;
 use crate::engine::Weight;
@@ -428,13 +429,13 @@ impl Trainer {
         self.update_metrics(loss, &per_output, ys, &preds, sample_weight, n)
     }
 
-    pub(crate) fn dataset(&self, net: &dyn Network, x: Data, y: Option<Data>) -> Result<Dataset> {
+    pub(crate) fn dataset(&self, net: &dyn Network, x: Data, y: Option<Data>) -> Result<Arrays> {
         let xs = x.resolve(&net.input_names(), "x")?;
         let ys = match y {
             Some(y) => y.resolve(&net.output_names(), "y")?,
             None => vec![],
         };
-        let d = Dataset::new(xs, ys)?;
+        let d = Arrays::new(xs, ys)?;
         if d.n == 0 {
             return Err(Error::value("The data is empty: `x` has 0 samples."));
         }

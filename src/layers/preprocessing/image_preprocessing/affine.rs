@@ -1,0 +1,71 @@
+//! The transform matrices of the affine image layers, computed in float32 as Keras does
+//! (`BaseImagePreprocessingLayer._compute_affine_matrix`, `RandomZoom._get_zoom_matrix`,
+//! `RandomTranslation._get_translation_matrix`), and the call that applies them.
+
+use crate::ops::image::{self, FillMode, Interpolation, Transform};
+use crate::ops::{self, DType, Tensor};
+use crate::Result;
+
+/// A rotation by `angle` degrees about the image centre (`RandomRotation`), for an image of
+/// `height` x `width`.
+pub(crate) fn rotation(angle: f32, height: usize, width: usize) -> Transform {
+    let rad = angle * (std::f64::consts::PI / 180.0) as f32;
+    let (w, h) = (width as f32, height as f32);
+    let cx = 0.5f32 * (w - 1.0);
+    let cy = 0.5f32 * (h - 1.0);
+    let (cos, sin) = (rad.cos(), rad.sin());
+    let (shear_x, shear_y) = (0f32, 0f32);
+    let scale = 1f32;
+    let a0 = scale * (cos + shear_x * sin);
+    let a1 = scale * (-sin + shear_x * cos);
+    let a2 = 0.0 + cx - cx * a0 - cy * a1;
+    let b0 = scale * (shear_y * cos + sin);
+    let b1 = scale * (shear_y * -sin + cos);
+    let b2 = 0.0 + cy - cx * b0 - cy * b1;
+    [a0, a1, a2, b0, b1, b2, 0.0, 0.0]
+}
+
+/// A zoom by `zx` (width) and `zy` (height) about the image centre (`RandomZoom`).
+pub(crate) fn zoom(zx: f32, zy: f32, height: usize, width: usize) -> Transform {
+    let x_offset = ((width as f32 - 1.0) / 2.0) * (1.0 - zx);
+    let y_offset = ((height as f32 - 1.0) / 2.0) * (1.0 - zy);
+    [zx, 0.0, x_offset, 0.0, zy, y_offset, 0.0, 0.0]
+}
+
+/// A shift by `(dx, dy)` pixels (`RandomTranslation`).
+pub(crate) fn translation(dx: f32, dy: f32) -> Transform {
+    [1.0, 0.0, -dx, 0.0, 1.0, -dy, 0.0, 0.0]
+}
+
+/// Applies one transform per image to a rank-3 or rank-4 float32 batch.
+pub(crate) fn apply(
+    x: &Tensor,
+    transforms: &[Transform],
+    interpolation: Interpolation,
+    fill_mode: FillMode,
+    fill_value: f64,
+) -> Result<Tensor> {
+    let x = ops::cast(x, DType::F32)?;
+    image::affine_transform(&x, transforms, interpolation, fill_mode, fill_value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_zero_rotation_is_the_identity() {
+        let t = rotation(0.0, 5, 7);
+        assert_eq!(t, [1.0, -0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0]);
+        let t = rotation(90.0, 5, 5);
+        // Output (x, y) reads input (-y + 4, x) about the centre (2, 2), to float32 rounding.
+        assert!(
+            (t[1] + 1.0).abs() < 1e-6 && (t[2] - 4.0).abs() < 1e-5 && (t[3] - 1.0).abs() < 1e-6
+        );
+        assert_eq!(
+            zoom(1.0, 1.0, 4, 4),
+            [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0]
+        );
+        assert_eq!(translation(2.0, -1.0)[2], -2.0);
+    }
+}

@@ -1,0 +1,97 @@
+//! Helpers the adapters share, as Keras's `data_adapter_utils.py`.
+
+use crate::ops::{DType, Tensor};
+use crate::{Error, Result};
+use std::collections::HashMap;
+
+/// Class indices of targets: the argmax of one-hot rows, else the rounded labels.
+fn class_indices(y: &Tensor) -> Result<Vec<i64>> {
+    let y = if y.rank() > 1 && *y.dims().last().unwrap_or(&1) != 1 {
+        y.argmax(y.rank() - 1)?.to_dtype(DType::F64)?
+    } else {
+        y.to_dtype(DType::F64)?
+    };
+    Ok(y.flatten_all()?
+        .to_vec1::<f64>()?
+        .into_iter()
+        .map(|v| v.round() as i64)
+        .collect())
+}
+
+/// Keras's `class_weight_to_sample_weights`: each sample's weight is its class's weight (1
+/// for classes not listed); one-hot targets are read by their argmax.
+///
+/// ```
+/// use keras::prelude::*;
+/// use keras::trainers::class_weight_to_sample_weights;
+/// use std::collections::HashMap;
+/// let y = Tensor::new(&[0u32, 1, 1, 2], &Device::Cpu)?;
+/// let w = class_weight_to_sample_weights(&y, &HashMap::from([(1, 5.0)]))?;
+/// assert_eq!(w.to_vec1::<f32>()?, vec![1.0, 5.0, 5.0, 1.0]);
+/// # Ok::<(), keras::Error>(())
+/// ```
+pub fn class_weight_to_sample_weights(
+    y: &Tensor,
+    class_weight: &HashMap<usize, f64>,
+) -> Result<Tensor> {
+    let w: Vec<f32> = class_indices(y)?
+        .into_iter()
+        .map(|c| {
+            usize::try_from(c)
+                .ok()
+                .and_then(|c| class_weight.get(&c))
+                .map_or(1.0, |&w| w as f32)
+        })
+        .collect();
+    let n = w.len();
+    Ok(Tensor::from_vec(w, n, y.device())?)
+}
+
+/// Refuses a `class_weight` that names a class the targets do not have (Keras silently
+/// ignores it; it is almost always a wrong key). Only checked when all targets are known
+/// (arrays).
+pub(crate) fn check_classes_present(y: &Tensor, class_weight: &HashMap<usize, f64>) -> Result<()> {
+    let mut present: Vec<i64> = class_indices(y)?;
+    present.sort_unstable();
+    present.dedup();
+    let mut missing: Vec<usize> = class_weight
+        .keys()
+        .copied()
+        .filter(|c| present.binary_search(&(*c as i64)).is_err())
+        .collect();
+    missing.sort_unstable();
+    if let Some(c) = missing.first() {
+        return Err(Error::value(format!(
+            "`class_weight` names class {c}, which the targets do not contain. Classes present: \
+             {present:?}. Received: class_weight keys {:?}",
+            {
+                let mut k: Vec<_> = class_weight.keys().collect();
+                k.sort();
+                k
+            }
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::Device;
+
+    #[test]
+    fn one_hot_and_sparse_targets() {
+        let cw = HashMap::from([(0, 2.0), (2, 0.5)]);
+        let y = Tensor::new(&[[0f32, 0., 1.], [1., 0., 0.], [0., 1., 0.]], &Device::Cpu).unwrap();
+        let w = class_weight_to_sample_weights(&y, &cw).unwrap();
+        assert_eq!(w.to_vec1::<f32>().unwrap(), vec![0.5, 2.0, 1.0]);
+        let y = Tensor::new(&[[2f32], [0.], [1.]], &Device::Cpu).unwrap();
+        let w = class_weight_to_sample_weights(&y, &cw).unwrap();
+        assert_eq!(w.to_vec1::<f32>().unwrap(), vec![0.5, 2.0, 1.0]);
+        assert!(check_classes_present(&y, &cw).is_ok());
+        let e = check_classes_present(&y, &HashMap::from([(7, 1.0)]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("class 7") && e.contains("[0, 1, 2]"), "{e}");
+    }
+}

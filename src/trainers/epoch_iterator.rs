@@ -1,0 +1,178 @@
+//! The epoch iterator, as Keras 3's `keras/src/trainers/epoch_iterator.py`: it serves the
+//! batches of each epoch from any [`DataAdapter`], for a fixed number of steps
+//! (`steps_per_epoch`, carrying on from where the previous epoch stopped) or until the
+//! source runs out, and learns the length of sources that do not know it.
+
+use super::data_adapters::{Batch, BatchIter, DataAdapter};
+use crate::{Error, Result};
+
+/// What the step function tells the iterator after a batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Flow {
+    /// Next batch.
+    Continue,
+    /// End the epoch now (`stop_training`).
+    Stop,
+}
+
+pub(crate) struct EpochIterator {
+    adapter: Box<dyn DataAdapter>,
+    steps_per_epoch: Option<usize>,
+    current: Option<BatchIter>,
+    steps_seen: usize,
+    num_batches: Option<usize>,
+    warned: bool,
+}
+
+/// Keras's warning when a source cannot fill `steps_per_epoch`.
+const RAN_OUT: &str = "UserWarning: Your input ran out of data; interrupting training. Make sure \
+    that your dataset or generator can generate at least `steps_per_epoch * epochs` batches. You \
+    may need to use the `.repeat()` function when building your dataset.";
+
+impl EpochIterator {
+    pub fn new(adapter: Box<dyn DataAdapter>, steps_per_epoch: Option<usize>) -> Result<Self> {
+        if steps_per_epoch == Some(0) {
+            return Err(Error::value(
+                "`steps_per_epoch` must be positive. Received: steps_per_epoch=0",
+            ));
+        }
+        if steps_per_epoch.is_none() && adapter.is_infinite() {
+            return Err(Error::value(
+                "The dataset is infinite (it is `repeat()`ed): pass `steps_per_epoch` (or \
+                 `validation_steps` / `steps`) to say how many batches make an epoch.",
+            ));
+        }
+        let num_batches = adapter.num_batches();
+        Ok(EpochIterator {
+            adapter,
+            steps_per_epoch,
+            current: None,
+            steps_seen: 0,
+            num_batches,
+            warned: false,
+        })
+    }
+
+    /// Steps in an epoch, when known (the progress bar's total).
+    pub fn num_batches(&self) -> Option<usize> {
+        self.steps_per_epoch.or(self.num_batches)
+    }
+
+    fn warn(&mut self) {
+        if !self.warned {
+            self.warned = true;
+            eprintln!("{RAN_OUT}");
+        }
+    }
+
+    /// One epoch: `step(i, batch)` for each batch. Returns the number of steps run.
+    pub fn epoch(&mut self, mut step: impl FnMut(usize, Batch) -> Result<Flow>) -> Result<usize> {
+        self.adapter.on_epoch_begin()?;
+        let mut run = 0;
+        match self.num_batches() {
+            Some(steps) => {
+                if self.current.is_none() || self.steps_per_epoch.is_none() {
+                    self.current = Some(self.adapter.iter()?);
+                    self.steps_seen = 0;
+                }
+                for i in 0..steps {
+                    if self.num_batches.is_some_and(|n| self.steps_seen >= n) {
+                        if self.steps_per_epoch.is_some() {
+                            self.warn();
+                        }
+                        break;
+                    }
+                    let next = self.current.as_mut().and_then(Iterator::next);
+                    let Some(batch) = next else {
+                        // The source ran out before `steps`: now its length is known.
+                        if self.num_batches.is_none() {
+                            self.num_batches = Some(self.steps_seen);
+                        }
+                        self.warn();
+                        self.current = None;
+                        break;
+                    };
+                    self.steps_seen += 1;
+                    run += 1;
+                    if step(i, batch?)? == Flow::Stop {
+                        break;
+                    }
+                }
+                if self.num_batches.is_some_and(|n| self.steps_seen >= n) {
+                    self.current = None;
+                    self.steps_seen = 0;
+                }
+            }
+            None => {
+                let mut it = self.adapter.iter()?;
+                for (i, batch) in it.by_ref().enumerate() {
+                    run += 1;
+                    if step(i, batch?)? == Flow::Stop {
+                        break;
+                    }
+                }
+                // A source of unknown length: the first full pass tells it.
+                if self.num_batches.is_none() && run > 0 {
+                    self.num_batches = Some(run);
+                }
+            }
+        }
+        self.adapter.on_epoch_end()?;
+        Ok(run)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::{DType, Device, Tensor};
+    use crate::trainers::data_adapters::GeneratorDataAdapter;
+
+    struct Counted(usize);
+    impl DataAdapter for Counted {
+        fn iter(&mut self) -> Result<BatchIter> {
+            let n = self.0;
+            Ok(Box::new((0..n).map(|i| {
+                Ok(Batch::new(Tensor::full(i as f32, (1, 1), &Device::Cpu)?))
+            })))
+        }
+        fn num_batches(&self) -> Option<usize> {
+            Some(self.0)
+        }
+    }
+
+    fn values(it: &mut EpochIterator) -> Vec<f32> {
+        let mut v = vec![];
+        it.epoch(|_, b| {
+            let crate::trainers::Data::One(t) = b.x else {
+                unreachable!()
+            };
+            v.push(t.flatten_all()?.to_vec1::<f32>()?[0]);
+            Ok(Flow::Continue)
+        })
+        .unwrap();
+        v
+    }
+
+    #[test]
+    fn steps_per_epoch_carries_on_across_epochs() {
+        let mut it = EpochIterator::new(Box::new(Counted(5)), Some(2)).unwrap();
+        assert_eq!(values(&mut it), vec![0.0, 1.0]);
+        assert_eq!(values(&mut it), vec![2.0, 3.0]);
+        // Only one batch left: the epoch is cut short, then the data starts again.
+        assert_eq!(values(&mut it), vec![4.0]);
+        assert_eq!(values(&mut it), vec![0.0, 1.0]);
+    }
+
+    #[test]
+    fn unknown_length_is_learned() {
+        let g = (0..3).map(|_| Tensor::zeros((2, 1), DType::F32, &Device::Cpu));
+        let mut it = EpochIterator::new(Box::new(GeneratorDataAdapter::new(g)), None).unwrap();
+        assert_eq!(it.num_batches(), None);
+        assert_eq!(values(&mut it).len(), 3);
+        assert_eq!(it.num_batches(), Some(3));
+        // A generator is not rewound.
+        assert_eq!(values(&mut it).len(), 0);
+        assert!(EpochIterator::new(Box::new(Counted(1)), Some(0)).is_err());
+    }
+}
