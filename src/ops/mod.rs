@@ -21,6 +21,8 @@ mod conv;
 mod dense;
 mod depthwise;
 mod embedding;
+pub mod hash;
+pub mod image;
 mod loss;
 mod merge;
 mod norm;

@@ -7,6 +7,7 @@ pub mod legacy_h5;
 pub mod model_config;
 pub mod registry;
 mod registry_more;
+mod registry_preprocessing;
 pub mod safetensors_io;
 pub mod weights;
 
