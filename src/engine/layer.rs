@@ -175,6 +175,34 @@ pub trait Layer: Any + Send + Sync {
     fn is_model(&self) -> bool {
         false
     }
+    /// Whether this layer's outputs are strings (Keras's dtype `"string"`), carried as the
+    /// `(..., max_bytes)` `u8` byte tensors of [`crate::ops::strings`]: a string `Input`, an
+    /// inverting `StringLookup`.
+    fn string_output(&self) -> bool {
+        false
+    }
+    /// Writes the files this layer keeps beside its weights in a `.keras` archive (Keras's
+    /// `save_assets`, e.g. a lookup layer's `vocabulary.txt`) into `dir`, by path relative to
+    /// the layer's asset folder (`assets/layers/<layer>/`).
+    fn save_assets(&self, _dir: &mut crate::saving::assets::Assets) -> Result<()> {
+        Ok(())
+    }
+    /// Reads back what [`Layer::save_assets`] wrote (Keras's `load_assets`): `dir` holds the
+    /// files under the layer's asset folder, by relative path.
+    fn load_assets(&mut self, _dir: &crate::saving::assets::Assets) -> Result<()> {
+        Ok(())
+    }
+    /// Writes values Keras's `save_own_variables` stores under their own names rather than as
+    /// numbered weights (e.g. a lookup layer's `vars/idf_weights`) into the layer's group of
+    /// the weights file. The numbered weights of [`Layer::var_group`] are written separately.
+    fn save_own_variables(&self, _group: &mut crate::saving::h5::Group) -> Result<()> {
+        Ok(())
+    }
+    /// Reads what [`Layer::save_own_variables`] wrote, from the layer's group of the weights
+    /// file (Keras's `load_own_variables`); runs before [`Layer::load_assets`], as in Keras.
+    fn load_own_variables(&mut self, _group: &crate::saving::h5::Group) -> Result<()> {
+        Ok(())
+    }
 }
 
 static NEXT_LAYER_ID: AtomicU64 = AtomicU64::new(1);
@@ -280,6 +308,11 @@ impl LayerRef {
     /// Runs `f` on the layer as a trait object.
     pub fn with_dyn<R>(&self, f: impl FnOnce(&dyn Layer) -> R) -> R {
         f(read(&self.0.imp).as_ref())
+    }
+
+    /// Runs `f` on the layer as a mutable trait object (how loading hands a layer its assets).
+    pub fn with_dyn_mut<R>(&self, f: impl FnOnce(&mut dyn Layer) -> R) -> R {
+        f(write(&self.0.imp).as_mut())
     }
 
     /// Whether `build` has run.

@@ -80,6 +80,21 @@ impl KerasTensor {
         &self.node.layer
     }
 
+    /// Whether this is a string tensor (Keras's dtype `"string"`): its real values are the
+    /// `(..., max_bytes)` `u8` byte tensors of [`crate::ops::strings`], one axis more than
+    /// [`KerasTensor::shape`] (which is Keras's shape).
+    ///
+    /// ```
+    /// use keras::prelude::*;
+    /// let text = Input::string(&[1]);
+    /// assert!(text.is_string());
+    /// assert_eq!(text.shape().to_string(), "(None, 1)");
+    /// assert!(!Input::new(&[1]).is_string());
+    /// ```
+    pub fn is_string(&self) -> bool {
+        self.node.layer.with_dyn(|l| l.string_output())
+    }
+
     /// Keras's `_keras_history`: (layer, node index in the layer, output index in the node).
     pub fn history(&self) -> (&LayerRef, usize, usize) {
         (&self.node.layer, self.node.index, self.index)

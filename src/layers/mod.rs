@@ -43,6 +43,7 @@ pub use preprocessing::{
     CategoryEncoding, CenterCrop, Discretization, Hashing, Normalization, RandomContrast,
     RandomCrop, RandomFlip, RandomRotation, RandomTranslation, RandomZoom, Rescaling, Resizing,
 };
+pub use preprocessing::{IntegerLookup, StringLookup, TextVectorization};
 pub use regularization::{
     ActivityRegularization, Dropout, GaussianDropout, GaussianNoise, SpatialDropout1D,
     SpatialDropout2D,

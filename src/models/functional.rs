@@ -381,6 +381,9 @@ impl Functional {
 /// are checked by the layers, whose messages name the layer and axis.)
 fn prepare_input(model: &str, index: usize, x: &Tensor, kt: &KerasTensor) -> Result<Tensor> {
     let want = kt.shape();
+    if kt.is_string() {
+        return crate::layers::core::prepare_string_input(model, index, x, want);
+    }
     if want.rank() != x.rank() {
         return Err(Error::shape(format!(
             "Input {index} of layer \"{model}\" is incompatible with the layer: expected shape={want}, \

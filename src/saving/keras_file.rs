@@ -53,9 +53,16 @@ pub fn save_model(model: &Model, path: impl AsRef<Path>) -> Result<()> {
     }
     let metadata = json!({ "keras_version": KERAS_VERSION, "date_saved": date_saved() });
     let weights = to_h5(model)?.to_bytes()?;
+    let assets = super::assets::collect(&model.net)?;
     crate::ops::npy::write_atomic(path, |f| {
-        write_zip(f, &metadata.to_string(), &config.to_string(), &weights)
-            .map_err(|e| Error::value(format!("cannot write {}: {e}", path.display())))
+        write_zip(
+            f,
+            &metadata.to_string(),
+            &config.to_string(),
+            &weights,
+            &assets,
+        )
+        .map_err(|e| Error::value(format!("cannot write {}: {e}", path.display())))
     })
 }
 
@@ -64,6 +71,7 @@ fn write_zip(
     metadata: &str,
     config: &str,
     weights: &[u8],
+    assets: &[(String, Vec<u8>)],
 ) -> zip::result::ZipResult<()> {
     let mut z = zip::ZipWriter::new(f);
     let opts = zip::write::SimpleFileOptions::default()
@@ -75,6 +83,11 @@ fn write_zip(
         (WEIGHTS, weights),
     ] {
         z.start_file(name, opts)?;
+        z.write_all(bytes)?;
+    }
+    // Layers' asset files (a lookup layer's vocabulary), after the weights as Keras orders them.
+    for (name, bytes) in assets {
+        z.start_file(name.as_str(), opts)?;
         z.write_all(bytes)?;
     }
     z.finish()?;
@@ -144,7 +157,27 @@ fn load_from<R: Read + Seek>(reader: R, what: &str, compile: bool) -> Result<Mod
     let weights = read_entry(&mut zip, WEIGHTS, u64::MAX).map_err(bad)?;
     let root = Group::from_bytes(weights).map_err(|e| bad(format!("{WEIGHTS}: {e}")))?;
     from_h5(&mut model, &root, false).map_err(|e| bad(e.to_string()))?;
+    let assets = read_assets(&mut zip).map_err(bad)?;
+    super::assets::restore(&model.net, &assets).map_err(|e| bad(e.to_string()))?;
     Ok(model)
+}
+
+/// The archive's asset files (`assets/...`), by archive path; each bounded as a JSON entry.
+fn read_assets<R: Read + Seek>(
+    zip: &mut zip::ZipArchive<R>,
+) -> std::result::Result<super::assets::Assets, String> {
+    let prefix = format!("{}/", super::assets::ASSETS_DIR);
+    let names: Vec<String> = zip
+        .file_names()
+        .filter_map(|n| n.ok().map(|n| n.to_string()))
+        .filter(|n| n.starts_with(&prefix) && !n.ends_with('/'))
+        .collect();
+    let mut out = super::assets::Assets::new();
+    for name in names {
+        let bytes = read_entry(zip, &name, MAX_JSON)?;
+        out.insert(name, bytes);
+    }
+    Ok(out)
 }
 
 /// An entry's bytes, refusing entries that are missing, claim more than `limit`, or claim more

@@ -1,5 +1,6 @@
 //! Saving and loading models and weights in Keras 3's formats.
 
+pub mod assets;
 pub mod config;
 pub mod h5;
 pub mod keras_file;
@@ -8,6 +9,7 @@ pub mod model_config;
 pub mod registry;
 mod registry_more;
 mod registry_preprocessing;
+mod registry_text;
 pub mod safetensors_io;
 pub mod weights;
 

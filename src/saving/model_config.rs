@@ -56,7 +56,7 @@ fn history(t: &KerasTensor, local: &HashMap<usize, usize>) -> Value {
         "class_name": "__keras_tensor__",
         "config": {
             "shape": shape_value(&t.shape().0),
-            "dtype": dtype_name(t.dtype()),
+            "dtype": if t.is_string() { "string" } else { dtype_name(t.dtype()) },
             "keras_history": [layer.name(), node, index],
         }
     })
@@ -206,7 +206,9 @@ fn input_from_config(c: &Cfg) -> Result<KerasTensor> {
     if let Some(n) = shape.first().copied().flatten() {
         b = b.batch_size(n);
     }
-    if let Some(d) = parse_dtype(c.get("dtype"))? {
+    if c.get("dtype").and_then(Value::as_str) == Some("string") {
+        b = b.dtype_string();
+    } else if let Some(d) = parse_dtype(c.get("dtype"))? {
         b = b.dtype(d);
     }
     if let Some(name) = c.get("name").and_then(Value::as_str) {

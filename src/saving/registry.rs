@@ -311,6 +311,9 @@ pub fn layer_from_config(class_name: &str, config: &Config) -> Result<LayerRef> 
             if let Some(r) = super::registry_preprocessing::layer_from_config(other, &c) {
                 return r;
             }
+            if let Some(r) = super::registry_text::layer_from_config(other, &c) {
+                return r;
+            }
             let custom = CUSTOM
                 .read()
                 .unwrap_or_else(|e| e.into_inner())

@@ -141,6 +141,7 @@ fn set_optimizer_vars(opt: &mut dyn Optimizer, weights: &[Weight], vars: &Group)
 pub fn to_h5(model: &Model) -> Result<Group> {
     let mut root = Group::default();
     put(&model.net.var_group(), &mut root)?;
+    super::assets::put_own_variables(&model.net, &mut root)?;
     let weights = model.trainable_weights();
     if let Some(opt) = model.trainer.optimizer_ref() {
         let name = opt.name().to_string();
@@ -157,6 +158,7 @@ pub fn to_h5(model: &Model) -> Result<Group> {
 /// Keras's HDF5 tree.
 pub fn from_h5(model: &mut Model, root: &Group, skip_mismatch: bool) -> Result<()> {
     take(&model.net.var_group(), Some(root), "", skip_mismatch)?;
+    super::assets::take_own_variables(&model.net, root)?;
     let weights = model.trainable_weights();
     if let (Some(opt), Some(vars)) = (model.trainer.optimizer(), root.get("optimizer/vars")) {
         set_optimizer_vars(opt, &weights, vars)?;

@@ -9,6 +9,7 @@ pub struct InputLayer {
     args: LayerArgs,
     shape: Shape,
     dtype: DType,
+    string: bool,
 }
 
 impl InputLayer {
@@ -20,10 +21,17 @@ impl InputLayer {
             args: LayerArgs::default(),
             shape: Shape(s),
             dtype: DType::F32,
+            string: false,
         }
     }
 
-    /// The dtype of the tensors it feeds.
+    /// Whether it feeds strings (Keras's `dtype="string"`): `(batch, ..., max_bytes)` `u8`
+    /// byte tensors, one axis more than its shape.
+    pub fn is_string(&self) -> bool {
+        self.string
+    }
+
+    /// The dtype of the tensors it feeds (`u8` bytes for a string input).
     pub fn dtype(&self) -> DType {
         self.dtype
     }
@@ -57,7 +65,7 @@ impl Layer for InputLayer {
         use crate::saving::config::{config, json};
         Ok(config(
             json!({"batch_shape": crate::saving::config::shape_value(&self.shape.0),
-            "dtype": crate::saving::config::dtype_name(self.dtype), "sparse": false, "ragged": false, "optional": false}),
+            "dtype": if self.string { "string" } else { crate::saving::config::dtype_name(self.dtype) }, "sparse": false, "ragged": false, "optional": false}),
         ))
     }
     fn compute_output_shape(&self, _: &[Shape]) -> Result<Vec<Shape>> {
@@ -68,6 +76,9 @@ impl Layer for InputLayer {
     }
     fn forward(&self, inputs: &[Tensor], _ctx: &CallCtx) -> Result<Vec<Tensor>> {
         Ok(inputs.to_vec())
+    }
+    fn string_output(&self) -> bool {
+        self.string
     }
 }
 
@@ -97,7 +108,32 @@ impl Input {
             name: None,
             dtype: DType::F32,
             batch_size: None,
+            string: false,
         }
+    }
+
+    /// A string input (Keras's `keras.Input(shape=dims, dtype="string")`), for models that
+    /// start with `TextVectorization` or `StringLookup`: `&[1]` for one string per sample,
+    /// `()` for Keras's `shape=()`. Feed it [`crate::ops::strings::encode`]`(&texts)?` (or
+    /// `&texts` itself wherever a [`crate::trainers::Data`] is taken): the real tensor carries
+    /// the UTF-8 bytes on one more, trailing axis, which the shape does not count.
+    ///
+    /// ```
+    /// use keras::prelude::*;
+    /// let text = Input::string(&[1]);
+    /// assert_eq!(text.shape().to_string(), "(None, 1)");
+    /// let scalar = Input::string(());
+    /// assert_eq!(scalar.shape().to_string(), "(None,)");
+    /// ```
+    pub fn string(dims: impl IntoDims) -> KerasTensor {
+        Input::shape(dims).dtype_string().build()
+    }
+}
+
+/// No dimensions: Keras's `shape=()` (one scalar per sample).
+impl IntoDims for () {
+    fn into_dims(self) -> Vec<Option<usize>> {
+        vec![]
     }
 }
 
@@ -107,6 +143,7 @@ pub struct InputBuilder {
     name: Option<String>,
     dtype: DType,
     batch_size: Option<usize>,
+    string: bool,
 }
 
 impl InputBuilder {
@@ -119,6 +156,20 @@ impl InputBuilder {
     /// The dtype (`float32` by default; `int32` for token ids).
     pub fn dtype(mut self, dtype: DType) -> Self {
         self.dtype = dtype;
+        self.string = false;
+        self
+    }
+
+    /// A string input (Keras's `dtype="string"`); see [`Input::string`].
+    ///
+    /// ```
+    /// use keras::prelude::*;
+    /// let text = Input::shape(&[1]).dtype_string().name("review").build();
+    /// assert!(text.is_string());
+    /// ```
+    pub fn dtype_string(mut self) -> Self {
+        self.dtype = DType::U8;
+        self.string = true;
         self
     }
 
@@ -133,6 +184,7 @@ impl InputBuilder {
         let mut layer = InputLayer::new(self.dims);
         layer.shape.0[0] = self.batch_size;
         layer.dtype = self.dtype;
+        layer.string = self.string;
         layer.args.name = self.name;
         let shape = layer.shape.clone();
         let dtype = layer.dtype;
@@ -140,6 +192,37 @@ impl InputBuilder {
         lr.mark_built(std::slice::from_ref(&shape));
         lr.add_node(vec![], vec![shape], vec![dtype]).remove(0)
     }
+}
+
+/// A real tensor for a string input of Keras shape `want`: `u8` bytes with one more (trailing)
+/// axis than `want`; a `(batch, max_bytes)` tensor from [`crate::ops::strings::encode`] fits an
+/// input of shape `(None, 1)` too (the axis of size one is added).
+pub(crate) fn prepare_string_input(
+    model: &str,
+    index: usize,
+    x: &Tensor,
+    want: &Shape,
+) -> Result<Tensor> {
+    if x.dtype() != DType::U8 {
+        return Err(crate::Error::value(format!(
+            "Input {index} of layer \"{model}\" expects strings (a u8 byte tensor such as \
+             keras::ops::strings::encode makes); received dtype {} with shape {}",
+            crate::engine::dtype_name(x.dtype()),
+            crate::engine::tuple(x.dims())
+        )));
+    }
+    let r = want.rank();
+    if x.rank() == r + 1 {
+        return Ok(x.clone());
+    }
+    if x.rank() == r && r >= 1 && want.dims()[r - 1] == Some(1) {
+        return Ok(x.unsqueeze(r - 1)?);
+    }
+    Err(crate::Error::shape(format!(
+        "Input {index} of layer \"{model}\" is incompatible with the layer: expected shape={want} \
+         (strings, plus a trailing axis of UTF-8 bytes), found shape={}",
+        crate::engine::tuple(x.dims())
+    )))
 }
 
 #[cfg(test)]

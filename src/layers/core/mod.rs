@@ -7,5 +7,6 @@ mod masking;
 
 pub use dense::Dense;
 pub use embedding::Embedding;
+pub(crate) use input_layer::prepare_string_input;
 pub use input_layer::{Input, InputBuilder, InputLayer};
 pub use masking::Masking;

@@ -6,9 +6,17 @@ mod center_crop;
 mod discretization;
 mod hashing;
 pub mod image_preprocessing;
+pub mod index_lookup;
+mod integer_lookup;
+mod lookup_encode;
+mod lookup_layer;
 mod normalization;
 mod rescaling;
 pub(crate) mod resizing;
+mod string_lookup;
+mod text_data;
+mod text_ops;
+mod text_vectorization;
 
 pub use category_encoding::CategoryEncoding;
 pub use center_crop::CenterCrop;
@@ -17,7 +25,13 @@ pub use hashing::{Hashing, MaskValue};
 pub use image_preprocessing::{
     Factor, RandomContrast, RandomCrop, RandomFlip, RandomRotation, RandomTranslation, RandomZoom,
 };
+pub use index_lookup::{IndexLookup, OutputMode, Token};
+pub use integer_lookup::IntegerLookup;
 pub(crate) use normalization::Stat as NormStat;
 pub use normalization::{adapt, adapt_batches, Normalization};
 pub use rescaling::Rescaling;
 pub use resizing::Resizing;
+pub use string_lookup::StringLookup;
+pub use text_data::{IntoInts, IntoStrings, StringArray};
+pub use text_ops::{ngrams, Split, Standardize};
+pub use text_vectorization::TextVectorization;

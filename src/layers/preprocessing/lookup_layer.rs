@@ -1,0 +1,142 @@
+//! What `StringLookup`, `IntegerLookup` and `TextVectorization` share around their
+//! [`IndexLookup`]: `adapt` over arrays and over batches (with Keras's two different
+//! rank-1 rules), the `vocabulary.txt` asset and the `idf_weights` variable.
+
+use super::index_lookup::{IndexLookup, OutputMode, Token};
+use crate::ops::{Device, Tensor};
+use crate::saving::assets::Assets;
+use crate::saving::h5::Group;
+use crate::{Error, Result};
+
+/// The name of the asset Keras writes for a lookup layer.
+pub(crate) const VOCABULARY_FILE: &str = "vocabulary.txt";
+
+/// Counts one array given to `adapt` (not a batch): a rank-1 array is a column (each value
+/// its own document), as Keras's `adapt` expands it.
+pub(crate) fn update_array<K: Token>(
+    l: &mut IndexLookup<K>,
+    name: &str,
+    mut dims: Vec<usize>,
+    values: Vec<K>,
+) -> Result<()> {
+    if dims.len() == 1 {
+        dims.push(1);
+    }
+    update_batch(l, name, dims, values)
+}
+
+/// Counts one batch (Keras's `update_state`): a scalar or a rank-1 batch is one document.
+pub(crate) fn update_batch<K: Token>(
+    l: &mut IndexLookup<K>,
+    name: &str,
+    dims: Vec<usize>,
+    values: Vec<K>,
+) -> Result<()> {
+    let dims = if dims.len() <= 1 {
+        vec![1, values.len()]
+    } else {
+        dims
+    };
+    let rows = super::lookup_encode::Rows::from_dense(&dims, values);
+    l.update_state(name, &rows.lead, &rows.rows)
+}
+
+/// Runs Keras's `adapt` over batches: reset, count every batch (at most `steps`), finalize.
+pub(crate) fn adapt_batches<K: Token, B>(
+    l: &mut IndexLookup<K>,
+    batches: impl IntoIterator<Item = Result<B>>,
+    steps: Option<usize>,
+    mut count: impl FnMut(&mut IndexLookup<K>, B) -> Result<()>,
+) -> Result<()> {
+    l.check()?;
+    l.reset_state();
+    for (i, b) in batches.into_iter().enumerate() {
+        if steps.is_some_and(|s| i >= s) {
+            break;
+        }
+        count(l, b?)?;
+    }
+    l.finalize_state()
+}
+
+/// Writes `vocabulary.txt` (unless the vocabulary is in the config).
+pub(crate) fn save_vocabulary<K: Token>(l: &IndexLookup<K>, dir: &mut Assets, prefix: &str) {
+    if let Some(bytes) = l.vocabulary_file() {
+        dir.insert(format!("{prefix}{VOCABULARY_FILE}"), bytes);
+    }
+}
+
+/// Reads `vocabulary.txt` back (unless the vocabulary is in the config).
+pub(crate) fn load_vocabulary<K: Token>(l: &mut IndexLookup<K>, dir: &Assets) -> Result<()> {
+    if l.input_vocabulary.is_some() {
+        return Ok(());
+    }
+    let bytes = dir.get(VOCABULARY_FILE).ok_or_else(|| {
+        Error::value(format!(
+            "the archive has no {VOCABULARY_FILE} for this {} layer",
+            l.class
+        ))
+    })?;
+    l.load_vocabulary_file(bytes)
+}
+
+/// Stores `idf_weights` under `<prefix>vars/idf_weights` in `tf_idf` mode, as Keras's
+/// `save_own_variables` does.
+pub(crate) fn save_idf<K: Token>(
+    l: &IndexLookup<K>,
+    group: &mut Group,
+    prefix: &str,
+) -> Result<()> {
+    if l.output_mode != OutputMode::TfIdf {
+        return Ok(());
+    }
+    if let Some(w) = l.idf_weights() {
+        let t = Tensor::from_vec(w.to_vec(), w.len(), &Device::Cpu)?;
+        group
+            .make(&format!("{prefix}vars"))
+            .datasets
+            .insert("idf_weights".into(), t);
+    }
+    Ok(())
+}
+
+/// Reads `vars/idf_weights` in `tf_idf` mode (Keras's `load_own_variables`).
+pub(crate) fn load_idf<K: Token>(l: &mut IndexLookup<K>, group: &Group) -> Result<()> {
+    if l.output_mode != OutputMode::TfIdf {
+        return Ok(());
+    }
+    let t = group.dataset("vars/idf_weights").ok_or_else(|| {
+        Error::value("tf_idf mode: the weights file has no vars/idf_weights for this layer")
+    })?;
+    let w: Vec<f32> = t
+        .to_dtype(crate::ops::DType::F32)?
+        .flatten_all()?
+        .to_vec1()?;
+    l.set_idf_weights(w);
+    Ok(())
+}
+
+/// The output dtype of a lookup in `mode`: `int64` indices, `float32` encodings.
+pub(crate) fn output_dtype(mode: OutputMode) -> crate::ops::DType {
+    if mode == OutputMode::Int {
+        crate::ops::DType::I64
+    } else {
+        crate::ops::DType::F32
+    }
+}
+
+/// Looks terms up and encodes them as the layer's `output_mode` asks, keeping the shape in
+/// `int` mode.
+pub(crate) fn lookup_dense<K: Token>(
+    l: &IndexLookup<K>,
+    dims: &[usize],
+    values: &[K],
+) -> Result<Tensor> {
+    let idx = l.lookup(values)?;
+    if l.output_mode == OutputMode::Int {
+        return Ok(Tensor::from_vec(idx, dims, &Device::Cpu)?);
+    }
+    let depth = l.ensure_known_vocab_size()?;
+    let rows = super::lookup_encode::Rows::from_dense(dims, idx);
+    super::lookup_encode::encode(l.output_mode, &rows, depth, l.idf_weights())
+}
