@@ -28,3 +28,7 @@ cargo bench --bench saving 2>/dev/null | grep SAVING
 for b in jax tensorflow; do
   KERAS_BACKEND=$b TF_CPP_MIN_LOG_LEVEL=3 "$PY" benches/keras_bench.py saving 2>/dev/null | grep SAVING
 done
+cargo bench --bench data_pipeline 2>/dev/null | grep PIPELINE
+for b in jax tensorflow; do
+  KERAS_BACKEND=$b TF_CPP_MIN_LOG_LEVEL=3 "$PY" benches/keras_bench.py data_pipeline 2>/dev/null | grep PIPELINE
+done
