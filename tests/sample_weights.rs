@@ -12,8 +12,8 @@ use serde_json::Value;
 use std::collections::HashMap;
 
 fn json() -> Value {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/sample_weights.json");
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sample_weights.json");
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
@@ -108,10 +108,7 @@ fn weighted_metrics_match_keras() {
             let k = |i: usize| f.get(b[i].as_str().unwrap());
             metric.update_state(&k(0), &k(1), Some(&k(2))).unwrap();
             let (got, want) = (metric.result(), want.as_f64().unwrap());
-            assert!(
-                (got - want).abs() < 1e-6,
-                "{name}: got {got}, want {want}"
-            );
+            assert!((got - want).abs() < 1e-6, "{name}: got {got}, want {want}");
         }
     }
 }
@@ -241,7 +238,11 @@ fn two_outputs_weighted_per_output_and_shared() {
                 BatchArgs::default().sample_weight(wa)
             };
             let logs = model.train_on_batch_with(&x, ys, args).unwrap();
-            assert_logs(&format!("{run} step {s}"), &logs, &j["runs"][run]["steps"][s]);
+            assert_logs(
+                &format!("{run} step {s}"),
+                &logs,
+                &j["runs"][run]["steps"][s],
+            );
         }
         assert_weights(run, &model, &f, run);
     }
@@ -275,7 +276,11 @@ fn temporal_weights_on_a_sequence_output() {
                 BatchArgs::default().sample_weight(row(&sw, s)),
             )
             .unwrap();
-        assert_logs(&format!("seq step {s}"), &logs, &j["runs"]["seq"]["steps"][s]);
+        assert_logs(
+            &format!("seq step {s}"),
+            &logs,
+            &j["runs"]["seq"]["steps"][s],
+        );
     }
     let test = model
         .test_on_batch_with(
@@ -339,7 +344,11 @@ fn bad_weighting_arguments_are_refused() {
         .sample_weight(&w)
         .class_weight(HashMap::from([(0, 2.0)]));
     let e = model.train_on_batch_with(&x, &y, both).unwrap_err();
-    assert!(e.to_string().contains("cannot be specified at the same time"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("cannot be specified at the same time"),
+        "{e}"
+    );
     let short = w.narrow(0, 0, 5).unwrap();
     let e = model
         .train_on_batch_with(&x, &y, BatchArgs::default().sample_weight(&short))
@@ -350,4 +359,83 @@ fn bad_weighting_arguments_are_refused() {
     let two = BatchArgs::default().sample_weight(vec![w.clone(), w.clone()]);
     let e = model.train_on_batch_with(&x, &y, two).unwrap_err();
     assert!(e.to_string().contains("`sample_weight`"), "{e}");
+}
+
+/// `fit` (2 epochs, batches of 8 over 20 samples, no shuffling) with sample weights, class
+/// weights, a validation split of weighted arrays, and weighted validation data; then a
+/// weighted `evaluate`. Epoch logs, evaluation and final weights equal Keras's.
+#[test]
+fn fit_and_evaluate_with_weights_match_keras() {
+    let f = Fixture::load("sample_weights.npz");
+    let j = json();
+    let cw: HashMap<usize, f64> = j["class_weight"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.parse().unwrap(), v.as_f64().unwrap()))
+        .collect();
+    for run in ["fit_sw", "fit_cw", "fit_sw_split", "fit_sw_val"] {
+        let mut model = classifier(&f, Reduction::default());
+        // The classifier's compile, with only `accuracy` weighted (as the fixture's fit runs).
+        model
+            .compile_with(
+                CompileArgs::new(
+                    SGD::new().learning_rate(0.1),
+                    losses::SparseCategoricalCrossentropy::new().from_logits(true),
+                )
+                .metrics(["accuracy"])
+                .weighted_metrics(["accuracy"]),
+            )
+            .unwrap();
+        let mut args = FitArgs {
+            batch_size: 8,
+            epochs: 2,
+            shuffle: false,
+            verbose: 0,
+            ..Default::default()
+        };
+        match run {
+            "fit_cw" => args.class_weight = Some(cw.clone()),
+            "fit_sw_split" => {
+                args.sample_weight = Some(f.get("fit_sw").into());
+                args.validation_split = 0.25;
+            }
+            "fit_sw_val" => {
+                args.sample_weight = Some(f.get("fit_sw").into());
+                args.validation_data =
+                    Some((f.get("fit_xv"), f.get("fit_yv"), f.get("fit_swv")).into());
+            }
+            _ => args.sample_weight = Some(f.get("fit_sw").into()),
+        }
+        let h = model.fit(f.get("fit_x"), f.get("fit_y"), args).unwrap();
+        let want = j["fit"][run]["history"].as_object().unwrap();
+        let mut keys: Vec<&String> = h.history.keys().collect();
+        keys.sort();
+        let mut want_keys: Vec<&String> = want.keys().collect();
+        want_keys.sort();
+        assert_eq!(keys, want_keys, "{run}: history keys");
+        for (k, vs) in want {
+            let w: Vec<f64> = vs
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap())
+                .collect();
+            common::assert_close_vec(&format!("{run} {k}"), &h.history[k], &w, 1e-6);
+        }
+        let ev = model
+            .evaluate(
+                f.get("fit_x"),
+                f.get("fit_y"),
+                EvalArgs {
+                    batch_size: 8,
+                    verbose: 0,
+                    sample_weight: Some(f.get("fit_sw").into()),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        assert_logs(&format!("{run} evaluate"), &ev, &j["fit"][run]["evaluate"]);
+        assert_weights(run, &model, &f, run);
+    }
 }
