@@ -1,6 +1,6 @@
 //! `batch` (consecutive elements stacked along a new first axis) and `unbatch` (the reverse).
 
-use super::{BoxIter, Cardinality, Dataset, Pass, Source, Structure};
+use super::{BoxIter, Cardinality, Dataset, Pass, RowPlan, Source, Structure};
 use crate::{Error, Result};
 use std::sync::Arc;
 
@@ -12,8 +12,21 @@ struct Batch<S> {
 
 impl<S: Structure> Source<S> for Batch<S> {
     fn open(&self, pass: Pass) -> Result<BoxIter<S>> {
-        let mut up = self.up.open(pass)?;
         let (size, drop_remainder) = (self.size, self.drop_remainder);
+        if let Some(plan) = self.up.row_plan(pass) {
+            // Rows of one structure: one gather per component and batch.
+            let RowPlan { data, mut rows } = plan?;
+            let mut idx: Vec<u32> = Vec::with_capacity(size);
+            return Ok(Box::new(std::iter::from_fn(move || {
+                idx.clear();
+                idx.extend(rows.by_ref().take(size));
+                if idx.is_empty() || (drop_remainder && idx.len() < size) {
+                    return None;
+                }
+                Some(data.take_rows(&idx))
+            })));
+        }
+        let mut up = self.up.open(pass)?;
         let mut buf: Vec<S> = Vec::with_capacity(size);
         let mut done = false;
         Ok(Box::new(std::iter::from_fn(move || {
@@ -172,6 +185,44 @@ mod tests {
         assert!(
             err.starts_with("Batch size must be greater than zero"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn gathered_batches_equal_stacked_ones() {
+        // The row-plan path (slices -> shuffle -> skip -> take -> batch) gives exactly the
+        // batches that stacking the elements one by one gives.
+        let x = crate::ops::from_vec((0..300u32).collect(), &[100, 3]).unwrap();
+        let y = crate::ops::from_vec((0..100i64).collect(), &[100]).unwrap();
+        let base = Dataset::from_tensor_slices((x, y))
+            .unwrap()
+            .shuffle_with(17, Some(4), true)
+            .unwrap()
+            .skip(3)
+            .take(90);
+        let fast = base.batch(8).unwrap();
+        // map hides the row plan, so this one stacks.
+        let slow = base.map(Ok).batch(8).unwrap();
+        for epoch in 0..3 {
+            let a: Vec<_> = fast
+                .iter_epoch(epoch)
+                .unwrap()
+                .map(|b| b.unwrap())
+                .collect();
+            let b: Vec<_> = slow
+                .iter_epoch(epoch)
+                .unwrap()
+                .map(|b| b.unwrap())
+                .collect();
+            assert_eq!(a.len(), 12);
+            for ((ax, ay), (bx, by)) in a.iter().zip(&b) {
+                assert_eq!(ax.to_vec2::<u32>().unwrap(), bx.to_vec2::<u32>().unwrap());
+                assert_eq!(ay.to_vec1::<i64>().unwrap(), by.to_vec1::<i64>().unwrap());
+            }
+        }
+        assert_eq!(
+            fast.batch_with(8, true).unwrap().cardinality(),
+            Cardinality::Finite(1)
         );
     }
 

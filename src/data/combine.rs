@@ -1,6 +1,6 @@
 //! Reshaping the stream: `repeat`, `take`, `skip`, `zip`, `concatenate`.
 
-use super::{BoxIter, Cardinality, Dataset, Pass, Source};
+use super::{BoxIter, Cardinality, Dataset, Pass, RowPlan, Source};
 use crate::Result;
 use std::sync::Arc;
 
@@ -68,6 +68,13 @@ impl<T: Send + 'static> Source<T> for Take<T> {
     fn open(&self, pass: Pass) -> Result<BoxIter<T>> {
         Ok(Box::new(self.up.open(pass)?.take(self.n)))
     }
+    fn row_plan(&self, pass: Pass) -> Option<Result<RowPlan<T>>> {
+        let n = self.n;
+        Some(self.up.row_plan(pass)?.map(|p| RowPlan {
+            data: p.data,
+            rows: Box::new(p.rows.take(n)),
+        }))
+    }
     fn cardinality(&self) -> Cardinality {
         match self.up.cardinality() {
             Cardinality::Finite(m) => Cardinality::Finite(m.min(self.n)),
@@ -102,6 +109,13 @@ impl<T: Send + 'static> Source<T> for Skip<T> {
             }
             up.next()
         })))
+    }
+    fn row_plan(&self, pass: Pass) -> Option<Result<RowPlan<T>>> {
+        let n = self.n;
+        Some(self.up.row_plan(pass)?.map(|p| RowPlan {
+            data: p.data,
+            rows: Box::new(p.rows.skip(n)),
+        }))
     }
     fn cardinality(&self) -> Cardinality {
         self.up.cardinality().map(|m| m.saturating_sub(self.n))

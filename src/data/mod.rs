@@ -70,10 +70,27 @@ impl Pass {
     }
 }
 
+/// Row numbers, in the order a pass visits them.
+pub(crate) type RowIter = Box<dyn Iterator<Item = u32> + Send>;
+
+/// The elements of a pass as rows of one structure: the structure (the data
+/// `from_tensor_slices` was given) and the rows' order. `batch` gathers a batch in one copy
+/// per component from it instead of stacking row views.
+pub(crate) struct RowPlan<T> {
+    pub data: T,
+    pub rows: RowIter,
+}
+
 /// One stage of a pipeline.
 pub(crate) trait Source<T>: Send + Sync {
     /// A fresh iterator over this stage's elements for `pass`.
     fn open(&self, pass: Pass) -> Result<BoxIter<T>>;
+    /// The same pass as rows of one structure, where this stage's elements are that
+    /// (`from_tensor_slices`, and `shuffle` / `take` / `skip` of it). It must give exactly the
+    /// elements [`Source::open`] gives.
+    fn row_plan(&self, _pass: Pass) -> Option<Result<RowPlan<T>>> {
+        None
+    }
     /// How many elements a pass yields, as far as known without running it.
     fn cardinality(&self) -> Cardinality;
     /// The stage's name, as tf.data's dataset classes (`BatchDataset`, ...).

@@ -5,7 +5,7 @@
 //! least as large as the dataset this is a uniform permutation; a smaller buffer only mixes
 //! nearby elements (as in tf.data).
 
-use super::{mix, stage_seed, BoxIter, Cardinality, Dataset, Pass, Source};
+use super::{mix, stage_seed, BoxIter, Cardinality, Dataset, Pass, RowPlan, Source};
 use crate::ops::random::Rng;
 use crate::{Error, Result};
 use std::sync::Arc;
@@ -17,47 +17,72 @@ struct Shuffle<T> {
     reshuffle_each_iteration: bool,
 }
 
-impl<T: Send + 'static> Source<T> for Shuffle<T> {
-    fn open(&self, pass: Pass) -> Result<BoxIter<T>> {
-        let seed = if self.reshuffle_each_iteration {
-            mix(self.seed, pass.key)
-        } else {
-            self.seed
-        };
-        let mut rng = Rng::new(seed);
-        let mut up = self.up.open(pass)?;
-        let size = self.buffer_size;
-        let mut buf: Vec<T> = Vec::new();
-        let mut filled = false;
-        let mut exhausted = false;
-        Ok(Box::new(std::iter::from_fn(move || {
-            if !filled {
-                filled = true;
-                while buf.len() < size {
-                    match up.next() {
-                        Some(Ok(e)) => buf.push(e),
-                        Some(Err(e)) => return Some(Err(e)),
-                        None => {
-                            exhausted = true;
-                            break;
-                        }
+/// tf.data's buffer shuffle of any stream (elements, or row numbers for a row plan: the
+/// same draws give the same order either way).
+fn buffer_shuffle<X: Send + 'static>(
+    mut up: impl Iterator<Item = Result<X>> + Send + 'static,
+    size: usize,
+    mut rng: Rng,
+) -> impl Iterator<Item = Result<X>> + Send + 'static {
+    let mut buf: Vec<X> = Vec::new();
+    let mut filled = false;
+    let mut exhausted = false;
+    std::iter::from_fn(move || {
+        if !filled {
+            filled = true;
+            buf.reserve(size.min(1 << 16));
+            while buf.len() < size {
+                match up.next() {
+                    Some(Ok(e)) => buf.push(e),
+                    Some(Err(e)) => return Some(Err(e)),
+                    None => {
+                        exhausted = true;
+                        break;
                     }
                 }
             }
-            if buf.is_empty() {
-                return None;
+        }
+        if buf.is_empty() {
+            return None;
+        }
+        let j = rng.below(buf.len());
+        let next = if exhausted { None } else { up.next() };
+        match next {
+            Some(Ok(e)) => Some(Ok(std::mem::replace(&mut buf[j], e))),
+            Some(Err(e)) => Some(Err(e)),
+            None => {
+                exhausted = true;
+                Some(Ok(buf.swap_remove(j)))
             }
-            let j = rng.below(buf.len());
-            let next = if exhausted { None } else { up.next() };
-            match next {
-                Some(Ok(e)) => Some(Ok(std::mem::replace(&mut buf[j], e))),
-                Some(Err(e)) => Some(Err(e)),
-                None => {
-                    exhausted = true;
-                    Some(Ok(buf.swap_remove(j)))
-                }
-            }
-        })))
+        }
+    })
+}
+
+impl<T: Send + 'static> Shuffle<T> {
+    fn rng(&self, pass: Pass) -> Rng {
+        Rng::new(if self.reshuffle_each_iteration {
+            mix(self.seed, pass.key)
+        } else {
+            self.seed
+        })
+    }
+}
+
+impl<T: Send + 'static> Source<T> for Shuffle<T> {
+    fn open(&self, pass: Pass) -> Result<BoxIter<T>> {
+        let up = self.up.open(pass)?;
+        Ok(Box::new(buffer_shuffle(
+            up,
+            self.buffer_size,
+            self.rng(pass),
+        )))
+    }
+    fn row_plan(&self, pass: Pass) -> Option<Result<RowPlan<T>>> {
+        let (size, rng) = (self.buffer_size, self.rng(pass));
+        Some(self.up.row_plan(pass)?.map(|p| RowPlan {
+            data: p.data,
+            rows: Box::new(buffer_shuffle(p.rows.map(Ok), size, rng).map_while(|r| r.ok())),
+        }))
     }
     fn cardinality(&self) -> Cardinality {
         self.up.cardinality()

@@ -1,7 +1,7 @@
 //! Where elements come from: tensors sliced along their first axis, one element, a range of
 //! integers, a generator called once per pass.
 
-use super::{BoxIter, Cardinality, Dataset, Pass, Source, Structure};
+use super::{BoxIter, Cardinality, Dataset, Pass, RowPlan, Source, Structure};
 use crate::ops::Tensor;
 use crate::Result;
 use std::sync::Arc;
@@ -16,6 +16,15 @@ impl<S: Structure> Source<S> for Slices<S> {
     fn open(&self, _pass: Pass) -> Result<BoxIter<S>> {
         let data = self.data.clone();
         Ok(Box::new((0..self.rows).map(move |i| data.row(i))))
+    }
+    fn row_plan(&self, _pass: Pass) -> Option<Result<RowPlan<S>>> {
+        if self.rows > u32::MAX as usize {
+            return None;
+        }
+        Some(Ok(RowPlan {
+            data: self.data.clone(),
+            rows: Box::new(0..self.rows as u32),
+        }))
     }
     fn cardinality(&self) -> Cardinality {
         Cardinality::Finite(self.rows)
