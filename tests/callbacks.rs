@@ -170,6 +170,7 @@ fn every_hook_runs_in_keras_order() {
             batch_size: 32,
             verbose: 0,
             callbacks: vec![&mut rec],
+            ..Default::default()
         },
     )
     .unwrap();
@@ -182,6 +183,7 @@ fn every_hook_runs_in_keras_order() {
             batch_size: 32,
             verbose: 0,
             callbacks: vec![&mut rec],
+            ..Default::default()
         },
     )
     .unwrap();

@@ -327,17 +327,6 @@ impl Trainer {
         c.update_compiled_metrics(ys, preds, sample_weight)
     }
 
-    /// One training step on one batch; returns the batch loss.
-    pub(crate) fn train_step(
-        &mut self,
-        net: &dyn Network,
-        xs: &[Tensor],
-        ys: &[Tensor],
-        weights: &[Weight],
-    ) -> Result<f64> {
-        self.train_step_weighted(net, xs, ys, &[], weights)
-    }
-
     /// One training step on one batch with sample weights: none (empty), one array for every
     /// output (as Keras repeats a single array), or one per output. Returns the batch loss.
     pub(crate) fn train_step_weighted(
@@ -393,16 +382,6 @@ impl Trainer {
         let preds: Vec<Tensor> = preds.iter().map(Tensor::detach).collect();
         self.update_metrics(loss, &per_output, ys, &preds, sample_weight, n)?;
         Ok(loss)
-    }
-
-    pub(crate) fn test_step(
-        &mut self,
-        net: &dyn Network,
-        xs: &[Tensor],
-        ys: &[Tensor],
-        weights: &[Weight],
-    ) -> Result<()> {
-        self.test_step_weighted(net, xs, ys, &[], weights)
     }
 
     /// One evaluation step with sample weights (as [`Trainer::train_step_weighted`]).
