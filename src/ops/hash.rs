@@ -163,7 +163,7 @@ pub fn fingerprint64(s: &[u8]) -> u64 {
         w = weak_len32_with_seeds(
             s,
             p + 32,
-            z.wrapping_add(y),
+            z.wrapping_add(w.1),
             y.wrapping_add(fetch64(s, p + 16)),
         );
         std::mem::swap(&mut z, &mut x);
@@ -194,7 +194,7 @@ pub fn fingerprint64(s: &[u8]) -> u64 {
     w = weak_len32_with_seeds(
         s,
         p + 32,
-        z.wrapping_add(y),
+        z.wrapping_add(w.1),
         y.wrapping_add(fetch64(s, p + 16)),
     );
     std::mem::swap(&mut z, &mut x);
