@@ -147,7 +147,9 @@ fn load_from<R: Read + Seek>(reader: R, what: &str, compile: bool) -> Result<Mod
         crate::engine::weight::with_weight_budget(budget, || deserialize_model(&config))
             .map_err(|e| bad(e.to_string()))?;
     if compile {
-        if let Some(c) = config.get("compile_config").filter(|c| !c.is_null()) {
+        // Keras writes `{}` for a model compiled with nothing (or never compiled).
+        let given = |c: &&Value| !c.is_null() && c.as_object().is_none_or(|o| !o.is_empty());
+        if let Some(c) = config.get("compile_config").filter(given) {
             model
                 .trainer
                 .compile(compile_args(c)?)
