@@ -100,9 +100,8 @@ pub fn split_dataset<S: Structure>(
     }
     let order = sample_order(n, &args);
     let (left, right) = rescale_dataset_split_sizes(args.left_size, args.right_size, n)?;
-    let pick = |idx: &[u32]| -> Result<Dataset<S>> {
-        Dataset::from_tensor_slices(data.take_rows(idx)?)
-    };
+    let pick =
+        |idx: &[u32]| -> Result<Dataset<S>> { Dataset::from_tensor_slices(data.take_rows(idx)?) };
     Ok((pick(&order[..left])?, pick(&order[n - right..])?))
 }
 
@@ -346,7 +345,10 @@ mod tests {
             ..Default::default()
         };
         let (l, r) = split_dataset(x, both).unwrap();
-        assert_eq!((rows(&l), rows(&r)), (vec![0., 1., 2.], vec![5., 6., 7., 8., 9.]));
+        assert_eq!(
+            (rows(&l), rows(&r)),
+            (vec![0., 1., 2.], vec![5., 6., 7., 8., 9.])
+        );
     }
 
     #[test]
@@ -360,15 +362,19 @@ mod tests {
 
     #[test]
     fn dataset_input_and_errors() {
-        let ds = Dataset::from_tensor_slices(Tensor::zeros((0, 2), DType::F32, &Device::Cpu).unwrap())
-            .unwrap();
+        let ds =
+            Dataset::from_tensor_slices(Tensor::zeros((0, 2), DType::F32, &Device::Cpu).unwrap())
+                .unwrap();
         let args = SplitDatasetArgs {
             left_size: Some(0.5.into()),
             ..Default::default()
         };
         let e = split_dataset_of(&ds, args.clone()).unwrap_err().to_string();
         assert!(e.starts_with("Received an empty dataset."));
-        let none = split_dataset(Tensor::zeros(3, DType::F32, &Device::Cpu).unwrap(), Default::default());
+        let none = split_dataset(
+            Tensor::zeros(3, DType::F32, &Device::Cpu).unwrap(),
+            Default::default(),
+        );
         assert!(none.unwrap_err().to_string().starts_with("At least one of"));
     }
 }

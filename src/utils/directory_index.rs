@@ -224,7 +224,10 @@ fn valid_files(root: &Path, follow_links: bool, formats: &[&str]) -> Vec<PathBuf
 }
 
 /// Keras's check that `class_names` comes only with inferred labels.
-pub(crate) fn check_class_names_arg(labels: Labels<'_>, class_names: Option<&[&str]>) -> Result<()> {
+pub(crate) fn check_class_names_arg(
+    labels: Labels<'_>,
+    class_names: Option<&[&str]>,
+) -> Result<()> {
     if let Labels::List(given) = labels {
         if let Some(names) = class_names.filter(|c| !c.is_empty()) {
             let labels: Vec<String> = given.iter().map(|l| l.to_string()).collect();
@@ -416,6 +419,9 @@ mod tests {
         );
         let b = labels_tensor(&[0, 1], LabelMode::Binary, 2).unwrap();
         assert_eq!(b.dims(), &[2, 1]);
-        assert!(LabelMode::parse("sparse").unwrap_err().to_string().ends_with("label_mode=sparse"));
+        assert!(LabelMode::parse("sparse")
+            .unwrap_err()
+            .to_string()
+            .ends_with("label_mode=sparse"));
     }
 }

@@ -96,7 +96,8 @@ pub type ImageDataset = DirectoryDataset<(Tensor, Tensor)>;
 
 /// A dataset of `(images, labels)` from image files in class sub-folders, as
 /// `keras.utils.image_dataset_from_directory`: images are float32 `(batch, height, width,
-/// channels)` in 0-255, labels as `label_mode` says; `class_names` are the sub-folder names.
+/// channels)` in 0-255 (uint8 with `interpolation: "nearest"`, as TensorFlow's resize keeps
+/// the dtype then), labels as `label_mode` says; `class_names` are the sub-folder names.
 /// PNG, JPEG, BMP and GIF files are read (by content; the extension selects them), resized as
 /// TensorFlow resizes them (see [`smart_resize`](super::smart_resize)).
 ///
@@ -237,7 +238,11 @@ impl Loader {
         } else {
             resize(&img, h, w, self.method)?
         };
-        let t = img.into_tensor()?;
+        let mut t = img.into_tensor()?;
+        if self.method == Resample::Nearest {
+            // tf.image.resize keeps the input dtype for nearest-neighbour sampling.
+            t = t.to_dtype(crate::ops::DType::U8)?;
+        }
         Ok(if self.channels_first {
             t.permute((2, 0, 1))?.contiguous()?
         } else {

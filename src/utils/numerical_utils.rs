@@ -86,11 +86,7 @@ pub fn normalize(x: &Tensor, axis: isize, order: f64) -> Result<Tensor> {
     } else {
         (dims[ax], dims[ax + 1..].iter().product::<usize>())
     };
-    let outer = if len * inner == 0 {
-        0
-    } else {
-        v.len() / (len * inner)
-    };
+    let outer = v.len().checked_div(len * inner).unwrap_or(0);
     let mut out = v.clone();
     for o in 0..outer {
         for i in 0..inner {

@@ -283,7 +283,11 @@ mod tests {
         // num_seqs = 12 - 1 - 4 = 7: starts 0, 3, 6
         assert_eq!(
             got,
-            vec![(vec![1, 3, 5], 10), (vec![4, 6, 8], 40), (vec![7, 9, 11], 70)]
+            vec![
+                (vec![1, 3, 5], 10),
+                (vec![4, 6, 8], 40),
+                (vec![7, 9, 11], 70)
+            ]
         );
         let bad = |a: TimeseriesArgs| {
             timeseries_dataset_from_array_unlabeled(&data, 3, a)
