@@ -310,7 +310,7 @@ fn build_metric_set(
     ys: &[Tensor],
     preds: &[Tensor],
     argument: &str,
-) -> Result<Vec<Vec<Box<dyn Metric>>>> {
+) -> Result<MetricLists> {
     let n = preds.len();
     let multi = n > 1;
     let mut per_output: Vec<Vec<MetricArg>> = (0..n).map(|_| vec![]).collect();
@@ -366,6 +366,9 @@ fn build_metric_set(
         .collect()
 }
 
+/// Metric objects of each output, in output order.
+pub(crate) type MetricLists = Vec<Vec<Box<dyn Metric>>>;
+
 /// The compiled metrics of each output: plain ones and weighted ones, named as Keras's
 /// `CompileMetrics.result`: `<output>_` prefixed when the model has several outputs; a
 /// repeated plain name gets `_1`, `_2`...; a weighted metric whose name is taken becomes
@@ -376,7 +379,7 @@ pub(crate) fn build_metrics(
     outputs: &[String],
     ys: &[Tensor],
     preds: &[Tensor],
-) -> Result<(Vec<Vec<Box<dyn Metric>>>, Vec<Vec<Box<dyn Metric>>>)> {
+) -> Result<(MetricLists, MetricLists)> {
     let plain = build_metric_set(plain, outputs, ys, preds, "metrics")?;
     let weighted = build_metric_set(weighted, outputs, ys, preds, "weighted_metrics")?;
     let multi = preds.len() > 1;
