@@ -597,3 +597,39 @@ fn split_dataset_matches_keras() {
         assert_eq!(e.to_string(), case["error"].as_str().unwrap(), "{tag}");
     }
 }
+
+#[test]
+fn fit_trains_on_an_image_directory() {
+    keras::utils::set_random_seed(3);
+    let args = ImageDatasetArgs {
+        image_size: (8, 8),
+        batch_size: Some(4),
+        seed: Some(11),
+        validation_split: Some(0.3),
+        verbose: false,
+        ..Default::default()
+    };
+    let dir = fixtures().join("images");
+    let (train, val) = utils::image_dataset_from_directory_both(&dir, args).unwrap();
+    let mut m = Sequential::from_layers([
+        Input::new([8, 8, 3]).into(),
+        Flatten::new().into(),
+        Dense::new(3).into(),
+    ])
+    .unwrap();
+    m.compile(
+        "adam",
+        keras::losses::SparseCategoricalCrossentropy::new().from_logits(true),
+        ["accuracy"],
+    )
+    .unwrap();
+    let fit = FitArgs {
+        epochs: 2,
+        verbose: 0,
+        validation_data: Some((&val).into()),
+        ..Default::default()
+    };
+    let h = m.fit_dataset(&train, fit).unwrap();
+    assert_eq!(h.history["loss"].len(), 2);
+    assert!(h.history["val_loss"].iter().all(|v| v.is_finite()));
+}
