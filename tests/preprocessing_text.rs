@@ -376,3 +376,289 @@ fn keras_string_models_load_and_predict_on_raw_strings() {
         .contains(&"assets/layers/text_vectorization/_lookup_layer/vocabulary.txt".to_string()));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+const REVIEWS: [&str; 12] = [
+    "A wonderful, great movie!",
+    "great acting and a wonderful story",
+    "I loved it: great fun",
+    "Superb. Loved every minute",
+    "wonderful wonderful film",
+    "fun and superb",
+    "An awful, boring movie.",
+    "boring story and bad acting",
+    "I hated it: awful",
+    "Terrible. Hated every minute",
+    "bad bad film",
+    "boring and terrible",
+];
+
+fn labels() -> Tensor {
+    let v: Vec<i64> = (0..12).map(|i| i64::from(i >= 6)).collect();
+    Tensor::from_vec(v, 12, &Device::Cpu).unwrap()
+}
+
+/// Input::string -> TextVectorization -> Embedding -> GlobalAveragePooling1D -> Dense.
+fn text_classifier() -> Model {
+    keras::utils::set_random_seed(3);
+    let mut tv = TextVectorization::new()
+        .max_tokens(40)
+        .output_sequence_length(6);
+    tv.adapt(&REVIEWS).unwrap();
+    let inputs = Input::shape(&[1]).dtype_string().name("review").build();
+    let x = tv.call(&inputs).unwrap();
+    let x = Embedding::new(40, 8).call(&x).unwrap();
+    let x = GlobalAveragePooling1D::new().call(&x).unwrap();
+    let out = Dense::new(2).activation("softmax").call(&x).unwrap();
+    let mut m = Model::new(&[inputs], &[out]).unwrap().name("rust_text_classifier");
+    m.compile(
+        Adam::new().learning_rate(0.05),
+        "sparse_categorical_crossentropy",
+        ["accuracy"],
+    )
+    .unwrap();
+    m
+}
+
+fn quiet() -> EvalArgs<'static> {
+    EvalArgs {
+        verbose: 0,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn end_to_end_text_classifier_trains_saves_and_classifies_raw_strings() {
+    let mut m = text_classifier();
+    assert_eq!(m.inputs()[0].shape().to_string(), "(None, 1)");
+    assert!(m.inputs()[0].is_string());
+    let summary = m.summary_string();
+    assert!(summary.contains("│ text_vectorization"), "{summary}");
+    assert!(summary.contains("(None, 6)"), "{summary}");
+    let history = m
+        .fit(
+            &REVIEWS,
+            labels(),
+            FitArgs {
+                epochs: 40,
+                batch_size: 4,
+                verbose: 0,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let loss = history.history.get("loss").unwrap().clone();
+    assert!(loss[loss.len() - 1] < 0.5 * loss[0], "loss did not go down: {loss:?}");
+    let probe = ["a great and wonderful film", "awful boring acting", "hated it"];
+    let p = m.predict(&probe, quiet()).unwrap();
+    let classes: Vec<u32> = p.argmax(1).unwrap().to_vec1().unwrap();
+    assert_eq!(classes, vec![0, 1, 1], "{p}");
+    let dir = std::env::temp_dir().join(format!("keras_rs_text_e2e_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("classifier.keras");
+    m.save(&path).unwrap();
+    let mut back = keras::saving::load_model(&path).unwrap();
+    common::assert_close("loaded", &back.predict(&probe, quiet()).unwrap(), &p, 1e-6);
+    // The vocabulary came back from the archive's asset, not from the config.
+    let tv = back.get_layer("text_vectorization").unwrap();
+    let vocab = tv.with(|t: &TextVectorization| t.get_vocabulary(true)).unwrap();
+    assert_eq!(&vocab[..4], ["", "[UNK]", "wonderful", "and"]);
+    // Training goes on from the saved optimizer state.
+    let more = back
+        .fit(
+            &REVIEWS,
+            labels(),
+            FitArgs {
+                epochs: 1,
+                batch_size: 4,
+                verbose: 0,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert!(more.history.get("loss").unwrap()[0] < loss[0]);
+    // A Sequential model from the same layers.
+    let mut tv = TextVectorization::new().output_mode("multi_hot");
+    tv.adapt(&REVIEWS).unwrap();
+    let vocab_size = tv.vocabulary_size();
+    let mut s = Sequential::from_layers([
+        Input::string(()).into(),
+        tv.into(),
+        Dense::new(2).activation("softmax").into(),
+    ])
+    .unwrap();
+    assert_eq!(
+        s.outputs()[0].shape().to_string(),
+        "(None, 2)",
+        "multi_hot over {vocab_size} tokens"
+    );
+    s.compile("adam", "sparse_categorical_crossentropy", ["accuracy"])
+        .unwrap();
+    s.fit(
+        &REVIEWS,
+        labels(),
+        FitArgs {
+            epochs: 2,
+            verbose: 0,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let seq_path = dir.join("sequential.keras");
+    s.save(&seq_path).unwrap();
+    let mut seq_back = keras::saving::load_model(&seq_path).unwrap();
+    common::assert_close(
+        "sequential",
+        &seq_back.predict(&probe, quiet()).unwrap(),
+        &s.predict(&probe, quiet()).unwrap(),
+        1e-6,
+    );
+    // A string input refuses numbers, naming the input.
+    let e = back
+        .predict(Tensor::zeros((2, 1), DType::F32, &Device::Cpu).unwrap(), quiet())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("expects strings"), "{e}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+fn python_with_tensorflow() -> Option<String> {
+    let candidates = [
+        std::env::var("KERAS_PYTHON").ok(),
+        Some("python3".into()),
+    ];
+    candidates.into_iter().flatten().find(|p| {
+        std::process::Command::new(p)
+            .args(["-c", "import keras, tensorflow"])
+            .env("KERAS_BACKEND", "tensorflow")
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false)
+    })
+}
+
+/// Saves `m` as `<name>.keras` with `<name>.json`: the inputs (as Keras takes them), our
+/// predictions and the vocabularies of its text layers.
+fn export(dir: &Path, name: &str, m: &mut Model, x: Value, input: Tensor) {
+    m.save(dir.join(format!("{name}.keras"))).unwrap();
+    let pred = m.predict(input, quiet()).unwrap();
+    let pred: Vec<Vec<f32>> = pred.to_vec2().unwrap();
+    let mut vocabularies = serde_json::Map::new();
+    for l in m.layers() {
+        let v: Option<Vec<String>> = l
+            .with(|t: &TextVectorization| t.get_vocabulary(true))
+            .or_else(|| l.with(|t: &StringLookup| t.get_vocabulary(true)))
+            .or_else(|| {
+                l.with(|t: &IntegerLookup| {
+                    t.get_vocabulary(true).iter().map(|i| i.to_string()).collect()
+                })
+            });
+        if let Some(v) = v {
+            vocabularies.insert(l.name(), Value::from(v));
+        }
+    }
+    let json = serde_json::json!({ "x": x, "pred": pred, "vocabularies": vocabularies });
+    std::fs::write(dir.join(format!("{name}.json")), json.to_string()).unwrap();
+}
+
+#[test]
+fn text_models_we_save_load_in_python_keras() {
+    let dir = std::env::temp_dir().join(format!("keras_rs_text_interop_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let probe = ["a great film", "boring, bad acting!", "", "wonderful fun"];
+    let column = Value::from(probe.iter().map(|s| vec![s.to_string()]).collect::<Vec<_>>());
+    // 1. Trained here: TextVectorization -> Embedding -> pooling -> Dense.
+    let mut m = text_classifier();
+    m.fit(
+        &REVIEWS,
+        labels(),
+        FitArgs {
+            epochs: 3,
+            batch_size: 4,
+            verbose: 0,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    export(&dir, "classifier", &mut m, column.clone(), strings::encode(&probe).unwrap());
+    // 2. tf_idf with idf weights learned here, on scalar strings.
+    let mut tv = TextVectorization::new().output_mode("tf_idf").max_tokens(25);
+    tv.adapt(&REVIEWS).unwrap();
+    let inputs = Input::string(());
+    let out = Dense::new(3).call(&tv.call(&inputs).unwrap()).unwrap();
+    let mut m = Model::new(&[inputs], &[out]).unwrap();
+    export(&dir, "tfidf", &mut m, Value::from(probe.to_vec()), strings::encode(&probe).unwrap());
+    // 3. StringLookup with a mask, learned here, on rows of three tokens.
+    let tokens = [["great", "film", ""], ["bad", "bad", "zzz"], ["fun", "", ""]];
+    let flat: Vec<String> = tokens.iter().flatten().map(|s| s.to_string()).collect();
+    let token_tensor = StringArray::new(&[3, 3], flat).unwrap().to_tensor().unwrap();
+    let mut sl = StringLookup::new().mask_token("");
+    sl.adapt(&["great", "film", "bad", "bad", "fun", "film", ""]).unwrap();
+    let size = sl.vocabulary_size();
+    let inputs = Input::string(&[3]);
+    let x = Embedding::new(size, 4).call(&sl.call(&inputs).unwrap()).unwrap();
+    let out = Dense::new(2)
+        .call(&GlobalAveragePooling1D::new().call(&x).unwrap())
+        .unwrap();
+    let mut m = Model::new(&[inputs], &[out]).unwrap();
+    export(&dir, "string_lookup", &mut m, serde_json::json!(tokens), token_tensor);
+    // 4. A vocabulary given in the config, multi_hot, in a Sequential.
+    let mut s = Sequential::from_layers([
+        Input::string(&[1]).into(),
+        TextVectorization::new()
+            .vocabulary(&["great", "bad", "film", "fun"])
+            .output_mode("multi_hot")
+            .into(),
+        Dense::new(2).into(),
+    ])
+    .unwrap()
+    .into_model();
+    export(&dir, "sequential_given_vocab", &mut s, column, strings::encode(&probe).unwrap());
+    // 5. IntegerLookup counts.
+    let mut il = IntegerLookup::new().output_mode("count");
+    il.adapt(&[3, 5, 5, 9, 3, 5]).unwrap();
+    let inputs = Input::shape(&[3]).dtype(DType::I64).build();
+    let out = Dense::new(2).call(&il.call(&inputs).unwrap()).unwrap();
+    let mut m = Model::new(&[inputs], &[out]).unwrap();
+    let ints = [[3i64, 5, 7], [9, 9, 9]];
+    export(&dir, "integer_lookup", &mut m, serde_json::json!(ints), Tensor::new(&ints, &Device::Cpu).unwrap());
+    // Our own loader reads every file back to the same predictions.
+    for name in ["classifier", "tfidf", "string_lookup", "sequential_given_vocab", "integer_lookup"] {
+        let mut back = keras::saving::load_model(dir.join(format!("{name}.keras"))).unwrap();
+        let want: Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.join(format!("{name}.json"))).unwrap(),
+        )
+        .unwrap();
+        let x = &want["x"];
+        let input = if name == "integer_lookup" {
+            int_tensor(x)
+        } else {
+            string_tensor(x)
+        };
+        common::assert_close(name, &predict(&mut back, input), &pred_tensor(&want["pred"]), 1e-6);
+    }
+    let required = std::env::var("KERAS_RS_REQUIRE_PYTHON").is_ok_and(|v| v == "1");
+    let Some(py) = python_with_tensorflow() else {
+        // Keras's text layers need TensorFlow, which the CI venv may not have.
+        eprintln!(
+            "skipping the Python Keras half: no python with keras and tensorflow (set KERAS_PYTHON){}",
+            if required { " - KERAS_RS_REQUIRE_PYTHON is set: install tensorflow-cpu" } else { "" }
+        );
+        return;
+    };
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/check_rust_text.py");
+    let out = std::process::Command::new(&py)
+        .arg(&script)
+        .arg(&dir)
+        .env("KERAS_BACKEND", "tensorflow")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eprintln!("{text}");
+    assert!(out.status.success(), "Python Keras rejected our files:\n{text}");
+    assert!(text.contains("checked 5 models, 0 failed"), "{text}");
+    std::fs::remove_dir_all(&dir).ok();
+}
