@@ -409,7 +409,9 @@ fn text_classifier() -> Model {
     let x = Embedding::new(40, 8).call(&x).unwrap();
     let x = GlobalAveragePooling1D::new().call(&x).unwrap();
     let out = Dense::new(2).activation("softmax").call(&x).unwrap();
-    let mut m = Model::new(&[inputs], &[out]).unwrap().name("rust_text_classifier");
+    let mut m = Model::new(&[inputs], &[out])
+        .unwrap()
+        .name("rust_text_classifier");
     m.compile(
         Adam::new().learning_rate(0.05),
         "sparse_categorical_crossentropy",
@@ -447,8 +449,15 @@ fn end_to_end_text_classifier_trains_saves_and_classifies_raw_strings() {
         )
         .unwrap();
     let loss = history.history.get("loss").unwrap().clone();
-    assert!(loss[loss.len() - 1] < 0.5 * loss[0], "loss did not go down: {loss:?}");
-    let probe = ["a great and wonderful film", "awful boring acting", "hated it"];
+    assert!(
+        loss[loss.len() - 1] < 0.5 * loss[0],
+        "loss did not go down: {loss:?}"
+    );
+    let probe = [
+        "a great and wonderful film",
+        "awful boring acting",
+        "hated it",
+    ];
     let p = m.predict(&probe, quiet()).unwrap();
     let classes: Vec<u32> = p.argmax(1).unwrap().to_vec1().unwrap();
     assert_eq!(classes, vec![0, 1, 1], "{p}");
@@ -460,7 +469,9 @@ fn end_to_end_text_classifier_trains_saves_and_classifies_raw_strings() {
     common::assert_close("loaded", &back.predict(&probe, quiet()).unwrap(), &p, 1e-6);
     // The vocabulary came back from the archive's asset, not from the config.
     let tv = back.get_layer("text_vectorization").unwrap();
-    let vocab = tv.with(|t: &TextVectorization| t.get_vocabulary(true)).unwrap();
+    let vocab = tv
+        .with(|t: &TextVectorization| t.get_vocabulary(true))
+        .unwrap();
     assert_eq!(&vocab[..4], ["", "[UNK]", "wonderful", "and"]);
     // Training goes on from the saved optimizer state.
     let more = back
@@ -514,7 +525,10 @@ fn end_to_end_text_classifier_trains_saves_and_classifies_raw_strings() {
     );
     // A string input refuses numbers, naming the input.
     let e = back
-        .predict(Tensor::zeros((2, 1), DType::F32, &Device::Cpu).unwrap(), quiet())
+        .predict(
+            Tensor::zeros((2, 1), DType::F32, &Device::Cpu).unwrap(),
+            quiet(),
+        )
         .unwrap_err()
         .to_string();
     assert!(e.contains("expects strings"), "{e}");
@@ -522,10 +536,7 @@ fn end_to_end_text_classifier_trains_saves_and_classifies_raw_strings() {
 }
 
 fn python_with_tensorflow() -> Option<String> {
-    let candidates = [
-        std::env::var("KERAS_PYTHON").ok(),
-        Some("python3".into()),
-    ];
+    let candidates = [std::env::var("KERAS_PYTHON").ok(), Some("python3".into())];
     candidates.into_iter().flatten().find(|p| {
         std::process::Command::new(p)
             .args(["-c", "import keras, tensorflow"])
@@ -549,7 +560,10 @@ fn export(dir: &Path, name: &str, m: &mut Model, x: Value, input: Tensor) {
             .or_else(|| l.with(|t: &StringLookup| t.get_vocabulary(true)))
             .or_else(|| {
                 l.with(|t: &IntegerLookup| {
-                    t.get_vocabulary(true).iter().map(|i| i.to_string()).collect()
+                    t.get_vocabulary(true)
+                        .iter()
+                        .map(|i| i.to_string())
+                        .collect()
                 })
             });
         if let Some(v) = v {
@@ -565,7 +579,12 @@ fn text_models_we_save_load_in_python_keras() {
     let dir = std::env::temp_dir().join(format!("keras_rs_text_interop_{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let probe = ["a great film", "boring, bad acting!", "", "wonderful fun"];
-    let column = Value::from(probe.iter().map(|s| vec![s.to_string()]).collect::<Vec<_>>());
+    let column = Value::from(
+        probe
+            .iter()
+            .map(|s| vec![s.to_string()])
+            .collect::<Vec<_>>(),
+    );
     // 1. Trained here: TextVectorization -> Embedding -> pooling -> Dense.
     let mut m = text_classifier();
     m.fit(
@@ -579,28 +598,58 @@ fn text_models_we_save_load_in_python_keras() {
         },
     )
     .unwrap();
-    export(&dir, "classifier", &mut m, column.clone(), strings::encode(&probe).unwrap());
+    export(
+        &dir,
+        "classifier",
+        &mut m,
+        column.clone(),
+        strings::encode(&probe).unwrap(),
+    );
     // 2. tf_idf with idf weights learned here, on scalar strings.
-    let mut tv = TextVectorization::new().output_mode("tf_idf").max_tokens(25);
+    let mut tv = TextVectorization::new()
+        .output_mode("tf_idf")
+        .max_tokens(25);
     tv.adapt(&REVIEWS).unwrap();
     let inputs = Input::string(());
     let out = Dense::new(3).call(&tv.call(&inputs).unwrap()).unwrap();
     let mut m = Model::new(&[inputs], &[out]).unwrap();
-    export(&dir, "tfidf", &mut m, Value::from(probe.to_vec()), strings::encode(&probe).unwrap());
+    export(
+        &dir,
+        "tfidf",
+        &mut m,
+        Value::from(probe.to_vec()),
+        strings::encode(&probe).unwrap(),
+    );
     // 3. StringLookup with a mask, learned here, on rows of three tokens.
-    let tokens = [["great", "film", ""], ["bad", "bad", "zzz"], ["fun", "", ""]];
+    let tokens = [
+        ["great", "film", ""],
+        ["bad", "bad", "zzz"],
+        ["fun", "", ""],
+    ];
     let flat: Vec<String> = tokens.iter().flatten().map(|s| s.to_string()).collect();
-    let token_tensor = StringArray::new(&[3, 3], flat).unwrap().to_tensor().unwrap();
+    let token_tensor = StringArray::new(&[3, 3], flat)
+        .unwrap()
+        .to_tensor()
+        .unwrap();
     let mut sl = StringLookup::new().mask_token("");
-    sl.adapt(&["great", "film", "bad", "bad", "fun", "film", ""]).unwrap();
+    sl.adapt(&["great", "film", "bad", "bad", "fun", "film", ""])
+        .unwrap();
     let size = sl.vocabulary_size();
     let inputs = Input::string(&[3]);
-    let x = Embedding::new(size, 4).call(&sl.call(&inputs).unwrap()).unwrap();
+    let x = Embedding::new(size, 4)
+        .call(&sl.call(&inputs).unwrap())
+        .unwrap();
     let out = Dense::new(2)
         .call(&GlobalAveragePooling1D::new().call(&x).unwrap())
         .unwrap();
     let mut m = Model::new(&[inputs], &[out]).unwrap();
-    export(&dir, "string_lookup", &mut m, serde_json::json!(tokens), token_tensor);
+    export(
+        &dir,
+        "string_lookup",
+        &mut m,
+        serde_json::json!(tokens),
+        token_tensor,
+    );
     // 4. A vocabulary given in the config, multi_hot, in a Sequential.
     let mut s = Sequential::from_layers([
         Input::string(&[1]).into(),
@@ -612,7 +661,13 @@ fn text_models_we_save_load_in_python_keras() {
     ])
     .unwrap()
     .into_model();
-    export(&dir, "sequential_given_vocab", &mut s, column, strings::encode(&probe).unwrap());
+    export(
+        &dir,
+        "sequential_given_vocab",
+        &mut s,
+        column,
+        strings::encode(&probe).unwrap(),
+    );
     // 5. IntegerLookup counts.
     let mut il = IntegerLookup::new().output_mode("count");
     il.adapt(&[3, 5, 5, 9, 3, 5]).unwrap();
@@ -620,9 +675,21 @@ fn text_models_we_save_load_in_python_keras() {
     let out = Dense::new(2).call(&il.call(&inputs).unwrap()).unwrap();
     let mut m = Model::new(&[inputs], &[out]).unwrap();
     let ints = [[3i64, 5, 7], [9, 9, 9]];
-    export(&dir, "integer_lookup", &mut m, serde_json::json!(ints), Tensor::new(&ints, &Device::Cpu).unwrap());
+    export(
+        &dir,
+        "integer_lookup",
+        &mut m,
+        serde_json::json!(ints),
+        Tensor::new(&ints, &Device::Cpu).unwrap(),
+    );
     // Our own loader reads every file back to the same predictions.
-    for name in ["classifier", "tfidf", "string_lookup", "sequential_given_vocab", "integer_lookup"] {
+    for name in [
+        "classifier",
+        "tfidf",
+        "string_lookup",
+        "sequential_given_vocab",
+        "integer_lookup",
+    ] {
         let mut back = keras::saving::load_model(dir.join(format!("{name}.keras"))).unwrap();
         let want: Value = serde_json::from_str(
             &std::fs::read_to_string(dir.join(format!("{name}.json"))).unwrap(),
@@ -634,7 +701,12 @@ fn text_models_we_save_load_in_python_keras() {
         } else {
             string_tensor(x)
         };
-        common::assert_close(name, &predict(&mut back, input), &pred_tensor(&want["pred"]), 1e-6);
+        common::assert_close(
+            name,
+            &predict(&mut back, input),
+            &pred_tensor(&want["pred"]),
+            1e-6,
+        );
     }
     let required = std::env::var("KERAS_RS_REQUIRE_PYTHON").is_ok_and(|v| v == "1");
     let Some(py) = python_with_tensorflow() else {
@@ -658,7 +730,70 @@ fn text_models_we_save_load_in_python_keras() {
         String::from_utf8_lossy(&out.stderr)
     );
     eprintln!("{text}");
-    assert!(out.status.success(), "Python Keras rejected our files:\n{text}");
+    assert!(
+        out.status.success(),
+        "Python Keras rejected our files:\n{text}"
+    );
     assert!(text.contains("checked 5 models, 0 failed"), "{text}");
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn adapt_over_a_dataset_and_a_sequential_built_from_strings() {
+    let f = fixtures();
+    let corpus = strs(&f["corpus"]);
+    let want = f["text_vectorization"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "tf_idf_batches")
+        .unwrap()
+        .clone();
+    // tf.data's `from_tensor_slices(corpus).batch(3)`, as the fixture adapted.
+    let ds = keras::data::Dataset::from_tensor_slices(strings::encode(&corpus).unwrap())
+        .unwrap()
+        .batch(3)
+        .unwrap();
+    let mut tv = TextVectorization::new().output_mode("tf_idf").max_tokens(15);
+    tv.adapt_batches(ds.iter().unwrap(), None).unwrap();
+    let vocab: Vec<Value> = tv.get_vocabulary(true).into_iter().map(Value::from).collect();
+    assert_eq!(vocab, vocab_json(&want["vocabulary"]));
+    let idf: Vec<f64> = tv.idf_weights_values().unwrap().iter().map(|&x| f64::from(x)).collect();
+    let want_idf: Vec<f64> = want["idf_weights"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
+    common::assert_close_vec("idf over batches", &idf, &want_idf, 1e-6);
+    // `steps` stops after that many batches.
+    let mut first = TextVectorization::new();
+    first.adapt_batches(ds.iter().unwrap(), Some(1)).unwrap();
+    let mut direct = TextVectorization::new();
+    direct.adapt(&corpus[..3]).unwrap();
+    assert_eq!(first.get_vocabulary(true), direct.get_vocabulary(true));
+    // A dataset of (texts, labels) pairs adapts on its texts.
+    let pairs = keras::data::Dataset::from_tensor_slices((
+        strings::encode(&REVIEWS).unwrap(),
+        labels(),
+    ))
+    .unwrap()
+    .batch(4)
+    .unwrap()
+    .map(|(x, _y): (Tensor, Tensor)| Ok(x));
+    let mut from_pairs = StringLookup::new();
+    from_pairs.adapt_batches(pairs.iter().unwrap(), None).unwrap();
+    assert_eq!(from_pairs.get_vocabulary(true)[0], "[UNK]");
+    // A Sequential with no Input builds a string input from the first batch of strings.
+    let mut s = Sequential::from_layers([
+        direct.into(),
+        Embedding::new(64, 4).into(),
+        GlobalAveragePooling1D::new().into(),
+        Dense::new(3).into(),
+    ])
+    .unwrap();
+    let p = s.predict(&REVIEWS, quiet()).unwrap();
+    assert_eq!(p.dims(), &[12, 3]);
+    assert!(s.inputs()[0].is_string());
+    assert_eq!(s.inputs()[0].shape().to_string(), "(None,)");
 }

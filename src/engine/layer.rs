@@ -181,6 +181,11 @@ pub trait Layer: Any + Send + Sync {
     fn string_output(&self) -> bool {
         false
     }
+    /// Whether this layer takes strings (`TextVectorization`, `StringLookup`): a `Sequential`
+    /// that starts with it and has no `Input` builds a string input from the first data.
+    fn string_input(&self) -> bool {
+        false
+    }
     /// Writes the files this layer keeps beside its weights in a `.keras` archive (Keras's
     /// `save_assets`, e.g. a lookup layer's `vocabulary.txt`) into `dir`, by path relative to
     /// the layer's asset folder (`assets/layers/<layer>/`).

@@ -113,7 +113,11 @@ impl std::fmt::Debug for KerasTensor {
             f,
             "<KerasTensor shape={}, dtype={}, name={}>",
             self.shape(),
-            dtype_name(self.dtype()),
+            if self.is_string() {
+                "string"
+            } else {
+                dtype_name(self.dtype())
+            },
             self.name()
         )
     }

@@ -59,8 +59,16 @@ impl Layer for SequentialNet {
     fn build(&mut self, input_shapes: &[Shape], _: &mut WeightBuilder) -> Result<()> {
         if self.graph.is_none() {
             let shape = &input_shapes[0];
-            let sample: Vec<Option<usize>> = shape.0.iter().skip(1).copied().collect();
-            self.input = Some(Input::new(sample));
+            let mut sample: Vec<Option<usize>> = shape.0.iter().skip(1).copied().collect();
+            // A first layer that takes strings gets a string input: the data's last axis
+            // holds the bytes, not a dimension.
+            let strings = self.layers.first().is_some_and(|l| l.with_dyn(|x| x.string_input()));
+            self.input = Some(if strings {
+                sample.pop();
+                Input::string(sample)
+            } else {
+                Input::new(sample)
+            });
             self.rebuild()?;
         }
         Ok(())

@@ -284,9 +284,14 @@ impl<K: Token> IndexLookup<K> {
 
     fn validate(&self) -> Result<()> {
         if let Some(m) = self.max_tokens.filter(|&m| m <= 1) {
-            return Err(Error::value(format!(
-                "If set, `max_tokens` must be greater than 1. Received: max_tokens={m}"
-            )));
+            return Err(Error::value(if self.class == "IntegerLookup" {
+                format!(
+                    "If `max_tokens` is set for `IntegerLookup`, it must be greater than 1. \
+                     Received: max_tokens={m}"
+                )
+            } else {
+                format!("If set, `max_tokens` must be greater than 1. Received: max_tokens={m}")
+            }));
         }
         if self.pad_to_max_tokens && self.max_tokens.is_none() {
             return Err(Error::value(

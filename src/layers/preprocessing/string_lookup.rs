@@ -205,6 +205,9 @@ impl Layer for StringLookup {
         self.check()?;
         Ok(vec![Shape(self.lookup.output_shape(&s[0].0))])
     }
+    fn string_input(&self) -> bool {
+        !self.lookup.invert
+    }
     fn compute_output_dtype(&self, _: &[DType], n: usize) -> Vec<DType> {
         let d = if self.lookup.invert {
             DType::U8

@@ -346,6 +346,9 @@ impl Layer for TextVectorization {
         }
         Ok(vec![Shape(self.lookup.output_shape(&s))])
     }
+    fn string_input(&self) -> bool {
+        true
+    }
     fn compute_output_dtype(&self, _: &[DType], n: usize) -> Vec<DType> {
         vec![ll::output_dtype(self.lookup.output_mode); n]
     }
