@@ -149,3 +149,15 @@ impl<T: IntoBatch> From<crate::data::Dataset<T>> for crate::trainers::Validation
         crate::trainers::ValidationData::Source(ds.into())
     }
 }
+
+impl<T: IntoBatch> From<&crate::utils::DirectoryDataset<T>> for super::DataSource {
+    fn from(ds: &crate::utils::DirectoryDataset<T>) -> Self {
+        (&ds.dataset).into()
+    }
+}
+
+impl<T: IntoBatch> From<&crate::utils::DirectoryDataset<T>> for crate::trainers::ValidationData {
+    fn from(ds: &crate::utils::DirectoryDataset<T>) -> Self {
+        crate::trainers::ValidationData::Source((&ds.dataset).into())
+    }
+}
