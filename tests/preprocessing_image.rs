@@ -31,7 +31,12 @@ fn run(layer: impl LayerExt, x: &Tensor, training: bool) -> Tensor {
 }
 
 fn ints(t: &Tensor) -> Vec<i64> {
-    t.flatten_all().unwrap().to_dtype(DType::I64).unwrap().to_vec1().unwrap()
+    t.flatten_all()
+        .unwrap()
+        .to_dtype(DType::I64)
+        .unwrap()
+        .to_vec1()
+        .unwrap()
 }
 
 #[test]
@@ -51,7 +56,12 @@ fn resize_equals_jax_for_every_interpolation() {
             assert_close(&key, &y, &f.get(&key), 1e-5);
         }
         let key = format!("resize_{name}_3x4_aa");
-        assert_close(&key, &image::resize(&img, 3, 4, ip, true).unwrap(), &f.get(&key), 1e-5);
+        assert_close(
+            &key,
+            &image::resize(&img, 3, 4, ip, true).unwrap(),
+            &f.get(&key),
+            1e-5,
+        );
     }
     let single = img.get(0).unwrap();
     let y = image::resize(&single, 4, 9, Interpolation::Nearest, false).unwrap();
@@ -60,7 +70,9 @@ fn resize_equals_jax_for_every_interpolation() {
         let crop = Resizing::new(h, w).crop_to_aspect_ratio(true);
         let key = format!("resize_crop_{h}x{w}");
         assert_close(&key, &run(crop, &img, false), &f.get(&key), 1e-5);
-        let pad = Resizing::new(h, w).pad_to_aspect_ratio(true).fill_value(0.5);
+        let pad = Resizing::new(h, w)
+            .pad_to_aspect_ratio(true)
+            .fill_value(0.5);
         let key = format!("resize_pad_{h}x{w}");
         assert_close(&key, &run(pad, &img, false), &f.get(&key), 1e-5);
     }
@@ -74,15 +86,23 @@ fn resizing_and_center_crop_layers_equal_keras() {
         ("resizing_layer", Resizing::new(4, 6), img.clone()),
         (
             "resizing_layer_crop_nearest",
-            Resizing::new(4, 4).interpolation("nearest").crop_to_aspect_ratio(true),
+            Resizing::new(4, 4)
+                .interpolation("nearest")
+                .crop_to_aspect_ratio(true),
             img.clone(),
         ),
         (
             "resizing_layer_pad",
-            Resizing::new(4, 4).pad_to_aspect_ratio(true).fill_value(2.0),
+            Resizing::new(4, 4)
+                .pad_to_aspect_ratio(true)
+                .fill_value(2.0),
             img.clone(),
         ),
-        ("resizing_layer_single", Resizing::new(3, 3), img.get(1).unwrap()),
+        (
+            "resizing_layer_single",
+            Resizing::new(3, 3),
+            img.get(1).unwrap(),
+        ),
     ];
     for (key, layer, x) in cases {
         assert_close(key, &run(layer, &x, false), &f.get(key), 1e-5);
@@ -97,10 +117,20 @@ fn resizing_and_center_crop_layers_equal_keras() {
         ("center_crop_8x6", 8, 6),
         ("center_crop_6x9", 6, 9),
     ] {
-        assert_close(key, &run(CenterCrop::new(h, w), &img, false), &f.get(key), 1e-5);
+        assert_close(
+            key,
+            &run(CenterCrop::new(h, w), &img, false),
+            &f.get(key),
+            1e-5,
+        );
     }
     let single = run(CenterCrop::new(2, 3), &img.get(0).unwrap(), false);
-    assert_close("center_crop_single", &single, &f.get("center_crop_single"), 1e-6);
+    assert_close(
+        "center_crop_single",
+        &single,
+        &f.get("center_crop_single"),
+        1e-6,
+    );
     let y = CenterCrop::new(3, 4).call(&Input::new([5, 7, 3])).unwrap();
     assert_eq!(y.shape().to_string(), "(None, 3, 4, 3)");
 }
@@ -110,10 +140,7 @@ fn affine_transform_equals_jax_for_every_fill_mode() {
     let f = fx();
     let small = f.get("small");
     let t = f.f32("transforms");
-    let transforms: Vec<image::Transform> = t
-        .chunks(8)
-        .map(|c| c.try_into().unwrap())
-        .collect();
+    let transforms: Vec<image::Transform> = t.chunks(8).map(|c| c.try_into().unwrap()).collect();
     for mode in ["constant", "nearest", "wrap", "mirror", "reflect"] {
         for interp in ["nearest", "bilinear"] {
             let key = format!("affine_{mode}_{interp}");
@@ -158,19 +185,48 @@ fn fixed_random_transformations_equal_keras() {
         }
     }
     let one = |i: usize| small.get(i).unwrap();
-    assert_close("rotation_neg", &run(RandomRotation::new((-0.3, -0.3)), &small, true), &f.get("rotation_neg"), 1e-5);
+    assert_close(
+        "rotation_neg",
+        &run(RandomRotation::new((-0.3, -0.3)), &small, true),
+        &f.get("rotation_neg"),
+        1e-5,
+    );
     let r = RandomRotation::new((0.2, 0.2)).fill_mode("constant");
-    assert_close("rotation_single", &run(r, &one(0), true), &f.get("rotation_single"), 1e-5);
-    assert_close("zoom_same", &run(RandomZoom::new((-0.25, -0.25)), &small, true), &f.get("zoom_same"), 1e-5);
-    let z = RandomZoom::new((0.4, 0.4)).width_factor((0.1, 0.1)).fill_mode("nearest");
-    assert_close("zoom_single", &run(z, &one(1), true), &f.get("zoom_single"), 1e-5);
+    assert_close(
+        "rotation_single",
+        &run(r, &one(0), true),
+        &f.get("rotation_single"),
+        1e-5,
+    );
+    assert_close(
+        "zoom_same",
+        &run(RandomZoom::new((-0.25, -0.25)), &small, true),
+        &f.get("zoom_same"),
+        1e-5,
+    );
+    let z = RandomZoom::new((0.4, 0.4))
+        .width_factor((0.1, 0.1))
+        .fill_mode("nearest");
+    assert_close(
+        "zoom_single",
+        &run(z, &one(1), true),
+        &f.get("zoom_single"),
+        1e-5,
+    );
     let t = RandomTranslation::new((0.2, 0.2), (0.1, 0.1));
-    assert_close("translation_single", &run(t, &one(1), true), &f.get("translation_single"), 1e-5);
+    assert_close(
+        "translation_single",
+        &run(t, &one(1), true),
+        &f.get("translation_single"),
+        1e-5,
+    );
     for mode in ["horizontal", "vertical", "horizontal_and_vertical"] {
         let y = RandomFlip::new(mode).flip(&small, &[true, false]).unwrap();
         assert_close(mode, &y, &f.get(&format!("flip_{mode}")), 0.0);
     }
-    let c = RandomContrast::new(0.5).adjust(&f.get("imgs255"), &[1.3, 0.6]).unwrap();
+    let c = RandomContrast::new(0.5)
+        .adjust(&f.get("imgs255"), &[1.3, 0.6])
+        .unwrap();
     assert_close("contrast", &c, &f.get("contrast"), 1e-5);
     let c = RandomContrast::new(0.5)
         .value_range(0.0, 1.0)
@@ -179,28 +235,71 @@ fn fixed_random_transformations_equal_keras() {
     assert_close("contrast01", &c, &f.get("contrast01"), 1e-5);
     let img = f.get("img");
     let crop = RandomCrop::new(3, 4);
-    assert_close("random_crop_train", &crop.crop_at(&img, 1, 2).unwrap(), &f.get("random_crop_train"), 0.0);
+    assert_close(
+        "random_crop_train",
+        &crop.crop_at(&img, 1, 2).unwrap(),
+        &f.get("random_crop_train"),
+        0.0,
+    );
     let small_crop = run(RandomCrop::new(6, 9), &img, true);
-    assert_close("random_crop_small_train", &small_crop, &f.get("random_crop_small_train"), 1e-5);
+    assert_close(
+        "random_crop_small_train",
+        &small_crop,
+        &f.get("random_crop_small_train"),
+        1e-5,
+    );
     // Keras 3 passes images through RandomCrop at inference, uncropped.
-    assert_close("random_crop_infer", &run(RandomCrop::new(3, 4), &img, false), &f.get("random_crop_infer"), 0.0);
+    assert_close(
+        "random_crop_infer",
+        &run(RandomCrop::new(3, 4), &img, false),
+        &f.get("random_crop_infer"),
+        0.0,
+    );
 }
 
 #[test]
 fn random_layers_are_the_identity_at_inference_and_seeded_draws_repeat() {
     let x = Tensor::rand(0f32, 1.0, (8, 6, 6, 2), &Device::Cpu).unwrap();
     let want = ops::to_vec_f32(&x).unwrap();
-    let layers: Vec<(&str, Box<dyn Fn(u64) -> LayerRef>)> = vec![
-        ("flip", Box::new(|s| RandomFlip::default().seed(s).into_layer())),
-        ("rotation", Box::new(|s| RandomRotation::new(0.3).seed(s).into_layer())),
-        ("zoom", Box::new(|s| RandomZoom::new(0.3).seed(s).into_layer())),
-        ("translation", Box::new(|s| RandomTranslation::new(0.3, 0.3).seed(s).into_layer())),
-        ("contrast", Box::new(|s| RandomContrast::new(0.5).value_range(0.0, 1.0).seed(s).into_layer())),
-        ("crop", Box::new(|s| RandomCrop::new(4, 4).seed(s).into_layer())),
+    type Make = Box<dyn Fn(u64) -> LayerRef>;
+    let layers: Vec<(&str, Make)> = vec![
+        (
+            "flip",
+            Box::new(|s| RandomFlip::default().seed(s).into_layer()),
+        ),
+        (
+            "rotation",
+            Box::new(|s| RandomRotation::new(0.3).seed(s).into_layer()),
+        ),
+        (
+            "zoom",
+            Box::new(|s| RandomZoom::new(0.3).seed(s).into_layer()),
+        ),
+        (
+            "translation",
+            Box::new(|s| RandomTranslation::new(0.3, 0.3).seed(s).into_layer()),
+        ),
+        (
+            "contrast",
+            Box::new(|s| {
+                RandomContrast::new(0.5)
+                    .value_range(0.0, 1.0)
+                    .seed(s)
+                    .into_layer()
+            }),
+        ),
+        (
+            "crop",
+            Box::new(|s| RandomCrop::new(4, 4).seed(s).into_layer()),
+        ),
     ];
     for (name, make) in &layers {
         let l = make(1);
-        assert_eq!(ops::to_vec_f32(&l.apply(&x).unwrap()).unwrap(), want, "{name}: inference");
+        assert_eq!(
+            ops::to_vec_f32(&l.apply(&x).unwrap()).unwrap(),
+            want,
+            "{name}: inference"
+        );
         let _t = context::set_training(true);
         let a = ops::to_vec_f32(&make(7).apply(&x).unwrap()).unwrap();
         let b = ops::to_vec_f32(&make(7).apply(&x).unwrap()).unwrap();
@@ -248,7 +347,10 @@ fn rotation_angles_stay_in_the_factor_range() {
     let n = 150;
     let img = Tensor::from_vec(v, (1, s, s, 1), &Device::Cpu).unwrap();
     let x = Tensor::cat(&vec![img; n], 0).unwrap();
-    let l = RandomRotation::new((0.05, 0.15)).fill_mode("constant").interpolation("nearest").seed(2);
+    let l = RandomRotation::new((0.05, 0.15))
+        .fill_mode("constant")
+        .interpolation("nearest")
+        .seed(2);
     let y = ops::to_vec_f32(&run(l, &x, true)).unwrap();
     let mut angles = vec![];
     for k in 0..n {
@@ -267,7 +369,10 @@ fn rotation_angles_stay_in_the_factor_range() {
     // Keras's rotation is counter-clockwise on screen for positive factors.
     let (lo, hi) = (0.05 * 360.0, 0.15 * 360.0);
     for a in &angles {
-        assert!(*a > lo - 4.0 && *a < hi + 4.0, "angle {a} outside [{lo}, {hi}]");
+        assert!(
+            *a > lo - 4.0 && *a < hi + 4.0,
+            "angle {a} outside [{lo}, {hi}]"
+        );
     }
     let min = angles.iter().cloned().fold(f64::MAX, f64::min);
     let max = angles.iter().cloned().fold(f64::MIN, f64::max);
@@ -284,18 +389,33 @@ fn normalization_adapts_as_keras() {
     assert_close("mean", &w[0], &f.get("norm_mean"), 1e-6);
     assert_close("variance", &w[1], &f.get("norm_var"), 1e-5);
     assert_eq!(n.weights()[2].path(), format!("{}/count", n.name()));
-    assert_close("out", &n.apply(&data.narrow(0, 0, 5).unwrap()).unwrap(), &f.get("norm_out"), 1e-5);
+    assert_close(
+        "out",
+        &n.apply(&data.narrow(0, 0, 5).unwrap()).unwrap(),
+        &f.get("norm_out"),
+        1e-5,
+    );
     let inv = Normalization::new()
         .mean_variance(&[1.0, 2.0, 3.0, 4.0], &[1.0, 4.0, 9.0, 0.0])
         .invert(true);
-    assert_close("invert", &run(inv, &data.narrow(0, 0, 5).unwrap(), false), &f.get("norm_invert_out"), 1e-6);
+    assert_close(
+        "invert",
+        &run(inv, &data.narrow(0, 0, 5).unwrap(), false),
+        &f.get("norm_invert_out"),
+        1e-6,
+    );
     let img = f.get("img");
     let ni = Normalization::new().axes(&[1, 2]).into_layer();
     adapt(&ni, &img).unwrap();
     let w = ni.get_weights().unwrap();
     assert_close("img mean", &w[0], &f.get("norm_img_mean"), 1e-6);
     assert_close("img var", &w[1], &f.get("norm_img_var"), 1e-5);
-    assert_close("img out", &ni.apply(&img).unwrap(), &f.get("norm_img_out"), 1e-5);
+    assert_close(
+        "img out",
+        &ni.apply(&img).unwrap(),
+        &f.get("norm_img_out"),
+        1e-5,
+    );
     let na = Normalization::new().axes(&[]).into_layer();
     adapt(&na, &data).unwrap();
     let w = na.get_weights().unwrap();
@@ -309,9 +429,17 @@ fn normalization_adapts_as_keras() {
     assert_close("batches mean", &w[0], &f.get("norm_batches_mean"), 1e-5);
     assert_close("batches var", &w[1], &f.get("norm_batches_var"), 1e-5);
     let scalar = Normalization::new()
-        .mean_variance_tensors(&Tensor::new(2f64, &Device::Cpu).unwrap(), &Tensor::new(3f64, &Device::Cpu).unwrap())
+        .mean_variance_tensors(
+            &Tensor::new(2f64, &Device::Cpu).unwrap(),
+            &Tensor::new(3f64, &Device::Cpu).unwrap(),
+        )
         .unwrap();
-    assert_close("scalar", &run(scalar, &data.narrow(0, 0, 5).unwrap(), false), &f.get("norm_scalar_out"), 1e-6);
+    assert_close(
+        "scalar",
+        &run(scalar, &data.narrow(0, 0, 5).unwrap(), false),
+        &f.get("norm_scalar_out"),
+        1e-6,
+    );
 }
 
 #[test]
@@ -319,37 +447,92 @@ fn category_encoding_hashing_and_discretization_equal_keras() {
     let f = fx();
     let ids = f.get("cat_ids");
     let enc = |mode: &str| CategoryEncoding::new(6).output_mode(mode);
-    assert_close("multi_hot", &run(enc("multi_hot"), &ids, false), &f.get("cat_multi_hot"), 0.0);
-    assert_close("count", &run(enc("count"), &ids, false), &f.get("cat_count"), 0.0);
-    let w = enc("count").encode(&ids, Some(&f.get("cat_count_weights"))).unwrap();
+    assert_close(
+        "multi_hot",
+        &run(enc("multi_hot"), &ids, false),
+        &f.get("cat_multi_hot"),
+        0.0,
+    );
+    assert_close(
+        "count",
+        &run(enc("count"), &ids, false),
+        &f.get("cat_count"),
+        0.0,
+    );
+    let w = enc("count")
+        .encode(&ids, Some(&f.get("cat_count_weights")))
+        .unwrap();
     assert_close("weighted", &w, &f.get("cat_count_weighted"), 0.0);
-    assert_close("one_hot", &run(enc("one_hot"), &ids, false), &f.get("cat_one_hot"), 0.0);
+    assert_close(
+        "one_hot",
+        &run(enc("one_hot"), &ids, false),
+        &f.get("cat_one_hot"),
+        0.0,
+    );
     let col = ids.narrow(1, 0, 1).unwrap();
-    assert_close("one_hot col", &run(enc("one_hot"), &col, false), &f.get("cat_one_hot_col"), 0.0);
+    assert_close(
+        "one_hot col",
+        &run(enc("one_hot"), &col, false),
+        &f.get("cat_one_hot_col"),
+        0.0,
+    );
     let row = ids.get(0).unwrap();
-    assert_close("one_hot 1d", &run(enc("one_hot"), &row, false), &f.get("cat_one_hot_1d"), 0.0);
-    assert_close("multi_hot 1d", &run(enc("multi_hot"), &row, false), &f.get("cat_multi_hot_1d"), 0.0);
-    assert_close("count 1d", &run(enc("count"), &row, false), &f.get("cat_count_1d"), 0.0);
+    assert_close(
+        "one_hot 1d",
+        &run(enc("one_hot"), &row, false),
+        &f.get("cat_one_hot_1d"),
+        0.0,
+    );
+    assert_close(
+        "multi_hot 1d",
+        &run(enc("multi_hot"), &row, false),
+        &f.get("cat_multi_hot_1d"),
+        0.0,
+    );
+    assert_close(
+        "count 1d",
+        &run(enc("count"), &row, false),
+        &f.get("cat_count_1d"),
+        0.0,
+    );
 
     let x = f.get("hash_ints");
     let h = |l: Hashing, x: &Tensor| ints(&run(l, x, false));
     assert_eq!(h(Hashing::new(3), &x), ints(&f.get("hash_int_3")));
     assert_eq!(h(Hashing::new(1000), &x), ints(&f.get("hash_int_1000")));
-    assert_eq!(h(Hashing::new(7).mask_value(17i64), &x), ints(&f.get("hash_int_mask")));
-    assert_eq!(h(Hashing::new(100).salt([133, 133]), &x), ints(&f.get("hash_int_salt")));
-    assert_eq!(h(Hashing::new(100).salt([7, 11]), &x), ints(&f.get("hash_int_salt2")));
+    assert_eq!(
+        h(Hashing::new(7).mask_value(17i64), &x),
+        ints(&f.get("hash_int_mask"))
+    );
+    assert_eq!(
+        h(Hashing::new(100).salt([133, 133]), &x),
+        ints(&f.get("hash_int_salt"))
+    );
+    assert_eq!(
+        h(Hashing::new(100).salt([7, 11]), &x),
+        ints(&f.get("hash_int_salt2"))
+    );
     let mh = run(Hashing::new(8).output_mode("multi_hot"), &x, false);
     assert_close("hash multi_hot", &mh, &f.get("hash_int_multi_hot"), 0.0);
     let ct = run(Hashing::new(8).output_mode("count"), &x, false);
     assert_close("hash count", &ct, &f.get("hash_int_count"), 0.0);
-    assert_eq!(h(Hashing::new(10), &f.get("hash_floats")), ints(&f.get("hash_float_10")));
+    assert_eq!(
+        h(Hashing::new(10), &f.get("hash_floats")),
+        ints(&f.get("hash_float_10"))
+    );
     let words: Vec<String> =
         serde_json::from_str(&std::fs::read_to_string(path("hash_words.json")).unwrap()).unwrap();
     let s = strings::encode(&words).unwrap();
     assert_eq!(h(Hashing::new(1000), &s), ints(&f.get("hash_str_1000")));
     assert_eq!(h(Hashing::new(1), &s), ints(&f.get("hash_str_1")));
-    assert_eq!(h(Hashing::new(1000).salt([3, 5]), &s), ints(&f.get("hash_str_salt")));
-    assert_eq!(h(Hashing::new(10).mask_value("hello"), &s), ints(&f.get("hash_str_mask")));
+    assert_eq!(
+        h(Hashing::new(1000).salt([3, 5]), &s),
+        ints(&f.get("hash_str_salt"))
+    );
+    assert_eq!(
+        h(Hashing::new(10).mask_value("hello"), &s),
+        ints(&f.get("hash_str_mask"))
+    );
 
     let vals = f.get("disc_vals");
     let d = |mode: &str| Discretization::with_boundaries(&[0.0, 1.0, 2.0]).output_mode(mode);
@@ -357,10 +540,20 @@ fn category_encoding_hashing_and_discretization_equal_keras() {
     assert_eq!(di.dtype(), DType::I32);
     assert_eq!(ints(&di), ints(&f.get("disc_int")));
     for mode in ["one_hot", "multi_hot", "count"] {
-        assert_close(mode, &run(d(mode), &vals, false), &f.get(&format!("disc_{mode}")), 0.0);
+        assert_close(
+            mode,
+            &run(d(mode), &vals, false),
+            &f.get(&format!("disc_{mode}")),
+            0.0,
+        );
     }
     let data = f.get("disc_adapt_data");
-    for (nb, eps, key) in [(4, 0.01, "4_0.01"), (5, 0.01, "5_0.01"), (3, 0.1, "3_0.1"), (10, 0.001, "10_0.001")] {
+    for (nb, eps, key) in [
+        (4, 0.01, "4_0.01"),
+        (5, 0.01, "5_0.01"),
+        (3, 0.1, "3_0.1"),
+        (10, 0.001, "10_0.001"),
+    ] {
         let mut l = Discretization::with_num_bins(nb).epsilon(eps);
         l.adapt(&data).unwrap();
         let got = Tensor::new(l.bin_boundaries().unwrap(), &Device::Cpu).unwrap();
@@ -368,10 +561,21 @@ fn category_encoding_hashing_and_discretization_equal_keras() {
     }
     let l = Discretization::with_num_bins(4).into_layer();
     adapt(&l, &data.reshape((50, 10)).unwrap()).unwrap();
-    let b = l.with(|d: &Discretization| d.bin_boundaries().unwrap().to_vec()).unwrap();
-    assert_close("2d", &Tensor::new(b, &Device::Cpu).unwrap(), &f.get("disc_adapt_2d"), 1e-6);
+    let b = l
+        .with(|d: &Discretization| d.bin_boundaries().unwrap().to_vec())
+        .unwrap();
+    assert_close(
+        "2d",
+        &Tensor::new(b, &Device::Cpu).unwrap(),
+        &f.get("disc_adapt_2d"),
+        1e-6,
+    );
     let mut l = Discretization::with_num_bins(6);
-    l.adapt_batches([data.narrow(0, 0, 120).unwrap(), data.narrow(0, 120, 380).unwrap()]).unwrap();
+    l.adapt_batches([
+        data.narrow(0, 0, 120).unwrap(),
+        data.narrow(0, 120, 380).unwrap(),
+    ])
+    .unwrap();
     let got = Tensor::new(l.bin_boundaries().unwrap(), &Device::Cpu).unwrap();
     assert_close("batches", &got, &f.get("disc_adapt_batches"), 1e-6);
 }
@@ -424,17 +628,29 @@ fn configs_equal_keras_both_ways() {
         assert_eq!(ours["class_name"], e["class_name"]);
         same(class, &ours["config"], &e["config"], &mut problems);
     }
-    assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
     // Unsupported options are refused, not dropped.
     let bad = [
         ("Hashing", r#"{"num_bins": 3, "sparse": true}"#, "sparse"),
-        ("RandomRotation", r#"{"factor": 0.1, "data_format": "channels_first"}"#, "channels_last"),
+        (
+            "RandomRotation",
+            r#"{"factor": 0.1, "data_format": "channels_first"}"#,
+            "channels_last",
+        ),
         ("Resizing", r#"{"height": 2}"#, "width"),
         ("Hashing", r#"{"num_bins": 3, "salt": "x"}"#, "salt"),
     ];
     for (class, cfg, needle) in bad {
         let c: serde_json::Map<String, Value> = serde_json::from_str(cfg).unwrap();
-        let e = layer_from_config(class, &c).map(|_| ()).unwrap_err().to_string();
+        let e = layer_from_config(class, &c)
+            .map(|_| ())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains(needle), "{class}: {e}");
     }
 }
@@ -445,8 +661,18 @@ fn keras_models_with_preprocessing_layers_load_and_predict_keras_numbers() {
     let m = keras::saving::load_model(path("image_model.keras")).unwrap();
     let p = m.predict_on_batch(vec![f.get("x0")]).unwrap();
     assert_close("image_model", &p[0], &f.get("pred0"), 1e-5);
-    let names: Vec<String> = m.layers().iter().map(|l| l.class_name().to_string()).collect();
-    for c in ["Rescaling", "Normalization", "Resizing", "CenterCrop", "RandomFlip"] {
+    let names: Vec<String> = m
+        .layers()
+        .iter()
+        .map(|l| l.class_name().to_string())
+        .collect();
+    for c in [
+        "Rescaling",
+        "Normalization",
+        "Resizing",
+        "CenterCrop",
+        "RandomFlip",
+    ] {
         assert!(names.iter().any(|n| n == c), "{c} in {names:?}");
     }
     let f = Fixture::load("preprocessing/tabular_model.npz");
@@ -465,7 +691,10 @@ fn our_models_with_preprocessing_layers_round_trip() {
     let norm = Normalization::new().into_layer();
     adapt(&norm, &((&data / 255.0).unwrap())).unwrap();
     let x = norm.call(&x).unwrap();
-    let x = Resizing::new(8, 8).interpolation("nearest").call(&x).unwrap();
+    let x = Resizing::new(8, 8)
+        .interpolation("nearest")
+        .call(&x)
+        .unwrap();
     let x = CenterCrop::new(6, 6).call(&x).unwrap();
     let x = RandomFlip::default().seed(3).call(&x).unwrap();
     let x = RandomRotation::new(0.1).call(&x).unwrap();
@@ -483,17 +712,30 @@ fn our_models_with_preprocessing_layers_round_trip() {
     let file = dir.join("prep.keras");
     m.save(&file).unwrap();
     let b = keras::saving::load_model(&file).unwrap();
-    assert_close("round trip", &b.predict_on_batch(vec![data.clone()]).unwrap()[0], &before[0], 1e-6);
+    assert_close(
+        "round trip",
+        &b.predict_on_batch(vec![data.clone()]).unwrap()[0],
+        &before[0],
+        1e-6,
+    );
     // The loaded config saves back the same (Normalization's build shape comes from the
     // graph once loaded, not from the adapted data's batch size).
     let again = dir.join("again.keras");
     b.save(&again).unwrap();
     let c = keras::saving::load_model(&again).unwrap();
-    assert_eq!(keras::saving::to_json(&c).unwrap(), keras::saving::to_json(&b).unwrap());
+    assert_eq!(
+        keras::saving::to_json(&c).unwrap(),
+        keras::saving::to_json(&b).unwrap()
+    );
     let w = dir.join("prep.weights.h5");
     m.save_weights(&w).unwrap();
     let mut c = keras::saving::load_model(&file).unwrap();
     c.load_weights(&w).unwrap();
-    assert_close("weights", &c.predict_on_batch(vec![data]).unwrap()[0], &before[0], 1e-6);
+    assert_close(
+        "weights",
+        &c.predict_on_batch(vec![data]).unwrap()[0],
+        &before[0],
+        1e-6,
+    );
     std::fs::remove_dir_all(&dir).ok();
 }

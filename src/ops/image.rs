@@ -288,7 +288,7 @@ fn nearest_indices(m: usize, n: usize) -> Vec<usize> {
 /// use keras::ops::{image, Tensor, Device};
 /// let x = Tensor::arange(0f32, 16.0, &Device::Cpu)?.reshape((1, 4, 4, 1))?;
 /// let y = image::resize(&x, 2, 2, image::Interpolation::Nearest, false)?;
-/// assert_eq!(y.flatten_all()?.to_vec1::<f32>()?, vec![0.0, 2.0, 8.0, 10.0]);
+/// assert_eq!(y.flatten_all()?.to_vec1::<f32>()?, vec![5.0, 7.0, 13.0, 15.0]);
 /// # Ok::<(), keras::Error>(())
 /// ```
 pub fn resize(

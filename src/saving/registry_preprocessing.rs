@@ -5,8 +5,8 @@
 use super::config::{Cfg, Value};
 use super::registry::finish;
 use crate::engine::LayerRef;
-use crate::layers::preprocessing::*;
 use crate::layers::preprocessing::NormStat;
+use crate::layers::preprocessing::*;
 use crate::{Error, Result};
 
 /// The layer for `class`, or `None` when this file does not know the class.
@@ -47,13 +47,11 @@ pub(crate) fn layer_from_config(class: &str, c: &Cfg) -> Option<Result<LayerRef>
             finish(l, c)
         })(),
         "RandomTranslation" => (|| {
-            let mut l = RandomTranslation::new(
-                factor(c, "height_factor")?,
-                factor(c, "width_factor")?,
-            )
-            .fill_mode(c.str_or("fill_mode", "reflect")?)
-            .interpolation(c.str_or("interpolation", "bilinear")?)
-            .fill_value(c.f64_or("fill_value", 0.0)?);
+            let mut l =
+                RandomTranslation::new(factor(c, "height_factor")?, factor(c, "width_factor")?)
+                    .fill_mode(c.str_or("fill_mode", "reflect")?)
+                    .interpolation(c.str_or("interpolation", "bilinear")?)
+                    .fill_value(c.f64_or("fill_value", 0.0)?);
             if let Some(s) = seed(c)? {
                 l = l.seed(s);
             }
@@ -228,7 +226,9 @@ fn discretization(c: &Cfg) -> Result<LayerRef> {
             a.iter()
                 .map(Value::as_f64)
                 .collect::<Option<Vec<f64>>>()
-                .ok_or_else(|| Error::value("Discretization: `bin_boundaries` should be numbers"))?,
+                .ok_or_else(|| {
+                    Error::value("Discretization: `bin_boundaries` should be numbers")
+                })?,
         ),
         Some(v) => {
             return Err(Error::value(format!(

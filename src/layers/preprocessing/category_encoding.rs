@@ -39,7 +39,11 @@ pub(crate) fn encode(
     depth: usize,
     weights: Option<&[f32]>,
 ) -> (Vec<f32>, Vec<usize>) {
-    let mut dims = if dims.is_empty() { vec![1] } else { dims.to_vec() };
+    let mut dims = if dims.is_empty() {
+        vec![1]
+    } else {
+        dims.to_vec()
+    };
     let onehot = |i: i64| (i >= 0 && (i as usize) < depth).then_some(i as usize);
     if mode == Encoding::OneHot {
         if dims.len() > 1 && dims[dims.len() - 1] == 1 {
@@ -76,7 +80,9 @@ pub(crate) fn encode(
         }
     }
     let mut shape: Vec<usize> = if dims.len() > 1 {
-        std::iter::once(dims[0]).chain(dims[2..].iter().copied()).collect()
+        std::iter::once(dims[0])
+            .chain(dims[2..].iter().copied())
+            .collect()
     } else {
         vec![]
     };
@@ -88,8 +94,18 @@ pub(crate) fn encode(
 pub(crate) fn read_ids(x: &Tensor) -> Result<Vec<i64>> {
     Ok(match x.dtype() {
         DType::I64 => x.flatten_all()?.to_vec1::<i64>()?,
-        DType::U32 => x.flatten_all()?.to_vec1::<u32>()?.into_iter().map(i64::from).collect(),
-        DType::U8 => x.flatten_all()?.to_vec1::<u8>()?.into_iter().map(i64::from).collect(),
+        DType::U32 => x
+            .flatten_all()?
+            .to_vec1::<u32>()?
+            .into_iter()
+            .map(i64::from)
+            .collect(),
+        DType::U8 => x
+            .flatten_all()?
+            .to_vec1::<u8>()?
+            .into_iter()
+            .map(i64::from)
+            .collect(),
         _ => ops::to_vec_f64(x)?.into_iter().map(|v| v as i64).collect(),
     })
 }
@@ -125,7 +141,11 @@ impl CategoryEncoding {
     }
     /// `"multi_hot"` (default), `"one_hot"` or `"count"`.
     pub fn output_mode(mut self, mode: &str) -> Self {
-        self.output_mode = if mode == "binary" { "multi_hot".into() } else { mode.into() };
+        self.output_mode = if mode == "binary" {
+            "multi_hot".into()
+        } else {
+            mode.into()
+        };
         self
     }
     fn mode(&self) -> Result<Encoding> {
@@ -161,7 +181,13 @@ impl CategoryEncoding {
             Some(w) => Some(ops::to_vec_f32(w)?),
             None => None,
         };
-        let (v, dims) = encode(&read_ids(ids)?, ids.dims(), mode, self.num_tokens, w.as_deref());
+        let (v, dims) = encode(
+            &read_ids(ids)?,
+            ids.dims(),
+            mode,
+            self.num_tokens,
+            w.as_deref(),
+        );
         Ok(ops::from_vec(v, &dims)?.to_device(ids.device())?)
     }
 }
@@ -222,8 +248,14 @@ mod tests {
         let (_, d) = encode(&[1, 0], &[2, 1], Encoding::OneHot, 4, None);
         assert_eq!(d, vec![2, 4]);
         let s = Shape(vec![None, Some(1)]);
-        assert_eq!(encoded_shape(&s, Encoding::OneHot, 4).to_string(), "(None, 4)");
-        assert_eq!(encoded_shape(&s, Encoding::Count, 4).to_string(), "(None, 4)");
+        assert_eq!(
+            encoded_shape(&s, Encoding::OneHot, 4).to_string(),
+            "(None, 4)"
+        );
+        assert_eq!(
+            encoded_shape(&s, Encoding::Count, 4).to_string(),
+            "(None, 4)"
+        );
         assert!(CategoryEncoding::new(0).mode().is_err());
     }
 }

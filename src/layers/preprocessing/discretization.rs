@@ -1,6 +1,7 @@
 //! `Discretization` (`keras/src/layers/preprocessing/discretization.py`): bucketizes numbers
 //! by bin boundaries, given or computed from data as Keras's approximate quantiles.
 
+use super::adapt::AdaptBatch;
 use super::category_encoding::{encode, Encoding};
 use crate::engine::{CallCtx, Layer, LayerArgs, Shape};
 use crate::ops::{self, DType, Tensor};
@@ -45,9 +46,7 @@ fn compress(s: Summary, epsilon: f64) -> Summary {
         return s;
     }
     let count = (1.0 / epsilon).ceil() as usize;
-    let percents: Vec<f64> = (0..count)
-        .map(|i| epsilon + i as f64 * epsilon)
-        .collect();
+    let percents: Vec<f64> = (0..count).map(|i| epsilon + i as f64 * epsilon).collect();
     let mut cum = Vec::with_capacity(s.1.len());
     let mut acc = 0f32;
     for &w in &s.1 {
@@ -58,7 +57,10 @@ fn compress(s: Summary, epsilon: f64) -> Summary {
     let xp: Vec<f64> = cum.iter().map(|&c| (c / last) as f64).collect();
     let bins: Vec<f64> = s.0.iter().map(|&b| b as f64).collect();
     let cum64: Vec<f64> = cum.iter().map(|&c| c as f64).collect();
-    let new_bins: Vec<f32> = percents.iter().map(|&p| interp(p, &xp, &bins) as f32).collect();
+    let new_bins: Vec<f32> = percents
+        .iter()
+        .map(|&p| interp(p, &xp, &bins) as f32)
+        .collect();
     let new_cum: Vec<f64> = percents.iter().map(|&p| interp(p, &xp, &cum64)).collect();
     let new_weights: Vec<f32> = new_cum
         .iter()
@@ -153,11 +155,15 @@ impl Discretization {
 
     /// Computes `num_bins` bin boundaries from `data` (Keras's `adapt`).
     pub fn adapt(&mut self, data: &Tensor) -> Result<()> {
-        self.adapt_batches(std::iter::once(data.clone()))
+        self.adapt_batches([data])
     }
 
     /// [`Discretization::adapt`] over batches, merged as Keras merges their summaries.
-    pub fn adapt_batches<I: IntoIterator<Item = Tensor>>(&mut self, batches: I) -> Result<()> {
+    pub fn adapt_batches<I, B>(&mut self, batches: I) -> Result<()>
+    where
+        I: IntoIterator<Item = B>,
+        B: AdaptBatch,
+    {
         let nb = self.num_bins.ok_or_else(|| {
             Error::value(
                 "Cannot adapt a Discretization layer that has been initialized with \
@@ -166,7 +172,7 @@ impl Discretization {
         })?;
         self.summary = (vec![], vec![]);
         for b in batches {
-            let s = summarize(&ops::to_vec_f32(&b)?, self.epsilon);
+            let s = summarize(&ops::to_vec_f32(&b.into_batch()?)?, self.epsilon);
             let prev = std::mem::take(&mut self.summary);
             self.summary = merge(s, &prev, self.epsilon);
         }
@@ -247,16 +253,15 @@ impl Layer for Discretization {
     }
     fn forward(&self, inputs: &[Tensor], _: &CallCtx) -> Result<Vec<Tensor>> {
         let mode = self.check()?;
-        let bounds: Vec<f32> = match &self.bin_boundaries {
-            Some(b) => b.iter().map(|&v| v as f32).collect(),
-            None => {
-                return Err(Error::value(
+        let bounds: Vec<f32> =
+            match &self.bin_boundaries {
+                Some(b) => b.iter().map(|&v| v as f32).collect(),
+                None => return Err(Error::value(
                     "You need to either pass the `bin_boundaries` argument at construction time \
                      or call `adapt(dataset)` before you can start using the `Discretization` \
                      layer.",
-                ))
-            }
-        };
+                )),
+            };
         let x = &inputs[0];
         let ids: Vec<i64> = ops::to_vec_f32(x)?
             .into_iter()
@@ -301,9 +306,15 @@ mod tests {
     #[test]
     fn errors_name_the_problem() {
         let e = Discretization::from_parts(None, None).check().unwrap_err();
-        assert!(e.to_string().contains("either `num_bins` or `bin_boundaries`"));
+        assert!(e
+            .to_string()
+            .contains("either `num_bins` or `bin_boundaries`"));
         let mut d = Discretization::with_boundaries(&[0.0]);
         let x = Tensor::zeros(3, DType::F32, &crate::ops::Device::Cpu).unwrap();
-        assert!(d.adapt(&x).unwrap_err().to_string().contains("use `num_bins` instead"));
+        assert!(d
+            .adapt(&x)
+            .unwrap_err()
+            .to_string()
+            .contains("use `num_bins` instead"));
     }
 }

@@ -99,7 +99,11 @@ impl Hashing {
         }
         match self.output_mode.as_str() {
             "int" => {
-                if let Some(d) = self.args.dtype.filter(|d| !matches!(d, DType::I64 | DType::I32)) {
+                if let Some(d) = self
+                    .args
+                    .dtype
+                    .filter(|d| !matches!(d, DType::I64 | DType::I32))
+                {
                     return Err(Error::value(format!(
                         "When `output_mode=\"int\"`, `dtype` should be an integer type, 'int32' \
                          or 'in64'. Received: dtype={}",
@@ -257,7 +261,11 @@ mod tests {
     #[test]
     fn masked_values_take_bin_zero() {
         let x = Tensor::new(&[[0i64, 17, 5]], &Device::Cpu).unwrap();
-        let y = Hashing::new(7).mask_value(17i64).into_layer().apply(&x).unwrap();
+        let y = Hashing::new(7)
+            .mask_value(17i64)
+            .into_layer()
+            .apply(&x)
+            .unwrap();
         let v = y.to_vec2::<i64>().unwrap();
         assert_eq!(v[0][1], 0);
         assert!(v[0][0] >= 1 && v[0][2] >= 1);

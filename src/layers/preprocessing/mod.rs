@@ -1,6 +1,7 @@
 //! Preprocessing layers, as Keras's `keras/src/layers/preprocessing`: they run inside the
 //! model, so they save and load with it.
 
+mod adapt;
 mod category_encoding;
 mod center_crop;
 mod discretization;
@@ -18,6 +19,7 @@ mod text_data;
 mod text_ops;
 mod text_vectorization;
 
+pub use adapt::{adapt, adapt_batches, adapt_dataset, AdaptBatch};
 pub use category_encoding::CategoryEncoding;
 pub use center_crop::CenterCrop;
 pub use discretization::Discretization;
@@ -27,8 +29,8 @@ pub use image_preprocessing::{
 };
 pub use index_lookup::{IndexLookup, OutputMode, Token};
 pub use integer_lookup::IntegerLookup;
+pub use normalization::Normalization;
 pub(crate) use normalization::Stat as NormStat;
-pub use normalization::{adapt, adapt_batches, Normalization};
 pub use rescaling::Rescaling;
 pub use resizing::Resizing;
 pub use string_lookup::StringLookup;

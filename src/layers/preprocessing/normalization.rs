@@ -1,7 +1,8 @@
 //! `Normalization` (`keras/src/layers/preprocessing/normalization.py`): `(x - mean) /
 //! sqrt(variance)` with statistics given or computed by `adapt`.
 
-use crate::engine::{CallCtx, Layer, LayerArgs, LayerRef, Shape, Weight, WeightBuilder};
+use super::adapt::AdaptBatch;
+use crate::engine::{CallCtx, Layer, LayerArgs, Shape, Weight, WeightBuilder};
 use crate::initializers::{ONES, ZEROS};
 use crate::ops::{self, DType, Tensor};
 use crate::saving::config::{config, json, Config, Value};
@@ -61,7 +62,7 @@ impl Stat {
 /// Normalizes inputs to zero mean and unit variance along `axis` (default -1, the features):
 /// `(x - mean) / max(sqrt(variance), 1e-7)`, or with `invert` the inverse, `mean + x *
 /// sqrt(variance)`. The statistics are either given ([`Normalization::mean_variance`]) or
-/// computed from data by [`Normalization::adapt`] / [`adapt`], and then live in the
+/// computed from data by [`Normalization::adapt`] / [`super::adapt()`], and then live in the
 /// non-trainable weights `mean`, `variance` and `count`, as Keras saves them.
 ///
 /// ```
@@ -179,7 +180,7 @@ impl Normalization {
         let dims = data.dims();
         let v = ops::to_vec_f64(data)?;
         let groups: usize = self.stat_shape.iter().product();
-        let count = if groups == 0 { 0 } else { v.len() / groups };
+        let count = v.len().checked_div(groups).unwrap_or(0);
         let (mut sum, mut sq) = (vec![0f64; groups], vec![0f64; groups]);
         let mut strides = vec![1usize; dims.len()];
         for i in (0..dims.len().saturating_sub(1)).rev() {
@@ -219,14 +220,18 @@ impl Normalization {
 
     /// Computes the mean and variance of `data` (a whole data set) along the non-kept axes.
     /// On a built layer the weights are set; otherwise they are kept until the layer builds.
-    /// See [`adapt`] for a layer already wrapped in a `LayerRef`.
+    /// See [`super::adapt()`] for a layer already wrapped in a `LayerRef`.
     pub fn adapt(&mut self, data: &Tensor) -> Result<()> {
-        self.adapt_batches(std::iter::once(data.clone()))
+        self.adapt_batches([data])
     }
 
     /// Computes the statistics over batches (each of the data's shape bar the batch axis),
     /// combining them as Keras's `adapt` does for a dataset.
-    pub fn adapt_batches<I: IntoIterator<Item = Tensor>>(&mut self, batches: I) -> Result<()> {
+    pub fn adapt_batches<I, B>(&mut self, batches: I) -> Result<()>
+    where
+        I: IntoIterator<Item = B>,
+        B: AdaptBatch,
+    {
         if self.given.is_some() {
             return Err(Error::value(
                 "Normalization: adapt() cannot be used when `mean` and `variance` were given",
@@ -235,6 +240,7 @@ impl Normalization {
         let mut total: Option<(Vec<f64>, Vec<f64>, usize)> = None;
         let mut first_dims: Option<Vec<usize>> = None;
         for batch in batches {
+            let batch = batch.into_batch()?;
             let dims = batch.dims().to_vec();
             if self.broadcast.is_empty() && self.weights.is_none() {
                 self.resolve_axes(&Shape::known(&dims))?;
@@ -260,7 +266,9 @@ impl Normalization {
             });
         }
         let (mean, var, _) = total.ok_or_else(|| {
-            Error::value("adapt() received an empty iterable (no batches). Expected at least one batch.")
+            Error::value(
+                "adapt() received an empty iterable (no batches). Expected at least one batch.",
+            )
         })?;
         match &self.weights {
             Some((m, v)) => {
@@ -285,7 +293,13 @@ impl Normalization {
         let mut keep: Vec<usize> = self
             .axis
             .iter()
-            .map(|&a| if a < 0 { (a + ndim) as usize } else { a as usize })
+            .map(|&a| {
+                if a < 0 {
+                    (a + ndim) as usize
+                } else {
+                    a as usize
+                }
+            })
             .collect();
         keep.sort_unstable();
         keep.dedup();
@@ -313,7 +327,9 @@ impl Normalization {
             let k = self.keep[self.keep.len() - i];
             expanded[k] = st.shape[st.shape.len() - i];
         }
-        Ok(t.reshape(expanded)?.broadcast_as(self.broadcast.clone())?.contiguous()?)
+        Ok(t.reshape(expanded)?
+            .broadcast_as(self.broadcast.clone())?
+            .contiguous()?)
     }
 
     /// The current mean and variance, broadcastable against the inputs.
@@ -400,36 +416,6 @@ impl Layer for Normalization {
     }
 }
 
-/// Adapts a preprocessing layer held in a `LayerRef` to `data` (Keras's `layer.adapt(data)`):
-/// a `Normalization` computes its mean and variance (building itself for `data`'s shape
-/// first, as Keras does), a `Discretization` its bin boundaries.
-pub fn adapt(layer: &LayerRef, data: &Tensor) -> Result<()> {
-    adapt_batches(layer, std::iter::once(data.clone()))
-}
-
-/// [`adapt`] over batches of data (a dataset's batches, in order).
-pub fn adapt_batches<I: IntoIterator<Item = Tensor>>(layer: &LayerRef, batches: I) -> Result<()> {
-    let mut it = batches.into_iter().peekable();
-    if layer.with(|_: &Normalization| ()).is_some() {
-        if !layer.built() {
-            if let Some(first) = it.peek() {
-                layer.build(&[Shape::known(first.dims())])?;
-            }
-        }
-        return layer
-            .with_mut(|n: &mut Normalization| n.adapt_batches(it))
-            .unwrap_or(Ok(()));
-    }
-    if let Some(r) = layer.with_mut(|d: &mut super::Discretization| d.adapt_batches(it)) {
-        return r;
-    }
-    Err(Error::value(format!(
-        "Layer \"{}\" ({}) has no adapt(); Normalization and Discretization do",
-        layer.name(),
-        layer.class_name()
-    )))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -441,7 +427,10 @@ mod tests {
         let s = Stat::from_json(&json!([[1.0, 2.0], [3.0, 4.0]]), "mean").unwrap();
         assert_eq!(s.shape, vec![2, 2]);
         assert_eq!(s.to_json(), json!([[1.0, 2.0], [3.0, 4.0]]));
-        assert_eq!(Stat::from_json(&json!(2.5), "mean").unwrap().shape, Vec::<usize>::new());
+        assert_eq!(
+            Stat::from_json(&json!(2.5), "mean").unwrap().shape,
+            Vec::<usize>::new()
+        );
         assert!(Stat::from_json(&json!([[1.0], [2.0, 3.0]]), "mean").is_err());
     }
 
@@ -455,12 +444,18 @@ mod tests {
         assert_eq!(y, vec![vec![-1.0, -1.0], vec![1.0, 1.0]]);
         assert_eq!(l.weights().len(), 3);
         assert_eq!(l.weights()[2].dtype(), DType::I64);
-        let g = Normalization::new().mean_variance(&[1.0, 2.0], &[4.0, 0.0]).into_layer();
+        let g = Normalization::new()
+            .mean_variance(&[1.0, 2.0], &[4.0, 0.0])
+            .into_layer();
         let y = g.apply(&x).unwrap().to_vec2::<f32>().unwrap();
         assert_eq!(y[0][0], 0.0);
         assert!((y[0][1] / 2e7 - 1.0).abs() < 1e-6, "{y:?}");
         assert!(g.weights().is_empty());
-        let e = Normalization::new().axis(3).into_layer().apply(&x).unwrap_err();
+        let e = Normalization::new()
+            .axis(3)
+            .into_layer()
+            .apply(&x)
+            .unwrap_err();
         assert!(e.to_string().contains("ndim=2, while axis=[3]"), "{e}");
     }
 }

@@ -47,10 +47,19 @@ impl Rescaling {
     /// Reads `scale` or `offset` from a config: a number, a list, or Keras's serialized NumPy
     /// array (`{"class_name": "__numpy__", "config": {"value": ...}}`).
     pub(crate) fn values(v: &Value, key: &str) -> Result<(Vec<f64>, bool)> {
-        let bad = || Error::value(format!("Rescaling: `{key}` should be a number or a list of numbers; received {v}"));
+        let bad = || {
+            Error::value(format!(
+                "Rescaling: `{key}` should be a number or a list of numbers; received {v}"
+            ))
+        };
         match v {
             Value::Number(n) => Ok((vec![n.as_f64().ok_or_else(bad)?], true)),
-            Value::Array(a) => Ok((a.iter().map(|x| x.as_f64().ok_or_else(bad)).collect::<Result<_>>()?, false)),
+            Value::Array(a) => Ok((
+                a.iter()
+                    .map(|x| x.as_f64().ok_or_else(bad))
+                    .collect::<Result<_>>()?,
+                false,
+            )),
             Value::Object(o) => match o.get("config").and_then(|c| c.get("value")) {
                 Some(inner) => Self::values(inner, key),
                 None => Err(bad()),
@@ -137,7 +146,9 @@ mod tests {
     #[test]
     fn per_channel_values_and_configs() {
         let l = Rescaling::per_channel(&[1.0, 2.0], &[0.0, -1.0]).into_layer();
-        let y = l.apply(&Tensor::new(&[[1f32, 1.0]], &Device::Cpu).unwrap()).unwrap();
+        let y = l
+            .apply(&Tensor::new(&[[1f32, 1.0]], &Device::Cpu).unwrap())
+            .unwrap();
         assert_eq!(y.to_vec2::<f32>().unwrap(), vec![vec![1.0, 1.0]]);
         let (v, scalar) = Rescaling::values(
             &json!({"class_name": "__numpy__", "config": {"value": [0.5, 0.25], "dtype": "float32"}}),
@@ -147,6 +158,8 @@ mod tests {
         assert_eq!((v, scalar), (vec![0.5, 0.25], false));
         let c = Rescaling::new(0.5, 0.0).get_config().unwrap();
         assert_eq!(c["scale"], json!(0.5));
-        assert!(l.apply(&Tensor::zeros((1, 3), DType::F32, &Device::Cpu).unwrap()).is_err());
+        assert!(l
+            .apply(&Tensor::zeros((1, 3), DType::F32, &Device::Cpu).unwrap())
+            .is_err());
     }
 }
