@@ -103,6 +103,12 @@ impl Default for MetricsSpec {
         MetricsSpec::All(vec![])
     }
 }
+/// No metrics: `model.compile("sgd", "mse", ())`.
+impl From<()> for MetricsSpec {
+    fn from(_: ()) -> Self {
+        MetricsSpec::default()
+    }
+}
 impl From<Vec<&str>> for MetricsSpec {
     fn from(v: Vec<&str>) -> Self {
         MetricsSpec::All(v.into_iter().map(MetricArg::from).collect())
