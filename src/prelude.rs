@@ -9,5 +9,5 @@ pub use crate::layers::{
 pub use crate::models::{Model, Sequential};
 pub use crate::ops::{DType, Device, Tensor};
 pub use crate::optimizers::{Adam, AdamW, Optimizer, OptimizerExt, RMSprop, SGD};
-pub use crate::trainers::{CompileArgs, Data, EvalArgs, FitArgs};
+pub use crate::trainers::{BatchArgs, CompileArgs, Data, EvalArgs, FitArgs};
 pub use crate::{Error, Result};
