@@ -242,6 +242,7 @@ impl<T: Send + 'static> Dataset<T> {
     /// };
     /// assert_eq!(read(4), read(4));
     /// assert_ne!(read(4), read(5));
+    /// # Ok::<(), keras::Error>(())
     /// ```
     pub fn iter_epoch(&self, epoch: u64) -> Result<DatasetIter<T>> {
         Ok(DatasetIter {
