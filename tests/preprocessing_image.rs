@@ -681,15 +681,42 @@ fn keras_models_with_preprocessing_layers_load_and_predict_keras_numbers() {
     assert_close("tabular_model", &p[0], &f.get("pred0"), 1e-5);
 }
 
-#[test]
-fn our_models_with_preprocessing_layers_round_trip() {
-    let dir = std::env::temp_dir().join(format!("keras_rs_prep_{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let data = Tensor::rand(0f32, 255.0, (16, 10, 12, 3), &Device::Cpu).unwrap();
+/// Writes `name.keras`, `name.json`, `name.weights.h5` and `name.npz` (inputs, our
+/// predictions) for tests/fixtures/check_preprocessing_files.py.
+fn export(dir: &std::path::Path, name: &str, m: &Model, xs: &[Tensor]) -> Vec<Tensor> {
+    let pred = m.predict_on_batch(xs.to_vec()).unwrap();
+    m.save(dir.join(format!("{name}.keras"))).unwrap();
+    m.save_weights(dir.join(format!("{name}.weights.h5")))
+        .unwrap();
+    std::fs::write(
+        dir.join(format!("{name}.json")),
+        keras::saving::to_json(m).unwrap(),
+    )
+    .unwrap();
+    let keys: Vec<String> = (0..xs.len()).map(|i| format!("x{i}")).collect();
+    let mut arrays: Vec<(&str, &Tensor)> = keys.iter().map(|k| k.as_str()).zip(xs).collect();
+    arrays.push(("pred0", &pred[0]));
+    keras::ops::npy::write_npz(dir.join(format!("{name}.npz")), &arrays).unwrap();
+    pred
+}
+
+fn python() -> Option<String> {
+    let candidates = [std::env::var("KERAS_PYTHON").ok(), Some("python3".into())];
+    candidates.into_iter().flatten().find(|p| {
+        std::process::Command::new(p)
+            .args(["-c", "import keras, tensorflow"])
+            .env("KERAS_BACKEND", "jax")
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false)
+    })
+}
+
+fn image_model(data: &Tensor) -> Model {
     let inp = Input::new([10, 12, 3]);
     let x = Rescaling::new(1.0 / 255.0, 0.0).call(&inp).unwrap();
     let norm = Normalization::new().into_layer();
-    adapt(&norm, &((&data / 255.0).unwrap())).unwrap();
+    adapt(&norm, &((data / 255.0).unwrap())).unwrap();
     let x = norm.call(&x).unwrap();
     let x = Resizing::new(8, 8)
         .interpolation("nearest")
@@ -706,12 +733,48 @@ fn our_models_with_preprocessing_layers_round_trip() {
     let out = Dense::new(1).call(&x).unwrap();
     let mut m = Model::new(&[inp], &[out]).unwrap();
     m.compile("adam", "mse", Vec::<&str>::new()).unwrap();
+    m
+}
+
+fn tabular_model() -> Model {
+    let num = Input::shape([3]).name("num").build();
+    let cat = Input::shape([2]).dtype(DType::I64).name("cat").build();
+    let d = Discretization::with_boundaries(&[-0.5, 0.0, 0.5])
+        .call(&num)
+        .unwrap();
+    let e = CategoryEncoding::new(4)
+        .output_mode("count")
+        .call(&d)
+        .unwrap();
+    let h = Hashing::new(6).output_mode("multi_hot").call(&cat).unwrap();
+    let hs = Hashing::new(5)
+        .salt([3, 4])
+        .mask_value(0i64)
+        .call(&cat)
+        .unwrap();
+    let hs = CategoryEncoding::new(5).call(&hs).unwrap();
+    let n = Normalization::new()
+        .mean_variance(&[0.5, -0.5, 1.0], &[2.0, 1.0, 0.5])
+        .call(&num)
+        .unwrap();
+    let x = keras::layers::concatenate(&[e, h, hs, n], -1).unwrap();
+    let out = Dense::new(1).call(&x).unwrap();
+    let mut m = Model::new(&[num, cat], &[out]).unwrap();
+    m.compile("adam", "mse", Vec::<&str>::new()).unwrap();
+    m
+}
+
+#[test]
+fn our_models_with_preprocessing_layers_round_trip_here_and_in_keras() {
+    let dir = std::env::temp_dir().join(format!("keras_rs_prep_{}", std::process::id()));
+    let scratch = dir.join("scratch");
+    std::fs::create_dir_all(&scratch).unwrap();
+    let data = Tensor::rand(0f32, 255.0, (16, 10, 12, 3), &Device::Cpu).unwrap();
+    let mut m = image_model(&data);
     let y = Tensor::zeros((16, 1), DType::F32, &Device::Cpu).unwrap();
     m.train_on_batch(vec![data.clone()], vec![y]).unwrap();
-    let before = m.predict_on_batch(vec![data.clone()]).unwrap();
-    let file = dir.join("prep.keras");
-    m.save(&file).unwrap();
-    let b = keras::saving::load_model(&file).unwrap();
+    let before = export(&dir, "prep_image", &m, std::slice::from_ref(&data));
+    let b = keras::saving::load_model(dir.join("prep_image.keras")).unwrap();
     assert_close(
         "round trip",
         &b.predict_on_batch(vec![data.clone()]).unwrap()[0],
@@ -720,22 +783,67 @@ fn our_models_with_preprocessing_layers_round_trip() {
     );
     // The loaded config saves back the same (Normalization's build shape comes from the
     // graph once loaded, not from the adapted data's batch size).
-    let again = dir.join("again.keras");
+    let again = scratch.join("again.keras");
     b.save(&again).unwrap();
     let c = keras::saving::load_model(&again).unwrap();
     assert_eq!(
         keras::saving::to_json(&c).unwrap(),
         keras::saving::to_json(&b).unwrap()
     );
-    let w = dir.join("prep.weights.h5");
-    m.save_weights(&w).unwrap();
-    let mut c = keras::saving::load_model(&file).unwrap();
-    c.load_weights(&w).unwrap();
+    let mut c = keras::saving::load_model(dir.join("prep_image.keras")).unwrap();
+    c.load_weights(dir.join("prep_image.weights.h5")).unwrap();
     assert_close(
         "weights",
         &c.predict_on_batch(vec![data]).unwrap()[0],
         &before[0],
         1e-6,
     );
+
+    let m = tabular_model();
+    let xs = vec![
+        Tensor::randn(0f32, 1.0, (6, 3), &Device::Cpu).unwrap(),
+        Tensor::new(
+            &[[0i64, 3], [17, 0], [5, 5], [49, 1], [2, 8], [0, 0]],
+            &Device::Cpu,
+        )
+        .unwrap(),
+    ];
+    let before = export(&dir, "prep_tabular", &m, &xs);
+    let b = keras::saving::load_model(dir.join("prep_tabular.keras")).unwrap();
+    assert_close(
+        "tabular",
+        &b.predict_on_batch(xs).unwrap()[0],
+        &before[0],
+        1e-6,
+    );
+
+    let required = std::env::var("KERAS_RS_REQUIRE_PYTHON").is_ok_and(|v| v == "1");
+    let Some(py) = python() else {
+        assert!(
+            !required,
+            "KERAS_RS_REQUIRE_PYTHON=1 but no Python with keras was found"
+        );
+        eprintln!("skipping the Python Keras half: no python with keras and tensorflow (set KERAS_PYTHON)");
+        return;
+    };
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/check_preprocessing_files.py");
+    let out = std::process::Command::new(&py)
+        .arg(&script)
+        .arg(&dir)
+        .env("KERAS_BACKEND", "jax")
+        .env("JAX_PLATFORMS", "cpu")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success(),
+        "Python Keras rejected our files:\n{text}"
+    );
+    assert!(text.contains("checked 2 models, 0 failed"), "{text}");
     std::fs::remove_dir_all(&dir).ok();
 }
