@@ -6,6 +6,13 @@ use std::collections::HashMap;
 
 /// Class indices of targets: the argmax of one-hot rows, else the rounded labels.
 fn class_indices(y: &Tensor) -> Result<Vec<i64>> {
+    if y.rank() >= 3 {
+        return Err(Error::value(format!(
+            "`class_weight` not supported for 3+ dimensional targets. Received: targets of \
+             shape {:?}",
+            y.dims()
+        )));
+    }
     let y = if y.rank() > 1 && *y.dims().last().unwrap_or(&1) != 1 {
         y.argmax(y.rank() - 1)?.to_dtype(DType::F64)?
     } else {
@@ -93,5 +100,8 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("class 7") && e.contains("[0, 1, 2]"), "{e}");
+        let seq = Tensor::zeros((2, 3, 4), DType::F32, &Device::Cpu).unwrap();
+        let e = class_weight_to_sample_weights(&seq, &cw).unwrap_err().to_string();
+        assert!(e.contains("3+ dimensional targets"), "{e}");
     }
 }
