@@ -7,7 +7,7 @@ mod common;
 use common::{assert_close, Fixture};
 use keras::engine::context;
 use keras::layers::preprocessing::*;
-use keras::layers::{Conv2D, GlobalAveragePooling2D};
+use keras::layers::{Conv2D, Dense, GlobalAveragePooling2D};
 use keras::ops::image::{self, FillMode, Interpolation};
 use keras::ops::{self, strings};
 use keras::prelude::*;
@@ -846,4 +846,36 @@ fn our_models_with_preprocessing_layers_round_trip_here_and_in_keras() {
     );
     assert!(text.contains("checked 2 models, 0 failed"), "{text}");
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn adapt_reaches_every_adaptable_layer_and_datasets() {
+    let l = StringLookup::new().into_layer();
+    adapt(&l, &strings::encode(&["a", "b", "b"]).unwrap()).unwrap();
+    let v = l.with(|s: &StringLookup| s.get_vocabulary(true)).unwrap();
+    assert_eq!(v, ["[UNK]", "b", "a"]);
+    // A dataset of (x, y) rows: Normalization batches unbatched rows by 128, as Keras.
+    let f = fx();
+    let data = f.get("norm_data");
+    let y = Tensor::zeros(40, DType::F32, &Device::Cpu).unwrap();
+    let ds = keras::data::Dataset::from_tensor_slices((data.clone(), y)).unwrap();
+    let n = Normalization::new().into_layer();
+    adapt_dataset(&n, &ds).unwrap();
+    let w = n.get_weights().unwrap();
+    assert_close("dataset mean", &w[0], &f.get("norm_mean"), 1e-6);
+    assert_close("dataset var", &w[1], &f.get("norm_var"), 1e-5);
+    let e = adapt(&Dense::new(2).into_layer(), &data).unwrap_err();
+    assert!(e.to_string().contains("has no adapt()"), "{e}");
+    // A symbolic string input hashes its strings (the byte axis is not in the shape).
+    let text = Input::string(&[1]);
+    let h = Hashing::new(1000).call(&text).unwrap();
+    assert_eq!(h.shape().to_string(), "(None, 1)");
+    assert_eq!(h.dtype(), DType::I64);
+    let m = Model::new(&[text], &[h]).unwrap();
+    let words = strings::encode(&["hello", "a"])
+        .unwrap()
+        .reshape((2, 1, 5))
+        .unwrap();
+    let p = m.predict_on_batch(vec![words]).unwrap();
+    assert_eq!(ints(&p[0]), [296, 939]);
 }

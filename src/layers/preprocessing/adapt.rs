@@ -1,7 +1,8 @@
 //! Keras's `layer.adapt(data)` for the layers that learn from data before training
-//! (`Normalization`, `Discretization`), from a tensor, batches, or a `keras::data::Dataset`.
+//! (`Normalization`, `Discretization`, and the lookup layers `TextVectorization`,
+//! `StringLookup`, `IntegerLookup`), from a tensor, batches, or a `keras::data::Dataset`.
 
-use super::{Discretization, Normalization};
+use super::{Discretization, IntegerLookup, Normalization, StringLookup, TextVectorization};
 use crate::data::{Dataset, Structure};
 use crate::engine::{LayerRef, Shape};
 use crate::ops::Tensor;
@@ -34,7 +35,8 @@ impl AdaptBatch for Result<Tensor> {
 
 /// Adapts a preprocessing layer held in a `LayerRef` to `data` (Keras's `layer.adapt(data)`):
 /// a `Normalization` computes its mean and variance (building itself for `data`'s shape
-/// first, as Keras does), a `Discretization` its bin boundaries.
+/// first, as Keras does), a `Discretization` its bin boundaries, a `TextVectorization`,
+/// `StringLookup` (string tensors, `keras::ops::strings`) or `IntegerLookup` its vocabulary.
 ///
 /// ```
 /// use keras::prelude::*;
@@ -68,11 +70,29 @@ where
             .with_mut(|n: &mut Normalization| n.adapt_batches(it))
             .unwrap_or(Ok(()));
     }
-    if let Some(r) = layer.with_mut(|d: &mut Discretization| d.adapt_batches(it)) {
-        return r;
+    if layer.with(|_: &Discretization| ()).is_some() {
+        return layer
+            .with_mut(|d: &mut Discretization| d.adapt_batches(it))
+            .unwrap_or(Ok(()));
+    }
+    if layer.with(|_: &TextVectorization| ()).is_some() {
+        return layer
+            .with_mut(|t: &mut TextVectorization| t.adapt_batches(it, None))
+            .unwrap_or(Ok(()));
+    }
+    if layer.with(|_: &StringLookup| ()).is_some() {
+        return layer
+            .with_mut(|t: &mut StringLookup| t.adapt_batches(it, None))
+            .unwrap_or(Ok(()));
+    }
+    if layer.with(|_: &IntegerLookup| ()).is_some() {
+        return layer
+            .with_mut(|t: &mut IntegerLookup| t.adapt_batches(it, None))
+            .unwrap_or(Ok(()));
     }
     Err(Error::value(format!(
-        "Layer \"{}\" ({}) has no adapt(); Normalization and Discretization do",
+        "Layer \"{}\" ({}) has no adapt(); Normalization, Discretization, TextVectorization, \
+         StringLookup and IntegerLookup do",
         layer.name(),
         layer.class_name()
     )))
