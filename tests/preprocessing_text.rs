@@ -132,7 +132,7 @@ fn text_vectorization_matches_keras() {
             layer
                 .with_mut(|t: &mut TextVectorization| match case["batches"].as_u64() {
                     Some(b) => {
-                        t.adapt_batches(corpus.chunks(b as usize).map(|c| strings::encode(c)), None)
+                        t.adapt_batches(corpus.chunks(b as usize).map(strings::encode), None)
                     }
                     None => t.adapt(&corpus),
                 })
@@ -403,8 +403,8 @@ fn text_classifier() -> Model {
     let mut tv = TextVectorization::new()
         .max_tokens(40)
         .output_sequence_length(6);
-    tv.adapt(&REVIEWS).unwrap();
-    let inputs = Input::shape(&[1]).dtype_string().name("review").build();
+    tv.adapt(REVIEWS).unwrap();
+    let inputs = Input::shape([1]).dtype_string().name("review").build();
     let x = tv.call(&inputs).unwrap();
     let x = Embedding::new(40, 8).call(&x).unwrap();
     let x = GlobalAveragePooling1D::new().call(&x).unwrap();
@@ -489,7 +489,7 @@ fn end_to_end_text_classifier_trains_saves_and_classifies_raw_strings() {
     assert!(more.history.get("loss").unwrap()[0] < loss[0]);
     // A Sequential model from the same layers.
     let mut tv = TextVectorization::new().output_mode("multi_hot");
-    tv.adapt(&REVIEWS).unwrap();
+    tv.adapt(REVIEWS).unwrap();
     let vocab_size = tv.vocabulary_size();
     let mut s = Sequential::from_layers([
         Input::string(()).into(),
@@ -609,7 +609,7 @@ fn text_models_we_save_load_in_python_keras() {
     let mut tv = TextVectorization::new()
         .output_mode("tf_idf")
         .max_tokens(25);
-    tv.adapt(&REVIEWS).unwrap();
+    tv.adapt(REVIEWS).unwrap();
     let inputs = Input::string(());
     let out = Dense::new(3).call(&tv.call(&inputs).unwrap()).unwrap();
     let mut m = Model::new(&[inputs], &[out]).unwrap();
@@ -632,10 +632,10 @@ fn text_models_we_save_load_in_python_keras() {
         .to_tensor()
         .unwrap();
     let mut sl = StringLookup::new().mask_token("");
-    sl.adapt(&["great", "film", "bad", "bad", "fun", "film", ""])
+    sl.adapt(["great", "film", "bad", "bad", "fun", "film", ""])
         .unwrap();
     let size = sl.vocabulary_size();
-    let inputs = Input::string(&[3]);
+    let inputs = Input::string([3]);
     let x = Embedding::new(size, 4)
         .call(&sl.call(&inputs).unwrap())
         .unwrap();
@@ -652,7 +652,7 @@ fn text_models_we_save_load_in_python_keras() {
     );
     // 4. A vocabulary given in the config, multi_hot, in a Sequential.
     let mut s = Sequential::from_layers([
-        Input::string(&[1]).into(),
+        Input::string([1]).into(),
         TextVectorization::new()
             .vocabulary(&["great", "bad", "film", "fun"])
             .output_mode("multi_hot")
@@ -670,8 +670,8 @@ fn text_models_we_save_load_in_python_keras() {
     );
     // 5. IntegerLookup counts.
     let mut il = IntegerLookup::new().output_mode("count");
-    il.adapt(&[3, 5, 5, 9, 3, 5]).unwrap();
-    let inputs = Input::shape(&[3]).dtype(DType::I64).build();
+    il.adapt([3, 5, 5, 9, 3, 5]).unwrap();
+    let inputs = Input::shape([3]).dtype(DType::I64).build();
     let out = Dense::new(2).call(&il.call(&inputs).unwrap()).unwrap();
     let mut m = Model::new(&[inputs], &[out]).unwrap();
     let ints = [[3i64, 5, 7], [9, 9, 9]];
@@ -754,11 +754,22 @@ fn adapt_over_a_dataset_and_a_sequential_built_from_strings() {
         .unwrap()
         .batch(3)
         .unwrap();
-    let mut tv = TextVectorization::new().output_mode("tf_idf").max_tokens(15);
+    let mut tv = TextVectorization::new()
+        .output_mode("tf_idf")
+        .max_tokens(15);
     tv.adapt_batches(ds.iter().unwrap(), None).unwrap();
-    let vocab: Vec<Value> = tv.get_vocabulary(true).into_iter().map(Value::from).collect();
+    let vocab: Vec<Value> = tv
+        .get_vocabulary(true)
+        .into_iter()
+        .map(Value::from)
+        .collect();
     assert_eq!(vocab, vocab_json(&want["vocabulary"]));
-    let idf: Vec<f64> = tv.idf_weights_values().unwrap().iter().map(|&x| f64::from(x)).collect();
+    let idf: Vec<f64> = tv
+        .idf_weights_values()
+        .unwrap()
+        .iter()
+        .map(|&x| f64::from(x))
+        .collect();
     let want_idf: Vec<f64> = want["idf_weights"]
         .as_array()
         .unwrap()
@@ -773,16 +784,16 @@ fn adapt_over_a_dataset_and_a_sequential_built_from_strings() {
     direct.adapt(&corpus[..3]).unwrap();
     assert_eq!(first.get_vocabulary(true), direct.get_vocabulary(true));
     // A dataset of (texts, labels) pairs adapts on its texts.
-    let pairs = keras::data::Dataset::from_tensor_slices((
-        strings::encode(&REVIEWS).unwrap(),
-        labels(),
-    ))
-    .unwrap()
-    .batch(4)
-    .unwrap()
-    .map(|(x, _y): (Tensor, Tensor)| Ok(x));
+    let pairs =
+        keras::data::Dataset::from_tensor_slices((strings::encode(&REVIEWS).unwrap(), labels()))
+            .unwrap()
+            .batch(4)
+            .unwrap()
+            .map(|(x, _y): (Tensor, Tensor)| Ok(x));
     let mut from_pairs = StringLookup::new();
-    from_pairs.adapt_batches(pairs.iter().unwrap(), None).unwrap();
+    from_pairs
+        .adapt_batches(pairs.iter().unwrap(), None)
+        .unwrap();
     assert_eq!(from_pairs.get_vocabulary(true)[0], "[UNK]");
     // A Sequential with no Input builds a string input from the first batch of strings.
     let mut s = Sequential::from_layers([

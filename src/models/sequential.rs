@@ -62,7 +62,10 @@ impl Layer for SequentialNet {
             let mut sample: Vec<Option<usize>> = shape.0.iter().skip(1).copied().collect();
             // A first layer that takes strings gets a string input: the data's last axis
             // holds the bytes, not a dimension.
-            let strings = self.layers.first().is_some_and(|l| l.with_dyn(|x| x.string_input()));
+            let strings = self
+                .layers
+                .first()
+                .is_some_and(|l| l.with_dyn(|x| x.string_input()));
             self.input = Some(if strings {
                 sample.pop();
                 Input::string(sample)

@@ -9,14 +9,19 @@
 //! ```
 //! use keras::prelude::*;
 //! use keras::layers::StringLookup;
+//! let mut lookup = StringLookup::new();
+//! lookup.adapt(&["cat", "dog", "cat"])?;
 //! let inputs = Input::string(&[1]);
-//! let ids = StringLookup::new().vocabulary(&["a", "b"]).call(&inputs)?;
+//! let ids = lookup.call(&inputs)?;
 //! let model = Model::new(&[inputs], &[ids])?;
 //! let path = std::env::temp_dir().join(format!("doc_assets_{}.keras", std::process::id()));
 //! model.save(&path)?;
-//! // A vocabulary given to the constructor is saved in the config, not as an asset.
+//! // The learned vocabulary is an asset (one given to the constructor stays in the config).
 //! let names: Vec<String> = keras::saving::list_archive(&path)?.into_iter().map(|(n, _)| n).collect();
-//! assert_eq!(names.len(), 3);
+//! assert_eq!(names[3], "assets/layers/string_lookup/vocabulary.txt");
+//! let back = keras::saving::load_model(&path)?;
+//! let vocab = back.get_layer(&model.layers()[1].name())?.with(|l: &StringLookup| l.get_vocabulary(true));
+//! assert_eq!(vocab.unwrap(), ["[UNK]", "cat", "dog"]);
 //! # std::fs::remove_file(&path).ok();
 //! # Ok::<(), keras::Error>(())
 //! ```

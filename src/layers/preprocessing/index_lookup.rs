@@ -3,118 +3,11 @@
 //! options, the vocabulary (set or learned by `adapt`, ordered as Keras orders it), the lookup
 //! with mask and OOV indices, and the vocabulary as Keras saves it.
 
+pub use super::lookup_token::Token;
+use super::lookup_token::{py_floats, py_list};
 use crate::ops::hash;
-use crate::saving::config::Value;
 use crate::{Error, Result};
 use std::collections::HashMap;
-use std::fmt::Debug;
-use std::hash::Hash;
-
-/// A vocabulary term: a string (`StringLookup`, `TextVectorization`) or an `int64`
-/// (`IntegerLookup`).
-pub trait Token: Clone + Eq + Hash + Ord + Debug + Send + Sync + 'static {
-    /// The term as a config value.
-    fn to_json(&self) -> Value;
-    /// The term from a config value.
-    fn from_json(v: &Value) -> Option<Self>;
-    /// The term as a line of `vocabulary.txt`.
-    fn to_line(&self) -> String;
-    /// The term from a line of `vocabulary.txt`.
-    fn from_line(s: &str) -> Option<Self>;
-    /// Python's `repr` of the term, for error messages.
-    fn repr(&self) -> String;
-    /// The bytes the OOV hash reads (a string's UTF-8, an integer's decimal digits).
-    fn hash_bytes(&self) -> Vec<u8>;
-    /// Whether terms are integers (`oov_method` applies).
-    const INTEGER: bool;
-    /// The term as an integer, for `floormod` OOV buckets.
-    fn as_int(&self) -> Option<i64> {
-        None
-    }
-}
-
-impl Token for String {
-    fn to_json(&self) -> Value {
-        Value::String(self.clone())
-    }
-    fn from_json(v: &Value) -> Option<Self> {
-        v.as_str().map(str::to_string)
-    }
-    fn to_line(&self) -> String {
-        self.clone()
-    }
-    fn from_line(s: &str) -> Option<Self> {
-        Some(s.to_string())
-    }
-    fn repr(&self) -> String {
-        py_str_repr(self)
-    }
-    fn hash_bytes(&self) -> Vec<u8> {
-        self.as_bytes().to_vec()
-    }
-    const INTEGER: bool = false;
-}
-
-impl Token for i64 {
-    fn to_json(&self) -> Value {
-        Value::from(*self)
-    }
-    fn from_json(v: &Value) -> Option<Self> {
-        v.as_i64().or_else(|| v.as_f64().map(|f| f as i64))
-    }
-    fn to_line(&self) -> String {
-        self.to_string()
-    }
-    fn from_line(s: &str) -> Option<Self> {
-        s.trim().parse().ok()
-    }
-    fn repr(&self) -> String {
-        self.to_string()
-    }
-    fn hash_bytes(&self) -> Vec<u8> {
-        self.to_string().into_bytes()
-    }
-    const INTEGER: bool = true;
-    fn as_int(&self) -> Option<i64> {
-        Some(*self)
-    }
-}
-
-/// Python's `repr` of a string: single quotes unless the text holds one and no double quote.
-pub(crate) fn py_str_repr(s: &str) -> String {
-    let q = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    let mut out = String::from(q);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c == q => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(q);
-    out
-}
-
-/// A Python list's `repr` of terms.
-pub(crate) fn py_list<K: Token>(v: &[K]) -> String {
-    format!(
-        "[{}]",
-        v.iter().map(Token::repr).collect::<Vec<_>>().join(", ")
-    )
-}
 
 /// What a lookup layer outputs (Keras's `output_mode`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -203,8 +96,8 @@ pub struct IndexLookup<K: Token> {
     pub(crate) config_vocabulary_size: Option<usize>,
     tokens: Vec<K>,
     index: HashMap<K, i64>,
-    idf_weights: Option<Vec<f32>>,
-    frozen_vocab_size: Option<usize>,
+    pub(crate) idf_weights: Option<Vec<f32>>,
+    pub(crate) frozen_vocab_size: Option<usize>,
     counts: HashMap<K, i64>,
     doc_counts: HashMap<K, i64>,
     num_documents: i64,
@@ -556,7 +449,7 @@ impl<K: Token> IndexLookup<K> {
         }
         if self.output_mode == OutputMode::TfIdf {
             let docs = lead.first().copied().unwrap_or(1);
-            let per_doc = if docs == 0 { 0 } else { rows.len() / docs };
+            let per_doc = rows.len().checked_div(docs).unwrap_or(0);
             for d in 0..docs {
                 let mut unique: Vec<&K> = rows[d * per_doc..(d + 1) * per_doc]
                     .iter()
@@ -729,142 +622,6 @@ impl<K: Token> IndexLookup<K> {
             }
         }
     }
-
-    /// The config keys every lookup layer writes, in Keras's order.
-    pub(crate) fn config_entries(&self) -> Vec<(&'static str, Value)> {
-        let list = |v: &Option<Vec<K>>| match v {
-            Some(v) => Value::Array(v.iter().map(Token::to_json).collect()),
-            None => Value::Null,
-        };
-        let floats = |v: &Option<Vec<f64>>| match v {
-            Some(v) => Value::from(v.clone()),
-            None => Value::Null,
-        };
-        vec![
-            ("invert", Value::Bool(self.invert)),
-            ("max_tokens", self.max_tokens.into()),
-            ("num_oov_indices", self.num_oov_indices.into()),
-            ("oov_token", self.oov_token.to_json()),
-            (
-                "mask_token",
-                self.mask_token.as_ref().map_or(Value::Null, Token::to_json),
-            ),
-            ("output_mode", self.output_mode.name().into()),
-            ("sparse", Value::Bool(self.sparse)),
-            ("pad_to_max_tokens", Value::Bool(self.pad_to_max_tokens)),
-            ("vocabulary_dtype", Value::Null),
-            ("idf_weights", floats(&self.input_idf_weights)),
-            ("vocabulary", list(&self.input_vocabulary)),
-            ("vocabulary_size", self.frozen_vocab_size.into()),
-            ("oov_method", self.oov_method.clone().into()),
-            (
-                "salt",
-                self.salt
-                    .map_or(Value::Null, |[a, b]| Value::from(vec![a, b])),
-            ),
-        ]
-    }
-
-    /// `vocabulary.txt` as Keras's `save_assets` writes it (one term a line, special tokens
-    /// included, no final newline); nothing when the vocabulary is in the config.
-    pub(crate) fn vocabulary_file(&self) -> Option<Vec<u8>> {
-        if self.input_vocabulary.is_some() {
-            return None;
-        }
-        let lines: Vec<String> = self
-            .get_vocabulary(true)
-            .iter()
-            .map(Token::to_line)
-            .collect();
-        Some(lines.join("\n").into_bytes())
-    }
-
-    /// Reads `vocabulary.txt` as Keras's `load_assets` does (Python's `splitlines`, trailing
-    /// empty lines dropped), keeping the IDF weights already loaded.
-    pub(crate) fn load_vocabulary_file(&mut self, bytes: &[u8]) -> Result<()> {
-        if self.input_vocabulary.is_some() {
-            return Ok(());
-        }
-        let text = std::str::from_utf8(bytes)
-            .map_err(|e| Error::value(format!("vocabulary.txt is not UTF-8: {e}")))?;
-        let mut lines = py_splitlines(text);
-        while lines.last().is_some_and(|l| l.is_empty()) {
-            lines.pop();
-        }
-        let values: Vec<K> = lines
-            .iter()
-            .map(|l| {
-                K::from_line(l).ok_or_else(|| {
-                    Error::value(format!("vocabulary.txt: cannot read the term {l:?}"))
-                })
-            })
-            .collect::<Result<_>>()?;
-        let idf: Option<Vec<f64>> = match self.output_mode {
-            OutputMode::TfIdf => Some(
-                self.idf_weights
-                    .as_ref()
-                    .ok_or_else(|| {
-                        Error::value(
-                            "tf_idf mode: the idf_weights were not loaded before vocabulary.txt",
-                        )
-                    })?
-                    .iter()
-                    .map(|&x| f64::from(x))
-                    .collect(),
-            ),
-            _ => None,
-        };
-        // Loading sets the vocabulary the config's size promised; compare with that.
-        self.frozen_vocab_size = self.config_vocabulary_size;
-        self.set_vocabulary(&values, idf.as_deref())
-    }
-}
-
-/// Python's `str.splitlines()`.
-pub(crate) fn py_splitlines(s: &str) -> Vec<&str> {
-    let mut out = vec![];
-    let mut start = 0;
-    let mut it = s.char_indices().peekable();
-    while let Some((i, c)) = it.next() {
-        let brk = matches!(
-            c,
-            '\n' | '\r'
-                | '\u{0b}'
-                | '\u{0c}'
-                | '\u{1c}'
-                | '\u{1d}'
-                | '\u{1e}'
-                | '\u{85}'
-                | '\u{2028}'
-                | '\u{2029}'
-        );
-        if brk {
-            out.push(&s[start..i]);
-            let mut end = i + c.len_utf8();
-            if c == '\r' {
-                if let Some(&(j, '\n')) = it.peek() {
-                    it.next();
-                    end = j + 1;
-                }
-            }
-            start = end;
-        }
-    }
-    if start < s.len() {
-        out.push(&s[start..]);
-    }
-    out
-}
-
-/// A Python list of floats, for error messages.
-fn py_floats(v: &[f64]) -> String {
-    format!(
-        "[{}]",
-        v.iter()
-            .map(|x| format!("{x:?}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    )
 }
 
 #[cfg(test)]
@@ -921,6 +678,9 @@ mod tests {
                 .contains("Received: mask_token='' at vocabulary index [1]"),
             "{e}"
         );
-        assert_eq!(py_splitlines("a\r\nb\n\nc\n"), vec!["a", "b", "", "c"]);
+        assert_eq!(
+            super::super::lookup_token::py_splitlines("a\r\nb\n\nc\n"),
+            vec!["a", "b", "", "c"]
+        );
     }
 }

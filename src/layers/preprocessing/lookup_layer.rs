@@ -3,8 +3,10 @@
 //! rank-1 rules), the `vocabulary.txt` asset and the `idf_weights` variable.
 
 use super::index_lookup::{IndexLookup, OutputMode, Token};
+use super::lookup_token::py_splitlines;
 use crate::ops::{Device, Tensor};
 use crate::saving::assets::Assets;
+use crate::saving::config::Value;
 use crate::saving::h5::Group;
 use crate::{Error, Result};
 
@@ -139,4 +141,97 @@ pub(crate) fn lookup_dense<K: Token>(
     let depth = l.ensure_known_vocab_size()?;
     let rows = super::lookup_encode::Rows::from_dense(dims, idx);
     super::lookup_encode::encode(l.output_mode, &rows, depth, l.idf_weights())
+}
+
+/// The lookup's config keys and its vocabulary as Keras's `save_assets` / `load_assets`
+/// write and read it.
+impl<K: Token> IndexLookup<K> {
+    /// The config keys every lookup layer writes, in Keras's order.
+    pub(crate) fn config_entries(&self) -> Vec<(&'static str, Value)> {
+        let list = |v: &Option<Vec<K>>| match v {
+            Some(v) => Value::Array(v.iter().map(Token::to_json).collect()),
+            None => Value::Null,
+        };
+        let floats = |v: &Option<Vec<f64>>| match v {
+            Some(v) => Value::from(v.clone()),
+            None => Value::Null,
+        };
+        vec![
+            ("invert", Value::Bool(self.invert)),
+            ("max_tokens", self.max_tokens.into()),
+            ("num_oov_indices", self.num_oov_indices.into()),
+            ("oov_token", self.oov_token.to_json()),
+            (
+                "mask_token",
+                self.mask_token.as_ref().map_or(Value::Null, Token::to_json),
+            ),
+            ("output_mode", self.output_mode.name().into()),
+            ("sparse", Value::Bool(self.sparse)),
+            ("pad_to_max_tokens", Value::Bool(self.pad_to_max_tokens)),
+            ("vocabulary_dtype", Value::Null),
+            ("idf_weights", floats(&self.input_idf_weights)),
+            ("vocabulary", list(&self.input_vocabulary)),
+            ("vocabulary_size", self.frozen_vocab_size.into()),
+            ("oov_method", self.oov_method.clone().into()),
+            (
+                "salt",
+                self.salt
+                    .map_or(Value::Null, |[a, b]| Value::from(vec![a, b])),
+            ),
+        ]
+    }
+
+    /// `vocabulary.txt` as Keras's `save_assets` writes it (one term a line, special tokens
+    /// included, no final newline); nothing when the vocabulary is in the config.
+    pub(crate) fn vocabulary_file(&self) -> Option<Vec<u8>> {
+        if self.input_vocabulary.is_some() {
+            return None;
+        }
+        let lines: Vec<String> = self
+            .get_vocabulary(true)
+            .iter()
+            .map(Token::to_line)
+            .collect();
+        Some(lines.join("\n").into_bytes())
+    }
+
+    /// Reads `vocabulary.txt` as Keras's `load_assets` does (Python's `splitlines`, trailing
+    /// empty lines dropped), keeping the IDF weights already loaded.
+    pub(crate) fn load_vocabulary_file(&mut self, bytes: &[u8]) -> Result<()> {
+        if self.input_vocabulary.is_some() {
+            return Ok(());
+        }
+        let text = std::str::from_utf8(bytes)
+            .map_err(|e| Error::value(format!("vocabulary.txt is not UTF-8: {e}")))?;
+        let mut lines = py_splitlines(text);
+        while lines.last().is_some_and(|l| l.is_empty()) {
+            lines.pop();
+        }
+        let values: Vec<K> = lines
+            .iter()
+            .map(|l| {
+                K::from_line(l).ok_or_else(|| {
+                    Error::value(format!("vocabulary.txt: cannot read the term {l:?}"))
+                })
+            })
+            .collect::<Result<_>>()?;
+        let idf: Option<Vec<f64>> = match self.output_mode {
+            OutputMode::TfIdf => Some(
+                self.idf_weights
+                    .as_ref()
+                    .ok_or_else(|| {
+                        Error::value(
+                            "tf_idf mode: the idf_weights were not loaded before vocabulary.txt",
+                        )
+                    })?
+                    .iter()
+                    .map(|&x| f64::from(x))
+                    .collect(),
+            ),
+            _ => None,
+        };
+        // Loading sets the vocabulary the config's size promised; compare with that.
+        self.frozen_vocab_size = self.config_vocabulary_size;
+        self.set_vocabulary(&values, idf.as_deref())
+    }
 }

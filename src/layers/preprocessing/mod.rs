@@ -11,6 +11,7 @@ pub mod index_lookup;
 mod integer_lookup;
 mod lookup_encode;
 mod lookup_layer;
+mod lookup_token;
 mod normalization;
 mod rescaling;
 pub(crate) mod resizing;

@@ -432,7 +432,7 @@ mod tests {
     #[test]
     fn modes_shapes_and_arguments() {
         let mut tv = TextVectorization::new().output_mode("multi_hot");
-        tv.adapt(&["a b", "b c"]).unwrap();
+        tv.adapt(["a b", "b c"]).unwrap();
         assert_eq!(tv.get_vocabulary(true), ["[UNK]", "b", "c", "a"]);
         let shape = tv
             .compute_output_shape(&[Shape(vec![None, Some(1)])])
