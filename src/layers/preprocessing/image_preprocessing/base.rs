@@ -115,12 +115,7 @@ impl Factor {
 
     /// `RandomZoom` / `RandomTranslation`'s `_set_factor`: each number within `[-1, 1]`
     /// (zoom: `(-1, 1]`), a number `f` giving `(-|f|, |f|)`.
-    pub(crate) fn symmetric_range(
-        self,
-        name: &str,
-        open_low: bool,
-        msg: &str,
-    ) -> Result<(f64, f64)> {
+    pub(crate) fn symmetric_range(self, open_low: bool, msg: &str) -> Result<(f64, f64)> {
         let check = |x: f64| {
             let low_bad = if open_low { x <= -1.0 } else { x < -1.0 };
             if x > 1.0 || low_bad || x.is_nan() {
@@ -129,7 +124,6 @@ impl Factor {
                 Ok(())
             }
         };
-        let _ = name;
         match self {
             Factor::Range(a, b) => {
                 check(a)?;
@@ -271,9 +265,9 @@ mod tests {
             e.to_string().contains("[-1, 1]. Received: factor=1.5"),
             "{e}"
         );
-        assert!(Factor::from(-1.0).symmetric_range("h", true, "").is_err());
+        assert!(Factor::from(-1.0).symmetric_range(true, "").is_err());
         assert_eq!(
-            Factor::from(-0.5).symmetric_range("h", true, "").unwrap(),
+            Factor::from(-0.5).symmetric_range(true, "").unwrap(),
             (-0.5, 0.5)
         );
     }

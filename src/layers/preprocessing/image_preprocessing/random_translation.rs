@@ -70,9 +70,9 @@ impl RandomTranslation {
     fn ranges(&self) -> Result<((f64, f64), (f64, f64))> {
         Ok((
             self.height_factor
-                .symmetric_range("height_factor", false, TRANSLATION_ERROR)?,
+                .symmetric_range(false, TRANSLATION_ERROR)?,
             self.width_factor
-                .symmetric_range("width_factor", false, TRANSLATION_ERROR)?,
+                .symmetric_range(false, TRANSLATION_ERROR)?,
         ))
     }
 }

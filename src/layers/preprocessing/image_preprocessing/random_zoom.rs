@@ -74,12 +74,10 @@ impl RandomZoom {
     }
     #[allow(clippy::type_complexity)]
     fn ranges(&self) -> Result<((f64, f64), Option<(f64, f64)>)> {
-        let h = self
-            .height_factor
-            .symmetric_range("height_factor", true, ZOOM_ERROR)?;
+        let h = self.height_factor.symmetric_range(true, ZOOM_ERROR)?;
         let w = self
             .width_factor
-            .map(|f| f.symmetric_range("width_factor", true, ZOOM_ERROR))
+            .map(|f| f.symmetric_range(true, ZOOM_ERROR))
             .transpose()?;
         Ok((h, w))
     }
