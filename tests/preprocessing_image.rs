@@ -867,7 +867,7 @@ fn adapt_reaches_every_adaptable_layer_and_datasets() {
     let e = adapt(&Dense::new(2).into_layer(), &data).unwrap_err();
     assert!(e.to_string().contains("has no adapt()"), "{e}");
     // A symbolic string input hashes its strings (the byte axis is not in the shape).
-    let text = Input::string(&[1]);
+    let text = Input::string([1]);
     let h = Hashing::new(1000).call(&text).unwrap();
     assert_eq!(h.shape().to_string(), "(None, 1)");
     assert_eq!(h.dtype(), DType::I64);
