@@ -190,7 +190,7 @@ mod tests {
 
     #[test]
     fn gathered_batches_equal_stacked_ones() {
-        // The row-plan path (slices -> shuffle -> skip -> take -> batch) gives exactly the
+        // The row-plan path (slices -> shuffle -> skip -> take -> repeat -> batch) gives exactly the
         // batches that stacking the elements one by one gives.
         let x = crate::ops::from_vec((0..300u32).collect(), &[100, 3]).unwrap();
         let y = crate::ops::from_vec((0..100i64).collect(), &[100]).unwrap();
@@ -199,7 +199,8 @@ mod tests {
             .shuffle_with(17, Some(4), true)
             .unwrap()
             .skip(3)
-            .take(90);
+            .take(30)
+            .repeat(Some(3));
         let fast = base.batch(8).unwrap();
         // map hides the row plan, so this one stacks.
         let slow = base.map(Ok).batch(8).unwrap();

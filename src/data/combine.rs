@@ -46,6 +46,37 @@ impl<T: Send + 'static> Source<T> for Repeat<T> {
             }
         })))
     }
+    fn row_plan(&self, pass: Pass) -> Option<Result<RowPlan<T>>> {
+        let first = match self.up.row_plan(pass.sub(0))? {
+            Ok(p) => p,
+            Err(e) => return Some(Err(e)),
+        };
+        let (up, count) = (self.up.clone(), self.count);
+        let mut rep = 0u64;
+        let mut cur = (count != Some(0)).then_some(first.rows);
+        let mut yielded = false;
+        let rows = std::iter::from_fn(move || loop {
+            if let Some(r) = cur.as_mut()?.next() {
+                yielded = true;
+                return Some(r);
+            }
+            rep += 1;
+            if count.is_some_and(|c| rep >= c as u64) || (count.is_none() && !yielded) {
+                cur = None;
+                return None;
+            }
+            yielded = false;
+            // Each repetition's order, as `open` would give it (the data is the same).
+            cur = match up.row_plan(pass.sub(rep)) {
+                Some(Ok(p)) => Some(p.rows),
+                _ => None,
+            };
+        });
+        Some(Ok(RowPlan {
+            data: first.data,
+            rows: Box::new(rows),
+        }))
+    }
     fn cardinality(&self) -> Cardinality {
         let up = self.up.cardinality();
         match (self.count, up) {

@@ -177,9 +177,11 @@ impl<T, U> Drop for ParallelMap<T, U> {
     }
 }
 
+type Predicate<T> = Arc<dyn Fn(&T) -> Result<bool> + Send + Sync>;
+
 struct Filter<T> {
     up: Arc<dyn Source<T>>,
-    pred: Arc<dyn Fn(&T) -> Result<bool> + Send + Sync>,
+    pred: Predicate<T>,
 }
 
 impl<T: Send + 'static> Source<T> for Filter<T> {
