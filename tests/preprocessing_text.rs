@@ -808,3 +808,44 @@ fn adapt_over_a_dataset_and_a_sequential_built_from_strings() {
     assert!(s.inputs()[0].is_string());
     assert_eq!(s.inputs()[0].shape().to_string(), "(None,)");
 }
+
+#[test]
+fn the_tutorial_flow_text_dataset_adapt_and_fit() {
+    // keras.io's text classification from scratch, in small: raw files -> dataset of
+    // (texts, labels) -> adapt on the texts -> a model on raw strings -> fit on the dataset.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/texts");
+    let raw = keras::utils::text_dataset_from_directory(
+        &dir,
+        keras::utils::TextDatasetArgs {
+            batch_size: Some(2),
+            seed: Some(1),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let texts = raw.map(|(x, _y): (Tensor, Tensor)| Ok(x));
+    let mut tv = TextVectorization::new()
+        .max_tokens(100)
+        .output_sequence_length(10);
+    tv.adapt_batches(texts.iter().unwrap(), None).unwrap();
+    assert!(tv.vocabulary_size() > 2);
+    let inputs = Input::string([1]);
+    let x = tv.call(&inputs).unwrap();
+    let x = Embedding::new(100, 4).call(&x).unwrap();
+    let x = GlobalAveragePooling1D::new().call(&x).unwrap();
+    let out = Dense::new(1).activation("sigmoid").call(&x).unwrap();
+    let mut m = Model::new(&[inputs], &[out]).unwrap();
+    m.compile("adam", "binary_crossentropy", ["accuracy"])
+        .unwrap();
+    let h = m
+        .fit_dataset(
+            &raw,
+            FitArgs {
+                epochs: 2,
+                verbose: 0,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(h.history.get("loss").unwrap().len(), 2);
+}
