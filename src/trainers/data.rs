@@ -61,6 +61,16 @@ impl<const N: usize> From<[(&str, Tensor); N]> for Data {
         Data::Named(v.into_iter().map(|(k, t)| (k.to_string(), t)).collect())
     }
 }
+impl From<crate::data::TensorMap> for Data {
+    fn from(m: crate::data::TensorMap) -> Self {
+        Data::Named(m.into_vec())
+    }
+}
+impl From<&crate::data::TensorMap> for Data {
+    fn from(m: &crate::data::TensorMap) -> Self {
+        Data::Named(m.clone().into_vec())
+    }
+}
 impl From<HashMap<String, Tensor>> for Data {
     fn from(m: HashMap<String, Tensor>) -> Self {
         Data::Named(m.into_iter().collect())
