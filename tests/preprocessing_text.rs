@@ -468,7 +468,7 @@ fn end_to_end_text_classifier_trains_saves_and_classifies_raw_strings() {
     let mut back = keras::saving::load_model(&path).unwrap();
     common::assert_close("loaded", &back.predict(&probe, quiet()).unwrap(), &p, 1e-6);
     // The vocabulary came back from the archive's asset, not from the config.
-    let tv = back.get_layer("text_vectorization").unwrap();
+    let tv = back.layers()[1].clone();
     let vocab = tv
         .with(|t: &TextVectorization| t.get_vocabulary(true))
         .unwrap();
@@ -668,6 +668,34 @@ fn text_models_we_save_load_in_python_keras() {
         column,
         strings::encode(&probe).unwrap(),
     );
+    // 6. A custom standardization, registered by name on both sides.
+    let mut tv = TextVectorization::new()
+        .standardize_fn("demo>custom_standardization", custom_standardization)
+        .output_sequence_length(4);
+    tv.adapt(["Great<br />film!", "BAD<br />film, bad"])
+        .unwrap();
+    let inputs = Input::string([1]);
+    let out = Dense::new(2)
+        .call(
+            &GlobalAveragePooling1D::new()
+                .call(
+                    &Embedding::new(10, 3)
+                        .call(&tv.call(&inputs).unwrap())
+                        .unwrap(),
+                )
+                .unwrap(),
+        )
+        .unwrap();
+    let mut m = Model::new(&[inputs], &[out]).unwrap();
+    let html = ["a <br />GREAT film", "bad<br />bad"];
+    let html_column = Value::from(html.iter().map(|s| vec![s.to_string()]).collect::<Vec<_>>());
+    export(
+        &dir,
+        "custom_standardize",
+        &mut m,
+        html_column,
+        strings::encode(&html).unwrap(),
+    );
     // 5. IntegerLookup counts.
     let mut il = IntegerLookup::new().output_mode("count");
     il.adapt([3, 5, 5, 9, 3, 5]).unwrap();
@@ -684,6 +712,7 @@ fn text_models_we_save_load_in_python_keras() {
     );
     // Our own loader reads every file back to the same predictions.
     for name in [
+        "custom_standardize",
         "classifier",
         "tfidf",
         "string_lookup",
@@ -734,7 +763,7 @@ fn text_models_we_save_load_in_python_keras() {
         out.status.success(),
         "Python Keras rejected our files:\n{text}"
     );
-    assert!(text.contains("checked 5 models, 0 failed"), "{text}");
+    assert!(text.contains("checked 6 models, 0 failed"), "{text}");
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -848,4 +877,68 @@ fn the_tutorial_flow_text_dataset_adapt_and_fit() {
         )
         .unwrap();
     assert_eq!(h.history.get("loss").unwrap().len(), 2);
+}
+
+/// The keras.io IMDB tutorial's `custom_standardization`, as the fixture registers it.
+fn custom_standardization(s: &str) -> String {
+    use keras::layers::preprocessing::Standardize;
+    Standardize::StripPunctuation.apply(&s.to_ascii_lowercase().replace("<br />", " "))
+}
+
+#[test]
+fn custom_standardize_functions_load_by_registered_name() {
+    let f = fixtures();
+    let want = &f["models"]["tv_custom"];
+    keras::layers::preprocessing::register_standardize(
+        "demo>custom_standardization",
+        custom_standardization,
+    );
+    let mut m = keras::saving::load_model(fixture_file("tv_custom.keras")).unwrap();
+    let tv = m.layers()[1].clone();
+    let vocab: Vec<Value> = tv
+        .with(|t: &TextVectorization| t.get_vocabulary(true))
+        .unwrap()
+        .into_iter()
+        .map(Value::from)
+        .collect();
+    assert_eq!(vocab, vocab_json(&want["vocabulary"]));
+    let ours = keras::saving::model_config::serialize_layer(&tv).unwrap();
+    assert_eq!(ours["config"]["standardize"], want["config_standardize"]);
+    let probe: Vec<Value> = strs(&want["probe"])
+        .into_iter()
+        .map(|s| Value::from(vec![s]))
+        .collect();
+    let x = string_tensor(&Value::Array(probe));
+    let p = predict(&mut m, x);
+    fn flat(v: &Value, out: &mut Vec<f64>) {
+        match v {
+            Value::Array(a) => a.iter().for_each(|x| flat(x, out)),
+            x => out.push(x.as_f64().unwrap()),
+        }
+    }
+    let mut pred = vec![];
+    flat(&want["pred"], &mut pred);
+    let got = values(&p);
+    common::assert_close_vec("tv_custom", &got, &pred, 1e-5);
+    // An unregistered function is an error naming it and the way to register it.
+    let mut cfg = Config::new();
+    cfg.insert(
+        "standardize".into(),
+        serde_json::json!({"module": "builtins", "class_name": "function", "config": "demo>nowhere", "registered_name": "function"}),
+    );
+    let e = keras::saving::registry::layer_from_config("TextVectorization", &cfg)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("'demo>nowhere'") && e.contains("register_standardize"),
+        "{e}"
+    );
+    // Built here with a function, saved, loaded back.
+    let mut tv = TextVectorization::new()
+        .standardize(None)
+        .split_fn("demo>split_on_commas", |s| {
+            s.split(',').map(|t| t.trim().to_string()).collect()
+        });
+    tv.adapt(["red, green", "green,blue"]).unwrap();
+    assert_eq!(tv.get_vocabulary(false), ["green", "red", "blue"]);
 }

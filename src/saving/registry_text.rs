@@ -5,6 +5,7 @@
 use super::config::{Cfg, Value};
 use super::registry::finish;
 use crate::engine::LayerRef;
+use crate::layers::preprocessing::text_fns;
 use crate::layers::preprocessing::{
     IndexLookup, IntegerLookup, StringLookup, TextVectorization, Token,
 };
@@ -138,16 +139,34 @@ fn common<K: Token>(l: &mut IndexLookup<K>, c: &Cfg) -> Result<()> {
 }
 
 fn text_vectorization(c: &Cfg) -> Result<LayerRef> {
+    // A string names a built-in; a serialized function names a registered custom one.
     let text = |key: &str, default: &'static str| -> Result<Option<String>> {
         match c.map.get(key) {
             None => Ok(Some(default.to_string())),
-            Some(Value::Null) => Ok(None),
+            Some(Value::Null) | Some(Value::Object(_)) => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.clone())),
             Some(v) => Err(Error::value(format!(
-                "TextVectorization: a custom `{key}` callable ({v}) cannot be loaded by keras-rs; \
-                 only Keras's named options can"
+                "TextVectorization: config key '{key}' should be a name or a function; received {v}"
             ))),
         }
+    };
+    let custom = |key: &str| -> Result<Option<String>> {
+        match c.map.get(key) {
+            Some(v @ Value::Object(_)) => text_fns::function_name(v)
+                .map(|n| Some(n.to_string()))
+                .ok_or_else(|| {
+                    Error::value(format!(
+                        "TextVectorization: config key '{key}' holds {v}, not a function"
+                    ))
+                }),
+            _ => Ok(None),
+        }
+    };
+    let missing = |key: &str, name: &str, register: &str| {
+        Error::value(format!(
+            "TextVectorization: could not locate the `{key}` function '{name}'. Register it \
+             with keras::layers::preprocessing::{register} before loading"
+        ))
     };
     let standardize = text("standardize", "lower_and_strip_punctuation")?;
     let split = text("split", "whitespace")?;
@@ -159,6 +178,16 @@ fn text_vectorization(c: &Cfg) -> Result<LayerRef> {
         .sparse(c.bool_or("sparse", false)?)
         .ragged(c.bool_or("ragged", false)?)
         .encoding(c.str_or("encoding", "utf-8")?);
+    if let Some(name) = custom("standardize")? {
+        let f = text_fns::standardize_named(&name)
+            .ok_or_else(|| missing("standardize", &name, "register_standardize"))?;
+        l.set_standardize_custom(&name, f);
+    }
+    if let Some(name) = custom("split")? {
+        let f = text_fns::split_named(&name)
+            .ok_or_else(|| missing("split", &name, "register_split"))?;
+        l.set_split_custom(&name, f);
+    }
     if c.get("max_tokens").is_some() {
         l = l.max_tokens(c.usize("max_tokens")?);
     }

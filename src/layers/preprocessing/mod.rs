@@ -17,6 +17,7 @@ mod rescaling;
 pub(crate) mod resizing;
 mod string_lookup;
 mod text_data;
+pub mod text_fns;
 mod text_ops;
 mod text_vectorization;
 
@@ -36,5 +37,6 @@ pub use rescaling::Rescaling;
 pub use resizing::Resizing;
 pub use string_lookup::StringLookup;
 pub use text_data::{IntoInts, IntoStrings, StringArray};
+pub use text_fns::{register_split, register_standardize};
 pub use text_ops::{ngrams, Split, Standardize};
 pub use text_vectorization::TextVectorization;

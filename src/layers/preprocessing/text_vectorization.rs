@@ -4,6 +4,7 @@ use super::index_lookup::{IndexLookup, OutputMode};
 use super::lookup_encode::{encode, pad_indices, Rows};
 use super::lookup_layer as ll;
 use super::text_data::{IntoStrings, StringArray};
+use super::text_fns::{self, SplitFn, StandardizeFn};
 use super::text_ops::{ngrams, Split, Standardize};
 use crate::engine::{CallCtx, Layer, LayerArgs, Shape, VarGroup, Weight, WeightBuilder};
 use crate::ops::{DType, Tensor};
@@ -37,8 +38,8 @@ use crate::{Error, Result};
 pub struct TextVectorization {
     args: LayerArgs,
     lookup: IndexLookup<String>,
-    standardize: Option<Standardize>,
-    split: Option<Split>,
+    standardize: Option<Standardizer>,
+    split: Option<Splitter>,
     ngrams: Option<Vec<usize>>,
     ngrams_arg: Value,
     output_sequence_length: Option<usize>,
@@ -65,8 +66,8 @@ impl TextVectorization {
         TextVectorization {
             args: LayerArgs::default(),
             lookup,
-            standardize: Some(Standardize::LowerAndStripPunctuation),
-            split: Some(Split::Whitespace),
+            standardize: Some(Standardizer::Builtin(Standardize::LowerAndStripPunctuation)),
+            split: Some(Splitter::Builtin(Split::Whitespace)),
             ngrams: None,
             ngrams_arg: Value::Null,
             output_sequence_length: None,
@@ -89,7 +90,7 @@ impl TextVectorization {
     /// `"lower_and_strip_punctuation"` (default), `"lower"`, `"strip_punctuation"`, or `None`.
     pub fn standardize<'a>(mut self, s: impl Into<Option<&'a str>>) -> Self {
         match s.into().map(Standardize::parse).transpose() {
-            Ok(s) => self.standardize = s,
+            Ok(s) => self.standardize = s.map(Standardizer::Builtin),
             Err(e) => self.arg_error = Some(e.to_string()),
         }
         self
@@ -97,10 +98,53 @@ impl TextVectorization {
     /// `"whitespace"` (default), `"character"`, or `None` (each string is one token).
     pub fn split<'a>(mut self, s: impl Into<Option<&'a str>>) -> Self {
         match s.into().map(Split::parse).transpose() {
-            Ok(s) => self.split = s,
+            Ok(s) => self.split = s.map(Splitter::Builtin),
             Err(e) => self.arg_error = Some(e.to_string()),
         }
         self
+    }
+    /// A custom standardization (Keras's `standardize=callable`), registered under `name` so
+    /// a saved model loads it again (see [`text_fns::register_standardize`]).
+    ///
+    /// ```
+    /// use keras::prelude::*;
+    /// use keras::layers::TextVectorization;
+    /// let mut tv = TextVectorization::new().standardize_fn("demo>strip_html", |s| {
+    ///     s.to_lowercase().replace("<br />", " ")
+    /// });
+    /// tv.adapt(&["Great<br />film", "great"])?;
+    /// assert_eq!(tv.get_vocabulary(false), ["great", "film"]);
+    /// # Ok::<(), keras::Error>(())
+    /// ```
+    pub fn standardize_fn(
+        mut self,
+        name: &str,
+        f: impl Fn(&str) -> String + Send + Sync + 'static,
+    ) -> Self {
+        let f: StandardizeFn = std::sync::Arc::new(f);
+        let g = f.clone();
+        text_fns::register_standardize(name, move |s| g(s));
+        self.standardize = Some(Standardizer::Custom(name.to_string(), f));
+        self
+    }
+    /// A custom split (Keras's `split=callable`): a standardized string to its tokens,
+    /// registered under `name` (see [`text_fns::register_split`]).
+    pub fn split_fn(
+        mut self,
+        name: &str,
+        f: impl Fn(&str) -> Vec<String> + Send + Sync + 'static,
+    ) -> Self {
+        let f: SplitFn = std::sync::Arc::new(f);
+        let g = f.clone();
+        text_fns::register_split(name, move |s| g(s));
+        self.split = Some(Splitter::Custom(name.to_string(), f));
+        self
+    }
+    pub(crate) fn set_standardize_custom(&mut self, name: &str, f: StandardizeFn) {
+        self.standardize = Some(Standardizer::Custom(name.to_string(), f));
+    }
+    pub(crate) fn set_split_custom(&mut self, name: &str, f: SplitFn) {
+        self.split = Some(Splitter::Custom(name.to_string(), f));
     }
     /// N-grams of 1 up to `n` tokens (Keras's `ngrams=n`).
     pub fn ngrams(mut self, n: usize) -> Self {
@@ -275,11 +319,12 @@ impl TextVectorization {
     /// Standardize, split, n-grams: the tokens of each string, by rows.
     fn preprocess(&self, a: StringArray) -> Result<Rows<String>> {
         let (dims, values) = a.into_parts();
-        let values: Vec<String> = match self.standardize {
-            Some(s) => values.iter().map(|v| s.apply(v)).collect(),
+        let values: Vec<String> = match &self.standardize {
+            Some(Standardizer::Builtin(s)) => values.iter().map(|v| s.apply(v)).collect(),
+            Some(Standardizer::Custom(_, f)) => values.iter().map(|v| f(v)).collect(),
             None => values,
         };
-        let mut rows = match self.split {
+        let mut rows = match &self.split {
             None => Rows::from_dense(&dims, values),
             Some(split) => {
                 let r = dims.len();
@@ -298,7 +343,13 @@ impl TextVectorization {
                 };
                 Rows {
                     lead,
-                    rows: values.iter().map(|v| split.apply(v)).collect(),
+                    rows: values
+                        .iter()
+                        .map(|v| match split {
+                            Splitter::Builtin(s) => s.apply(v),
+                            Splitter::Custom(_, f) => f(v),
+                        })
+                        .collect(),
                     ragged: true,
                 }
             }
@@ -308,6 +359,20 @@ impl TextVectorization {
         }
         Ok(rows)
     }
+}
+
+/// A built-in or a named custom standardization.
+#[derive(Clone)]
+enum Standardizer {
+    Builtin(Standardize),
+    Custom(String, StandardizeFn),
+}
+
+/// A built-in or a named custom split.
+#[derive(Clone)]
+enum Splitter {
+    Builtin(Split),
+    Custom(String, SplitFn),
 }
 
 fn bad_ngrams(v: &Value) -> Error {
@@ -379,11 +444,19 @@ impl Layer for TextVectorization {
         c.insert("max_tokens".into(), entries["max_tokens"].clone());
         c.insert(
             "standardize".into(),
-            self.standardize.map_or(Value::Null, |s| s.name().into()),
+            match &self.standardize {
+                None => Value::Null,
+                Some(Standardizer::Builtin(s)) => s.name().into(),
+                Some(Standardizer::Custom(name, _)) => text_fns::function_value(name),
+            },
         );
         c.insert(
             "split".into(),
-            self.split.map_or(Value::Null, |s| s.name().into()),
+            match &self.split {
+                None => Value::Null,
+                Some(Splitter::Builtin(s)) => s.name().into(),
+                Some(Splitter::Custom(name, _)) => text_fns::function_value(name),
+            },
         );
         c.insert("ngrams".into(), self.ngrams_arg.clone());
         c.insert("output_mode".into(), entries["output_mode"].clone());
