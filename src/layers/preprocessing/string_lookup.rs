@@ -156,6 +156,16 @@ impl StringLookup {
         })
     }
 
+    /// `adapt` on a `keras::data::Dataset` of batches (Keras's `adapt(dataset, steps)`): the
+    /// same as [`StringLookup::adapt_batches`] over one pass of it.
+    pub fn adapt_dataset<B: IntoStrings + Send + 'static>(
+        &mut self,
+        dataset: &crate::data::Dataset<B>,
+        steps: Option<usize>,
+    ) -> Result<()> {
+        self.adapt_batches(dataset.iter()?, steps)
+    }
+
     /// The vocabulary in index order (with the mask and OOV tokens when asked).
     pub fn get_vocabulary(&self, include_special_tokens: bool) -> Vec<String> {
         self.lookup.get_vocabulary(include_special_tokens)

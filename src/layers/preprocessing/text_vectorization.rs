@@ -218,6 +218,26 @@ impl TextVectorization {
         Ok(())
     }
 
+    /// `adapt` on a `keras::data::Dataset` of batches (Keras's `adapt(dataset, steps)`): the
+    /// same as [`TextVectorization::adapt_batches`] over one pass of it.
+    /// ```
+    /// use keras::layers::TextVectorization;
+    /// use keras::data::Dataset;
+    /// let texts = keras::ops::strings::encode(&["the cat", "the dog", "a cat"])?;
+    /// let ds = Dataset::from_tensor_slices(texts)?.batch(2)?;
+    /// let mut tv = TextVectorization::new();
+    /// tv.adapt_dataset(&ds, None)?;
+    /// assert_eq!(tv.get_vocabulary(false), ["the", "cat", "dog", "a"]);
+    /// # Ok::<(), keras::Error>(())
+    /// ```
+    pub fn adapt_dataset<B: IntoStrings + Send + 'static>(
+        &mut self,
+        dataset: &crate::data::Dataset<B>,
+        steps: Option<usize>,
+    ) -> Result<()> {
+        self.adapt_batches(dataset.iter()?, steps)
+    }
+
     /// The vocabulary in index order (with `""` and `"[UNK]"` when asked).
     pub fn get_vocabulary(&self, include_special_tokens: bool) -> Vec<String> {
         self.lookup.get_vocabulary(include_special_tokens)
