@@ -21,8 +21,14 @@ impl Callback for EpochTimes {
         self.1 = Some(Instant::now());
         Ok(())
     }
-    fn on_epoch_end(&mut self, _e: usize, _l: &mut Logs, _c: &mut CallbackContext) -> keras::Result<()> {
-        self.0.push(self.1.map_or(0.0, |t| t.elapsed().as_secs_f64()));
+    fn on_epoch_end(
+        &mut self,
+        _e: usize,
+        _l: &mut Logs,
+        _c: &mut CallbackContext,
+    ) -> keras::Result<()> {
+        self.0
+            .push(self.1.map_or(0.0, |t| t.elapsed().as_secs_f64()));
         Ok(())
     }
 }
@@ -35,7 +41,11 @@ fn model() -> keras::Result<Sequential> {
         Dropout::new(0.2).into(),
         Dense::new(10).into(),
     ])?;
-    m.compile("adam", SparseCategoricalCrossentropy::new().from_logits(true), ["accuracy"])?;
+    m.compile(
+        "adam",
+        SparseCategoricalCrossentropy::new().from_logits(true),
+        ["accuracy"],
+    )?;
     Ok(m)
 }
 
@@ -48,7 +58,12 @@ fn main() -> keras::Result<()> {
     let ((x, y), _) = keras::datasets::mnist::load_data()?;
     let x = (x.to_dtype(DType::F32)? / 255.0)?;
     fn args(t: &mut EpochTimes) -> FitArgs<'_> {
-        FitArgs { epochs: 3, verbose: 0, callbacks: vec![t], ..Default::default() }
+        FitArgs {
+            epochs: 3,
+            verbose: 0,
+            callbacks: vec![t],
+            ..Default::default()
+        }
     }
     let mut m = model()?;
     let mut t_tensors = EpochTimes::default();

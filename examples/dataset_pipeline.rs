@@ -26,7 +26,10 @@ fn random_shift(images: &Tensor, rng: &mut Rng, max: i64) -> keras::Result<Tenso
     for i in 0..n {
         let dy = (rng.next_u64() % span) as i64 - max;
         let dx = (rng.next_u64() % span) as i64 - max;
-        let (img, dst) = (&src[i * (h * w) as usize..], &mut out[i * (h * w) as usize..]);
+        let (img, dst) = (
+            &src[i * (h * w) as usize..],
+            &mut out[i * (h * w) as usize..],
+        );
         for y in 0..h {
             let sy = y - dy;
             if !(0..h).contains(&sy) {
@@ -68,9 +71,20 @@ fn main() -> keras::Result<()> {
     keras::utils::set_random_seed(1337);
     let mut on_tensors = model()?;
     let t = Instant::now();
-    on_tensors.fit(&x_train, &y_train, FitArgs { epochs, verbose: 2, ..Default::default() })?;
+    on_tensors.fit(
+        &x_train,
+        &y_train,
+        FitArgs {
+            epochs,
+            verbose: 2,
+            ..Default::default()
+        },
+    )?;
     let tensor_secs = t.elapsed().as_secs_f64() / epochs as f64;
-    let tensor_acc = on_tensors.evaluate(&x_test, &y_test, EvalArgs::quiet())?.get("accuracy").unwrap_or(0.0);
+    let tensor_acc = on_tensors
+        .evaluate(&x_test, &y_test, EvalArgs::quiet())?
+        .get("accuracy")
+        .unwrap_or(0.0);
 
     // The pipeline.
     keras::utils::set_random_seed(1337);
@@ -85,14 +99,21 @@ fn main() -> keras::Result<()> {
     let t = Instant::now();
     let history = on_dataset.fit_dataset(
         &train_ds,
-        FitArgs { epochs, validation_data: Some((&test_ds).into()), ..Default::default() },
+        FitArgs {
+            epochs,
+            validation_data: Some((&test_ds).into()),
+            ..Default::default()
+        },
     )?;
     let dataset_secs = t.elapsed().as_secs_f64() / epochs as f64;
     println!("History: {history}");
     let logs = on_dataset.evaluate_dataset(&test_ds, EvalArgs::quiet())?;
     let dataset_acc = logs.get("accuracy").unwrap_or(0.0);
     let predictions = on_dataset.predict_dataset(&test_ds, EvalArgs::quiet())?;
-    println!("predictions: {:?} (in the test set's order)", predictions.dims());
+    println!(
+        "predictions: {:?} (in the test set's order)",
+        predictions.dims()
+    );
 
     println!("tensors:  test accuracy {tensor_acc:.4}, {tensor_secs:.2}s per epoch");
     println!("Dataset:  test accuracy {dataset_acc:.4}, {dataset_secs:.2}s per epoch (validating each epoch)");

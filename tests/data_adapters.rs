@@ -318,8 +318,8 @@ fn validation_options() {
         .unwrap();
     let first10 = m
         .evaluate(
-            &xv.narrow(0, 0, 10).unwrap(),
-            &yv.narrow(0, 0, 10).unwrap(),
+            xv.narrow(0, 0, 10).unwrap(),
+            yv.narrow(0, 0, 10).unwrap(),
             EvalArgs {
                 batch_size: 5,
                 ..EvalArgs::quiet()
@@ -414,7 +414,7 @@ fn bad_sources_give_clear_errors() {
         .unwrap();
     let e = m
         .fit(
-            &x.narrow(0, 0, 4).unwrap(),
+            x.narrow(0, 0, 4).unwrap(),
             &labels,
             FitArgs {
                 class_weight: Some([(0, 1.0), (3, 2.0)].into()),
@@ -433,11 +433,21 @@ fn sample_and_class_weights_reach_the_step_from_every_source() {
     let w = Tensor::from_vec(w, 48, &Device::Cpu).unwrap();
     let mut arrays = model();
     let h = arrays
-        .fit(&x, &y, FitArgs { sample_weight: Some((&w).into()), ..quiet(2) })
+        .fit(
+            &x,
+            &y,
+            FitArgs {
+                sample_weight: Some((&w).into()),
+                ..quiet(2)
+            },
+        )
         .unwrap();
     let mut unweighted = model();
     let h0 = unweighted.fit(&x, &y, quiet(2)).unwrap();
-    assert_ne!(h.history["loss"], h0.history["loss"], "weights change the loss");
+    assert_ne!(
+        h.history["loss"], h0.history["loss"],
+        "weights change the loss"
+    );
     let ds = Dataset::from_tensor_slices((x.clone(), y.clone(), w.clone()))
         .unwrap()
         .batch(16)
@@ -448,29 +458,65 @@ fn sample_and_class_weights_reach_the_step_from_every_source() {
     assert_eq!(kernel(&m), kernel(&arrays));
     // evaluate with weights: arrays and a dataset of triples agree.
     let e1 = m
-        .evaluate(&x, &y, EvalArgs { sample_weight: Some((&w).into()), batch_size: 16, ..EvalArgs::quiet() })
+        .evaluate(
+            &x,
+            &y,
+            EvalArgs {
+                sample_weight: Some((&w).into()),
+                batch_size: 16,
+                ..EvalArgs::quiet()
+            },
+        )
         .unwrap();
     let e2 = m.evaluate_dataset(&ds, EvalArgs::quiet()).unwrap();
     assert_eq!(e1.values(), e2.values());
 
     // class_weight on arrays equals the same weights given per sample, and the same
     // class_weight applied to a dataset's batches.
-    let labels = Tensor::from_vec((0..48).map(|i| (i % 3) as f32).collect::<Vec<_>>(), (48, 1), &Device::Cpu).unwrap();
+    let labels = Tensor::from_vec(
+        (0..48).map(|i| (i % 3) as f32).collect::<Vec<_>>(),
+        (48, 1),
+        &Device::Cpu,
+    )
+    .unwrap();
     let cw = std::collections::HashMap::from([(0, 2.0), (2, 0.25)]);
     let per_sample = keras::trainers::class_weight_to_sample_weights(&labels, &cw).unwrap();
     let mut a = model();
     let ha = a
-        .fit(&x, &labels, FitArgs { class_weight: Some(cw.clone()), ..quiet(1) })
+        .fit(
+            &x,
+            &labels,
+            FitArgs {
+                class_weight: Some(cw.clone()),
+                ..quiet(1)
+            },
+        )
         .unwrap();
     let mut b = model();
     let hb = b
-        .fit(&x, &labels, FitArgs { sample_weight: Some((&per_sample).into()), ..quiet(1) })
+        .fit(
+            &x,
+            &labels,
+            FitArgs {
+                sample_weight: Some((&per_sample).into()),
+                ..quiet(1)
+            },
+        )
         .unwrap();
     assert_eq!(ha.history["loss"], hb.history["loss"]);
-    let ds = Dataset::from_tensor_slices((x.clone(), labels.clone())).unwrap().batch(16).unwrap();
+    let ds = Dataset::from_tensor_slices((x.clone(), labels.clone()))
+        .unwrap()
+        .batch(16)
+        .unwrap();
     let mut c = model();
     let hc = c
-        .fit_dataset(&ds, FitArgs { class_weight: Some(cw), ..quiet(1) })
+        .fit_dataset(
+            &ds,
+            FitArgs {
+                class_weight: Some(cw),
+                ..quiet(1)
+            },
+        )
         .unwrap();
     assert_eq!(hc.history["loss"], ha.history["loss"]);
 }

@@ -31,10 +31,10 @@ mod optim;
 mod parallel;
 mod pool;
 pub mod random;
-pub mod strings;
 mod recurrent;
 mod rnn;
 mod sink;
+pub mod strings;
 
 pub use activation::{activation, Act};
 pub use alloc::tune_allocator;

@@ -101,7 +101,9 @@ mod tests {
             .to_string();
         assert!(e.contains("class 7") && e.contains("[0, 1, 2]"), "{e}");
         let seq = Tensor::zeros((2, 3, 4), DType::F32, &Device::Cpu).unwrap();
-        let e = class_weight_to_sample_weights(&seq, &cw).unwrap_err().to_string();
+        let e = class_weight_to_sample_weights(&seq, &cw)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("3+ dimensional targets"), "{e}");
     }
 }

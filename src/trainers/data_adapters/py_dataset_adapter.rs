@@ -31,6 +31,8 @@ use std::thread::JoinHandle;
 /// model.fit_dataset(keras::trainers::DataSource::sequence(Squares { n: 4 }), FitArgs { verbose: 0, ..Default::default() })?;
 /// # Ok::<(), keras::Error>(())
 /// ```
+// `len` is Keras's `__len__` (the number of batches); an empty Sequence is simply `len() == 0`.
+#[allow(clippy::len_without_is_empty)]
 pub trait Sequence: Send + Sync {
     /// What `get` returns.
     type Item: IntoBatch;
