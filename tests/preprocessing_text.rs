@@ -739,11 +739,13 @@ fn text_models_we_save_load_in_python_keras() {
     }
     let required = std::env::var("KERAS_RS_REQUIRE_PYTHON").is_ok_and(|v| v == "1");
     let Some(py) = python_with_tensorflow() else {
-        // Keras's text layers need TensorFlow, which the CI venv may not have.
-        eprintln!(
-            "skipping the Python Keras half: no python with keras and tensorflow (set KERAS_PYTHON){}",
-            if required { " - KERAS_RS_REQUIRE_PYTHON is set: install tensorflow-cpu" } else { "" }
+        // Keras's text layers need TensorFlow (CI's venv installs tensorflow-cpu).
+        assert!(
+            !required,
+            "KERAS_RS_REQUIRE_PYTHON=1 but no Python with keras and tensorflow was found \
+             (install tensorflow-cpu next to keras)"
         );
+        eprintln!("skipping the Python Keras half: no python with keras and tensorflow (set KERAS_PYTHON)");
         return;
     };
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/check_rust_text.py");
