@@ -447,7 +447,7 @@ impl Model {
     /// use keras::data::Dataset;
     /// let x = Tensor::ones((64, 2), DType::F32, &Device::Cpu)?;
     /// let y = Tensor::ones((64, 1), DType::F32, &Device::Cpu)?;
-    /// let ds = Dataset::from_tensor_slices((x, y))?.shuffle(64).batch(16);
+    /// let ds = Dataset::from_tensor_slices((x, y))?.shuffle(64)?.batch(16)?;
     /// let mut model = Sequential::from_layers([Input::new([2]).into(), Dense::new(1).into()])?;
     /// model.compile("sgd", "mse", ())?;
     /// let history = model.fit_dataset(&ds, FitArgs { epochs: 2, verbose: 0, ..Default::default() })?;

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 /// let x_val = Tensor::zeros((4, 2), DType::F32, &Device::Cpu)?;
 /// let y_val = Tensor::zeros((4, 1), DType::F32, &Device::Cpu)?;
 /// let args = FitArgs { validation_data: Some((&x_val, &y_val).into()), ..Default::default() };
-/// let val_ds = keras::data::Dataset::from_tensor_slices((x_val, y_val))?.batch(2);
+/// let val_ds = keras::data::Dataset::from_tensor_slices((x_val, y_val))?.batch(2)?;
 /// let args = FitArgs { validation_data: Some((&val_ds).into()), ..Default::default() };
 /// # Ok::<(), keras::Error>(())
 /// ```

@@ -101,7 +101,7 @@ pub trait DataAdapter: Send {
 /// use keras::trainers::DataSource;
 /// let x = Tensor::zeros((8, 2), DType::F32, &Device::Cpu)?;
 /// let y = Tensor::zeros((8, 1), DType::F32, &Device::Cpu)?;
-/// let ds = Dataset::from_tensor_slices((x, y))?.batch(4);
+/// let ds = Dataset::from_tensor_slices((x, y))?.batch(4)?;
 /// let source: DataSource = (&ds).into();
 /// assert_eq!(source.num_batches(), Some(2));
 /// # Ok::<(), keras::Error>(())
