@@ -75,11 +75,18 @@ fn main() -> keras::Result<()> {
     let mut m = model()?;
     let mut t_ds = EpochTimes::default();
     m.fit_dataset(&ds, args(&mut t_ds))?;
+    let no_prefetch = Dataset::from_tensor_slices((x.clone(), y.clone()))?
+        .shuffle(10000)?
+        .batch(32)?;
+    let mut m2 = model()?;
+    let mut t_np = EpochTimes::default();
+    m2.fit_dataset(&no_prefetch, args(&mut t_np))?;
     let mean = |v: &[f64]| (v[1] + v[2]) / 2.0;
     println!(
-        "PIPELINE fit keras-rs: tensors {:.3} s/epoch, Dataset shuffle+batch+prefetch {:.3} s/epoch",
+        "PIPELINE fit keras-rs: tensors {:.3} s/epoch, Dataset shuffle+batch+prefetch {:.3} s/epoch (without prefetch {:.3})",
         mean(&t_tensors.0),
-        mean(&t_ds.0)
+        mean(&t_ds.0),
+        mean(&t_np.0)
     );
     let xs = Dataset::from_tensor_slices(x.clone())?.batch(32)?;
     let (mut p_t, mut p_d) = (vec![], vec![]);
