@@ -418,14 +418,7 @@ impl Model {
         x: impl Into<crate::trainers::Data>,
         args: crate::trainers::EvalArgs,
     ) -> Result<Tensor> {
-        let mut out = crate::trainers::predict(self, x.into(), args)?;
-        if out.len() != 1 {
-            return Err(Error::value(format!(
-                "The model has {} outputs; use predict_outputs.",
-                out.len()
-            )));
-        }
-        Ok(out.remove(0))
+        single_output(crate::trainers::predict(self, x.into(), args)?, "predict_outputs")
     }
 
     /// Predictions of every output, in batches.
@@ -478,14 +471,8 @@ impl Model {
         data: impl Into<crate::trainers::DataSource>,
         args: crate::trainers::EvalArgs,
     ) -> Result<Tensor> {
-        let mut out = crate::trainers::predict_source(self, data.into(), args)?;
-        if out.len() != 1 {
-            return Err(Error::value(format!(
-                "The model has {} outputs; use predict_dataset_outputs.",
-                out.len()
-            )));
-        }
-        Ok(out.remove(0))
+        let out = crate::trainers::predict_source(self, data.into(), args)?;
+        single_output(out, "predict_dataset_outputs")
     }
 
     /// Predictions of every output for a source of batches.
@@ -644,4 +631,16 @@ impl Network for ModelNet<'_> {
     ) -> Option<Result<crate::callbacks::Logs>> {
         self.custom.and_then(|c| c.train_step(step, x, y))
     }
+}
+
+/// The one output of a single-output model's predictions; `instead` names the method for
+/// several outputs.
+fn single_output(mut out: Vec<Tensor>, instead: &str) -> Result<Tensor> {
+    if out.len() != 1 {
+        return Err(Error::value(format!(
+            "The model has {} outputs; use {instead}.",
+            out.len()
+        )));
+    }
+    Ok(out.remove(0))
 }
