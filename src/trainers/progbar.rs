@@ -223,4 +223,23 @@ mod tests {
         );
         assert_eq!(format_time(0.000731), " 731us/step");
     }
+
+    #[test]
+    fn unknown_target_counts_up() {
+        let p = Progbar {
+            target: None,
+            verbose: 1,
+            start: Instant::now(),
+            after_first: None,
+            bar: None,
+            color: false,
+        };
+        let mut logs = Logs::default();
+        logs.insert("loss", 0.25);
+        // Keras's `%7d/Unknown`, then the seconds so far.
+        assert_eq!(
+            p.line(12, 3.2, 0.02, &logs, false, false),
+            "     12/Unknown 3s 20ms/step - loss: 0.2500"
+        );
+    }
 }
