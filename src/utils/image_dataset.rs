@@ -1,15 +1,13 @@
 //! `keras.utils.image_dataset_from_directory` (Keras's `image_dataset_utils.py`, its
 //! TensorFlow pipeline).
 
-use super::directory_index::{
-    batch_and_prefetch as finish, check_class_names_arg, check_validation_split_arg,
-    index_directory, labels_tensor, py_list, training_or_validation_split, DirectoryDataset,
-    LabelMode, Labels,
+use super::directory_dataset::{
+    check_label_args, check_labeled_call, check_unlabeled_call, index_and_split, DirArgs, FileKind,
+    LoadFn, Split,
 };
+use super::directory_index::{DirectoryDataset, Labels};
 use super::image_utils::{crop_and_resize, load_image, resize, resize_with_pad, Resample};
-use super::random_state::draw_seed;
-use crate::data::{Dataset, AUTOTUNE};
-use crate::ops::{self, Tensor};
+use crate::ops::Tensor;
 use crate::{Error, Result};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -122,20 +120,10 @@ pub fn image_dataset_from_directory(
     directory: impl AsRef<Path>,
     args: ImageDatasetArgs<'_>,
 ) -> Result<ImageDataset> {
-    if args.subset == Some("both") {
-        return Err(Error::value(
-            "subset=\"both\" gives two datasets: call image_dataset_from_directory_both",
-        ));
-    }
-    if args.labels == Labels::None {
-        return Err(Error::value(
-            "labels=None gives a dataset of images only: call \
-             image_dataset_from_directory_unlabeled",
-        ));
-    }
-    let mut parts = build(directory.as_ref(), &args, true)?;
-    let (paths, labels) = parts.subsets.remove(0);
-    parts.labeled(paths, labels, args.shuffle)
+    check_labeled_call(&kind(), &args.common(), false)?;
+    let (mut split, loader) = build(directory.as_ref(), &args, true)?;
+    let (paths, labels) = split.one();
+    split.labeled(paths, labels, args.shuffle, false, loader)
 }
 
 /// [`image_dataset_from_directory`] with `subset="both"`: the training and the validation
@@ -157,17 +145,11 @@ pub fn image_dataset_from_directory_both(
         subset: Some("both"),
         ..args
     };
-    if args.labels == Labels::None {
-        return Err(Error::value(
-            "labels=None gives a dataset of images only: call \
-             image_dataset_from_directory_unlabeled",
-        ));
-    }
-    let mut parts = build(directory.as_ref(), &args, true)?;
-    let (vp, vl) = parts.subsets.pop().expect("two subsets");
-    let (tp, tl) = parts.subsets.pop().expect("two subsets");
-    let train = parts.labeled(tp, tl, args.shuffle)?;
-    let val = parts.labeled(vp, vl, false)?;
+    check_labeled_call(&kind(), &args.common(), true)?;
+    let (mut split, loader) = build(directory.as_ref(), &args, true)?;
+    let ((tp, tl), (vp, vl)) = split.both();
+    let train = split.labeled(tp, tl, args.shuffle, false, loader.clone())?;
+    let val = split.labeled(vp, vl, false, false, loader)?;
     Ok((train, val))
 }
 
@@ -186,35 +168,41 @@ pub fn image_dataset_from_directory_unlabeled(
     directory: impl AsRef<Path>,
     args: ImageDatasetArgs<'_>,
 ) -> Result<DirectoryDataset<Tensor>> {
-    if args.subset == Some("both") {
-        return Err(Error::value(
-            "subset=\"both\" with labels=None is not supported: call \
-             image_dataset_from_directory_unlabeled once per subset",
-        ));
-    }
+    check_unlabeled_call(&kind(), &args.common())?;
     let args = ImageDatasetArgs {
         labels: Labels::None,
         ..args
     };
-    let mut parts = build(directory.as_ref(), &args, false)?;
-    let (paths, _) = parts.subsets.remove(0);
-    let n = paths.len();
-    let idx = ops::from_vec((0..n as u32).collect(), &[n])?;
-    let mut ds = Dataset::from_tensor_slices(idx)?;
-    if args.shuffle {
-        ds = ds.shuffle_with(parts.buffer, Some(parts.seed), true)?;
+    let (mut split, loader) = build(directory.as_ref(), &args, false)?;
+    let (paths, _) = split.one();
+    split.unlabeled(paths, args.shuffle, false, loader)
+}
+
+impl ImageDatasetArgs<'_> {
+    fn common(&self) -> DirArgs<'_> {
+        DirArgs {
+            labels: self.labels,
+            class_names: self.class_names,
+            batch_size: self.batch_size,
+            shuffle: self.shuffle,
+            seed: self.seed,
+            validation_split: self.validation_split,
+            subset: self.subset,
+            follow_links: self.follow_links,
+            verbose: self.verbose,
+        }
     }
-    let loader = parts.loader.clone();
-    let files = Arc::new(paths.clone());
-    let ds = ds.map_with(
-        move |i: Tensor| loader.load(&files[i.to_vec0::<u32>()? as usize]),
-        AUTOTUNE,
-    );
-    Ok(DirectoryDataset {
-        dataset: finish(ds, args.batch_size)?,
-        class_names: None,
-        file_paths: paths,
-    })
+}
+
+fn kind() -> FileKind<'static> {
+    let quoted: Vec<String> = ALLOWLIST_FORMATS.iter().map(|f| format!("'{f}'")).collect();
+    FileKind {
+        function: "image_dataset_from_directory",
+        items: "images",
+        files: "images",
+        formats: &ALLOWLIST_FORMATS,
+        allowed: format!("Allowed formats: ({})", quoted.join(", ")),
+    }
 }
 
 /// How one file becomes an image tensor.
@@ -251,62 +239,15 @@ impl Loader {
     }
 }
 
-/// The checked arguments and the indexed, split files.
-struct Parts {
-    loader: Arc<Loader>,
-    subsets: Vec<(Vec<PathBuf>, Option<Vec<i64>>)>,
-    class_names: Option<Vec<String>>,
-    mode: Option<LabelMode>,
-    seed: u64,
-    buffer: usize,
-    batch_size: Option<usize>,
-}
-
-impl Parts {
-    fn labeled(
-        &self,
-        paths: Vec<PathBuf>,
-        labels: Option<Vec<i64>>,
-        shuffle: bool,
-    ) -> Result<ImageDataset> {
-        let labels = labels.unwrap_or_default();
-        let n = paths.len();
-        let num_classes = self.class_names.as_ref().map_or(0, Vec::len);
-        let y = labels_tensor(&labels, self.mode.unwrap_or(LabelMode::Int), num_classes)?;
-        let idx = ops::from_vec((0..n as u32).collect(), &[n])?;
-        let mut ds = Dataset::from_tensor_slices((idx, y))?;
-        if shuffle {
-            ds = ds.shuffle_with(self.buffer, Some(self.seed), true)?;
-        }
-        let loader = self.loader.clone();
-        let files = Arc::new(paths.clone());
-        let ds = ds.map_with(
-            move |(i, y): (Tensor, Tensor)| {
-                Ok((loader.load(&files[i.to_vec0::<u32>()? as usize])?, y))
-            },
-            AUTOTUNE,
-        );
-        Ok(DirectoryDataset {
-            dataset: finish(ds, self.batch_size)?,
-            class_names: self.class_names.clone(),
-            file_paths: paths,
-        })
-    }
-}
-
-fn allowed() -> String {
-    let quoted: Vec<String> = ALLOWLIST_FORMATS.iter().map(|f| format!("'{f}'")).collect();
-    format!("({})", quoted.join(", "))
-}
-
-/// Keras's argument checks, `index_directory` and the split, in Keras's order.
-fn build(directory: &Path, args: &ImageDatasetArgs<'_>, labeled: bool) -> Result<Parts> {
-    check_class_names_arg(args.labels, args.class_names)?;
-    let mode = if labeled {
-        Some(LabelMode::parse(args.label_mode)?)
-    } else {
-        None
-    };
+/// Keras's argument checks, `index_directory` and the split, in Keras's order, and the
+/// image loader.
+fn build(
+    directory: &Path,
+    args: &ImageDatasetArgs<'_>,
+    labeled: bool,
+) -> Result<(Split, Arc<LoadFn>)> {
+    let common = args.common();
+    let mode = check_label_args(&common, args.label_mode, labeled)?;
     let channels = match args.color_mode {
         "rgb" => 3,
         "rgba" => 4,
@@ -341,79 +282,16 @@ fn build(directory: &Path, args: &ImageDatasetArgs<'_>, labeled: bool) -> Result
             "Only one of `pad_to_aspect_ratio`, `crop_to_aspect_ratio` can be set to `True`.",
         ));
     }
-    check_validation_split_arg(args.validation_split, args.subset, args.shuffle, args.seed)?;
-    let seed = args.seed.unwrap_or_else(draw_seed);
-    let index = index_directory(
-        directory,
-        args.labels,
-        &ALLOWLIST_FORMATS,
-        args.class_names,
-        args.shuffle,
-        seed,
-        args.follow_links,
-        args.verbose,
-    )?;
-    if mode == Some(LabelMode::Binary) {
-        let names = index.class_names.clone().unwrap_or_default();
-        if names.len() != 2 {
-            return Err(Error::value(format!(
-                "When passing `label_mode=\"binary\"`, there must be exactly 2 class_names. \
-                 Received: class_names={}",
-                py_list(&names)
-            )));
-        }
-    }
-    let labels = index.labels.as_deref();
-    let split = |subset| {
-        training_or_validation_split(
-            &index.paths,
-            labels,
-            args.validation_split,
-            subset,
-            true, // Keras prints "Using ..." whatever `verbose` says
-        )
+    let split = index_and_split(directory, &common, &kind(), mode)?;
+    let loader = Loader {
+        channels,
+        size: args.image_size,
+        method,
+        crop: args.crop_to_aspect_ratio,
+        pad: args.pad_to_aspect_ratio,
+        channels_first,
     };
-    let dir = directory.display();
-    let subsets = if args.subset == Some("both") {
-        let train = split("training");
-        let val = split("validation");
-        if train.0.is_empty() {
-            return Err(Error::value(format!(
-                "No training images found in directory {dir}. Allowed formats: {}",
-                allowed()
-            )));
-        }
-        if val.0.is_empty() {
-            return Err(Error::value(format!(
-                "No validation images found in directory {dir}. Allowed formats: {}",
-                allowed()
-            )));
-        }
-        vec![train, val]
-    } else {
-        let one = split(args.subset.unwrap_or(""));
-        if one.0.is_empty() {
-            return Err(Error::value(format!(
-                "No images found in directory {dir}. Allowed formats: {}",
-                allowed()
-            )));
-        }
-        vec![one]
-    };
-    Ok(Parts {
-        loader: Arc::new(Loader {
-            channels,
-            size: args.image_size,
-            method,
-            crop: args.crop_to_aspect_ratio,
-            pad: args.pad_to_aspect_ratio,
-            channels_first,
-        }),
-        subsets,
-        class_names: index.class_names,
-        mode,
-        seed,
-        buffer: args.batch_size.map_or(1024, |b| b * 8),
-        batch_size: args.batch_size,
-    })
+    let load =
+        move |files: &[PathBuf], i: &Tensor| loader.load(&files[i.to_vec0::<u32>()? as usize]);
+    Ok((split, Arc::new(load)))
 }

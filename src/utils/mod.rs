@@ -1,6 +1,7 @@
 //! Utilities, as `keras.utils`: seeding, one-hot labels, NumPy files.
 
 mod dataset_utils;
+mod directory_dataset;
 mod directory_index;
 mod image_dataset;
 mod image_utils;

@@ -2,12 +2,11 @@
 //! TensorFlow pipeline). Texts travel as [`crate::ops::strings`] tensors: a batch of `n`
 //! texts is a `(n, max_bytes)` `u8` tensor of their bytes, zero-padded.
 
-use super::directory_index::{
-    batch_and_prefetch, check_class_names_arg, check_validation_split_arg, index_directory,
-    labels_tensor, py_list, training_or_validation_split, DirectoryDataset, LabelMode, Labels,
+use super::directory_dataset::{
+    check_label_args, check_labeled_call, check_unlabeled_call, index_and_split, DirArgs, FileKind,
+    LoadFn, Split,
 };
-use super::random_state::draw_seed;
-use crate::data::{Dataset, AUTOTUNE};
+use super::directory_index::{DirectoryDataset, Labels};
 use crate::ops::{self, Tensor};
 use crate::{Error, Result};
 use std::path::{Path, PathBuf};
@@ -94,20 +93,10 @@ pub fn text_dataset_from_directory(
     directory: impl AsRef<Path>,
     args: TextDatasetArgs<'_>,
 ) -> Result<TextDataset> {
-    if args.subset == Some("both") {
-        return Err(Error::value(
-            "subset=\"both\" gives two datasets: call text_dataset_from_directory_both",
-        ));
-    }
-    if args.labels == Labels::None {
-        return Err(Error::value(
-            "labels=None gives a dataset of texts only: call \
-             text_dataset_from_directory_unlabeled",
-        ));
-    }
-    let mut parts = build(directory.as_ref(), &args, true)?;
-    let (paths, labels) = parts.subsets.remove(0);
-    parts.labeled(paths, labels, args.shuffle)
+    check_labeled_call(&kind(), &args.common(), false)?;
+    let (mut split, load) = build(directory.as_ref(), &args, true)?;
+    let (paths, labels) = split.one();
+    split.labeled(paths, labels, args.shuffle, true, load)
 }
 
 /// [`text_dataset_from_directory`] with `subset="both"`: the training and the validation
@@ -128,18 +117,12 @@ pub fn text_dataset_from_directory_both(
         subset: Some("both"),
         ..args
     };
-    if args.labels == Labels::None {
-        return Err(Error::value(
-            "labels=None gives a dataset of texts only: call \
-             text_dataset_from_directory_unlabeled",
-        ));
-    }
-    let mut parts = build(directory.as_ref(), &args, true)?;
-    let (vp, vl) = parts.subsets.pop().expect("two subsets");
-    let (tp, tl) = parts.subsets.pop().expect("two subsets");
+    check_labeled_call(&kind(), &args.common(), true)?;
+    let (mut split, load) = build(directory.as_ref(), &args, true)?;
+    let ((tp, tl), (vp, vl)) = split.both();
     Ok((
-        parts.labeled(tp, tl, args.shuffle)?,
-        parts.labeled(vp, vl, false)?,
+        split.labeled(tp, tl, args.shuffle, true, load.clone())?,
+        split.labeled(vp, vl, false, true, load)?,
     ))
 }
 
@@ -157,83 +140,39 @@ pub fn text_dataset_from_directory_unlabeled(
     directory: impl AsRef<Path>,
     args: TextDatasetArgs<'_>,
 ) -> Result<DirectoryDataset<Tensor>> {
-    if args.subset == Some("both") {
-        return Err(Error::value(
-            "subset=\"both\" with labels=None is not supported: call \
-             text_dataset_from_directory_unlabeled once per subset",
-        ));
-    }
+    check_unlabeled_call(&kind(), &args.common())?;
     let args = TextDatasetArgs {
         labels: Labels::None,
         ..args
     };
-    let mut parts = build(directory.as_ref(), &args, false)?;
-    let (paths, _) = parts.subsets.remove(0);
-    let n = paths.len();
-    let mut ds = Dataset::from_tensor_slices(ops::from_vec((0..n as u32).collect(), &[n])?)?;
-    if args.shuffle {
-        ds = ds.shuffle_with(parts.buffer, Some(parts.seed), true)?;
-    }
-    let batched = parts.batch_size.is_some();
-    if let Some(b) = parts.batch_size {
-        ds = ds.batch(b)?;
-    }
-    let files = Arc::new(paths.clone());
-    let max_length = parts.max_length;
-    let ds = ds.map_with(
-        move |i: Tensor| read_texts(&files, &i, max_length, batched),
-        AUTOTUNE,
-    );
-    Ok(DirectoryDataset {
-        dataset: batch_and_prefetch(ds, None)?,
-        class_names: None,
-        file_paths: paths,
-    })
+    let (mut split, load) = build(directory.as_ref(), &args, false)?;
+    let (paths, _) = split.one();
+    split.unlabeled(paths, args.shuffle, true, load)
 }
 
-/// The checked arguments and the indexed, split files.
-struct Parts {
-    subsets: Vec<(Vec<PathBuf>, Option<Vec<i64>>)>,
-    class_names: Option<Vec<String>>,
-    mode: Option<LabelMode>,
-    seed: u64,
-    buffer: usize,
-    batch_size: Option<usize>,
-    max_length: Option<usize>,
+impl TextDatasetArgs<'_> {
+    fn common(&self) -> DirArgs<'_> {
+        DirArgs {
+            labels: self.labels,
+            class_names: self.class_names,
+            batch_size: self.batch_size,
+            shuffle: self.shuffle,
+            seed: self.seed,
+            validation_split: self.validation_split,
+            subset: self.subset,
+            follow_links: self.follow_links,
+            verbose: self.verbose,
+        }
+    }
 }
 
-impl Parts {
-    fn labeled(
-        &self,
-        paths: Vec<PathBuf>,
-        labels: Option<Vec<i64>>,
-        shuffle: bool,
-    ) -> Result<TextDataset> {
-        let labels = labels.unwrap_or_default();
-        let n = paths.len();
-        let num_classes = self.class_names.as_ref().map_or(0, Vec::len);
-        let y = labels_tensor(&labels, self.mode.unwrap_or(LabelMode::Int), num_classes)?;
-        let idx = ops::from_vec((0..n as u32).collect(), &[n])?;
-        let mut ds = Dataset::from_tensor_slices((idx, y))?;
-        if shuffle {
-            ds = ds.shuffle_with(self.buffer, Some(self.seed), true)?;
-        }
-        // Batch the file numbers first: texts of a batch are padded to its longest.
-        let batched = self.batch_size.is_some();
-        if let Some(b) = self.batch_size {
-            ds = ds.batch(b)?;
-        }
-        let files = Arc::new(paths.clone());
-        let max_length = self.max_length;
-        let ds = ds.map_with(
-            move |(i, y): (Tensor, Tensor)| Ok((read_texts(&files, &i, max_length, batched)?, y)),
-            AUTOTUNE,
-        );
-        Ok(DirectoryDataset {
-            dataset: batch_and_prefetch(ds, None)?,
-            class_names: self.class_names.clone(),
-            file_paths: paths,
-        })
+fn kind() -> FileKind<'static> {
+    FileKind {
+        function: "text_dataset_from_directory",
+        items: "texts",
+        files: "text files",
+        formats: &[".txt"],
+        allowed: "Allowed format: .txt".to_string(),
     }
 }
 
@@ -280,72 +219,20 @@ fn bytes_tensor(texts: &[Vec<u8>]) -> Result<Tensor> {
     ops::from_vec(out, &[texts.len(), width])
 }
 
-/// Keras's argument checks, `index_directory` and the split, in Keras's order.
-fn build(directory: &Path, args: &TextDatasetArgs<'_>, labeled: bool) -> Result<Parts> {
-    check_class_names_arg(args.labels, args.class_names)?;
-    let mode = if labeled {
-        Some(LabelMode::parse(args.label_mode)?)
-    } else {
-        None
-    };
-    check_validation_split_arg(args.validation_split, args.subset, args.shuffle, args.seed)?;
-    let seed = args.seed.unwrap_or_else(draw_seed);
-    let index = index_directory(
-        directory,
-        args.labels,
-        &[".txt"],
-        args.class_names,
-        args.shuffle,
-        seed,
-        args.follow_links,
-        args.verbose,
-    )?;
-    if mode == Some(LabelMode::Binary) {
-        let names = index.class_names.clone().unwrap_or_default();
-        if names.len() != 2 {
-            return Err(Error::value(format!(
-                "When passing `label_mode=\"binary\"`, there must be exactly 2 class_names. \
-                 Received: class_names={}",
-                py_list(&names)
-            )));
-        }
-    }
-    let labels = index.labels.as_deref();
-    let split = |subset| {
-        training_or_validation_split(&index.paths, labels, args.validation_split, subset, true)
-    };
-    let dir = directory.display();
-    let subsets = if args.subset == Some("both") {
-        let (train, val) = (split("training"), split("validation"));
-        if train.0.is_empty() {
-            return Err(Error::value(format!(
-                "No training text files found in directory {dir}. Allowed format: .txt"
-            )));
-        }
-        if val.0.is_empty() {
-            return Err(Error::value(format!(
-                "No validation text files found in directory {dir}. Allowed format: .txt"
-            )));
-        }
-        vec![train, val]
-    } else {
-        let one = split(args.subset.unwrap_or(""));
-        if one.0.is_empty() {
-            return Err(Error::value(format!(
-                "No text files found in directory {dir}. Allowed format: .txt"
-            )));
-        }
-        vec![one]
-    };
-    Ok(Parts {
-        subsets,
-        class_names: index.class_names,
-        mode,
-        seed,
-        buffer: args.batch_size.map_or(1024, |b| b * 8),
-        batch_size: args.batch_size,
-        max_length: args.max_length,
-    })
+/// Keras's argument checks, `index_directory` and the split, in Keras's order, and the
+/// text reader (the file numbers are batched first: texts of a batch are padded to its
+/// longest).
+fn build(
+    directory: &Path,
+    args: &TextDatasetArgs<'_>,
+    labeled: bool,
+) -> Result<(Split, Arc<LoadFn>)> {
+    let common = args.common();
+    let mode = check_label_args(&common, args.label_mode, labeled)?;
+    let split = index_and_split(directory, &common, &kind(), mode)?;
+    let (max_length, batched) = (args.max_length, args.batch_size.is_some());
+    let load = move |files: &[PathBuf], i: &Tensor| read_texts(files, i, max_length, batched);
+    Ok((split, Arc::new(load)))
 }
 
 #[cfg(test)]
