@@ -3,39 +3,21 @@
 //! fused op (softmax and cross-entropy in one pass for logits); per-sample values, for sample
 //! weights and other reductions, are computed with differentiable tensor ops.
 
+use super::builtin::Builtin;
 use super::regression::mean_last;
 use super::EPSILON;
-use super::{align, builtin_call_weighted, float_pred, BuiltinLoss, Loss, Reduced, Reduction};
+use super::{align, float_pred, Reduced, Reduction};
 use crate::ops::{self, ElementwiseLoss, Tensor};
 use crate::{Error, Result};
 use serde_json::{json, Map, Value};
 
-macro_rules! xent_common {
-    ($name:ident, $class:expr) => {
-        impl $name {
-            /// On probabilities.
-            pub fn new() -> Self {
-                Self::default()
-            }
-            /// On logits (`true`) or probabilities.
-            pub fn from_logits(mut self, v: bool) -> Self {
-                self.from_logits = v;
-                self
-            }
-            /// The same loss with another reduction (Keras's `reduction=` argument).
-            pub fn reduction(self, reduction: Reduction) -> Reduced<Self> {
-                Reduced::new(self, reduction)
-            }
-        }
-        impl BuiltinLoss for $name {
-            fn class_name(&self) -> &'static str {
-                $class
-            }
-            fn config_args(&self) -> Map<String, Value> {
-                self.args()
-            }
-        }
-    };
+/// The options Keras writes for a binary or categorical cross-entropy.
+fn dense_args(from_logits: bool) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("from_logits".into(), json!(from_logits));
+    m.insert("label_smoothing".into(), json!(0.0));
+    m.insert("axis".into(), json!(-1));
+    m
 }
 
 /// `log(softmax(z))` over the last axis.
@@ -88,37 +70,39 @@ pub struct BinaryCrossentropy {
 }
 
 impl BinaryCrossentropy {
-    fn args(&self) -> Map<String, Value> {
-        let mut m = Map::new();
-        m.insert("from_logits".into(), json!(self.from_logits));
-        m.insert("label_smoothing".into(), json!(0.0));
-        m.insert("axis".into(), json!(-1));
-        m
+    /// On probabilities.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// On logits (`true`) or probabilities.
+    pub fn from_logits(self, from_logits: bool) -> Self {
+        BinaryCrossentropy { from_logits }
+    }
+    /// The same loss with another reduction (Keras's `reduction=` argument).
+    pub fn reduction(self, reduction: Reduction) -> Reduced<Self> {
+        Reduced::new(self, reduction)
     }
 }
-xent_common!(BinaryCrossentropy, "BinaryCrossentropy");
 
-impl Loss for BinaryCrossentropy {
-    fn name(&self) -> &str {
-        "binary_crossentropy"
+impl Builtin for BinaryCrossentropy {
+    const NAME: &'static str = "binary_crossentropy";
+    const CLASS: &'static str = "BinaryCrossentropy";
+    fn args(&self) -> Map<String, Value> {
+        dense_args(self.from_logits)
     }
-    fn get_config(&self) -> Value {
-        if self.from_logits {
-            super::full_config(self, Reduction::default())
-        } else {
-            Value::String(self.name().to_string())
-        }
+    fn has_options(&self) -> bool {
+        self.from_logits
     }
-    fn call(&self, y_true: &Tensor, y_pred: &Tensor) -> Result<Tensor> {
+    fn fused(&self, y_true: &Tensor, y_pred: &Tensor) -> Result<Tensor> {
         let p = float_pred(y_pred)?;
         let kind = ElementwiseLoss::BinaryCrossentropy {
             from_logits: self.from_logits,
         };
-        ops::elementwise_loss(&p, &align(y_true, &p, self.name())?, kind)
+        ops::elementwise_loss(&p, &align(y_true, &p, Self::NAME)?, kind)
     }
-    fn values(&self, y_true: &Tensor, y_pred: &Tensor) -> Result<Tensor> {
+    fn per_sample(&self, y_true: &Tensor, y_pred: &Tensor) -> Result<Tensor> {
         let p = float_pred(y_pred)?;
-        let t = align(y_true, &p, self.name())?.to_dtype(p.dtype())?;
+        let t = align(y_true, &p, Self::NAME)?.to_dtype(p.dtype())?;
         let v = if self.from_logits {
             // max(z, 0) - z * t + log(1 + exp(-|z|)) = -t log s(z) - (1 - t) log s(-z)
             let soft = ((p.abs()?.neg()?.exp()? + 1.0)?).log()?;
@@ -131,14 +115,6 @@ impl Loss for BinaryCrossentropy {
         };
         mean_last(&v)
     }
-    fn call_weighted(
-        &self,
-        y_true: &Tensor,
-        y_pred: &Tensor,
-        sample_weight: Option<&Tensor>,
-    ) -> Result<Tensor> {
-        builtin_call_weighted(self, y_true, y_pred, sample_weight)
-    }
 }
 
 /// Categorical cross-entropy between one-hot labels and probabilities (or logits); one
@@ -150,45 +126,37 @@ pub struct CategoricalCrossentropy {
 }
 
 impl CategoricalCrossentropy {
-    fn args(&self) -> Map<String, Value> {
-        let mut m = Map::new();
-        m.insert("from_logits".into(), json!(self.from_logits));
-        m.insert("label_smoothing".into(), json!(0.0));
-        m.insert("axis".into(), json!(-1));
-        m
+    /// On probabilities.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// On logits (`true`) or probabilities.
+    pub fn from_logits(self, from_logits: bool) -> Self {
+        CategoricalCrossentropy { from_logits }
+    }
+    /// The same loss with another reduction (Keras's `reduction=` argument).
+    pub fn reduction(self, reduction: Reduction) -> Reduced<Self> {
+        Reduced::new(self, reduction)
     }
 }
-xent_common!(CategoricalCrossentropy, "CategoricalCrossentropy");
 
-impl Loss for CategoricalCrossentropy {
-    fn name(&self) -> &str {
-        "categorical_crossentropy"
+impl Builtin for CategoricalCrossentropy {
+    const NAME: &'static str = "categorical_crossentropy";
+    const CLASS: &'static str = "CategoricalCrossentropy";
+    fn args(&self) -> Map<String, Value> {
+        dense_args(self.from_logits)
     }
-    fn get_config(&self) -> Value {
-        if self.from_logits {
-            super::full_config(self, Reduction::default())
-        } else {
-            Value::String(self.name().to_string())
-        }
+    fn has_options(&self) -> bool {
+        self.from_logits
     }
-    fn call(&self, y_true: &Tensor, y_pred: &Tensor) -> Result<Tensor> {
+    fn fused(&self, y_true: &Tensor, y_pred: &Tensor) -> Result<Tensor> {
         let p = float_pred(y_pred)?;
-        ops::crossentropy(&p, &align(y_true, &p, self.name())?, self.from_logits)
+        ops::crossentropy(&p, &align(y_true, &p, Self::NAME)?, self.from_logits)
     }
-    fn values(&self, y_true: &Tensor, y_pred: &Tensor) -> Result<Tensor> {
+    fn per_sample(&self, y_true: &Tensor, y_pred: &Tensor) -> Result<Tensor> {
         let p = float_pred(y_pred)?;
-        let t = align(y_true, &p, self.name())?
-            .to_dtype(p.dtype())?
-            .detach();
+        let t = align(y_true, &p, Self::NAME)?.to_dtype(p.dtype())?.detach();
         xent_values(&t, &p, self.from_logits)
-    }
-    fn call_weighted(
-        &self,
-        y_true: &Tensor,
-        y_pred: &Tensor,
-        sample_weight: Option<&Tensor>,
-    ) -> Result<Tensor> {
-        builtin_call_weighted(self, y_true, y_pred, sample_weight)
     }
 }
 
@@ -201,17 +169,19 @@ pub struct SparseCategoricalCrossentropy {
 }
 
 impl SparseCategoricalCrossentropy {
-    fn args(&self) -> Map<String, Value> {
-        let mut m = Map::new();
-        m.insert("from_logits".into(), json!(self.from_logits));
-        m.insert("ignore_class".into(), Value::Null);
-        m
+    /// On probabilities.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// On logits (`true`) or probabilities.
+    pub fn from_logits(self, from_logits: bool) -> Self {
+        SparseCategoricalCrossentropy { from_logits }
+    }
+    /// The same loss with another reduction (Keras's `reduction=` argument).
+    pub fn reduction(self, reduction: Reduction) -> Reduced<Self> {
+        Reduced::new(self, reduction)
     }
 }
-xent_common!(
-    SparseCategoricalCrossentropy,
-    "SparseCategoricalCrossentropy"
-);
 
 /// One-hot rows for integer `labels` (one per row of `pred`), refusing labels outside
 /// `[0, classes)`.
@@ -240,37 +210,31 @@ fn one_hot(labels: &Tensor, pred: &Tensor) -> Result<Tensor> {
     Ok(ops::from_vec(hot, pred.dims())?.to_dtype(pred.dtype())?)
 }
 
-impl Loss for SparseCategoricalCrossentropy {
-    fn name(&self) -> &str {
-        "sparse_categorical_crossentropy"
+impl Builtin for SparseCategoricalCrossentropy {
+    const NAME: &'static str = "sparse_categorical_crossentropy";
+    const CLASS: &'static str = "SparseCategoricalCrossentropy";
+    fn args(&self) -> Map<String, Value> {
+        let mut m = Map::new();
+        m.insert("from_logits".into(), json!(self.from_logits));
+        m.insert("ignore_class".into(), Value::Null);
+        m
     }
-    fn get_config(&self) -> Value {
-        if self.from_logits {
-            super::full_config(self, Reduction::default())
-        } else {
-            Value::String(self.name().to_string())
-        }
+    fn has_options(&self) -> bool {
+        self.from_logits
     }
-    fn call(&self, y_true: &Tensor, y_pred: &Tensor) -> Result<Tensor> {
+    fn fused(&self, y_true: &Tensor, y_pred: &Tensor) -> Result<Tensor> {
         ops::sparse_crossentropy(&float_pred(y_pred)?, y_true, self.from_logits)
     }
-    fn values(&self, y_true: &Tensor, y_pred: &Tensor) -> Result<Tensor> {
+    fn per_sample(&self, y_true: &Tensor, y_pred: &Tensor) -> Result<Tensor> {
         let p = float_pred(y_pred)?;
         xent_values(&one_hot(y_true, &p)?, &p, self.from_logits)
-    }
-    fn call_weighted(
-        &self,
-        y_true: &Tensor,
-        y_pred: &Tensor,
-        sample_weight: Option<&Tensor>,
-    ) -> Result<Tensor> {
-        builtin_call_weighted(self, y_true, y_pred, sample_weight)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::losses::Loss;
     use crate::ops::{Device, Var};
 
     fn t(v: &[f32], d: &[usize]) -> Tensor {

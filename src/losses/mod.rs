@@ -21,6 +21,7 @@
 //! # Ok::<(), keras::Error>(())
 //! ```
 
+mod builtin;
 mod crossentropy;
 mod reduction;
 mod regression;
@@ -119,22 +120,6 @@ pub(crate) fn full_config<L: BuiltinLoss + ?Sized>(l: &L, reduction: Reduction) 
     loss_object(l.class_name(), Value::Object(m))
 }
 
-/// A built-in loss's `call_weighted`: the fused loss without weights, else its values
-/// weighted and reduced by the default reduction.
-pub(crate) fn builtin_call_weighted<L: Loss + ?Sized>(
-    l: &L,
-    y_true: &Tensor,
-    y_pred: &Tensor,
-    sample_weight: Option<&Tensor>,
-) -> Result<Tensor> {
-    match sample_weight {
-        None => l.call(y_true, y_pred),
-        Some(w) => {
-            reduce_weighted_values(&l.values(y_true, y_pred)?, Some(w), Reduction::default())
-        }
-    }
-}
-
 /// A built-in loss with another [`Reduction`] (made by its `.reduction(..)` method, as
 /// Keras's `reduction=` argument).
 ///
@@ -172,11 +157,7 @@ impl<L: BuiltinLoss> Loss for Reduced<L> {
         self.reduction
     }
     fn call(&self, y_true: &Tensor, y_pred: &Tensor) -> Result<Tensor> {
-        if self.reduction.is_mean() {
-            self.loss.call(y_true, y_pred)
-        } else {
-            reduce_weighted_values(&self.loss.values(y_true, y_pred)?, None, self.reduction)
-        }
+        builtin::fused_or_reduced(&self.loss, y_true, y_pred, None, self.reduction)
     }
     fn call_weighted(
         &self,
@@ -184,12 +165,7 @@ impl<L: BuiltinLoss> Loss for Reduced<L> {
         y_pred: &Tensor,
         sample_weight: Option<&Tensor>,
     ) -> Result<Tensor> {
-        match sample_weight {
-            None => self.call(y_true, y_pred),
-            Some(w) => {
-                reduce_weighted_values(&self.loss.values(y_true, y_pred)?, Some(w), self.reduction)
-            }
-        }
+        builtin::fused_or_reduced(&self.loss, y_true, y_pred, sample_weight, self.reduction)
     }
     fn get_config(&self) -> Value {
         if self.reduction == Reduction::default() {

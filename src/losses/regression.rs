@@ -2,7 +2,8 @@
 //! `keras/src/losses/losses.py`). The unweighted loss is a fused op; per-sample values (for
 //! sample weights and other reductions) are the mean over the last axis.
 
-use super::{align, builtin_call_weighted, float_pred, BuiltinLoss, Loss, Reduced, Reduction};
+use super::builtin::Builtin;
+use super::{align, float_pred, Reduced, Reduction};
 use crate::ops::{self, ElementwiseLoss, Tensor};
 use crate::Result;
 use serde_json::{json, Map, Value};
@@ -15,23 +16,23 @@ pub(super) fn mean_last(x: &Tensor) -> Result<Tensor> {
     Ok(x.mean(x.rank() - 1)?)
 }
 
-macro_rules! builtin_common {
-    ($name:ident, $class:expr) => {
-        impl $name {
-            /// The same loss with another reduction (Keras's `reduction=` argument).
-            pub fn reduction(self, reduction: Reduction) -> Reduced<Self> {
-                Reduced::new(self, reduction)
-            }
-        }
-        impl BuiltinLoss for $name {
-            fn class_name(&self) -> &'static str {
-                $class
-            }
-            fn config_args(&self) -> Map<String, Value> {
-                self.args()
-            }
-        }
-    };
+/// A regression loss's fused op on `y_pred` and `y_true` aligned to it.
+fn fused(y_true: &Tensor, y_pred: &Tensor, name: &str, kind: ElementwiseLoss) -> Result<Tensor> {
+    let p = float_pred(y_pred)?;
+    let t = align(y_true, &p, name)?;
+    ops::elementwise_loss(&p, &t, kind)
+}
+
+/// A regression loss's per-sample values: `f(y_pred - y_true)` averaged over the last axis.
+fn values(
+    y_true: &Tensor,
+    y_pred: &Tensor,
+    name: &str,
+    f: impl Fn(Tensor) -> Result<Tensor>,
+) -> Result<Tensor> {
+    let p = float_pred(y_pred)?;
+    let t = align(y_true, &p, name)?.to_dtype(p.dtype())?;
+    mean_last(&f((p - t)?)?)
 }
 
 /// Mean of `(y_true - y_pred)^2` over the last axis.
@@ -52,33 +53,25 @@ macro_rules! builtin_common {
 pub struct MeanSquaredError;
 
 impl MeanSquaredError {
-    fn args(&self) -> Map<String, Value> {
-        Map::new()
+    /// The same loss with another reduction (Keras's `reduction=` argument).
+    pub fn reduction(self, reduction: Reduction) -> Reduced<Self> {
+        Reduced::new(self, reduction)
     }
 }
-builtin_common!(MeanSquaredError, "MeanSquaredError");
 
-impl Loss for MeanSquaredError {
-    fn name(&self) -> &str {
-        "mean_squared_error"
+impl Builtin for MeanSquaredError {
+    const NAME: &'static str = "mean_squared_error";
+    const CLASS: &'static str = "MeanSquaredError";
+    fn fused(&self, y_true: &Tensor, y_pred: &Tensor) -> Result<Tensor> {
+        fused(
+            y_true,
+            y_pred,
+            Self::NAME,
+            ElementwiseLoss::MeanSquaredError,
+        )
     }
-    fn call(&self, y_true: &Tensor, y_pred: &Tensor) -> Result<Tensor> {
-        let p = float_pred(y_pred)?;
-        let t = align(y_true, &p, self.name())?;
-        ops::elementwise_loss(&p, &t, ElementwiseLoss::MeanSquaredError)
-    }
-    fn values(&self, y_true: &Tensor, y_pred: &Tensor) -> Result<Tensor> {
-        let p = float_pred(y_pred)?;
-        let t = align(y_true, &p, self.name())?.to_dtype(p.dtype())?;
-        mean_last(&(p - t)?.sqr()?)
-    }
-    fn call_weighted(
-        &self,
-        y_true: &Tensor,
-        y_pred: &Tensor,
-        sample_weight: Option<&Tensor>,
-    ) -> Result<Tensor> {
-        builtin_call_weighted(self, y_true, y_pred, sample_weight)
+    fn per_sample(&self, y_true: &Tensor, y_pred: &Tensor) -> Result<Tensor> {
+        values(y_true, y_pred, Self::NAME, |e| Ok(e.sqr()?))
     }
 }
 
@@ -87,33 +80,25 @@ impl Loss for MeanSquaredError {
 pub struct MeanAbsoluteError;
 
 impl MeanAbsoluteError {
-    fn args(&self) -> Map<String, Value> {
-        Map::new()
+    /// The same loss with another reduction (Keras's `reduction=` argument).
+    pub fn reduction(self, reduction: Reduction) -> Reduced<Self> {
+        Reduced::new(self, reduction)
     }
 }
-builtin_common!(MeanAbsoluteError, "MeanAbsoluteError");
 
-impl Loss for MeanAbsoluteError {
-    fn name(&self) -> &str {
-        "mean_absolute_error"
+impl Builtin for MeanAbsoluteError {
+    const NAME: &'static str = "mean_absolute_error";
+    const CLASS: &'static str = "MeanAbsoluteError";
+    fn fused(&self, y_true: &Tensor, y_pred: &Tensor) -> Result<Tensor> {
+        fused(
+            y_true,
+            y_pred,
+            Self::NAME,
+            ElementwiseLoss::MeanAbsoluteError,
+        )
     }
-    fn call(&self, y_true: &Tensor, y_pred: &Tensor) -> Result<Tensor> {
-        let p = float_pred(y_pred)?;
-        let t = align(y_true, &p, self.name())?;
-        ops::elementwise_loss(&p, &t, ElementwiseLoss::MeanAbsoluteError)
-    }
-    fn values(&self, y_true: &Tensor, y_pred: &Tensor) -> Result<Tensor> {
-        let p = float_pred(y_pred)?;
-        let t = align(y_true, &p, self.name())?.to_dtype(p.dtype())?;
-        mean_last(&(p - t)?.abs()?)
-    }
-    fn call_weighted(
-        &self,
-        y_true: &Tensor,
-        y_pred: &Tensor,
-        sample_weight: Option<&Tensor>,
-    ) -> Result<Tensor> {
-        builtin_call_weighted(self, y_true, y_pred, sample_weight)
+    fn per_sample(&self, y_true: &Tensor, y_pred: &Tensor) -> Result<Tensor> {
+        values(y_true, y_pred, Self::NAME, |e| Ok(e.abs()?))
     }
 }
 
@@ -132,48 +117,45 @@ impl Default for Huber {
 }
 
 impl Huber {
+    /// The same loss with another reduction (Keras's `reduction=` argument).
+    pub fn reduction(self, reduction: Reduction) -> Reduced<Self> {
+        Reduced::new(self, reduction)
+    }
+}
+
+impl Builtin for Huber {
+    const NAME: &'static str = "huber_loss";
+    const CLASS: &'static str = "Huber";
     fn args(&self) -> Map<String, Value> {
         let mut m = Map::new();
         m.insert("delta".into(), json!(self.delta));
         m
     }
-}
-builtin_common!(Huber, "Huber");
-
-impl Loss for Huber {
-    fn name(&self) -> &str {
-        "huber_loss"
+    fn has_options(&self) -> bool {
+        true
     }
-    fn get_config(&self) -> Value {
-        super::full_config(self, Reduction::default())
+    fn fused(&self, y_true: &Tensor, y_pred: &Tensor) -> Result<Tensor> {
+        fused(
+            y_true,
+            y_pred,
+            Self::NAME,
+            ElementwiseLoss::Huber(self.delta),
+        )
     }
-    fn call(&self, y_true: &Tensor, y_pred: &Tensor) -> Result<Tensor> {
-        let p = float_pred(y_pred)?;
-        let t = align(y_true, &p, self.name())?;
-        ops::elementwise_loss(&p, &t, ElementwiseLoss::Huber(self.delta))
-    }
-    fn values(&self, y_true: &Tensor, y_pred: &Tensor) -> Result<Tensor> {
-        let p = float_pred(y_pred)?;
-        let t = align(y_true, &p, self.name())?.to_dtype(p.dtype())?;
-        let a = (p - t)?.abs()?;
-        // 0.5 * min(|e|, d)^2 + d * (|e| - min(|e|, d)): both of Keras's branches in one.
-        let q = a.minimum(self.delta)?;
-        let v = ((q.sqr()? * 0.5)? + ((a - &q)? * self.delta)?)?;
-        mean_last(&v)
-    }
-    fn call_weighted(
-        &self,
-        y_true: &Tensor,
-        y_pred: &Tensor,
-        sample_weight: Option<&Tensor>,
-    ) -> Result<Tensor> {
-        builtin_call_weighted(self, y_true, y_pred, sample_weight)
+    fn per_sample(&self, y_true: &Tensor, y_pred: &Tensor) -> Result<Tensor> {
+        values(y_true, y_pred, Self::NAME, |e| {
+            let a = e.abs()?;
+            // 0.5 * min(|e|, d)^2 + d * (|e| - min(|e|, d)): both of Keras's branches in one.
+            let q = a.minimum(self.delta)?;
+            Ok(((q.sqr()? * 0.5)? + ((a - &q)? * self.delta)?)?)
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::losses::Loss;
     use crate::ops::Device;
 
     fn t(v: &[f32], d: &[usize]) -> Tensor {
