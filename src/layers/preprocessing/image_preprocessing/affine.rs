@@ -2,9 +2,103 @@
 //! (`BaseImagePreprocessingLayer._compute_affine_matrix`, `RandomZoom._get_zoom_matrix`,
 //! `RandomTranslation._get_translation_matrix`), and the call that applies them.
 
+use super::base::{affine_options, batch_size, hw, seed_json, SeedRng};
+use crate::engine::CallCtx;
 use crate::ops::image::{self, FillMode, Interpolation, Transform};
 use crate::ops::{self, DType, Tensor};
+use crate::saving::config::{config, json, Config, Value};
 use crate::Result;
+
+/// The arguments `RandomRotation`, `RandomTranslation` and `RandomZoom` share: `fill_mode`,
+/// `interpolation`, `fill_value` and the `seed` (its generator).
+pub(crate) struct AffineOptions {
+    pub fill_mode: String,
+    pub interpolation: String,
+    pub fill_value: f64,
+    pub rng: SeedRng,
+}
+
+impl Default for AffineOptions {
+    fn default() -> Self {
+        AffineOptions {
+            fill_mode: "reflect".into(),
+            interpolation: "bilinear".into(),
+            fill_value: 0.0,
+            rng: SeedRng::new(None),
+        }
+    }
+}
+
+impl AffineOptions {
+    /// Checks `fill_mode` and `interpolation`.
+    pub fn check(&self) -> Result<(FillMode, Interpolation)> {
+        affine_options(&self.fill_mode, &self.interpolation)
+    }
+
+    /// The layer's config: `fields` (an object) with `data_format` and these options.
+    pub fn config(&self, fields: Value) -> Config {
+        let mut c = config(fields);
+        let shared = json!({
+            "data_format": "channels_last",
+            "fill_mode": self.fill_mode,
+            "interpolation": self.interpolation,
+            "seed": seed_json(self.rng.seed()),
+            "fill_value": self.fill_value,
+        });
+        c.extend(config(shared));
+        c
+    }
+
+    /// The call of an affine layer: the images cast to float32 at inference; while
+    /// training, `ranges` (the layer's checked factors), then these options are checked and
+    /// `draw` gives one transform per image from the ranges, the generator, the number of
+    /// images and their height and width.
+    pub fn forward<R>(
+        &self,
+        layer: &str,
+        x: &Tensor,
+        ctx: &CallCtx,
+        ranges: impl FnOnce() -> Result<R>,
+        draw: impl FnOnce(R, &SeedRng, usize, usize, usize) -> Vec<Transform>,
+    ) -> Result<Vec<Tensor>> {
+        let (h, w) = hw(layer, x.dims())?;
+        if !ctx.training {
+            return Ok(vec![ops::cast(x, DType::F32)?]);
+        }
+        let r = ranges()?;
+        let (fm, ip) = self.check()?;
+        let t = draw(r, &self.rng, batch_size(x.dims()), h, w);
+        Ok(vec![apply(x, &t, ip, fm, self.fill_value)?])
+    }
+}
+
+/// The `fill_mode`, `interpolation`, `fill_value` and `seed` builders of a layer with an
+/// `affine: AffineOptions` field.
+macro_rules! affine_builders {
+    () => {
+        /// How points outside the image are filled (default `"reflect"`).
+        pub fn fill_mode(mut self, mode: &str) -> Self {
+            self.affine.fill_mode = mode.into();
+            self
+        }
+        /// `"bilinear"` (default) or `"nearest"`.
+        pub fn interpolation(mut self, i: &str) -> Self {
+            self.affine.interpolation = i.into();
+            self
+        }
+        /// The value of filled points when `fill_mode` is `"constant"` (default 0).
+        pub fn fill_value(mut self, v: f64) -> Self {
+            self.affine.fill_value = v;
+            self
+        }
+        /// Draws from the layer's own generator seeded with `seed`.
+        pub fn seed(mut self, seed: u64) -> Self {
+            self.affine.rng = super::base::SeedRng::new(Some(seed));
+            self
+        }
+    };
+}
+pub(crate) use affine_builders;
 
 /// A rotation by `angle` degrees about the image centre (`RandomRotation`), for an image of
 /// `height` x `width`.

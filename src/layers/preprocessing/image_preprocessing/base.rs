@@ -196,6 +196,13 @@ pub(crate) fn image_axes(layer: &str, s: &Shape) -> Result<(usize, usize)> {
     }
 }
 
+/// The output shape of a layer that keeps the image's shape: the input's, once checked to
+/// be an image shape.
+pub(crate) fn same_image_shape(layer: &str, s: &[Shape]) -> Result<Vec<Shape>> {
+    image_axes(layer, &s[0])?;
+    Ok(vec![s[0].clone()])
+}
+
 /// Checks `fill_mode` and `interpolation` against the four fill modes and two
 /// interpolations the affine layers take.
 pub(crate) fn affine_options(

@@ -1,6 +1,6 @@
 //! `RandomContrast` (`keras/src/layers/preprocessing/image_preprocessing/random_contrast.py`).
 
-use super::base::{batch_size, image_axes, seed_json, Factor, SeedRng};
+use super::base::{batch_size, image_axes, same_image_shape, seed_json, Factor, SeedRng};
 use crate::engine::{CallCtx, Layer, LayerArgs, Shape, WeightBuilder};
 use crate::ops::{self, DType, Tensor};
 use crate::saving::config::{config, json, Config};
@@ -112,8 +112,7 @@ impl Layer for RandomContrast {
         image_axes("RandomContrast", &s[0]).map(|_| ())
     }
     fn compute_output_shape(&self, s: &[Shape]) -> Result<Vec<Shape>> {
-        image_axes("RandomContrast", &s[0])?;
-        Ok(vec![s[0].clone()])
+        same_image_shape("RandomContrast", s)
     }
     fn forward(&self, inputs: &[Tensor], ctx: &CallCtx) -> Result<Vec<Tensor>> {
         let x = &inputs[0];

@@ -1,6 +1,6 @@
 //! `RandomFlip` (`keras/src/layers/preprocessing/image_preprocessing/random_flip.py`).
 
-use super::base::{batch_size, image_axes, seed_json, SeedRng};
+use super::base::{batch_size, image_axes, same_image_shape, seed_json, SeedRng};
 use crate::engine::{CallCtx, Layer, LayerArgs, Shape, WeightBuilder};
 use crate::ops::{self, DType, Tensor};
 use crate::saving::config::{config, json, Config};
@@ -110,8 +110,7 @@ impl Layer for RandomFlip {
         image_axes("RandomFlip", &s[0]).map(|_| ())
     }
     fn compute_output_shape(&self, s: &[Shape]) -> Result<Vec<Shape>> {
-        image_axes("RandomFlip", &s[0])?;
-        Ok(vec![s[0].clone()])
+        same_image_shape("RandomFlip", s)
     }
     fn forward(&self, inputs: &[Tensor], ctx: &CallCtx) -> Result<Vec<Tensor>> {
         let x = &inputs[0];

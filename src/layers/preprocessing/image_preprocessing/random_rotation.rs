@@ -1,10 +1,10 @@
 //! `RandomRotation` (`keras/src/layers/preprocessing/image_preprocessing/random_rotation.py`).
 
-use super::affine;
-use super::base::{affine_options, batch_size, hw, image_axes, seed_json, Factor, SeedRng};
+use super::affine::{self, affine_builders, AffineOptions};
+use super::base::{image_axes, same_image_shape, Factor, SeedRng};
 use crate::engine::{CallCtx, Layer, LayerArgs, Shape, WeightBuilder};
-use crate::ops::{self, DType, Tensor};
-use crate::saving::config::{config, json, Config};
+use crate::ops::Tensor;
+use crate::saving::config::{json, Config};
 use crate::Result;
 
 /// Rotates each image by a random angle while training: `factor` is a fraction of a full
@@ -24,10 +24,7 @@ use crate::Result;
 pub struct RandomRotation {
     args: LayerArgs,
     factor: Factor,
-    fill_mode: String,
-    interpolation: String,
-    fill_value: f64,
-    rng: SeedRng,
+    affine: AffineOptions,
 }
 
 impl RandomRotation {
@@ -36,32 +33,10 @@ impl RandomRotation {
         RandomRotation {
             args: LayerArgs::default(),
             factor: factor.into(),
-            fill_mode: "reflect".into(),
-            interpolation: "bilinear".into(),
-            fill_value: 0.0,
-            rng: SeedRng::new(None),
+            affine: AffineOptions::default(),
         }
     }
-    /// How points outside the image are filled (default `"reflect"`).
-    pub fn fill_mode(mut self, mode: &str) -> Self {
-        self.fill_mode = mode.into();
-        self
-    }
-    /// `"bilinear"` (default) or `"nearest"`.
-    pub fn interpolation(mut self, i: &str) -> Self {
-        self.interpolation = i.into();
-        self
-    }
-    /// The value of filled points when `fill_mode` is `"constant"` (default 0).
-    pub fn fill_value(mut self, v: f64) -> Self {
-        self.fill_value = v;
-        self
-    }
-    /// Draws from the layer's own generator seeded with `seed`.
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.rng = SeedRng::new(Some(seed));
-        self
-    }
+    affine_builders!();
     fn range(&self) -> Result<(f64, f64)> {
         self.factor.base_range((-1.0, 1.0))
     }
@@ -79,39 +54,26 @@ impl Layer for RandomRotation {
     }
     fn get_config(&self) -> Result<Config> {
         let (lo, hi) = self.range()?;
-        Ok(config(json!({
-            "data_format": "channels_last",
-            "factor": [lo, hi],
-            "fill_mode": self.fill_mode,
-            "fill_value": self.fill_value,
-            "interpolation": self.interpolation,
-            "seed": seed_json(self.rng.seed()),
-        })))
+        Ok(self.affine.config(json!({ "factor": [lo, hi] })))
     }
     fn build(&mut self, s: &[Shape], _: &mut WeightBuilder) -> Result<()> {
         self.range()?;
-        affine_options(&self.fill_mode, &self.interpolation)?;
+        self.affine.check()?;
         image_axes("RandomRotation", &s[0]).map(|_| ())
     }
     fn compute_output_shape(&self, s: &[Shape]) -> Result<Vec<Shape>> {
-        image_axes("RandomRotation", &s[0])?;
-        Ok(vec![s[0].clone()])
+        same_image_shape("RandomRotation", s)
     }
     fn forward(&self, inputs: &[Tensor], ctx: &CallCtx) -> Result<Vec<Tensor>> {
-        let x = &inputs[0];
-        let (h, w) = hw("RandomRotation", x.dims())?;
-        if !ctx.training {
-            return Ok(vec![ops::cast(x, DType::F32)?]);
-        }
-        let (lo, hi) = self.range()?;
-        let (fm, ip) = affine_options(&self.fill_mode, &self.interpolation)?;
-        let (lo, hi) = ((lo * 360.0) as f32 as f64, (hi * 360.0) as f32 as f64);
-        let angles = self.rng.uniform(batch_size(x.dims()), lo, hi);
-        let t: Vec<_> = angles
-            .iter()
-            .map(|&a| affine::rotation(a as f32, h, w))
-            .collect();
-        Ok(vec![affine::apply(x, &t, ip, fm, self.fill_value)?])
+        let draw = |(lo, hi): (f64, f64), rng: &SeedRng, n, h, w| {
+            let (lo, hi) = ((lo * 360.0) as f32 as f64, (hi * 360.0) as f32 as f64);
+            rng.uniform(n, lo, hi)
+                .iter()
+                .map(|&a| affine::rotation(a as f32, h, w))
+                .collect()
+        };
+        self.affine
+            .forward("RandomRotation", &inputs[0], ctx, || self.range(), draw)
     }
 }
 
@@ -119,7 +81,7 @@ impl Layer for RandomRotation {
 mod tests {
     use super::*;
     use crate::engine::{context, LayerExt};
-    use crate::ops::Device;
+    use crate::ops::{self, Device};
 
     #[test]
     fn identity_at_inference_and_bad_options_refused() {

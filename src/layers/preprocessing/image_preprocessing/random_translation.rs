@@ -1,11 +1,11 @@
 //! `RandomTranslation`
 //! (`keras/src/layers/preprocessing/image_preprocessing/random_translation.py`).
 
-use super::affine;
-use super::base::{affine_options, batch_size, hw, image_axes, seed_json, Factor, SeedRng};
+use super::affine::{self, affine_builders, AffineOptions};
+use super::base::{image_axes, same_image_shape, Factor, SeedRng};
 use crate::engine::{CallCtx, Layer, LayerArgs, Shape, WeightBuilder};
-use crate::ops::{self, DType, Tensor};
-use crate::saving::config::{config, json, Config};
+use crate::ops::Tensor;
+use crate::saving::config::{json, Config};
 use crate::Result;
 
 const TRANSLATION_ERROR: &str = "The `factor` argument should be a number (or a list of two \
@@ -28,10 +28,7 @@ pub struct RandomTranslation {
     args: LayerArgs,
     height_factor: Factor,
     width_factor: Factor,
-    fill_mode: String,
-    interpolation: String,
-    fill_value: f64,
-    rng: SeedRng,
+    affine: AffineOptions,
 }
 
 impl RandomTranslation {
@@ -41,32 +38,10 @@ impl RandomTranslation {
             args: LayerArgs::default(),
             height_factor: height_factor.into(),
             width_factor: width_factor.into(),
-            fill_mode: "reflect".into(),
-            interpolation: "bilinear".into(),
-            fill_value: 0.0,
-            rng: SeedRng::new(None),
+            affine: AffineOptions::default(),
         }
     }
-    /// How points outside the image are filled (default `"reflect"`).
-    pub fn fill_mode(mut self, mode: &str) -> Self {
-        self.fill_mode = mode.into();
-        self
-    }
-    /// `"bilinear"` (default) or `"nearest"`.
-    pub fn interpolation(mut self, i: &str) -> Self {
-        self.interpolation = i.into();
-        self
-    }
-    /// The value of filled points when `fill_mode` is `"constant"` (default 0).
-    pub fn fill_value(mut self, v: f64) -> Self {
-        self.fill_value = v;
-        self
-    }
-    /// Draws from the layer's own generator seeded with `seed`.
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.rng = SeedRng::new(Some(seed));
-        self
-    }
+    affine_builders!();
     fn ranges(&self) -> Result<((f64, f64), (f64, f64))> {
         Ok((
             self.height_factor
@@ -88,44 +63,32 @@ impl Layer for RandomTranslation {
         &mut self.args
     }
     fn get_config(&self) -> Result<Config> {
-        Ok(config(json!({
-            "data_format": "channels_last",
+        Ok(self.affine.config(json!({
             "height_factor": self.height_factor.to_json(),
             "width_factor": self.width_factor.to_json(),
-            "fill_mode": self.fill_mode,
-            "interpolation": self.interpolation,
-            "seed": seed_json(self.rng.seed()),
-            "fill_value": self.fill_value,
         })))
     }
     fn build(&mut self, s: &[Shape], _: &mut WeightBuilder) -> Result<()> {
         self.ranges()?;
-        affine_options(&self.fill_mode, &self.interpolation)?;
+        self.affine.check()?;
         image_axes("RandomTranslation", &s[0]).map(|_| ())
     }
     fn compute_output_shape(&self, s: &[Shape]) -> Result<Vec<Shape>> {
-        image_axes("RandomTranslation", &s[0])?;
-        Ok(vec![s[0].clone()])
+        same_image_shape("RandomTranslation", s)
     }
     fn forward(&self, inputs: &[Tensor], ctx: &CallCtx) -> Result<Vec<Tensor>> {
-        let x = &inputs[0];
-        let (h, w) = hw("RandomTranslation", x.dims())?;
-        if !ctx.training {
-            return Ok(vec![ops::cast(x, DType::F32)?]);
-        }
-        let ((hl, hu), (wl, wu)) = self.ranges()?;
-        let (fm, ip) = affine_options(&self.fill_mode, &self.interpolation)?;
-        let n = batch_size(x.dims());
-        let f32r = |v: f64| v as f32 as f64;
-        // Keras draws the height shifts first, then the widths, each times the image size.
-        let dy = self.rng.uniform(n, f32r(hl), f32r(hu));
-        let dx = self.rng.uniform(n, f32r(wl), f32r(wu));
-        let t: Vec<_> = dy
-            .iter()
-            .zip(&dx)
-            .map(|(&dy, &dx)| affine::translation(dx as f32 * w as f32, dy as f32 * h as f32))
-            .collect();
-        Ok(vec![affine::apply(x, &t, ip, fm, self.fill_value)?])
+        let draw = |((hl, hu), (wl, wu)): ((f64, f64), (f64, f64)), rng: &SeedRng, n, h, w| {
+            let f32r = |v: f64| v as f32 as f64;
+            // Keras draws the height shifts first, then the widths, each times the image size.
+            let dy = rng.uniform(n, f32r(hl), f32r(hu));
+            let dx = rng.uniform(n, f32r(wl), f32r(wu));
+            dy.iter()
+                .zip(&dx)
+                .map(|(&dy, &dx)| affine::translation(dx as f32 * w as f32, dy as f32 * h as f32))
+                .collect()
+        };
+        self.affine
+            .forward("RandomTranslation", &inputs[0], ctx, || self.ranges(), draw)
     }
 }
 
@@ -133,7 +96,7 @@ impl Layer for RandomTranslation {
 mod tests {
     use super::*;
     use crate::engine::{context, LayerExt};
-    use crate::ops::Device;
+    use crate::ops::{self, Device};
 
     #[test]
     fn a_whole_pixel_shift_moves_the_image() {

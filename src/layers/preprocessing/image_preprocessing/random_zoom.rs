@@ -1,14 +1,17 @@
 //! `RandomZoom` (`keras/src/layers/preprocessing/image_preprocessing/random_zoom.py`).
 
-use super::affine;
-use super::base::{affine_options, batch_size, hw, image_axes, seed_json, Factor, SeedRng};
+use super::affine::{self, affine_builders, AffineOptions};
+use super::base::{image_axes, same_image_shape, Factor, SeedRng};
 use crate::engine::{CallCtx, Layer, LayerArgs, Shape, WeightBuilder};
-use crate::ops::{self, DType, Tensor};
-use crate::saving::config::{config, json, Config, Value};
+use crate::ops::Tensor;
+use crate::saving::config::{json, Config, Value};
 use crate::Result;
 
 const ZOOM_ERROR: &str = "The `height_factor` and `width_factor` arguments should be a number \
                           (or a list of two numbers) in the range (-1.0, 1.0]. ";
+
+/// The height's zoom range, and the width's when it has its own.
+type ZoomRanges = ((f64, f64), Option<(f64, f64)>);
 
 /// Zooms each image in or out by a random amount while training. `height_factor` is a
 /// fraction of the height: a number `f` draws the zoom from `[1 - f, 1 + f]`, a pair
@@ -28,10 +31,7 @@ pub struct RandomZoom {
     args: LayerArgs,
     height_factor: Factor,
     width_factor: Option<Factor>,
-    fill_mode: String,
-    interpolation: String,
-    fill_value: f64,
-    rng: SeedRng,
+    affine: AffineOptions,
 }
 
 impl RandomZoom {
@@ -41,10 +41,7 @@ impl RandomZoom {
             args: LayerArgs::default(),
             height_factor: height_factor.into(),
             width_factor: None,
-            fill_mode: "reflect".into(),
-            interpolation: "bilinear".into(),
-            fill_value: 0.0,
-            rng: SeedRng::new(None),
+            affine: AffineOptions::default(),
         }
     }
     /// A separate range for the width's zoom.
@@ -52,28 +49,8 @@ impl RandomZoom {
         self.width_factor = Some(f.into());
         self
     }
-    /// How points outside the image are filled (default `"reflect"`).
-    pub fn fill_mode(mut self, mode: &str) -> Self {
-        self.fill_mode = mode.into();
-        self
-    }
-    /// `"bilinear"` (default) or `"nearest"`.
-    pub fn interpolation(mut self, i: &str) -> Self {
-        self.interpolation = i.into();
-        self
-    }
-    /// The value of filled points when `fill_mode` is `"constant"` (default 0).
-    pub fn fill_value(mut self, v: f64) -> Self {
-        self.fill_value = v;
-        self
-    }
-    /// Draws from the layer's own generator seeded with `seed`.
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.rng = SeedRng::new(Some(seed));
-        self
-    }
-    #[allow(clippy::type_complexity)]
-    fn ranges(&self) -> Result<((f64, f64), Option<(f64, f64)>)> {
+    affine_builders!();
+    fn ranges(&self) -> Result<ZoomRanges> {
         let h = self.height_factor.symmetric_range(true, ZOOM_ERROR)?;
         let w = self
             .width_factor
@@ -94,46 +71,34 @@ impl Layer for RandomZoom {
         &mut self.args
     }
     fn get_config(&self) -> Result<Config> {
-        Ok(config(json!({
-            "data_format": "channels_last",
+        Ok(self.affine.config(json!({
             "height_factor": self.height_factor.to_json(),
             "width_factor": self.width_factor.map(Factor::to_json).unwrap_or(Value::Null),
-            "fill_mode": self.fill_mode,
-            "interpolation": self.interpolation,
-            "seed": seed_json(self.rng.seed()),
-            "fill_value": self.fill_value,
         })))
     }
     fn build(&mut self, s: &[Shape], _: &mut WeightBuilder) -> Result<()> {
         self.ranges()?;
-        affine_options(&self.fill_mode, &self.interpolation)?;
+        self.affine.check()?;
         image_axes("RandomZoom", &s[0]).map(|_| ())
     }
     fn compute_output_shape(&self, s: &[Shape]) -> Result<Vec<Shape>> {
-        image_axes("RandomZoom", &s[0])?;
-        Ok(vec![s[0].clone()])
+        same_image_shape("RandomZoom", s)
     }
     fn forward(&self, inputs: &[Tensor], ctx: &CallCtx) -> Result<Vec<Tensor>> {
-        let x = &inputs[0];
-        let (h, w) = hw("RandomZoom", x.dims())?;
-        if !ctx.training {
-            return Ok(vec![ops::cast(x, DType::F32)?]);
-        }
-        let ((hl, hu), wr) = self.ranges()?;
-        let (fm, ip) = affine_options(&self.fill_mode, &self.interpolation)?;
-        let n = batch_size(x.dims());
-        let f32r = |v: f64| v as f32 as f64;
-        let hz = self.rng.uniform(n, f32r(1.0 + hl), f32r(1.0 + hu));
-        let wz = match wr {
-            Some((wl, wu)) => self.rng.uniform(n, f32r(1.0 + wl), f32r(1.0 + wu)),
-            None => hz.clone(),
+        let draw = |((hl, hu), wr): ZoomRanges, rng: &SeedRng, n, h, w| {
+            let f32r = |v: f64| v as f32 as f64;
+            let hz = rng.uniform(n, f32r(1.0 + hl), f32r(1.0 + hu));
+            let wz = match wr {
+                Some((wl, wu)) => rng.uniform(n, f32r(1.0 + wl), f32r(1.0 + wu)),
+                None => hz.clone(),
+            };
+            hz.iter()
+                .zip(&wz)
+                .map(|(&zy, &zx)| affine::zoom(zx as f32, zy as f32, h, w))
+                .collect()
         };
-        let t: Vec<_> = hz
-            .iter()
-            .zip(&wz)
-            .map(|(&zy, &zx)| affine::zoom(zx as f32, zy as f32, h, w))
-            .collect();
-        Ok(vec![affine::apply(x, &t, ip, fm, self.fill_value)?])
+        self.affine
+            .forward("RandomZoom", &inputs[0], ctx, || self.ranges(), draw)
     }
 }
 
@@ -141,7 +106,7 @@ impl Layer for RandomZoom {
 mod tests {
     use super::*;
     use crate::engine::LayerExt;
-    use crate::ops::Device;
+    use crate::ops::{DType, Device};
 
     #[test]
     fn factors_out_of_range_are_refused() {
