@@ -1,11 +1,11 @@
 //! `CenterCrop` (`keras/src/layers/preprocessing/image_preprocessing/center_crop.py`).
 
-use super::resizing::{resize_images, with_size, Aspect};
+use super::resizing::{build_sized, resize_images, with_size, Aspect};
 use crate::engine::{CallCtx, Layer, LayerArgs, Shape, WeightBuilder};
 use crate::ops::image::{self, Interpolation};
 use crate::ops::{self, DType, Tensor};
 use crate::saving::config::{config, json, Config};
-use crate::{Error, Result};
+use crate::Result;
 
 /// Crops the centre `height` x `width` window of each image. When the image is smaller than
 /// the window in either dimension it is resized instead, as Keras does (`smart_resize`: the
@@ -72,13 +72,7 @@ impl Layer for CenterCrop {
         })))
     }
     fn build(&mut self, s: &[Shape], _: &mut WeightBuilder) -> Result<()> {
-        if self.height == 0 || self.width == 0 {
-            return Err(Error::value(format!(
-                "CenterCrop: `height` and `width` must be positive. Received: height={}, width={}",
-                self.height, self.width
-            )));
-        }
-        with_size("CenterCrop", &s[0], self.height, self.width).map(|_| ())
+        build_sized("CenterCrop", &s[0], self.height, self.width)
     }
     fn compute_output_shape(&self, s: &[Shape]) -> Result<Vec<Shape>> {
         Ok(vec![with_size(

@@ -172,12 +172,7 @@ impl Resizing {
                 self.fill_mode
             )));
         }
-        if self.height == 0 || self.width == 0 {
-            return Err(Error::value(format!(
-                "Resizing: `height` and `width` must be positive. Received: height={}, width={}",
-                self.height, self.width
-            )));
-        }
+        check_size("Resizing", self.height, self.width)?;
         let aspect = match (self.crop_to_aspect_ratio, self.pad_to_aspect_ratio) {
             (true, true) => {
                 return Err(Error::value(
@@ -190,6 +185,23 @@ impl Resizing {
         };
         Ok((ip, aspect))
     }
+}
+
+/// Refuses a zero `height` or `width` (the target size of `layer`).
+pub(crate) fn check_size(layer: &str, height: usize, width: usize) -> Result<()> {
+    if height == 0 || width == 0 {
+        return Err(Error::value(format!(
+            "{layer}: `height` and `width` must be positive. Received: height={height}, \
+             width={width}"
+        )));
+    }
+    Ok(())
+}
+
+/// A cropping layer's build: a positive target size, an image input shape.
+pub(crate) fn build_sized(layer: &str, s: &Shape, height: usize, width: usize) -> Result<()> {
+    check_size(layer, height, width)?;
+    with_size(layer, s, height, width).map(|_| ())
 }
 
 /// The image shape `s` with its height and width set to `(h, w)`.

@@ -2,11 +2,13 @@
 
 use super::base::{hw, seed_json, SeedRng};
 use crate::engine::{CallCtx, Layer, LayerArgs, Shape, WeightBuilder};
-use crate::layers::preprocessing::resizing::{aspect_crop_box, resize_images, with_size, Aspect};
+use crate::layers::preprocessing::resizing::{
+    aspect_crop_box, build_sized, resize_images, with_size, Aspect,
+};
 use crate::ops::image::{self, Interpolation};
 use crate::ops::{self, DType, Tensor};
 use crate::saving::config::{config, json, Config};
-use crate::{Error, Result};
+use crate::Result;
 
 /// Crops a random `height` x `width` window while training (one window for the whole batch,
 /// as in Keras). An image not larger than the window in both dimensions gets the centred
@@ -92,13 +94,7 @@ impl Layer for RandomCrop {
         })))
     }
     fn build(&mut self, s: &[Shape], _: &mut WeightBuilder) -> Result<()> {
-        if self.height == 0 || self.width == 0 {
-            return Err(Error::value(format!(
-                "RandomCrop: `height` and `width` must be positive. Received: height={}, width={}",
-                self.height, self.width
-            )));
-        }
-        with_size("RandomCrop", &s[0], self.height, self.width).map(|_| ())
+        build_sized("RandomCrop", &s[0], self.height, self.width)
     }
     fn compute_output_shape(&self, s: &[Shape]) -> Result<Vec<Shape>> {
         Ok(vec![with_size(
