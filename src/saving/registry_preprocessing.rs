@@ -9,6 +9,16 @@ use crate::layers::preprocessing::NormStat;
 use crate::layers::preprocessing::*;
 use crate::{Error, Result};
 
+/// The `fill_mode`, `interpolation` and `fill_value` of an affine image layer's config
+/// (Keras's defaults when absent), applied to the layer `$l`.
+macro_rules! affine_args {
+    ($l:expr, $c:expr) => {
+        $l.fill_mode($c.str_or("fill_mode", "reflect")?)
+            .interpolation($c.str_or("interpolation", "bilinear")?)
+            .fill_value($c.f64_or("fill_value", 0.0)?)
+    };
+}
+
 /// The layer for `class`, or `None` when this file does not know the class.
 pub(crate) fn layer_from_config(class: &str, c: &Cfg) -> Option<Result<LayerRef>> {
     Some(match class {
@@ -17,52 +27,27 @@ pub(crate) fn layer_from_config(class: &str, c: &Cfg) -> Option<Result<LayerRef>
         "Resizing" => resizing(c),
         "CenterCrop" => (|| finish(CenterCrop::new(c.usize("height")?, c.usize("width")?), c))(),
         "RandomFlip" => (|| {
-            let mut l = RandomFlip::new(c.str_or("mode", "horizontal_and_vertical")?);
-            if let Some(s) = seed(c)? {
-                l = l.seed(s);
-            }
-            finish(l, c)
+            let l = RandomFlip::new(c.str_or("mode", "horizontal_and_vertical")?);
+            finish_seeded(l, RandomFlip::seed, c)
         })(),
         "RandomRotation" => (|| {
-            let mut l = RandomRotation::new(factor(c, "factor")?)
-                .fill_mode(c.str_or("fill_mode", "reflect")?)
-                .interpolation(c.str_or("interpolation", "bilinear")?)
-                .fill_value(c.f64_or("fill_value", 0.0)?);
-            if let Some(s) = seed(c)? {
-                l = l.seed(s);
-            }
-            finish(l, c)
+            let l = affine_args!(RandomRotation::new(factor(c, "factor")?), c);
+            finish_seeded(l, RandomRotation::seed, c)
         })(),
         "RandomZoom" => (|| {
-            let mut l = RandomZoom::new(factor(c, "height_factor")?)
-                .fill_mode(c.str_or("fill_mode", "reflect")?)
-                .interpolation(c.str_or("interpolation", "bilinear")?)
-                .fill_value(c.f64_or("fill_value", 0.0)?);
+            let mut l = affine_args!(RandomZoom::new(factor(c, "height_factor")?), c);
             if c.get("width_factor").is_some() {
                 l = l.width_factor(factor(c, "width_factor")?);
             }
-            if let Some(s) = seed(c)? {
-                l = l.seed(s);
-            }
-            finish(l, c)
+            finish_seeded(l, RandomZoom::seed, c)
         })(),
         "RandomTranslation" => (|| {
-            let mut l =
-                RandomTranslation::new(factor(c, "height_factor")?, factor(c, "width_factor")?)
-                    .fill_mode(c.str_or("fill_mode", "reflect")?)
-                    .interpolation(c.str_or("interpolation", "bilinear")?)
-                    .fill_value(c.f64_or("fill_value", 0.0)?);
-            if let Some(s) = seed(c)? {
-                l = l.seed(s);
-            }
-            finish(l, c)
+            let l = RandomTranslation::new(factor(c, "height_factor")?, factor(c, "width_factor")?);
+            finish_seeded(affine_args!(l, c), RandomTranslation::seed, c)
         })(),
         "RandomCrop" => (|| {
-            let mut l = RandomCrop::new(c.usize("height")?, c.usize("width")?);
-            if let Some(s) = seed(c)? {
-                l = l.seed(s);
-            }
-            finish(l, c)
+            let l = RandomCrop::new(c.usize("height")?, c.usize("width")?);
+            finish_seeded(l, RandomCrop::seed, c)
         })(),
         "RandomContrast" => (|| {
             let mut l = RandomContrast::new(factor(c, "factor")?);
@@ -78,10 +63,7 @@ pub(crate) fn layer_from_config(class: &str, c: &Cfg) -> Option<Result<LayerRef>
                 };
                 l = l.value_range(lo, hi);
             }
-            if let Some(s) = seed(c)? {
-                l = l.seed(s);
-            }
-            finish(l, c)
+            finish_seeded(l, RandomContrast::seed, c)
         })(),
         "CategoryEncoding" => (|| {
             no_sparse(c)?;
@@ -93,6 +75,19 @@ pub(crate) fn layer_from_config(class: &str, c: &Cfg) -> Option<Result<LayerRef>
         "Discretization" => discretization(c),
         _ => return None,
     })
+}
+
+/// `layer`, given the config's `seed` (through its `seed` builder) when there is one.
+fn finish_seeded<L: crate::engine::LayerExt>(
+    layer: L,
+    with_seed: fn(L, u64) -> L,
+    c: &Cfg,
+) -> Result<LayerRef> {
+    let layer = match seed(c)? {
+        Some(s) => with_seed(layer, s),
+        None => layer,
+    };
+    finish(layer, c)
 }
 
 fn seed(c: &Cfg) -> Result<Option<u64>> {
