@@ -146,6 +146,30 @@ impl Windows {
     }
 }
 
+/// Keras's checks of `sampling_rate` / `sequence_stride`: above 0, below the data's length.
+fn check_step(name: &str, value: usize, n: usize) -> Result<()> {
+    if value == 0 {
+        return Err(higher_than_0(name));
+    }
+    if value >= n {
+        return Err(not_lower_than_length(name, value, n));
+    }
+    Ok(())
+}
+
+fn not_lower_than_length(name: &str, value: usize, n: usize) -> Error {
+    Error::value(format!(
+        "`{name}` must be lower than the length of the data. Received: {name}={value}, for data \
+         of length {n}"
+    ))
+}
+
+fn higher_than_0(name: &str) -> Error {
+    Error::value(format!(
+        "`{name}` must be higher than 0. Received: {name}=0"
+    ))
+}
+
 /// The window starts, checked as Keras checks them.
 struct Plan {
     windows: Arc<Windows>,
@@ -162,10 +186,7 @@ impl Plan {
         let n = first_dim(data, "data")?;
         let start = args.start_index.unwrap_or(0);
         if start > 0 && start >= n {
-            return Err(Error::value(format!(
-                "`start_index` must be lower than the length of the data. Received: \
-                 start_index={start}, for data of length {n}"
-            )));
+            return Err(not_lower_than_length("start_index", start, n));
         }
         if let Some(end) = args.end_index.filter(|e| *e > 0) {
             if start > 0 && end <= start {
@@ -175,39 +196,14 @@ impl Plan {
                 )));
             }
             if end >= n {
-                return Err(Error::value(format!(
-                    "`end_index` must be lower than the length of the data. Received: \
-                     end_index={end}, for data of length {n}"
-                )));
+                return Err(not_lower_than_length("end_index", end, n));
             }
         }
         let (rate, stride) = (args.sampling_rate, args.sequence_stride);
-        if rate == 0 {
-            return Err(Error::value(
-                "`sampling_rate` must be higher than 0. Received: sampling_rate=0",
-            ));
-        }
-        if rate >= n {
-            return Err(Error::value(format!(
-                "`sampling_rate` must be lower than the length of the data. Received: \
-                 sampling_rate={rate}, for data of length {n}"
-            )));
-        }
-        if stride == 0 {
-            return Err(Error::value(
-                "`sequence_stride` must be higher than 0. Received: sequence_stride=0",
-            ));
-        }
-        if stride >= n {
-            return Err(Error::value(format!(
-                "`sequence_stride` must be lower than the length of the data. Received: \
-                 sequence_stride={stride}, for data of length {n}"
-            )));
-        }
+        check_step("sampling_rate", rate, n)?;
+        check_step("sequence_stride", stride, n)?;
         if sequence_length == 0 {
-            return Err(Error::value(
-                "`sequence_length` must be higher than 0. Received: sequence_length=0",
-            ));
+            return Err(higher_than_0("sequence_length"));
         }
         let end = match args.end_index {
             Some(0) | None => n,
@@ -304,6 +300,20 @@ mod tests {
             ..Default::default()
         })
         .contains("end_index=12, for data of length 12"));
+        assert_eq!(
+            bad(TimeseriesArgs {
+                sequence_stride: 12,
+                ..Default::default()
+            }),
+            "`sequence_stride` must be lower than the length of the data. Received: \
+             sequence_stride=12, for data of length 12"
+        );
+        assert_eq!(
+            timeseries_dataset_from_array_unlabeled(&data, 0, TimeseriesArgs::default())
+                .unwrap_err()
+                .to_string(),
+            "`sequence_length` must be higher than 0. Received: sequence_length=0"
+        );
     }
 
     #[test]
