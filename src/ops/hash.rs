@@ -125,6 +125,40 @@ fn weak_len32_with_seeds(s: &[u8], i: usize, a: u64, b: u64) -> (u64, u64) {
     (a.wrapping_add(z), b.wrapping_add(c))
 }
 
+/// One 64-byte round of `farmhashna::Hash64` at `s[p..]`: the loop's (`mul = K1`, `k = 1`)
+/// and the last one's (its `mul`, `k = 9`).
+#[allow(clippy::type_complexity)]
+fn round64(
+    s: &[u8],
+    p: usize,
+    (x, y, z): (&mut u64, &mut u64, &mut u64),
+    (v, w): (&mut (u64, u64), &mut (u64, u64)),
+    mul: u64,
+    k: u64,
+) {
+    *x = rot(
+        x.wrapping_add(*y)
+            .wrapping_add(v.0)
+            .wrapping_add(fetch64(s, p + 8)),
+        37,
+    )
+    .wrapping_mul(mul);
+    *y = rot(y.wrapping_add(v.1).wrapping_add(fetch64(s, p + 48)), 42).wrapping_mul(mul);
+    *x ^= w.1.wrapping_mul(k);
+    *y = y
+        .wrapping_add(v.0.wrapping_mul(k))
+        .wrapping_add(fetch64(s, p + 40));
+    *z = rot(z.wrapping_add(w.0), 33).wrapping_mul(mul);
+    *v = weak_len32_with_seeds(s, p, v.1.wrapping_mul(mul), x.wrapping_add(w.0));
+    *w = weak_len32_with_seeds(
+        s,
+        p + 32,
+        z.wrapping_add(w.1),
+        y.wrapping_add(fetch64(s, p + 16)),
+    );
+    std::mem::swap(z, x);
+}
+
 /// FarmHash's `Fingerprint64` (`farmhashna::Hash64`) of `s`: TensorFlow's `Fingerprint64`.
 pub fn fingerprint64(s: &[u8]) -> u64 {
     let len = s.len();
@@ -148,25 +182,7 @@ pub fn fingerprint64(s: &[u8]) -> u64 {
     let last64 = len - 64;
     let mut p = 0;
     loop {
-        x = rot(
-            x.wrapping_add(y)
-                .wrapping_add(v.0)
-                .wrapping_add(fetch64(s, p + 8)),
-            37,
-        )
-        .wrapping_mul(K1);
-        y = rot(y.wrapping_add(v.1).wrapping_add(fetch64(s, p + 48)), 42).wrapping_mul(K1);
-        x ^= w.1;
-        y = y.wrapping_add(v.0).wrapping_add(fetch64(s, p + 40));
-        z = rot(z.wrapping_add(w.0), 33).wrapping_mul(K1);
-        v = weak_len32_with_seeds(s, p, v.1.wrapping_mul(K1), x.wrapping_add(w.0));
-        w = weak_len32_with_seeds(
-            s,
-            p + 32,
-            z.wrapping_add(w.1),
-            y.wrapping_add(fetch64(s, p + 16)),
-        );
-        std::mem::swap(&mut z, &mut x);
+        round64(s, p, (&mut x, &mut y, &mut z), (&mut v, &mut w), K1, 1);
         p += 64;
         if p == end {
             break;
@@ -177,27 +193,7 @@ pub fn fingerprint64(s: &[u8]) -> u64 {
     w.0 = w.0.wrapping_add(((len - 1) & 63) as u64);
     v.0 = v.0.wrapping_add(w.0);
     w.0 = w.0.wrapping_add(v.0);
-    x = rot(
-        x.wrapping_add(y)
-            .wrapping_add(v.0)
-            .wrapping_add(fetch64(s, p + 8)),
-        37,
-    )
-    .wrapping_mul(mul);
-    y = rot(y.wrapping_add(v.1).wrapping_add(fetch64(s, p + 48)), 42).wrapping_mul(mul);
-    x ^= w.1.wrapping_mul(9);
-    y = y
-        .wrapping_add(v.0.wrapping_mul(9))
-        .wrapping_add(fetch64(s, p + 40));
-    z = rot(z.wrapping_add(w.0), 33).wrapping_mul(mul);
-    v = weak_len32_with_seeds(s, p, v.1.wrapping_mul(mul), x.wrapping_add(w.0));
-    w = weak_len32_with_seeds(
-        s,
-        p + 32,
-        z.wrapping_add(w.1),
-        y.wrapping_add(fetch64(s, p + 16)),
-    );
-    std::mem::swap(&mut z, &mut x);
+    round64(s, p, (&mut x, &mut y, &mut z), (&mut v, &mut w), mul, 9);
     hash_len16(
         hash_len16(v.0, w.0, mul)
             .wrapping_add(shift_mix(y).wrapping_mul(K0))
@@ -266,6 +262,26 @@ mod tests {
     fn siphash_reference_vectors() {
         let key = [0x0706050403020100, 0x0f0e0d0c0b0a0908];
         assert_eq!(siphash24(key, b""), 0x726fdb47dd0e0e31);
+    }
+
+    #[test]
+    fn long_inputs_match_tensorflow() {
+        // tf.strings.to_hash_bucket_fast(bytes(range(200))[:n], 2**63 - 1) (Fingerprint64
+        // modulo the bucket count), for inputs through the 64-byte loop.
+        let s: Vec<u8> = (0..200u8).collect();
+        let got: Vec<u64> = [65, 100, 129, 199]
+            .iter()
+            .map(|&n| fingerprint64(&s[..n]) % (i64::MAX as u64))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                5089956174350597567,
+                4395248839964844437,
+                5659797075620071487,
+                6982147960435857734
+            ]
+        );
     }
 
     #[test]
