@@ -156,9 +156,6 @@ impl<L: BuiltinLoss> Loss for Reduced<L> {
     fn get_reduction(&self) -> Reduction {
         self.reduction
     }
-    fn call(&self, y_true: &Tensor, y_pred: &Tensor) -> Result<Tensor> {
-        builtin::fused_or_reduced(&self.loss, y_true, y_pred, None, self.reduction)
-    }
     fn call_weighted(
         &self,
         y_true: &Tensor,
