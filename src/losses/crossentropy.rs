@@ -234,12 +234,9 @@ impl Builtin for SparseCategoricalCrossentropy {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::losses::test_tensor as t;
     use crate::losses::Loss;
-    use crate::ops::{Device, Var};
-
-    fn t(v: &[f32], d: &[usize]) -> Tensor {
-        Tensor::from_vec(v.to_vec(), d, &Device::Cpu).unwrap()
-    }
+    use crate::ops::Var;
 
     /// Per-sample values reduced by the default reduction equal the fused loss, and with
     /// unit sample weights the weighted path gives the fused gradient.

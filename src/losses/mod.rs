@@ -197,6 +197,12 @@ fn float_pred(y_pred: &Tensor) -> Result<Tensor> {
     }
 }
 
+/// A CPU `f32` tensor of shape `d` holding `v` (unit tests of losses and metrics).
+#[cfg(test)]
+pub(crate) fn test_tensor(v: &[f32], d: &[usize]) -> Tensor {
+    Tensor::from_vec(v.to_vec(), d, &crate::ops::Device::Cpu).unwrap()
+}
+
 /// Every name [`get`] knows.
 pub const NAMES: &[&str] = &[
     "binary_crossentropy",

@@ -239,11 +239,7 @@ fn reduce_values(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ops::Device;
-
-    fn t(v: &[f32], d: &[usize]) -> Tensor {
-        Tensor::from_vec(v.to_vec(), d, &Device::Cpu).unwrap()
-    }
+    use crate::losses::test_tensor as t;
 
     #[test]
     fn shapes_align_as_keras() {

@@ -155,12 +155,8 @@ impl Builtin for Huber {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::losses::test_tensor as t;
     use crate::losses::Loss;
-    use crate::ops::Device;
-
-    fn t(v: &[f32], d: &[usize]) -> Tensor {
-        Tensor::from_vec(v.to_vec(), d, &Device::Cpu).unwrap()
-    }
 
     /// The per-sample path reduced by the default reduction equals the fused loss.
     #[test]

@@ -385,6 +385,7 @@ impl<M: Metric + 'static> From<M> for MetricArg {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::losses::test_tensor as t;
     use crate::ops::Device;
 
     #[test]
@@ -413,10 +414,6 @@ mod tests {
         .unwrap();
         assert_eq!(c.result(), 0.5);
         assert_eq!(c.name(), "accuracy");
-    }
-
-    fn t(v: &[f32], d: &[usize]) -> Tensor {
-        Tensor::from_vec(v.to_vec(), d, &Device::Cpu).unwrap()
     }
 
     /// Per-sample means weighted by the batch's samples; a rank-1 batch is one value (Keras

@@ -118,11 +118,7 @@ pub(crate) fn samplewise(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ops::Device;
-
-    fn w(v: &[f32], d: &[usize]) -> Tensor {
-        Tensor::from_vec(v.to_vec(), d, &Device::Cpu).unwrap()
-    }
+    use crate::losses::test_tensor as w;
 
     #[test]
     fn weights_of_each_shape() {
