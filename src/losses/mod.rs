@@ -29,7 +29,7 @@ mod regression;
 pub use crossentropy::{
     BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy,
 };
-pub(crate) use reduction::aligned_dims;
+pub(crate) use reduction::{aligned_dims, broadcast_shapes, incompatible_shapes};
 pub use reduction::{reduce_weighted_values, squeeze_or_expand_to_same_rank, Reduction};
 pub use regression::{Huber, MeanAbsoluteError, MeanSquaredError};
 

@@ -152,16 +152,19 @@ pub(crate) fn broadcast_shapes(a: &[usize], b: &[usize]) -> Result<Vec<usize>> {
             (x, y) if x == y => x,
             (1, y) => y,
             (x, 1) => x,
-            _ => {
-                return Err(Error::shape(format!(
-                    "Incompatible shapes for broadcasting: shapes=[{}, {}]",
-                    crate::engine::tuple(a),
-                    crate::engine::tuple(b)
-                )))
-            }
+            _ => return Err(incompatible_shapes(a, b)),
         };
     }
     Ok(out)
+}
+
+/// The error JAX gives for shapes `a` and `b` that do not broadcast.
+pub(crate) fn incompatible_shapes(a: &[usize], b: &[usize]) -> Error {
+    Error::shape(format!(
+        "Incompatible shapes for broadcasting: shapes=[{}, {}]",
+        crate::engine::tuple(a),
+        crate::engine::tuple(b)
+    ))
 }
 
 fn float(t: &Tensor) -> Result<Tensor> {

@@ -2,8 +2,9 @@
 //! (`keras/src/metrics/reduction_metrics.py`): values and weights aligned, values averaged
 //! down to the weights' rank, multiplied, then both averaged to one value per sample.
 
+use crate::losses::{broadcast_shapes, incompatible_shapes};
 use crate::ops::{self, Tensor};
-use crate::{Error, Result};
+use crate::Result;
 
 /// Values with their shape (row-major).
 #[derive(Clone, Debug, PartialEq)]
@@ -40,22 +41,11 @@ impl Values {
 
     /// NumPy's `broadcast_to(self, dims)`.
     fn broadcast_to(&self, dims: &[usize]) -> Result<Values> {
-        let fail = || {
-            Error::shape(format!(
-                "Incompatible shapes for broadcasting: shapes=[{}, {}]",
-                crate::engine::tuple(&self.dims),
-                crate::engine::tuple(dims)
-            ))
-        };
-        if self.dims.len() > dims.len() {
-            return Err(fail());
+        // The shapes broadcast, and to `dims` itself (not to a larger shape).
+        if broadcast_shapes(&self.dims, dims)? != dims {
+            return Err(incompatible_shapes(&self.dims, dims));
         }
         let off = dims.len() - self.dims.len();
-        for (i, &d) in self.dims.iter().enumerate() {
-            if d != 1 && d != dims[off + i] {
-                return Err(fail());
-            }
-        }
         if self.dims == dims {
             return Ok(self.clone());
         }
@@ -140,5 +130,22 @@ mod tests {
         assert_eq!((s.data, sw), (vec![2.0, 5.0], None));
         let bad = Values::new(vec![1., 2.], vec![2]);
         assert!(samplewise(bad, Some(&w(&[1., 2., 3.], &[3]))).is_err());
+    }
+
+    #[test]
+    fn broadcast_to_only_grows() {
+        let col = Values::new(vec![1., 2.], vec![2, 1]);
+        assert_eq!(
+            col.broadcast_to(&[2, 3]).unwrap().data,
+            vec![1., 1., 1., 2., 2., 2.]
+        );
+        let row = Values::new(vec![1., 2., 3.], vec![3]);
+        assert_eq!(row.broadcast_to(&[2, 3]).unwrap().dims, vec![2, 3]);
+        // Shapes that broadcast, but to a larger shape than asked, are refused too.
+        let e = row.broadcast_to(&[1]).unwrap_err().to_string();
+        assert!(e.contains("shapes=[(3,), (1,)]"), "{e}");
+        let e = col.broadcast_to(&[2]).unwrap_err().to_string();
+        assert!(e.contains("shapes=[(2, 1), (2,)]"), "{e}");
+        assert!(col.broadcast_to(&[3, 3]).is_err());
     }
 }
