@@ -42,11 +42,7 @@ pub(crate) struct FileKind<'a> {
 
 /// A labeled entry point's checks: `subset="both"` (unless `both`) and `labels=None` have
 /// their own functions.
-pub(crate) fn check_labeled_call(
-    kind: &FileKind<'_>,
-    args: &DirArgs<'_>,
-    both: bool,
-) -> Result<()> {
+fn check_labeled_call(kind: &FileKind<'_>, args: &DirArgs<'_>, both: bool) -> Result<()> {
     if !both && args.subset == Some("both") {
         return Err(Error::value(format!(
             "subset=\"both\" gives two datasets: call {}_both",
@@ -63,7 +59,7 @@ pub(crate) fn check_labeled_call(
 }
 
 /// The unlabeled entry point's check: no `subset="both"`.
-pub(crate) fn check_unlabeled_call(kind: &FileKind<'_>, args: &DirArgs<'_>) -> Result<()> {
+fn check_unlabeled_call(kind: &FileKind<'_>, args: &DirArgs<'_>) -> Result<()> {
     if args.subset == Some("both") {
         return Err(Error::value(format!(
             "subset=\"both\" with labels=None is not supported: call {}_unlabeled once per \
@@ -72,6 +68,72 @@ pub(crate) fn check_unlabeled_call(kind: &FileKind<'_>, args: &DirArgs<'_>) -> R
         )));
     }
     Ok(())
+}
+
+/// A checked, split directory and how its files are read.
+pub(crate) struct Source {
+    pub split: Split,
+    /// Reads the files numbered by an index tensor.
+    pub load: Arc<LoadFn>,
+    /// Batch the file numbers before `load` (texts, padded per batch), or batch what it
+    /// gives (images).
+    pub batch_first: bool,
+}
+
+/// A labeled dataset of one subset: the entry-point checks, then `source` (the argument
+/// checks, the index and the split).
+pub(crate) fn one_labeled(
+    kind: &FileKind<'_>,
+    args: &DirArgs<'_>,
+    source: impl FnOnce() -> Result<Source>,
+) -> Result<DirectoryDataset<(Tensor, Tensor)>> {
+    check_labeled_call(kind, args, false)?;
+    let Source {
+        mut split,
+        load,
+        batch_first,
+    } = source()?;
+    let (paths, labels) = split.one();
+    split.labeled(paths, labels, args.shuffle, batch_first, load)
+}
+
+/// The training and validation datasets of `subset="both"` (`args` has that subset); the
+/// validation one is not shuffled each epoch.
+#[allow(clippy::type_complexity)]
+pub(crate) fn both_labeled(
+    kind: &FileKind<'_>,
+    args: &DirArgs<'_>,
+    source: impl FnOnce() -> Result<Source>,
+) -> Result<(
+    DirectoryDataset<(Tensor, Tensor)>,
+    DirectoryDataset<(Tensor, Tensor)>,
+)> {
+    check_labeled_call(kind, args, true)?;
+    let Source {
+        mut split,
+        load,
+        batch_first,
+    } = source()?;
+    let ((tp, tl), (vp, vl)) = split.both();
+    let train = split.labeled(tp, tl, args.shuffle, batch_first, load.clone())?;
+    let val = split.labeled(vp, vl, false, batch_first, load)?;
+    Ok((train, val))
+}
+
+/// An unlabeled dataset (`source` is built with `labels=None`).
+pub(crate) fn unlabeled(
+    kind: &FileKind<'_>,
+    args: &DirArgs<'_>,
+    source: impl FnOnce() -> Result<Source>,
+) -> Result<DirectoryDataset<Tensor>> {
+    check_unlabeled_call(kind, args)?;
+    let Source {
+        mut split,
+        load,
+        batch_first,
+    } = source()?;
+    let (paths, _) = split.one();
+    split.unlabeled(paths, args.shuffle, batch_first, load)
 }
 
 /// Keras's first checks: `class_names` only with inferred labels, then `label_mode` (when

@@ -2,8 +2,8 @@
 //! TensorFlow pipeline).
 
 use super::directory_dataset::{
-    check_label_args, check_labeled_call, check_unlabeled_call, index_and_split, DirArgs, FileKind,
-    LoadFn, Split,
+    both_labeled, check_label_args, index_and_split, one_labeled, unlabeled, DirArgs, FileKind,
+    Source,
 };
 use super::directory_index::{DirectoryDataset, Labels};
 use super::image_utils::{crop_and_resize, load_image, resize, resize_with_pad, Resample};
@@ -120,10 +120,8 @@ pub fn image_dataset_from_directory(
     directory: impl AsRef<Path>,
     args: ImageDatasetArgs<'_>,
 ) -> Result<ImageDataset> {
-    check_labeled_call(&kind(), &args.common(), false)?;
-    let (mut split, loader) = build(directory.as_ref(), &args, true)?;
-    let (paths, labels) = split.one();
-    split.labeled(paths, labels, args.shuffle, false, loader)
+    let dir = directory.as_ref();
+    one_labeled(&kind(), &args.common(), || build(dir, &args, true))
 }
 
 /// [`image_dataset_from_directory`] with `subset="both"`: the training and the validation
@@ -145,12 +143,8 @@ pub fn image_dataset_from_directory_both(
         subset: Some("both"),
         ..args
     };
-    check_labeled_call(&kind(), &args.common(), true)?;
-    let (mut split, loader) = build(directory.as_ref(), &args, true)?;
-    let ((tp, tl), (vp, vl)) = split.both();
-    let train = split.labeled(tp, tl, args.shuffle, false, loader.clone())?;
-    let val = split.labeled(vp, vl, false, false, loader)?;
-    Ok((train, val))
+    let dir = directory.as_ref();
+    both_labeled(&kind(), &args.common(), || build(dir, &args, true))
 }
 
 /// [`image_dataset_from_directory`] without labels (Keras's `labels=None` or
@@ -168,14 +162,14 @@ pub fn image_dataset_from_directory_unlabeled(
     directory: impl AsRef<Path>,
     args: ImageDatasetArgs<'_>,
 ) -> Result<DirectoryDataset<Tensor>> {
-    check_unlabeled_call(&kind(), &args.common())?;
-    let args = ImageDatasetArgs {
-        labels: Labels::None,
-        ..args
-    };
-    let (mut split, loader) = build(directory.as_ref(), &args, false)?;
-    let (paths, _) = split.one();
-    split.unlabeled(paths, args.shuffle, false, loader)
+    let dir = directory.as_ref();
+    unlabeled(&kind(), &args.common(), || {
+        let args = ImageDatasetArgs {
+            labels: Labels::None,
+            ..args.clone()
+        };
+        build(dir, &args, false)
+    })
 }
 
 impl ImageDatasetArgs<'_> {
@@ -241,11 +235,7 @@ impl Loader {
 
 /// Keras's argument checks, `index_directory` and the split, in Keras's order, and the
 /// image loader.
-fn build(
-    directory: &Path,
-    args: &ImageDatasetArgs<'_>,
-    labeled: bool,
-) -> Result<(Split, Arc<LoadFn>)> {
+fn build(directory: &Path, args: &ImageDatasetArgs<'_>, labeled: bool) -> Result<Source> {
     let common = args.common();
     let mode = check_label_args(&common, args.label_mode, labeled)?;
     let channels = match args.color_mode {
@@ -293,5 +283,9 @@ fn build(
     };
     let load =
         move |files: &[PathBuf], i: &Tensor| loader.load(&files[i.to_vec0::<u32>()? as usize]);
-    Ok((split, Arc::new(load)))
+    Ok(Source {
+        split,
+        load: Arc::new(load),
+        batch_first: false,
+    })
 }

@@ -3,8 +3,8 @@
 //! texts is a `(n, max_bytes)` `u8` tensor of their bytes, zero-padded.
 
 use super::directory_dataset::{
-    check_label_args, check_labeled_call, check_unlabeled_call, index_and_split, DirArgs, FileKind,
-    LoadFn, Split,
+    both_labeled, check_label_args, index_and_split, one_labeled, unlabeled, DirArgs, FileKind,
+    Source,
 };
 use super::directory_index::{DirectoryDataset, Labels};
 use crate::ops::{self, Tensor};
@@ -93,10 +93,8 @@ pub fn text_dataset_from_directory(
     directory: impl AsRef<Path>,
     args: TextDatasetArgs<'_>,
 ) -> Result<TextDataset> {
-    check_labeled_call(&kind(), &args.common(), false)?;
-    let (mut split, load) = build(directory.as_ref(), &args, true)?;
-    let (paths, labels) = split.one();
-    split.labeled(paths, labels, args.shuffle, true, load)
+    let dir = directory.as_ref();
+    one_labeled(&kind(), &args.common(), || build(dir, &args, true))
 }
 
 /// [`text_dataset_from_directory`] with `subset="both"`: the training and the validation
@@ -117,13 +115,8 @@ pub fn text_dataset_from_directory_both(
         subset: Some("both"),
         ..args
     };
-    check_labeled_call(&kind(), &args.common(), true)?;
-    let (mut split, load) = build(directory.as_ref(), &args, true)?;
-    let ((tp, tl), (vp, vl)) = split.both();
-    Ok((
-        split.labeled(tp, tl, args.shuffle, true, load.clone())?,
-        split.labeled(vp, vl, false, true, load)?,
-    ))
+    let dir = directory.as_ref();
+    both_labeled(&kind(), &args.common(), || build(dir, &args, true))
 }
 
 /// [`text_dataset_from_directory`] without labels (Keras's `labels=None` or
@@ -140,14 +133,14 @@ pub fn text_dataset_from_directory_unlabeled(
     directory: impl AsRef<Path>,
     args: TextDatasetArgs<'_>,
 ) -> Result<DirectoryDataset<Tensor>> {
-    check_unlabeled_call(&kind(), &args.common())?;
-    let args = TextDatasetArgs {
-        labels: Labels::None,
-        ..args
-    };
-    let (mut split, load) = build(directory.as_ref(), &args, false)?;
-    let (paths, _) = split.one();
-    split.unlabeled(paths, args.shuffle, true, load)
+    let dir = directory.as_ref();
+    unlabeled(&kind(), &args.common(), || {
+        let args = TextDatasetArgs {
+            labels: Labels::None,
+            ..args.clone()
+        };
+        build(dir, &args, false)
+    })
 }
 
 impl TextDatasetArgs<'_> {
@@ -222,17 +215,17 @@ fn bytes_tensor(texts: &[Vec<u8>]) -> Result<Tensor> {
 /// Keras's argument checks, `index_directory` and the split, in Keras's order, and the
 /// text reader (the file numbers are batched first: texts of a batch are padded to its
 /// longest).
-fn build(
-    directory: &Path,
-    args: &TextDatasetArgs<'_>,
-    labeled: bool,
-) -> Result<(Split, Arc<LoadFn>)> {
+fn build(directory: &Path, args: &TextDatasetArgs<'_>, labeled: bool) -> Result<Source> {
     let common = args.common();
     let mode = check_label_args(&common, args.label_mode, labeled)?;
     let split = index_and_split(directory, &common, &kind(), mode)?;
     let (max_length, batched) = (args.max_length, args.batch_size.is_some());
     let load = move |files: &[PathBuf], i: &Tensor| read_texts(files, i, max_length, batched);
-    Ok((split, Arc::new(load)))
+    Ok(Source {
+        split,
+        load: Arc::new(load),
+        batch_first: true,
+    })
 }
 
 #[cfg(test)]
