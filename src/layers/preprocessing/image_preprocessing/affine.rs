@@ -2,8 +2,8 @@
 //! (`BaseImagePreprocessingLayer._compute_affine_matrix`, `RandomZoom._get_zoom_matrix`,
 //! `RandomTranslation._get_translation_matrix`), and the call that applies them.
 
-use super::base::{affine_options, batch_size, hw, seed_json, SeedRng};
-use crate::engine::CallCtx;
+use super::base::{affine_options, batch_size, hw, image_axes, seed_json, SeedRng};
+use crate::engine::{CallCtx, Shape};
 use crate::ops::image::{self, FillMode, Interpolation, Transform};
 use crate::ops::{self, DType, Tensor};
 use crate::saving::config::{config, json, Config, Value};
@@ -33,6 +33,13 @@ impl AffineOptions {
     /// Checks `fill_mode` and `interpolation`.
     pub fn check(&self) -> Result<(FillMode, Interpolation)> {
         affine_options(&self.fill_mode, &self.interpolation)
+    }
+
+    /// An affine layer's build, once its factors are checked: these options, then an image
+    /// input shape.
+    pub fn build(&self, layer: &str, s: &[Shape]) -> Result<()> {
+        self.check()?;
+        image_axes(layer, &s[0]).map(|_| ())
     }
 
     /// The layer's config: `fields` (an object) with `data_format` and these options.

@@ -1,7 +1,7 @@
 //! `RandomRotation` (`keras/src/layers/preprocessing/image_preprocessing/random_rotation.py`).
 
 use super::affine::{self, affine_builders, AffineOptions};
-use super::base::{image_axes, same_image_shape, Factor, SeedRng};
+use super::base::{same_image_shape, Factor, SeedRng};
 use crate::engine::{CallCtx, Layer, LayerArgs, Shape, WeightBuilder};
 use crate::ops::Tensor;
 use crate::saving::config::{json, Config};
@@ -58,8 +58,7 @@ impl Layer for RandomRotation {
     }
     fn build(&mut self, s: &[Shape], _: &mut WeightBuilder) -> Result<()> {
         self.range()?;
-        self.affine.check()?;
-        image_axes("RandomRotation", &s[0]).map(|_| ())
+        self.affine.build("RandomRotation", s)
     }
     fn compute_output_shape(&self, s: &[Shape]) -> Result<Vec<Shape>> {
         same_image_shape("RandomRotation", s)

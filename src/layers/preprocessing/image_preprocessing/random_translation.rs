@@ -2,7 +2,7 @@
 //! (`keras/src/layers/preprocessing/image_preprocessing/random_translation.py`).
 
 use super::affine::{self, affine_builders, AffineOptions};
-use super::base::{image_axes, same_image_shape, Factor, SeedRng};
+use super::base::{same_image_shape, Factor, SeedRng};
 use crate::engine::{CallCtx, Layer, LayerArgs, Shape, WeightBuilder};
 use crate::ops::Tensor;
 use crate::saving::config::{json, Config};
@@ -70,8 +70,7 @@ impl Layer for RandomTranslation {
     }
     fn build(&mut self, s: &[Shape], _: &mut WeightBuilder) -> Result<()> {
         self.ranges()?;
-        self.affine.check()?;
-        image_axes("RandomTranslation", &s[0]).map(|_| ())
+        self.affine.build("RandomTranslation", s)
     }
     fn compute_output_shape(&self, s: &[Shape]) -> Result<Vec<Shape>> {
         same_image_shape("RandomTranslation", s)

@@ -1,7 +1,7 @@
 //! `RandomZoom` (`keras/src/layers/preprocessing/image_preprocessing/random_zoom.py`).
 
 use super::affine::{self, affine_builders, AffineOptions};
-use super::base::{image_axes, same_image_shape, Factor, SeedRng};
+use super::base::{same_image_shape, Factor, SeedRng};
 use crate::engine::{CallCtx, Layer, LayerArgs, Shape, WeightBuilder};
 use crate::ops::Tensor;
 use crate::saving::config::{json, Config, Value};
@@ -78,8 +78,7 @@ impl Layer for RandomZoom {
     }
     fn build(&mut self, s: &[Shape], _: &mut WeightBuilder) -> Result<()> {
         self.ranges()?;
-        self.affine.check()?;
-        image_axes("RandomZoom", &s[0]).map(|_| ())
+        self.affine.build("RandomZoom", s)
     }
     fn compute_output_shape(&self, s: &[Shape]) -> Result<Vec<Shape>> {
         same_image_shape("RandomZoom", s)
