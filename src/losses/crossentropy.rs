@@ -4,9 +4,8 @@
 //! weights and other reductions, are computed with differentiable tensor ops.
 
 use super::builtin::Builtin;
-use super::regression::mean_last;
 use super::EPSILON;
-use super::{align, float_pred, Reduced, Reduction};
+use super::{align, elementwise_fused, elementwise_values, float_pred, Reduced, Reduction};
 use crate::ops::{self, ElementwiseLoss, Tensor};
 use crate::{Error, Result};
 use serde_json::{json, Map, Value};
@@ -94,26 +93,24 @@ impl Builtin for BinaryCrossentropy {
         self.from_logits
     }
     fn fused(&self, y_true: &Tensor, y_pred: &Tensor) -> Result<Tensor> {
-        let p = float_pred(y_pred)?;
         let kind = ElementwiseLoss::BinaryCrossentropy {
             from_logits: self.from_logits,
         };
-        ops::elementwise_loss(&p, &align(y_true, &p, Self::NAME)?, kind)
+        elementwise_fused(y_true, y_pred, Self::NAME, kind)
     }
     fn per_sample(&self, y_true: &Tensor, y_pred: &Tensor) -> Result<Tensor> {
-        let p = float_pred(y_pred)?;
-        let t = align(y_true, &p, Self::NAME)?.to_dtype(p.dtype())?;
-        let v = if self.from_logits {
-            // max(z, 0) - z * t + log(1 + exp(-|z|)) = -t log s(z) - (1 - t) log s(-z)
-            let soft = ((p.abs()?.neg()?.exp()? + 1.0)?).log()?;
-            ((p.relu()? - (&p * &t)?)? + soft)?
-        } else {
-            let o = p.clamp(EPSILON, 1.0 - EPSILON)?;
-            let one_minus_t = (t.neg()? + 1.0)?;
-            let one_minus_o = (o.neg()? + 1.0)?;
-            ((&t * o.log()?)? + (one_minus_t * one_minus_o.log()?)?)?.neg()?
-        };
-        mean_last(&v)
+        elementwise_values(y_true, y_pred, Self::NAME, |p, t| {
+            Ok(if self.from_logits {
+                // max(z, 0) - z * t + log(1 + exp(-|z|)) = -t log s(z) - (1 - t) log s(-z)
+                let soft = ((p.abs()?.neg()?.exp()? + 1.0)?).log()?;
+                ((p.relu()? - (p * t)?)? + soft)?
+            } else {
+                let o = p.clamp(EPSILON, 1.0 - EPSILON)?;
+                let one_minus_t = (t.neg()? + 1.0)?;
+                let one_minus_o = (o.neg()? + 1.0)?;
+                ((t * o.log()?)? + (one_minus_t * one_minus_o.log()?)?)?.neg()?
+            })
+        })
     }
 }
 

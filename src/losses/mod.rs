@@ -197,6 +197,39 @@ fn float_pred(y_pred: &Tensor) -> Result<Tensor> {
     }
 }
 
+/// A loss's fused elementwise op (`kind`) on `y_pred` (as floats) and `y_true` aligned to it.
+fn elementwise_fused(
+    y_true: &Tensor,
+    y_pred: &Tensor,
+    loss: &str,
+    kind: ops::ElementwiseLoss,
+) -> Result<Tensor> {
+    let p = float_pred(y_pred)?;
+    let t = align(y_true, &p, loss)?;
+    ops::elementwise_loss(&p, &t, kind)
+}
+
+/// A loss's per-sample values: `f(y_pred, y_true)` (floats, `y_true` aligned to `y_pred`),
+/// averaged over the last axis.
+fn elementwise_values(
+    y_true: &Tensor,
+    y_pred: &Tensor,
+    loss: &str,
+    f: impl Fn(&Tensor, &Tensor) -> Result<Tensor>,
+) -> Result<Tensor> {
+    let p = float_pred(y_pred)?;
+    let t = align(y_true, &p, loss)?.to_dtype(p.dtype())?;
+    mean_last(&f(&p, &t)?)
+}
+
+/// Mean over the last axis (a rank-1 tensor gives a scalar, as `ops.mean(x, axis=-1)`).
+fn mean_last(x: &Tensor) -> Result<Tensor> {
+    if x.rank() == 0 {
+        return Ok(x.clone());
+    }
+    Ok(x.mean(x.rank() - 1)?)
+}
+
 /// A CPU `f32` tensor of shape `d` holding `v` (unit tests of losses and metrics).
 #[cfg(test)]
 pub(crate) fn test_tensor(v: &[f32], d: &[usize]) -> Tensor {

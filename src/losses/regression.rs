@@ -3,37 +3,10 @@
 //! sample weights and other reductions) are the mean over the last axis.
 
 use super::builtin::Builtin;
-use super::{align, float_pred, Reduced, Reduction};
-use crate::ops::{self, ElementwiseLoss, Tensor};
+use super::{elementwise_fused, elementwise_values, Reduced, Reduction};
+use crate::ops::{ElementwiseLoss, Tensor};
 use crate::Result;
 use serde_json::{json, Map, Value};
-
-/// Mean over the last axis (a rank-1 tensor gives a scalar, as `ops.mean(x, axis=-1)`).
-pub(super) fn mean_last(x: &Tensor) -> Result<Tensor> {
-    if x.rank() == 0 {
-        return Ok(x.clone());
-    }
-    Ok(x.mean(x.rank() - 1)?)
-}
-
-/// A regression loss's fused op on `y_pred` and `y_true` aligned to it.
-fn fused(y_true: &Tensor, y_pred: &Tensor, name: &str, kind: ElementwiseLoss) -> Result<Tensor> {
-    let p = float_pred(y_pred)?;
-    let t = align(y_true, &p, name)?;
-    ops::elementwise_loss(&p, &t, kind)
-}
-
-/// A regression loss's per-sample values: `f(y_pred - y_true)` averaged over the last axis.
-fn values(
-    y_true: &Tensor,
-    y_pred: &Tensor,
-    name: &str,
-    f: impl Fn(Tensor) -> Result<Tensor>,
-) -> Result<Tensor> {
-    let p = float_pred(y_pred)?;
-    let t = align(y_true, &p, name)?.to_dtype(p.dtype())?;
-    mean_last(&f((p - t)?)?)
-}
 
 /// Mean of `(y_true - y_pred)^2` over the last axis.
 ///
@@ -63,7 +36,7 @@ impl Builtin for MeanSquaredError {
     const NAME: &'static str = "mean_squared_error";
     const CLASS: &'static str = "MeanSquaredError";
     fn fused(&self, y_true: &Tensor, y_pred: &Tensor) -> Result<Tensor> {
-        fused(
+        elementwise_fused(
             y_true,
             y_pred,
             Self::NAME,
@@ -71,7 +44,7 @@ impl Builtin for MeanSquaredError {
         )
     }
     fn per_sample(&self, y_true: &Tensor, y_pred: &Tensor) -> Result<Tensor> {
-        values(y_true, y_pred, Self::NAME, |e| Ok(e.sqr()?))
+        elementwise_values(y_true, y_pred, Self::NAME, |p, t| Ok((p - t)?.sqr()?))
     }
 }
 
@@ -90,7 +63,7 @@ impl Builtin for MeanAbsoluteError {
     const NAME: &'static str = "mean_absolute_error";
     const CLASS: &'static str = "MeanAbsoluteError";
     fn fused(&self, y_true: &Tensor, y_pred: &Tensor) -> Result<Tensor> {
-        fused(
+        elementwise_fused(
             y_true,
             y_pred,
             Self::NAME,
@@ -98,7 +71,7 @@ impl Builtin for MeanAbsoluteError {
         )
     }
     fn per_sample(&self, y_true: &Tensor, y_pred: &Tensor) -> Result<Tensor> {
-        values(y_true, y_pred, Self::NAME, |e| Ok(e.abs()?))
+        elementwise_values(y_true, y_pred, Self::NAME, |p, t| Ok((p - t)?.abs()?))
     }
 }
 
@@ -135,7 +108,7 @@ impl Builtin for Huber {
         true
     }
     fn fused(&self, y_true: &Tensor, y_pred: &Tensor) -> Result<Tensor> {
-        fused(
+        elementwise_fused(
             y_true,
             y_pred,
             Self::NAME,
@@ -143,8 +116,8 @@ impl Builtin for Huber {
         )
     }
     fn per_sample(&self, y_true: &Tensor, y_pred: &Tensor) -> Result<Tensor> {
-        values(y_true, y_pred, Self::NAME, |e| {
-            let a = e.abs()?;
+        elementwise_values(y_true, y_pred, Self::NAME, |p, t| {
+            let a = (p - t)?.abs()?;
             // 0.5 * min(|e|, d)^2 + d * (|e| - min(|e|, d)): both of Keras's branches in one.
             let q = a.minimum(self.delta)?;
             Ok(((q.sqr()? * 0.5)? + ((a - &q)? * self.delta)?)?)
@@ -157,6 +130,7 @@ mod tests {
     use super::*;
     use crate::losses::test_tensor as t;
     use crate::losses::Loss;
+    use crate::ops;
 
     /// The per-sample path reduced by the default reduction equals the fused loss.
     #[test]
