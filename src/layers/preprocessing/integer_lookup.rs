@@ -5,9 +5,7 @@ use super::lookup_layer as ll;
 use super::text_data::{ints_of, IntoInts};
 use crate::engine::{CallCtx, Layer, LayerArgs, Shape, WeightBuilder};
 use crate::ops::{DType, Device, Tensor};
-use crate::saving::assets::Assets;
 use crate::saving::config::{Config, Value};
-use crate::saving::h5::Group;
 use crate::{Error, Result};
 
 /// Keras's `IntegerLookup`: maps integers (any integer tensor, read as `int64`) to indices
@@ -219,22 +217,7 @@ impl Layer for IntegerLookup {
         }
         Ok(c)
     }
-    fn build_config(&self, _: &[Shape]) -> Value {
-        serde_json::json!({})
-    }
-    fn save_assets(&self, dir: &mut Assets) -> Result<()> {
-        ll::save_vocabulary(&self.lookup, dir, "");
-        Ok(())
-    }
-    fn load_assets(&mut self, dir: &Assets) -> Result<()> {
-        ll::load_vocabulary(&mut self.lookup, dir)
-    }
-    fn save_own_variables(&self, group: &mut Group) -> Result<()> {
-        ll::save_idf(&self.lookup, group, "")
-    }
-    fn load_own_variables(&mut self, group: &Group) -> Result<()> {
-        ll::load_idf(&mut self.lookup, group)
-    }
+    ll::lookup_storage!();
 }
 
 #[cfg(test)]

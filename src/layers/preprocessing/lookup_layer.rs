@@ -102,6 +102,30 @@ pub(crate) fn save_idf<K: Token>(
     Ok(())
 }
 
+/// The `Layer` methods `StringLookup` and `IntegerLookup` share, around their `lookup`
+/// field: no build config, the `vocabulary.txt` asset and the `idf_weights` variable.
+macro_rules! lookup_storage {
+    () => {
+        fn build_config(&self, _: &[$crate::engine::Shape]) -> $crate::saving::config::Value {
+            serde_json::json!({})
+        }
+        fn save_assets(&self, dir: &mut $crate::saving::assets::Assets) -> $crate::Result<()> {
+            $crate::layers::preprocessing::lookup_layer::save_vocabulary(&self.lookup, dir, "");
+            Ok(())
+        }
+        fn load_assets(&mut self, dir: &$crate::saving::assets::Assets) -> $crate::Result<()> {
+            $crate::layers::preprocessing::lookup_layer::load_vocabulary(&mut self.lookup, dir)
+        }
+        fn save_own_variables(&self, group: &mut $crate::saving::h5::Group) -> $crate::Result<()> {
+            $crate::layers::preprocessing::lookup_layer::save_idf(&self.lookup, group, "")
+        }
+        fn load_own_variables(&mut self, group: &$crate::saving::h5::Group) -> $crate::Result<()> {
+            $crate::layers::preprocessing::lookup_layer::load_idf(&mut self.lookup, group)
+        }
+    };
+}
+pub(crate) use lookup_storage;
+
 /// Reads `vars/idf_weights` in `tf_idf` mode (Keras's `load_own_variables`).
 pub(crate) fn load_idf<K: Token>(l: &mut IndexLookup<K>, group: &Group) -> Result<()> {
     if l.output_mode != OutputMode::TfIdf {

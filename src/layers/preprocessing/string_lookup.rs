@@ -5,9 +5,7 @@ use super::lookup_layer as ll;
 use super::text_data::{IntoStrings, StringArray};
 use crate::engine::{CallCtx, Layer, LayerArgs, Shape, WeightBuilder};
 use crate::ops::{DType, Tensor};
-use crate::saving::assets::Assets;
 use crate::saving::config::{Config, Value};
-use crate::saving::h5::Group;
 use crate::{Error, Result};
 
 /// Keras's `StringLookup`: maps strings to integer indices from a vocabulary (given, or
@@ -259,22 +257,7 @@ impl Layer for StringLookup {
         c.insert("encoding".into(), Value::from(self.encoding.clone()));
         Ok(c)
     }
-    fn build_config(&self, _: &[Shape]) -> Value {
-        serde_json::json!({})
-    }
-    fn save_assets(&self, dir: &mut Assets) -> Result<()> {
-        ll::save_vocabulary(&self.lookup, dir, "");
-        Ok(())
-    }
-    fn load_assets(&mut self, dir: &Assets) -> Result<()> {
-        ll::load_vocabulary(&mut self.lookup, dir)
-    }
-    fn save_own_variables(&self, group: &mut Group) -> Result<()> {
-        ll::save_idf(&self.lookup, group, "")
-    }
-    fn load_own_variables(&mut self, group: &Group) -> Result<()> {
-        ll::load_idf(&mut self.lookup, group)
-    }
+    ll::lookup_storage!();
 }
 
 #[cfg(test)]
