@@ -44,7 +44,11 @@ fn review(rng: &mut Rng, words: &[&str]) -> String {
         out.insert(at, pick(rng, words));
     }
     let mut s = out.join(" ");
-    s.push_str(if rng.next_u64().is_multiple_of(2) { "!" } else { "." });
+    s.push_str(if rng.next_u64().is_multiple_of(2) {
+        "!"
+    } else {
+        "."
+    });
     s[..1].to_uppercase() + &s[1..]
 }
 

@@ -418,7 +418,10 @@ impl Model {
         x: impl Into<crate::trainers::Data>,
         args: crate::trainers::EvalArgs,
     ) -> Result<Tensor> {
-        single_output(crate::trainers::predict(self, x.into(), args)?, "predict_outputs")
+        single_output(
+            crate::trainers::predict(self, x.into(), args)?,
+            "predict_outputs",
+        )
     }
 
     /// Predictions of every output, in batches.
