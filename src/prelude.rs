@@ -2,6 +2,7 @@
 
 pub use crate::activations::Act;
 pub use crate::callbacks::{Callback, History, Logs};
+pub use crate::data::Dataset;
 pub use crate::engine::{KerasTensor, Layer, LayerExt, LayerRef, Shape};
 pub use crate::layers::{
     Activation, Dense, Dropout, Embedding, Flatten, Input, InputLayer, Recurrent, Reshape,
@@ -9,5 +10,5 @@ pub use crate::layers::{
 pub use crate::models::{Model, Sequential};
 pub use crate::ops::{DType, Device, Tensor};
 pub use crate::optimizers::{Adam, AdamW, Optimizer, OptimizerExt, RMSprop, SGD};
-pub use crate::trainers::{BatchArgs, CompileArgs, Data, EvalArgs, FitArgs};
+pub use crate::trainers::{BatchArgs, CompileArgs, Data, DataSource, EvalArgs, FitArgs, Sequence};
 pub use crate::{Error, Result};
