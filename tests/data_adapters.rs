@@ -520,3 +520,53 @@ fn sample_and_class_weights_reach_the_step_from_every_source() {
         .unwrap();
     assert_eq!(hc.history["loss"], ha.history["loss"]);
 }
+
+/// Freezes the first Dense layer when epoch 1 begins.
+struct FreezeFirst;
+impl Callback for FreezeFirst {
+    fn on_epoch_begin(&mut self, epoch: usize, ctx: &mut CallbackContext) -> keras::Result<()> {
+        if epoch == 1 {
+            ctx.model.layers()[0].set_trainable(false);
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn trainable_flags_changed_between_epochs_are_honoured() {
+    let (x, y) = data(32);
+    let ds = Dataset::from_tensor_slices((x, y))
+        .unwrap()
+        .batch(8)
+        .unwrap();
+    let mut m = model();
+    let first = |m: &Sequential| -> Vec<f32> {
+        m.layers()[0]
+            .weights()
+            .iter()
+            .flat_map(|w| w.value().flatten_all().unwrap().to_vec1::<f32>().unwrap())
+            .collect()
+    };
+    m.fit_dataset(&ds, quiet(1)).unwrap();
+    let after_one = first(&m);
+    let mut freeze = FreezeFirst;
+    m.fit_dataset(
+        &ds,
+        FitArgs {
+            callbacks: vec![&mut freeze],
+            ..quiet(3)
+        },
+    )
+    .unwrap();
+    let k = kernel(&m);
+    // Epoch 0 of the second fit trained the layer; epochs 1 and 2 left it as it was then.
+    assert_ne!(first(&m), after_one);
+    let mut check = model();
+    check.fit_dataset(&ds, quiet(2)).unwrap();
+    assert_eq!(
+        first(&m),
+        first(&check),
+        "frozen after its second epoch overall"
+    );
+    assert_ne!(k, kernel(&check), "the last layer kept training");
+}

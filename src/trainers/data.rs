@@ -105,12 +105,13 @@ impl Data {
 
     /// The arrays in the order of `names` (the model's inputs or outputs). `what` is `x` or `y`.
     pub(crate) fn resolve(self, names: &[String], what: &str) -> Result<Vec<Tensor>> {
-        let received = self.describe();
+        // The structure is described only on failure: this runs for every batch.
         self.resolve_inner(names, what)
-            .map_err(|e| Error::value(format!("{e} Received: {what}={received}")))
+            .map_err(|e| Error::value(format!("{e} Received: {what}={}", self.describe())))
     }
 
-    fn resolve_inner(self, names: &[String], what: &str) -> Result<Vec<Tensor>> {
+    /// The tensors in the model's order (handles: no data is copied).
+    fn resolve_inner(&self, names: &[String], what: &str) -> Result<Vec<Tensor>> {
         match self {
             Data::One(t) => {
                 if names.len() > 1 {
@@ -121,7 +122,7 @@ impl Data {
                         names.join(", ")
                     )));
                 }
-                Ok(vec![t])
+                Ok(vec![t.clone()])
             }
             Data::List(v) => {
                 if !names.is_empty() && v.len() != names.len() {
@@ -132,10 +133,10 @@ impl Data {
                         v.len()
                     )));
                 }
-                Ok(v)
+                Ok(v.clone())
             }
-            Data::Named(mut m) => {
-                for (k, _) in &m {
+            Data::Named(m) => {
+                for (k, _) in m {
                     if !names.contains(k) {
                         return Err(Error::value(format!(
                             "The key '{k}' of `{what}` does not name any {} of the model. Expected keys: {:?}",
@@ -147,12 +148,14 @@ impl Data {
                 names
                     .iter()
                     .map(|n| {
-                        let i = m.iter().position(|(k, _)| k == n).ok_or_else(|| {
-                            Error::value(format!(
-                                "`{what}` has no array for '{n}'. Expected keys: {names:?}"
-                            ))
-                        })?;
-                        Ok(m.swap_remove(i).1)
+                        m.iter()
+                            .find(|(k, _)| k == n)
+                            .map(|(_, t)| t.clone())
+                            .ok_or_else(|| {
+                                Error::value(format!(
+                                    "`{what}` has no array for '{n}'. Expected keys: {names:?}"
+                                ))
+                            })
                     })
                     .collect()
             }

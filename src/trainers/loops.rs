@@ -85,21 +85,19 @@ impl Resolver {
     }
 }
 
-/// The model's trainable weights, once it is built (a model without an input shape is built
-/// by its first batch).
-fn weights_for(
+/// The model's trainable weights, listed once, when the model is built (a model without an
+/// input shape is built by its first batch); later batches borrow the same list.
+fn weights_for<'w>(
     model: &mut Model,
     xs: &[Tensor],
-    cached: &mut Option<Vec<Weight>>,
-) -> Result<Vec<Weight>> {
-    if let Some(w) = cached {
-        return Ok(w.clone());
+    cached: &'w mut Option<Vec<Weight>>,
+) -> Result<&'w [Weight]> {
+    if cached.is_none() {
+        let (_, net) = model.parts();
+        Network::ensure_built(&net, xs)?;
+        *cached = Some(model.trainable_weights());
     }
-    let (_, net) = model.parts();
-    Network::ensure_built(&net, xs)?;
-    let w = model.trainable_weights();
-    *cached = Some(w.clone());
-    Ok(w)
+    Ok(cached.as_deref().unwrap_or_default())
 }
 
 /// In-memory arrays resolved against the model, as an adapter.
@@ -228,17 +226,18 @@ fn fit_adapter(
     // A callback (BackupAndRestore) may have restored a later starting point.
     let initial_epoch = model.resume_epoch.take().unwrap_or(args.initial_epoch);
     let mut training_logs = Logs::default();
-    let mut weights = None;
     let mut bad_loss = None;
     for epoch in initial_epoch..args.epochs {
         model.trainer.reset_metrics();
         callbacks.on_epoch_begin(model, epoch)?;
+        // Listed again each epoch: a callback may change trainable flags between epochs.
+        let mut weights = None;
         let steps = train.epoch(|step, batch| {
             callbacks.on_train_batch_begin(model, step)?;
             let feed = resolver.resolve(batch, true)?;
             let w = weights_for(model, &feed.xs, &mut weights)?;
             let (trainer, net) = model.parts();
-            let loss = trainer.train_step_weighted(&net, &feed.xs, &feed.ys, &feed.sw, &w)?;
+            let loss = trainer.train_step_weighted(&net, &feed.xs, &feed.ys, &feed.sw, w)?;
             let mut logs = model.trainer.logs();
             callbacks.on_train_batch_end(model, step, &mut logs)?;
             if !loss.is_finite() && !model.stop_training {
@@ -305,7 +304,7 @@ fn evaluate_epoch(
         let feed = resolver.resolve(batch, true)?;
         let w = weights_for(model, &feed.xs, &mut weights)?;
         let (trainer, net) = model.parts();
-        trainer.test_step_weighted(&net, &feed.xs, &feed.ys, &feed.sw, &w)?;
+        trainer.test_step_weighted(&net, &feed.xs, &feed.ys, &feed.sw, w)?;
         let mut logs = model.trainer.logs();
         callbacks.on_test_batch_end(model, i, &mut logs)?;
         Ok(Flow::Continue)
