@@ -373,7 +373,10 @@ fn bad_sources_give_clear_errors() {
         .batch(8)
         .unwrap();
     let e = m.fit_dataset(&only_x, quiet(1)).unwrap_err().to_string();
-    assert!(e.contains("no targets") && e.contains("f32[8, 4]"), "{e}");
+    assert!(
+        e.contains("no targets") && e.contains("Tensor[f32; 8, 4]"),
+        "{e}"
+    );
 
     // A structure that does not match the model's inputs names both.
     let two = Dataset::from_tensor_slices((vec![x.clone(), x.clone()], y.clone()))
@@ -382,7 +385,7 @@ fn bad_sources_give_clear_errors() {
         .unwrap();
     let e = m.fit_dataset(&two, quiet(1)).unwrap_err().to_string();
     assert!(
-        e.contains("Expected 1 arrays") && e.contains("[f32[8, 4], f32[8, 4]]"),
+        e.contains("Expected 1 arrays") && e.contains("[Tensor[f32; 8, 4], Tensor[f32; 8, 4]]"),
         "{e}"
     );
 

@@ -48,6 +48,7 @@ mod shuffle;
 mod source;
 mod structure;
 
+pub(crate) use structure::describe_tensor;
 pub use structure::{Structure, TensorMap};
 
 use crate::{Error, Result};

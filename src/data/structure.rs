@@ -168,8 +168,8 @@ fn missing() -> Error {
     Error::runtime("Structure::rebuild: fewer tensors than components")
 }
 
-/// `Tensor[f32; 28, 28]`.
-fn describe_tensor(t: &Tensor) -> String {
+/// `Tensor[f32; 28, 28]`: a tensor's dtype and shape, for error messages.
+pub(crate) fn describe_tensor(t: &Tensor) -> String {
     let dims: Vec<String> = t.dims().iter().map(|d| d.to_string()).collect();
     format!("Tensor[{}; {}]", t.dtype().as_str(), dims.join(", "))
 }

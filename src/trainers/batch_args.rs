@@ -2,9 +2,9 @@
 //! `train_on_batch(x, y, sample_weight=None, class_weight=None)`).
 
 use super::data::Data;
-use super::data_adapters::{class_weight_to_sample_weights, Arrays};
+use super::data_adapters::{batch_sample_weights, Arrays};
 use super::Network;
-use crate::{Error, Result};
+use crate::Result;
 use std::collections::HashMap;
 
 /// Sample or class weights for one batch, for `Model::train_on_batch_with` and
@@ -60,25 +60,13 @@ impl BatchArgs {
     /// The batch with its sample weights resolved against the model's outputs (class
     /// weights turned into sample weights); refuses both at once, as Keras does.
     pub(crate) fn weigh(self, net: &dyn Network, d: Arrays) -> Result<Arrays> {
-        let mut sw = match self.sample_weight {
-            None => vec![],
-            Some(Data::One(t)) => vec![t],
-            Some(w) => w.resolve(&net.output_names(), "sample_weight")?,
-        };
-        if let Some(cw) = &self.class_weight {
-            if !sw.is_empty() {
-                return Err(Error::value(
-                    "Arguments `sample_weight` and `class_weight` cannot be specified at the same \
-                     time.",
-                ));
-            }
-            if d.ys.len() != 1 {
-                return Err(Error::value(
-                    "`class_weight` is only supported for Models with a single output.",
-                ));
-            }
-            sw = vec![class_weight_to_sample_weights(&d.ys[0], cw)?];
-        }
+        let sw = batch_sample_weights(
+            self.sample_weight,
+            self.class_weight.as_ref(),
+            &d.ys,
+            &net.output_names(),
+            "Arguments `sample_weight` and `class_weight` cannot be specified at the same time.",
+        )?;
         if sw.is_empty() {
             return Ok(d);
         }

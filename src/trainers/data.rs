@@ -77,16 +77,12 @@ impl From<HashMap<String, Tensor>> for Data {
     }
 }
 
-/// `f32[32, 28, 28]`: a tensor's dtype and shape, for error messages.
-pub(crate) fn describe_tensor(t: &Tensor) -> String {
-    let dims: Vec<String> = t.dims().iter().map(|d| d.to_string()).collect();
-    format!("{}[{}]", t.dtype().as_str(), dims.join(", "))
-}
-
 impl Data {
-    /// The structure, for error messages: `f32[32, 2]`, `[f32[32, 2], f32[32, 5]]`,
-    /// `{text: u8[32, 40], question: u8[32, 12]}`.
+    /// The structure, for error messages (tensors as [`crate::data::Structure`] describes
+    /// them): `Tensor[f32; 32, 2]`, `[Tensor[f32; 32, 2], Tensor[f32; 32, 5]]`,
+    /// `{text: Tensor[u8; 32, 40], question: Tensor[u8; 32, 12]}`.
     pub fn describe(&self) -> String {
+        use crate::data::describe_tensor;
         match self {
             Data::One(t) => describe_tensor(t),
             Data::List(v) => format!(

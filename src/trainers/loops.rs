@@ -61,26 +61,13 @@ impl Resolver {
             }
             None => vec![],
         };
-        let mut sw = match b.sample_weight {
-            None => vec![],
-            Some(Data::One(t)) => vec![t],
-            Some(w) => w.resolve(&self.outputs, "sample_weight")?,
-        };
-        if let Some(cw) = &self.class_weight {
-            if !sw.is_empty() {
-                return Err(Error::value(
-                    "You cannot `class_weight` and `sample_weight` at the same time.",
-                ));
-            }
-            if ys.len() != 1 {
-                return Err(Error::value(
-                    "`class_weight` is only supported for Models with a single output.",
-                ));
-            }
-            sw = vec![super::data_adapters::class_weight_to_sample_weights(
-                &ys[0], cw,
-            )?];
-        }
+        let sw = super::data_adapters::batch_sample_weights(
+            b.sample_weight,
+            self.class_weight.as_ref(),
+            &ys,
+            &self.outputs,
+            "You cannot `class_weight` and `sample_weight` at the same time.",
+        )?;
         Ok(Feed { xs, ys, sw })
     }
 }

@@ -1,6 +1,7 @@
 //! Helpers the adapters share, as Keras's `data_adapter_utils.py`.
 
 use crate::ops::{DType, Tensor};
+use crate::trainers::Data;
 use crate::{Error, Result};
 use std::collections::HashMap;
 
@@ -52,6 +53,36 @@ pub fn class_weight_to_sample_weights(
         .collect();
     let n = w.len();
     Ok(Tensor::from_vec(w, n, y.device())?)
+}
+
+/// The sample weights of one batch in the model's order (empty when none): the given ones
+/// (one array for every output, or one per output), or those a `class_weight` gives a
+/// single-output model. `both_given` is the error when both are (Keras words it differently
+/// in `fit` and in `train_on_batch`).
+pub(crate) fn batch_sample_weights(
+    sample_weight: Option<Data>,
+    class_weight: Option<&HashMap<usize, f64>>,
+    ys: &[Tensor],
+    outputs: &[String],
+    both_given: &str,
+) -> Result<Vec<Tensor>> {
+    let sw = match sample_weight {
+        None => vec![],
+        Some(Data::One(t)) => vec![t],
+        Some(w) => w.resolve(outputs, "sample_weight")?,
+    };
+    let Some(cw) = class_weight else {
+        return Ok(sw);
+    };
+    if !sw.is_empty() {
+        return Err(Error::value(both_given));
+    }
+    if ys.len() != 1 {
+        return Err(Error::value(
+            "`class_weight` is only supported for Models with a single output.",
+        ));
+    }
+    Ok(vec![class_weight_to_sample_weights(&ys[0], cw)?])
 }
 
 /// Refuses a `class_weight` that names a class the targets do not have (Keras silently

@@ -10,8 +10,8 @@ mod generator_data_adapter;
 mod py_dataset_adapter;
 
 pub(crate) use array_data_adapter::{ArrayDataAdapter, Arrays};
-pub(crate) use data_adapter_utils::check_classes_present;
 pub use data_adapter_utils::class_weight_to_sample_weights;
+pub(crate) use data_adapter_utils::{batch_sample_weights, check_classes_present};
 pub use dataset_adapter::{DatasetAdapter, IntoBatch, IntoData};
 pub use generator_data_adapter::GeneratorDataAdapter;
 pub use py_dataset_adapter::{PyDatasetAdapter, Sequence};
