@@ -100,11 +100,13 @@ fn arrays(
         Some(y) => y.resolve(&Network::output_names(&net), "y")?,
         None => vec![],
     };
-    let sw = match sample_weight {
-        None => vec![],
-        Some(Data::One(t)) => vec![t],
-        Some(w) => w.resolve(&Network::output_names(&net), "sample_weight")?,
-    };
+    let sw = super::data_adapters::batch_sample_weights(
+        sample_weight,
+        None,
+        &ys,
+        &Network::output_names(&net),
+        "",
+    )?;
     let d = Arrays::with_weights(xs, ys, sw)?;
     if d.n == 0 {
         return Err(Error::value("The data is empty: `x` has 0 samples."));
