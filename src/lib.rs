@@ -49,6 +49,7 @@ pub mod prelude;
 pub mod random;
 pub mod regularizers;
 pub mod saving;
+pub mod serialization;
 pub mod testing;
 pub mod trainers;
 pub mod utils;

@@ -41,6 +41,33 @@ pub trait Metric: Send {
     fn direction(&self) -> Option<Direction> {
         None
     }
+    /// Every value of the result, for metrics whose result is a vector (`F1Score` with
+    /// `average=None`: one per class); one value, [`Metric::result`], by default.
+    fn result_values(&self) -> Vec<f64> {
+        vec![self.result()]
+    }
+    /// How Keras serializes the metric: `{module, class_name, config}` (Keras's
+    /// `serialize_keras_object(metric)`); by default its name.
+    fn get_config(&self) -> serde_json::Value {
+        serde_json::Value::String(self.name().to_string())
+    }
+    /// The state variables, in Keras's order (`metric.variables`: `true_positives`,
+    /// `false_positives`, ...), for saving; none by default.
+    fn variables(&self) -> Vec<Tensor> {
+        vec![]
+    }
+    /// Replaces the state variables with saved values (the order of [`Metric::variables`]).
+    fn set_variables(&mut self, values: &[Tensor]) -> Result<()> {
+        if values.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::value(format!(
+                "metric {} has no state variables; received {} values",
+                self.name(),
+                values.len()
+            )))
+        }
+    }
 }
 
 /// Which way a metric improves.

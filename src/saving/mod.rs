@@ -6,6 +6,7 @@ pub mod h5;
 pub mod keras_file;
 pub mod legacy_h5;
 pub mod model_config;
+pub mod object_registration;
 pub mod registry;
 mod registry_more;
 mod registry_preprocessing;

@@ -11,7 +11,10 @@ use std::sync::RwLock;
 /// Makes a layer from its Keras `config` (base keys included).
 pub type FromConfig = fn(&Config) -> Result<LayerRef>;
 
-static CUSTOM: RwLock<Option<HashMap<String, FromConfig>>> = RwLock::new(None);
+impl super::object_registration::Registrable for LayerRef {
+    const KIND: &'static str = "layer";
+    fn register_builtins(_r: &mut super::object_registration::Builtins<Self>) {}
+}
 
 /// Makes a subclassed model from the config its `Subclass::get_config` gave.
 pub type ModelFromConfig = fn(&Config) -> Result<crate::models::Model>;
@@ -48,9 +51,7 @@ pub(crate) fn model_constructor(name: &str) -> Option<ModelFromConfig> {
 /// });
 /// ```
 pub fn register_layer(name: &str, f: FromConfig) {
-    let mut g = CUSTOM.write().unwrap_or_else(|e| e.into_inner());
-    g.get_or_insert_with(HashMap::new)
-        .insert(name.to_string(), f);
+    super::object_registration::register::<LayerRef>(name, move |c| f(c.map));
 }
 
 /// Applies the base keys (`name`, `trainable`, `dtype`) and wraps the layer.
@@ -141,6 +142,9 @@ pub(crate) fn simple_rnn(c: &Cfg) -> Result<SimpleRNN> {
 
 /// The layer a Keras config describes (`class_name` and its `config`).
 pub fn layer_from_config(class_name: &str, config: &Config) -> Result<LayerRef> {
+    if let Some(f) = super::object_registration::get_registered::<LayerRef>(class_name) {
+        return f(&Cfg::new(class_name, config));
+    }
     let c = Cfg::new(class_name, config);
     // (ZeroPadding layers have a `padding` of numbers, read below.)
     let padding = if class_name.starts_with("ZeroPadding") {
@@ -314,19 +318,7 @@ pub fn layer_from_config(class_name: &str, config: &Config) -> Result<LayerRef> 
             if let Some(r) = super::registry_text::layer_from_config(other, &c) {
                 return r;
             }
-            let custom = CUSTOM
-                .read()
-                .unwrap_or_else(|e| e.into_inner())
-                .as_ref()
-                .and_then(|m| m.get(other).copied());
-            match custom {
-                Some(f) => f(config),
-                None => Err(Error::value(format!(
-                    "Could not locate class '{other}'. Make sure custom classes are registered \
-                     with keras::saving::registry::register_layer, or that keras-rs supports this \
-                     layer's config."
-                ))),
-            }
+            Err(super::object_registration::unknown_class::<LayerRef>(other))
         }
     }
 }
