@@ -11,7 +11,26 @@
 //! # Ok::<(), keras::Error>(())
 //! ```
 
+mod registry;
 mod weighting;
+
+pub use registry::{boxed, deserialize, get};
+
+pub mod auc;
+pub mod confusion_metrics;
+pub mod f_score_metrics;
+pub mod iou_metrics;
+pub mod metrics_utils;
+pub mod precision_recall;
+pub mod sensitivity_specificity;
+pub use auc::AUC;
+pub use confusion_metrics::{FalseNegatives, FalsePositives, TrueNegatives, TruePositives};
+pub use f_score_metrics::{F1Score, FBetaScore};
+pub use iou_metrics::{BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU};
+pub use precision_recall::{Precision, Recall};
+pub use sensitivity_specificity::{
+    PrecisionAtRecall, RecallAtPrecision, SensitivityAtSpecificity, SpecificityAtSensitivity,
+};
 
 use crate::ops::{self, Tensor};
 use crate::{Error, Result};
@@ -190,6 +209,10 @@ macro_rules! mean_metric {
             pub fn new(name: &str) -> Self {
                 $name(Mean::new(name))
             }
+            /// The metric a Keras config describes (its `name`).
+            pub fn from_config(c: &crate::serialization::Cfg) -> Result<Self> {
+                Ok(Self::new(c.str_or("name", $default)?))
+            }
         }
         impl Default for $name {
             fn default() -> Self {
@@ -331,43 +354,6 @@ mean_metric!(
     MeanSquaredError, "mean_squared_error", Down, mean_squared_error
 );
 
-/// Every name [`get`] knows (`accuracy` / `acc` are resolved from the shapes, see
-/// [`resolve_accuracy`]).
-pub const NAMES: &[&str] = &[
-    "acc",
-    "accuracy",
-    "binary_accuracy",
-    "categorical_accuracy",
-    "mae",
-    "mean_absolute_error",
-    "mean_squared_error",
-    "mse",
-    "sparse_categorical_accuracy",
-];
-
-/// A metric by Keras name; the name given is the name shown in logs. `accuracy` needs the
-/// shapes: use [`resolve_accuracy`].
-pub fn get(name: &str) -> Result<Box<dyn Metric>> {
-    Ok(match name {
-        "mae" | "mean_absolute_error" => Box::new(MeanAbsoluteError::new(name)),
-        "mse" | "mean_squared_error" => Box::new(MeanSquaredError::new(name)),
-        "binary_accuracy" => Box::new(BinaryAccuracy::new(name)),
-        "categorical_accuracy" => Box::new(CategoricalAccuracy::new(name)),
-        "sparse_categorical_accuracy" => Box::new(SparseCategoricalAccuracy::new(name)),
-        "accuracy" | "acc" => {
-            return Err(Error::value(
-                "'accuracy' depends on the shapes: use metrics::resolve_accuracy",
-            ))
-        }
-        _ => {
-            return Err(Error::value(format!(
-                "Could not interpret metric identifier: {name}. Valid metrics are: {}",
-                NAMES.join(", ")
-            )))
-        }
-    })
-}
-
 /// Keras's resolution of `"accuracy"` / `"acc"`: binary if predictions have one column,
 /// sparse-categorical if the labels have one axis less (or one column against several),
 /// categorical otherwise. The metric keeps the name given.
@@ -461,6 +447,7 @@ mod tests {
             .unwrap();
         assert!((m.result() - 2.5).abs() < 1e-12);
         assert!(get("accx").is_err());
+        assert_eq!(get("mae").unwrap().name(), "mae");
     }
 
     #[test]

@@ -1,0 +1,83 @@
+//! The metric registry (Keras's `keras.metrics.ALL_OBJECTS_DICT` and `metrics.get`): every
+//! built-in class under its class name, its snake-case name (`mean_squared_error`) and
+//! Keras's short aliases (`mse`, `mae`, `mape`, `msle`, `bce`); user classes register the same
+//! way with [`register`](crate::saving::object_registration::register).
+//!
+//! ```
+//! use keras::metrics::{self, Metric};
+//! let m = metrics::get("mse")?;
+//! assert_eq!(m.name(), "mse");
+//! let e = metrics::get("mean_sqared_error").err().unwrap().to_string();
+//! assert!(e.contains("'mean_squared_error'"), "{e}");
+//! # Ok::<(), keras::Error>(())
+//! ```
+
+use super::*;
+use crate::saving::object_registration::{closest, get_registered, registered_names};
+use crate::saving::object_registration::{Builtins, Registrable};
+use crate::serialization::{Cfg, Config, Value};
+
+/// A registry constructor from a metric's own `from_config` (`boxed(Precision::from_config)`).
+pub fn boxed<M: Metric + 'static>(
+    f: fn(&Cfg) -> Result<M>,
+) -> impl Fn(&Cfg) -> Result<Box<dyn Metric>> + Send + Sync + 'static {
+    move |c| Ok(Box::new(f(c)?) as Box<dyn Metric>)
+}
+
+impl Registrable for Box<dyn Metric> {
+    const KIND: &'static str = "metric";
+    fn register_builtins(r: &mut Builtins<Self>) {
+        r.alias(
+            &["BinaryAccuracy", "binary_accuracy"],
+            boxed(BinaryAccuracy::from_config),
+        );
+        r.alias(
+            &["CategoricalAccuracy", "categorical_accuracy"],
+            boxed(CategoricalAccuracy::from_config),
+        );
+        r.alias(
+            &["SparseCategoricalAccuracy", "sparse_categorical_accuracy"],
+            boxed(SparseCategoricalAccuracy::from_config),
+        );
+        r.alias(
+            &["MeanAbsoluteError", "mean_absolute_error", "mae", "MAE"],
+            boxed(MeanAbsoluteError::from_config),
+        );
+        r.alias(
+            &["MeanSquaredError", "mean_squared_error", "mse", "MSE"],
+            boxed(MeanSquaredError::from_config),
+        );
+    }
+}
+
+/// A metric by Keras name (Keras's `metrics.get`): a class name (`MeanSquaredError`), its
+/// snake-case name (`mean_squared_error`), an alias (`mse`) or a registered user class; the
+/// metric is named `name`, as `compile` names it. `"accuracy"` / `"acc"` in `compile` depend
+/// on the shapes: see [`resolve_accuracy`]. An unknown name is an error naming the closest
+/// registered names.
+pub fn get(name: &str) -> Result<Box<dyn Metric>> {
+    let Some(make) = get_registered::<Box<dyn Metric>>(name) else {
+        let near = closest(name, &registered_names::<Box<dyn Metric>>(), 3);
+        let hint = if near.is_empty() {
+            String::new()
+        } else {
+            let q: Vec<String> = near.iter().map(|n| format!("'{n}'")).collect();
+            format!(" Did you mean {}?", q.join(", "))
+        };
+        return Err(Error::value(format!(
+            "Could not interpret metric identifier: {name}.{hint}"
+        )));
+    };
+    let mut config = Config::new();
+    config.insert("name".into(), Value::String(name.to_string()));
+    make(&Cfg::new(name, &config))
+}
+
+/// The metric a serialized Keras metric describes: `{module, class_name, config}` (as
+/// [`Metric::get_config`] writes it), or a name as [`get`] takes it.
+pub fn deserialize(v: &Value) -> Result<Box<dyn Metric>> {
+    match v {
+        Value::String(s) => get(s),
+        _ => crate::saving::object_registration::deserialize_object::<Box<dyn Metric>>(v),
+    }
+}
