@@ -1,40 +1,109 @@
-//! Metrics, as `keras.metrics`: stateful averages over the samples seen since the last reset.
+//! Metrics, as `keras.metrics`: stateful values over the batches seen since the last reset,
+//! their state kept as tensors on the device of the predictions (no copy of a batch to the
+//! host).
+//!
+//! Built-in metrics are made by name ([`get`]: `"mse"`, `"MeanSquaredError"`, ...), from a
+//! Keras config ([`deserialize`]), or as values with their options. A user metric implements
+//! [`Metric`]; the tutorials' `F1Score` is composed of two other metrics:
 //!
 //! ```
 //! use keras::prelude::*;
-//! use keras::metrics::{Metric, SparseCategoricalAccuracy};
-//! let mut m = SparseCategoricalAccuracy::new("accuracy");
-//! let y = Tensor::new(&[2u32, 0], &Device::Cpu)?;
-//! let p = Tensor::new(&[[0.1f32, 0.2, 0.7], [0.3, 0.6, 0.1]], &Device::Cpu)?;
+//! use keras::metrics::{BinaryAccuracy, Metric};
+//!
+//! /// A user metric composed of two metrics (the tutorials' F1Score holds a Precision and a
+//! /// Recall the same way): the harmonic mean of the accuracies at two thresholds.
+//! struct TwoThresholds {
+//!     low: BinaryAccuracy,
+//!     high: BinaryAccuracy,
+//! }
+//!
+//! impl Metric for TwoThresholds {
+//!     fn name(&self) -> &str {
+//!         "two_thresholds"
+//!     }
+//!     fn update_state(
+//!         &mut self,
+//!         y_true: &Tensor,
+//!         y_pred: &Tensor,
+//!         sample_weight: Option<&Tensor>,
+//!     ) -> keras::Result<()> {
+//!         self.low.update_state(y_true, y_pred, sample_weight)?;
+//!         self.high.update_state(y_true, y_pred, sample_weight)
+//!     }
+//!     fn result(&self) -> f64 {
+//!         let (a, b) = (self.low.result(), self.high.result());
+//!         if a + b == 0.0 { 0.0 } else { 2.0 * a * b / (a + b) }
+//!     }
+//!     fn reset_state(&mut self) {
+//!         self.low.reset_state();
+//!         self.high.reset_state();
+//!     }
+//!     // The state that saves with the model: both metrics' variables.
+//!     fn variables(&self) -> Vec<Tensor> {
+//!         [self.low.variables(), self.high.variables()].concat()
+//!     }
+//! }
+//!
+//! let mut m = TwoThresholds {
+//!     low: BinaryAccuracy::default().threshold(0.3),
+//!     high: BinaryAccuracy::default().threshold(0.7),
+//! };
+//! let y = Tensor::new(&[[1f32], [0.], [1.], [0.]], &Device::Cpu)?;
+//! let p = Tensor::new(&[[0.9f32], [0.4], [0.5], [0.1]], &Device::Cpu)?;
 //! m.update_state(&y, &p, None)?;
-//! assert_eq!(m.result(), 0.5);
+//! // Accuracies 0.75 (threshold 0.3) and 0.75 (0.7).
+//! assert!((m.result() - 0.75).abs() < 1e-7);
+//! assert_eq!(m.variables().len(), 4);
 //! # Ok::<(), keras::Error>(())
 //! ```
 
+mod accuracy_metrics;
+mod correlation_metrics;
+mod hinge_metrics;
+mod metric_functions;
+mod probabilistic_metrics;
+mod r2_score;
+mod reduction_metrics;
 mod registry;
+mod regression_metrics;
+mod sample_values;
+mod state;
 mod weighting;
 
-pub use registry::{boxed, deserialize, get};
 
-pub mod auc;
-pub mod confusion_metrics;
-pub mod f_score_metrics;
-pub mod iou_metrics;
-pub mod metrics_utils;
-pub mod precision_recall;
-pub mod sensitivity_specificity;
-pub use auc::AUC;
-pub use confusion_metrics::{FalseNegatives, FalsePositives, TrueNegatives, TruePositives};
-pub use f_score_metrics::{F1Score, FBetaScore};
-pub use iou_metrics::{BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU};
-pub use precision_recall::{Precision, Recall};
-pub use sensitivity_specificity::{
-    PrecisionAtRecall, RecallAtPrecision, SensitivityAtSpecificity, SpecificityAtSensitivity,
+pub use accuracy_metrics::{
+    accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy,
+    sparse_top_k_categorical_accuracy, top_k_categorical_accuracy, Accuracy, AccuracyFn,
+    BinaryAccuracy, CategoricalAccuracy, CategoricalAccuracyFn, SparseCategoricalAccuracy,
+    SparseCategoricalAccuracyFn, SparseTopKCategoricalAccuracy, TopKCategoricalAccuracy,
+};
+pub use correlation_metrics::{
+    concordance_correlation, pearson_correlation, Concordance, ConcordanceCorrelation,
+    Correlation, CorrelationFn, Pearson, PearsonCorrelation,
+};
+pub use hinge_metrics::{
+    categorical_hinge, hinge, squared_hinge, CategoricalHinge, CategoricalHingeFn, Hinge,
+    HingeFn, SquaredHinge, SquaredHingeFn,
+};
+pub use metric_functions::MetricFn;
+pub use probabilistic_metrics::{
+    binary_crossentropy, categorical_crossentropy, kl_divergence, poisson,
+    sparse_categorical_crossentropy, BinaryCrossentropy, CategoricalCrossentropy, KLDivergence,
+    KLDivergenceFn, Poisson, PoissonFn, SparseCategoricalCrossentropy,
+};
+pub use r2_score::{ClassAggregation, R2Score};
+pub use reduction_metrics::{Mean, MeanMetric, MeanMetricWrapper, MeanOf, SampleFn, Sum};
+pub use registry::{boxed, deserialize, get};
+pub use regression_metrics::{
+    cosine_similarity, log_cosh, mean_absolute_error, mean_absolute_percentage_error,
+    mean_squared_error, mean_squared_logarithmic_error, CosineSimilarity, LogCoshError,
+    LogCoshErrorFn, MeanAbsoluteError, MeanAbsoluteErrorFn, MeanAbsolutePercentageError,
+    MeanAbsolutePercentageErrorFn, MeanSquaredError, MeanSquaredErrorFn,
+    MeanSquaredLogarithmicError, MeanSquaredLogarithmicErrorFn, RootMeanSquaredError,
 };
 
-use crate::ops::{self, Tensor};
+use crate::ops::Tensor;
 use crate::{Error, Result};
-pub(crate) use weighting::Values;
 
 /// A metric: accumulate with `update_state`, read with `result`, clear with `reset_state`.
 ///
@@ -98,262 +167,6 @@ pub enum Direction {
     Down,
 }
 
-/// A running, sample-weighted mean of values (Keras's `Mean`; the loss tracker).
-///
-/// ```
-/// use keras::prelude::*;
-/// use keras::metrics::Mean;
-/// let mut m = Mean::new("mean");
-/// let v = Tensor::new(&[1f32, 3.0, 5.0, 7.0], &Device::Cpu)?;
-/// m.update_state(&v, Some(&Tensor::new(&[1f32, 1.0, 0.0, 0.0], &Device::Cpu)?))?;
-/// assert_eq!(m.value(), 2.0);
-/// # Ok::<(), keras::Error>(())
-/// ```
-#[derive(Clone, Debug, Default)]
-pub struct Mean {
-    name: String,
-    total: f64,
-    count: f64,
-}
-
-impl Mean {
-    /// A mean called `name`.
-    pub fn new(name: &str) -> Self {
-        Mean {
-            name: name.to_string(),
-            total: 0.0,
-            count: 0.0,
-        }
-    }
-
-    /// Adds `value` with weight `weight` (e.g. a batch loss with the batch size).
-    pub fn add(&mut self, value: f64, weight: f64) {
-        self.total += value * weight;
-        self.count += weight;
-    }
-
-    /// Keras's `Mean.update_state(values, sample_weight)`: values averaged to one per sample
-    /// (weighted by `sample_weight` when given), each sample counting its weight.
-    pub fn update_state(&mut self, values: &Tensor, sample_weight: Option<&Tensor>) -> Result<()> {
-        self.update_values(Values::of(values)?, sample_weight)
-    }
-
-    pub(crate) fn update_values(
-        &mut self,
-        values: Values,
-        sample_weight: Option<&Tensor>,
-    ) -> Result<()> {
-        let (v, w) = weighting::samplewise(values, sample_weight)?;
-        self.total += v.data.iter().sum::<f64>();
-        self.count += match w {
-            Some(w) => w.data.iter().sum::<f64>(),
-            None => v.dims.first().map_or(1, |&n| n) as f64,
-        };
-        Ok(())
-    }
-
-    /// The mean so far (0 before any value, or when the weights sum to 0).
-    pub fn value(&self) -> f64 {
-        if self.count == 0.0 {
-            0.0
-        } else {
-            self.total / self.count
-        }
-    }
-
-    /// The name.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// Clears the state.
-    pub fn reset(&mut self) {
-        self.total = 0.0;
-        self.count = 0.0;
-    }
-}
-
-/// Rows of the last axis of `t` as f32 values: (values, rows, row length).
-fn rows(t: &Tensor) -> Result<(Vec<f32>, usize, usize)> {
-    let v = ops::to_vec_f32(t)?;
-    let n = t.dims().last().copied().unwrap_or(1).max(1);
-    let r = if t.rank() == 0 { 1 } else { v.len() / n };
-    Ok((v, r, n))
-}
-
-/// The shape without the last axis (one value per row).
-fn row_dims(t: &Tensor) -> Vec<usize> {
-    let d = t.dims();
-    d[..d.len().saturating_sub(1)].to_vec()
-}
-
-fn argmax(row: &[f32]) -> usize {
-    let mut best = 0;
-    for (i, &v) in row.iter().enumerate() {
-        if v > row[best] {
-            best = i;
-        }
-    }
-    best
-}
-
-/// A metric that is the (weighted) mean of per-sample values, as Keras's
-/// `MeanMetricWrapper`.
-macro_rules! mean_metric {
-    ($(#[$doc:meta])* $name:ident, $default:expr, $dir:ident, $values:path) => {
-        $(#[$doc])*
-        #[derive(Clone, Debug)]
-        pub struct $name(Mean);
-        impl $name {
-            /// The metric, shown in logs as `name`.
-            pub fn new(name: &str) -> Self {
-                $name(Mean::new(name))
-            }
-            /// The metric a Keras config describes (its `name`).
-            pub fn from_config(c: &crate::serialization::Cfg) -> Result<Self> {
-                Ok(Self::new(c.str_or("name", $default)?))
-            }
-        }
-        impl Default for $name {
-            fn default() -> Self {
-                Self::new($default)
-            }
-        }
-        impl Metric for $name {
-            fn name(&self) -> &str {
-                self.0.name()
-            }
-            fn update_state(
-                &mut self,
-                y_true: &Tensor,
-                y_pred: &Tensor,
-                sample_weight: Option<&Tensor>,
-            ) -> Result<()> {
-                self.0.update_values($values(y_true, y_pred)?, sample_weight)
-            }
-            fn result(&self) -> f64 {
-                self.0.value()
-            }
-            fn reset_state(&mut self) {
-                self.0.reset()
-            }
-            fn direction(&self) -> Option<Direction> {
-                Some(Direction::$dir)
-            }
-        }
-    };
-}
-
-fn same_count(a: &[f32], b: &[f32], what: &str) -> Result<()> {
-    if a.len() != b.len() {
-        return Err(Error::shape(format!(
-            "{what}: y_true has {} values but y_pred has {}",
-            a.len(),
-            b.len()
-        )));
-    }
-    Ok(())
-}
-
-/// The shape both take after Keras's `squeeze_or_expand_to_same_rank` (they hold as many
-/// values): the one of higher rank.
-fn aligned(y_true: &Tensor, y_pred: &Tensor) -> Vec<usize> {
-    if y_true.rank() > y_pred.rank() {
-        y_true.dims().to_vec()
-    } else {
-        y_pred.dims().to_vec()
-    }
-}
-
-fn sparse_categorical_accuracy(y_true: &Tensor, y_pred: &Tensor) -> Result<Values> {
-    let (p, r, n) = rows(y_pred)?;
-    let t = ops::to_vec_f32(y_true)?;
-    if t.len() != r {
-        return Err(Error::shape(format!(
-            "sparse_categorical_accuracy: {} labels for {r} predictions",
-            t.len()
-        )));
-    }
-    let hits = p
-        .chunks_exact(n)
-        .zip(&t)
-        .map(|(row, &l)| (argmax(row) as f32 == l) as u8 as f64)
-        .collect();
-    Ok(Values::new(hits, row_dims(y_pred)))
-}
-
-fn categorical_accuracy(y_true: &Tensor, y_pred: &Tensor) -> Result<Values> {
-    let (p, _, n) = rows(y_pred)?;
-    let t = ops::to_vec_f32(y_true)?;
-    same_count(&t, &p, "categorical_accuracy")?;
-    let hits = p
-        .chunks_exact(n)
-        .zip(t.chunks_exact(n))
-        .map(|(a, b)| (argmax(a) == argmax(b)) as u8 as f64)
-        .collect();
-    Ok(Values::new(hits, row_dims(y_pred)))
-}
-
-fn binary_accuracy(y_true: &Tensor, y_pred: &Tensor) -> Result<Values> {
-    let p = ops::to_vec_f32(y_pred)?;
-    let t = ops::to_vec_f32(y_true)?;
-    same_count(&t, &p, "binary_accuracy")?;
-    let hits = p
-        .iter()
-        .zip(&t)
-        .map(|(&a, &b)| (((a > 0.5) as i32 as f32) == b) as u8 as f64)
-        .collect();
-    Ok(Values::new(hits, aligned(y_true, y_pred)))
-}
-
-/// `f(y_pred - y_true)` averaged over the last axis (Keras's `mean(..., axis=-1)`).
-fn error_values(y_true: &Tensor, y_pred: &Tensor, what: &str, f: fn(f64) -> f64) -> Result<Values> {
-    let p = ops::to_vec_f32(y_pred)?;
-    let t = ops::to_vec_f32(y_true)?;
-    same_count(&t, &p, what)?;
-    let e = p
-        .iter()
-        .zip(&t)
-        .map(|(&a, &b)| f(a as f64 - b as f64))
-        .collect();
-    let dims = aligned(y_true, y_pred);
-    let last = dims.len().saturating_sub(1);
-    Ok(Values::new(e, dims).mean_from(last))
-}
-
-fn mean_absolute_error(y_true: &Tensor, y_pred: &Tensor) -> Result<Values> {
-    error_values(y_true, y_pred, "mean_absolute_error", f64::abs)
-}
-
-fn mean_squared_error(y_true: &Tensor, y_pred: &Tensor) -> Result<Values> {
-    error_values(y_true, y_pred, "mean_squared_error", |e| e * e)
-}
-
-mean_metric!(
-    /// Fraction of rows whose arg-max matches the integer label.
-    SparseCategoricalAccuracy, "sparse_categorical_accuracy", Up, sparse_categorical_accuracy
-);
-
-mean_metric!(
-    /// Fraction of rows whose arg-max matches the one-hot label's.
-    CategoricalAccuracy, "categorical_accuracy", Up, categorical_accuracy
-);
-
-mean_metric!(
-    /// Fraction of predictions on the right side of 0.5.
-    BinaryAccuracy, "binary_accuracy", Up, binary_accuracy
-);
-
-mean_metric!(
-    /// Mean absolute error.
-    MeanAbsoluteError, "mean_absolute_error", Down, mean_absolute_error
-);
-
-mean_metric!(
-    /// Mean squared error.
-    MeanSquaredError, "mean_squared_error", Down, mean_squared_error
-);
-
 /// Keras's resolution of `"accuracy"` / `"acc"`: binary if predictions have one column,
 /// sparse-categorical if the labels have one axis less (or one column against several),
 /// categorical otherwise. The metric keeps the name given.
@@ -399,7 +212,7 @@ impl<M: Metric + 'static> From<M> for MetricArg {
 mod tests {
     use super::*;
     use crate::losses::test_tensor as t;
-    use crate::ops::Device;
+    use crate::ops::{self, Device};
 
     #[test]
     fn accuracy_resolution_like_keras() {
@@ -469,11 +282,26 @@ mod tests {
             Some(&t(&[1., 3., 1.], &[3, 1])),
         )
         .unwrap();
-        assert!((s.result() - 0.4).abs() < 1e-12);
+        assert!((s.result() - 0.4).abs() < 1e-7);
         // Zero weights: 0, as Keras's divide_no_nan.
         s.reset_state();
         s.update_state(&t(&[0., 0., 0.], &[3]), &p, Some(&t(&[0., 0., 0.], &[3])))
             .unwrap();
         assert_eq!(s.result(), 0.0);
+    }
+
+    /// A metric given labels of the wrong shape names itself and both shapes.
+    #[test]
+    fn wrong_shapes_name_the_metric() {
+        let mut m = get("mse").unwrap();
+        let e = m
+            .update_state(&t(&[0.; 6], &[3, 2]), &t(&[0.; 12], &[4, 3]), None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("MeanSquaredError metric 'mse'")
+                && e.contains("y_true.shape=(3, 2), y_pred.shape=(4, 3)"),
+            "{e}"
+        );
     }
 }

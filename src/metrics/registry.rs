@@ -27,6 +27,13 @@ pub fn boxed<M: Metric + 'static>(
 impl Registrable for Box<dyn Metric> {
     const KIND: &'static str = "metric";
     fn register_builtins(r: &mut Builtins<Self>) {
+        r.alias(&["Mean", "mean"], boxed(Mean::from_config));
+        r.alias(&["Sum", "sum"], boxed(Sum::from_config));
+        r.alias(
+            &["MeanMetricWrapper", "mean_metric_wrapper"],
+            boxed(MeanMetricWrapper::from_config),
+        );
+        r.alias(&["Accuracy", "accuracy"], boxed(Accuracy::from_config));
         r.alias(
             &["BinaryAccuracy", "binary_accuracy"],
             boxed(BinaryAccuracy::from_config),
@@ -40,12 +47,91 @@ impl Registrable for Box<dyn Metric> {
             boxed(SparseCategoricalAccuracy::from_config),
         );
         r.alias(
-            &["MeanAbsoluteError", "mean_absolute_error", "mae", "MAE"],
-            boxed(MeanAbsoluteError::from_config),
+            &["TopKCategoricalAccuracy", "top_k_categorical_accuracy"],
+            boxed(TopKCategoricalAccuracy::from_config),
+        );
+        r.alias(
+            &[
+                "SparseTopKCategoricalAccuracy",
+                "sparse_top_k_categorical_accuracy",
+            ],
+            boxed(SparseTopKCategoricalAccuracy::from_config),
         );
         r.alias(
             &["MeanSquaredError", "mean_squared_error", "mse", "MSE"],
             boxed(MeanSquaredError::from_config),
+        );
+        r.alias(
+            &["MeanAbsoluteError", "mean_absolute_error", "mae", "MAE"],
+            boxed(MeanAbsoluteError::from_config),
+        );
+        r.alias(
+            &[
+                "MeanAbsolutePercentageError",
+                "mean_absolute_percentage_error",
+                "mape",
+                "MAPE",
+            ],
+            boxed(MeanAbsolutePercentageError::from_config),
+        );
+        r.alias(
+            &[
+                "MeanSquaredLogarithmicError",
+                "mean_squared_logarithmic_error",
+                "msle",
+                "MSLE",
+            ],
+            boxed(MeanSquaredLogarithmicError::from_config),
+        );
+        r.alias(
+            &["RootMeanSquaredError", "root_mean_squared_error"],
+            boxed(RootMeanSquaredError::from_config),
+        );
+        r.alias(
+            &["CosineSimilarity", "cosine_similarity"],
+            boxed(CosineSimilarity::from_config),
+        );
+        r.alias(
+            &["LogCoshError", "log_cosh_error"],
+            boxed(LogCoshError::from_config),
+        );
+        r.alias(&["R2Score", "r2_score"], boxed(R2Score::from_config));
+        r.alias(
+            &["PearsonCorrelation", "pearson_correlation"],
+            boxed(PearsonCorrelation::from_config),
+        );
+        r.alias(
+            &["ConcordanceCorrelation", "concordance_correlation"],
+            boxed(ConcordanceCorrelation::from_config),
+        );
+        r.alias(
+            &["KLDivergence", "kl_divergence"],
+            boxed(KLDivergence::from_config),
+        );
+        r.alias(&["Poisson", "poisson"], boxed(Poisson::from_config));
+        r.alias(&["Hinge", "hinge"], boxed(Hinge::from_config));
+        r.alias(
+            &["SquaredHinge", "squared_hinge"],
+            boxed(SquaredHinge::from_config),
+        );
+        r.alias(
+            &["CategoricalHinge", "categorical_hinge"],
+            boxed(CategoricalHinge::from_config),
+        );
+        r.alias(
+            &["BinaryCrossentropy", "binary_crossentropy", "bce", "BCE"],
+            boxed(BinaryCrossentropy::from_config),
+        );
+        r.alias(
+            &["CategoricalCrossentropy", "categorical_crossentropy"],
+            boxed(CategoricalCrossentropy::from_config),
+        );
+        r.alias(
+            &[
+                "SparseCategoricalCrossentropy",
+                "sparse_categorical_crossentropy",
+            ],
+            boxed(SparseCategoricalCrossentropy::from_config),
         );
     }
 }

@@ -1,106 +1,89 @@
 //! Sample weighting of metric values, as Keras's `reduce_to_samplewise_values`
-//! (`keras/src/metrics/reduction_metrics.py`): values and weights aligned, values averaged
-//! down to the weights' rank, multiplied, then both averaged to one value per sample.
+//! (`keras/src/metrics/reduction_metrics.py`), on tensors (on the values' device): values and
+//! weights aligned, values reduced down to the weights' rank, multiplied, then both reduced to
+//! one value per sample.
 
-use crate::losses::{broadcast_shapes, incompatible_shapes};
-use crate::ops::{self, Tensor};
+use crate::losses::{aligned_dims, broadcast_shapes, incompatible_shapes};
+use crate::ops::{DType, Tensor};
 use crate::Result;
 
-/// Values with their shape (row-major).
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) struct Values {
-    pub data: Vec<f64>,
-    pub dims: Vec<usize>,
+/// How values are reduced to one per sample (Keras's `reduce_fn`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Reduce {
+    /// `ops.mean` (`Mean` and the mean-style metrics).
+    Mean,
+    /// `ops.sum` (`Sum`).
+    Sum,
 }
 
-impl Values {
-    pub fn new(data: Vec<f64>, dims: Vec<usize>) -> Self {
-        Values { data, dims }
+/// `t` reduced over every axis from `axis` on (its shape without those axes); `t` itself when
+/// it has no axis there.
+pub(crate) fn reduce_from(t: &Tensor, axis: usize, how: Reduce) -> Result<Tensor> {
+    let dims = t.dims();
+    if axis >= dims.len() {
+        return Ok(t.clone());
     }
-
-    pub fn of(t: &Tensor) -> Result<Self> {
-        Ok(Values::new(ops::to_vec_f64(t)?, t.dims().to_vec()))
-    }
-
-    /// Mean over every axis from `axis` on (row-major, so over contiguous chunks).
-    pub(crate) fn mean_from(&self, axis: usize) -> Values {
-        if axis >= self.dims.len() {
-            return self.clone();
-        }
-        let chunk: usize = self.dims[axis..].iter().product();
-        let data = if chunk == 0 {
-            vec![f64::NAN; self.dims[..axis].iter().product()]
-        } else {
-            self.data
-                .chunks_exact(chunk)
-                .map(|c| c.iter().sum::<f64>() / chunk as f64)
-                .collect()
-        };
-        Values::new(data, self.dims[..axis].to_vec())
-    }
-
-    /// NumPy's `broadcast_to(self, dims)`.
-    fn broadcast_to(&self, dims: &[usize]) -> Result<Values> {
-        // The shapes broadcast, and to `dims` itself (not to a larger shape).
-        if broadcast_shapes(&self.dims, dims)? != dims {
-            return Err(incompatible_shapes(&self.dims, dims));
-        }
-        let off = dims.len() - self.dims.len();
-        if self.dims == dims {
-            return Ok(self.clone());
-        }
-        let n: usize = dims.iter().product();
-        let mut data = Vec::with_capacity(n);
-        for flat in 0..n {
-            // Index of `flat` in `dims`, mapped to the source (size-1 axes fixed at 0).
-            let (mut rem, mut src, mut stride) = (flat, 0, 1);
-            for ax in (0..dims.len()).rev() {
-                let i = rem % dims[ax];
-                rem /= dims[ax];
-                if ax >= off {
-                    let d = self.dims[ax - off];
-                    if d != 1 {
-                        src += i * stride;
-                    }
-                    stride *= d;
-                }
-            }
-            data.push(self.data[src]);
-        }
-        Ok(Values::new(data, dims.to_vec()))
-    }
+    let mut flat: Vec<usize> = dims[..axis].to_vec();
+    flat.push(dims[axis..].iter().product());
+    let t = if flat.as_slice() == dims {
+        t.clone()
+    } else {
+        t.reshape(flat)?
+    };
+    Ok(match how {
+        Reduce::Mean => t.mean(axis)?,
+        Reduce::Sum => t.sum(axis)?,
+    })
 }
 
-/// Keras's `reduce_to_samplewise_values` with the mean as `reduce_fn`: per-sample values and,
-/// with weights, the per-sample weights (values already multiplied by them).
+fn reshaped(t: Tensor, dims: Vec<usize>) -> Result<Tensor> {
+    Ok(if t.dims() == dims.as_slice() {
+        t
+    } else {
+        t.reshape(dims)?
+    })
+}
+
+/// Keras's `reduce_to_samplewise_values(values, sample_weight, reduce_fn, dtype)`: the
+/// per-sample values (already multiplied by the weights) and, with weights, the per-sample
+/// weights, both as `dtype` on the values' device.
 pub(crate) fn samplewise(
-    values: Values,
+    values: &Tensor,
     sample_weight: Option<&Tensor>,
-) -> Result<(Values, Option<Values>)> {
-    let mut values = values;
+    how: Reduce,
+    dtype: DType,
+) -> Result<(Tensor, Option<Tensor>)> {
+    let mut values = values.to_dtype(dtype)?;
     let mut weight = None;
     if let Some(w) = sample_weight {
-        let w = Values::of(w)?;
+        let w = w.to_dtype(dtype)?.to_device(values.device())?.detach();
         // Keras's `squeeze_or_expand_to_same_rank` on the shapes.
-        let (vd, wd) = crate::losses::aligned_dims(&values.dims, &w.dims, true);
-        values.dims = vd;
-        let mut w = Values::new(w.data, wd);
-        let weight_ndim = w.dims.len();
-        if values.dims.len() > weight_ndim {
-            values = values.mean_from(weight_ndim);
+        let (vd, wd) = aligned_dims(values.dims(), w.dims(), true);
+        values = reshaped(values, vd)?;
+        let w = reshaped(w, wd)?;
+        let weight_ndim = w.rank();
+        if values.rank() > weight_ndim {
+            values = reduce_from(&values, weight_ndim, how)?;
         }
-        let wb = w.broadcast_to(&values.dims)?;
-        for (v, x) in values.data.iter_mut().zip(&wb.data) {
-            *v *= x;
+        // `ops.broadcast_to(sample_weight, values.shape)`: to that shape itself, never to a
+        // larger one.
+        if broadcast_shapes(w.dims(), values.dims())? != values.dims() {
+            return Err(incompatible_shapes(w.dims(), values.dims()));
         }
-        w = wb;
-        if weight_ndim > 1 {
-            w = w.mean_from(1);
-        }
-        weight = Some(w);
+        let w = if w.dims() == values.dims() {
+            w
+        } else {
+            w.broadcast_as(values.dims())?
+        };
+        values = (values * &w)?;
+        weight = Some(if weight_ndim > 1 {
+            reduce_from(&w, 1, how)?
+        } else {
+            w
+        });
     }
-    if values.dims.len() > 1 {
-        values = values.mean_from(1);
+    if values.rank() > 1 {
+        values = reduce_from(&values, 1, how)?;
     }
     Ok((values, weight))
 }
@@ -108,44 +91,63 @@ pub(crate) fn samplewise(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::losses::test_tensor as w;
+    use crate::losses::test_tensor as t;
+    use crate::ops;
 
-    #[test]
-    fn weights_of_each_shape() {
-        let v = Values::new(vec![1., 2., 3., 4., 5., 6.], vec![2, 3]);
-        // (batch,): values averaged per sample first.
-        let (s, sw) = samplewise(v.clone(), Some(&w(&[1., 3.], &[2]))).unwrap();
-        assert_eq!(s.data, vec![2.0, 15.0]);
-        assert_eq!(sw.unwrap().data, vec![1.0, 3.0]);
-        // (batch, 1): broadcast over the steps.
-        let (s, sw) = samplewise(v.clone(), Some(&w(&[1., 3.], &[2, 1]))).unwrap();
-        assert_eq!(s.data, vec![2.0, 15.0]);
-        assert_eq!(sw.unwrap().data, vec![1.0, 3.0]);
-        // (batch, steps): multiplied, then both averaged.
-        let (s, sw) = samplewise(v.clone(), Some(&w(&[1., 0., 0., 0., 0., 3.], &[2, 3]))).unwrap();
-        assert_eq!(s.data, vec![1.0 / 3.0, 6.0]);
-        assert_eq!(sw.unwrap().data, vec![1.0 / 3.0, 1.0]);
-        // Without weights: per-sample means.
-        let (s, sw) = samplewise(v, None).unwrap();
-        assert_eq!((s.data, sw), (vec![2.0, 5.0], None));
-        let bad = Values::new(vec![1., 2.], vec![2]);
-        assert!(samplewise(bad, Some(&w(&[1., 2., 3.], &[3]))).is_err());
+    fn run(v: &Tensor, w: Option<&Tensor>, how: Reduce) -> (Vec<f32>, Option<Vec<f32>>) {
+        let (s, sw) = samplewise(v, w, how, DType::F32).unwrap();
+        (
+            ops::to_vec_f32(&s).unwrap(),
+            sw.map(|w| ops::to_vec_f32(&w).unwrap()),
+        )
     }
 
     #[test]
-    fn broadcast_to_only_grows() {
-        let col = Values::new(vec![1., 2.], vec![2, 1]);
-        assert_eq!(
-            col.broadcast_to(&[2, 3]).unwrap().data,
-            vec![1., 1., 1., 2., 2., 2.]
-        );
-        let row = Values::new(vec![1., 2., 3.], vec![3]);
-        assert_eq!(row.broadcast_to(&[2, 3]).unwrap().dims, vec![2, 3]);
-        // Shapes that broadcast, but to a larger shape than asked, are refused too.
-        let e = row.broadcast_to(&[1]).unwrap_err().to_string();
-        assert!(e.contains("shapes=[(3,), (1,)]"), "{e}");
-        let e = col.broadcast_to(&[2]).unwrap_err().to_string();
-        assert!(e.contains("shapes=[(2, 1), (2,)]"), "{e}");
-        assert!(col.broadcast_to(&[3, 3]).is_err());
+    fn weights_of_each_shape() {
+        let v = t(&[1., 2., 3., 4., 5., 6.], &[2, 3]);
+        let m = Reduce::Mean;
+        // (batch,): values averaged per sample first.
+        let (s, sw) = run(&v, Some(&t(&[1., 3.], &[2])), m);
+        assert_eq!((s, sw.unwrap()), (vec![2.0, 15.0], vec![1.0, 3.0]));
+        // (batch, 1): broadcast over the steps.
+        let (s, sw) = run(&v, Some(&t(&[1., 3.], &[2, 1])), m);
+        assert_eq!((s, sw.unwrap()), (vec![2.0, 15.0], vec![1.0, 3.0]));
+        // (batch, steps): multiplied, then both averaged.
+        let w = t(&[1., 0., 0., 0., 0., 3.], &[2, 3]);
+        let (s, sw) = run(&v, Some(&w), m);
+        assert!((s[0] - 1.0 / 3.0).abs() < 1e-7 && s[1] == 6.0, "{s:?}");
+        assert_eq!(sw.unwrap()[1], 1.0);
+        // Without weights: per-sample means, or sums.
+        assert_eq!(run(&v, None, m), (vec![2.0, 5.0], None));
+        assert_eq!(run(&v, None, Reduce::Sum), (vec![6.0, 15.0], None));
+        // A scalar weight weighs the mean of everything.
+        let (s, sw) = run(&v, Some(&t(&[2.], &[])), m);
+        assert_eq!((s, sw.unwrap()), (vec![7.0], vec![2.0]));
+        let bad = t(&[1., 2.], &[2]);
+        assert!(samplewise(&bad, Some(&t(&[1., 2., 3.], &[3])), m, DType::F32).is_err());
+    }
+
+    #[test]
+    fn broadcast_only_grows() {
+        // A weight per sample against a scalar value (rank-1 batch averaged away): refused,
+        // as Keras ("Cannot broadcast to shape with fewer dimensions").
+        let e = samplewise(
+            &t(&[1.], &[]),
+            Some(&t(&[1., 2.], &[2])),
+            Reduce::Mean,
+            DType::F32,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("shapes=[(2,), ()]"), "{e}");
+        let e = samplewise(
+            &t(&[1., 2., 3.], &[3, 1]),
+            Some(&t(&[1., 2.], &[2])),
+            Reduce::Mean,
+            DType::F32,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("shapes=[(2, 1), (3, 1)]"), "{e}");
     }
 }
