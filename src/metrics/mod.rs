@@ -70,6 +70,13 @@ mod sample_values;
 mod state;
 mod weighting;
 
+pub mod auc;
+pub mod confusion_metrics;
+pub mod f_score_metrics;
+pub mod iou_metrics;
+pub mod metrics_utils;
+pub mod precision_recall;
+pub mod sensitivity_specificity;
 
 pub use accuracy_metrics::{
     accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy,
@@ -77,15 +84,20 @@ pub use accuracy_metrics::{
     BinaryAccuracy, CategoricalAccuracy, CategoricalAccuracyFn, SparseCategoricalAccuracy,
     SparseCategoricalAccuracyFn, SparseTopKCategoricalAccuracy, TopKCategoricalAccuracy,
 };
+pub use auc::AUC;
+pub use confusion_metrics::{FalseNegatives, FalsePositives, TrueNegatives, TruePositives};
 pub use correlation_metrics::{
-    concordance_correlation, pearson_correlation, Concordance, ConcordanceCorrelation,
-    Correlation, CorrelationFn, Pearson, PearsonCorrelation,
+    concordance_correlation, pearson_correlation, Concordance, ConcordanceCorrelation, Correlation,
+    CorrelationFn, Pearson, PearsonCorrelation,
 };
+pub use f_score_metrics::{F1Score, FBetaScore};
 pub use hinge_metrics::{
-    categorical_hinge, hinge, squared_hinge, CategoricalHinge, CategoricalHingeFn, Hinge,
-    HingeFn, SquaredHinge, SquaredHingeFn,
+    categorical_hinge, hinge, squared_hinge, CategoricalHinge, CategoricalHingeFn, Hinge, HingeFn,
+    SquaredHinge, SquaredHingeFn,
 };
+pub use iou_metrics::{BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU};
 pub use metric_functions::MetricFn;
+pub use precision_recall::{Precision, Recall};
 pub use probabilistic_metrics::{
     binary_crossentropy, categorical_crossentropy, kl_divergence, poisson,
     sparse_categorical_crossentropy, BinaryCrossentropy, CategoricalCrossentropy, KLDivergence,
@@ -100,6 +112,9 @@ pub use regression_metrics::{
     LogCoshErrorFn, MeanAbsoluteError, MeanAbsoluteErrorFn, MeanAbsolutePercentageError,
     MeanAbsolutePercentageErrorFn, MeanSquaredError, MeanSquaredErrorFn,
     MeanSquaredLogarithmicError, MeanSquaredLogarithmicErrorFn, RootMeanSquaredError,
+};
+pub use sensitivity_specificity::{
+    PrecisionAtRecall, RecallAtPrecision, SensitivityAtSpecificity, SpecificityAtSensitivity,
 };
 
 use crate::ops::Tensor;

@@ -133,6 +133,57 @@ impl Registrable for Box<dyn Metric> {
             ],
             boxed(SparseCategoricalCrossentropy::from_config),
         );
+        r.alias(
+            &["TruePositives", "true_positives"],
+            boxed(TruePositives::from_config),
+        );
+        r.alias(
+            &["FalsePositives", "false_positives"],
+            boxed(FalsePositives::from_config),
+        );
+        r.alias(
+            &["TrueNegatives", "true_negatives"],
+            boxed(TrueNegatives::from_config),
+        );
+        r.alias(
+            &["FalseNegatives", "false_negatives"],
+            boxed(FalseNegatives::from_config),
+        );
+        r.alias(&["Precision", "precision"], boxed(Precision::from_config));
+        r.alias(&["Recall", "recall"], boxed(Recall::from_config));
+        r.alias(&["AUC", "auc"], boxed(AUC::from_config));
+        r.alias(
+            &["PrecisionAtRecall", "precision_at_recall"],
+            boxed(PrecisionAtRecall::from_config),
+        );
+        r.alias(
+            &["RecallAtPrecision", "recall_at_precision"],
+            boxed(RecallAtPrecision::from_config),
+        );
+        r.alias(
+            &["SensitivityAtSpecificity", "sensitivity_at_specificity"],
+            boxed(SensitivityAtSpecificity::from_config),
+        );
+        r.alias(
+            &["SpecificityAtSensitivity", "specificity_at_sensitivity"],
+            boxed(SpecificityAtSensitivity::from_config),
+        );
+        r.alias(&["F1Score", "f1_score"], boxed(F1Score::from_config));
+        r.alias(
+            &["FBetaScore", "f_beta_score"],
+            boxed(FBetaScore::from_config),
+        );
+        r.alias(&["IoU", "io_u"], boxed(IoU::from_config));
+        r.alias(&["MeanIoU", "mean_io_u"], boxed(MeanIoU::from_config));
+        r.alias(&["BinaryIoU", "binary_io_u"], boxed(BinaryIoU::from_config));
+        r.alias(
+            &["OneHotIoU", "one_hot_io_u"],
+            boxed(OneHotIoU::from_config),
+        );
+        r.alias(
+            &["OneHotMeanIoU", "one_hot_mean_io_u"],
+            boxed(OneHotMeanIoU::from_config),
+        );
     }
 }
 
