@@ -40,6 +40,9 @@ const MAX_RATIO: u64 = 1100;
 /// ```
 pub fn save_model(model: &Model, path: impl AsRef<Path>) -> Result<()> {
     let path = path.as_ref();
+    if super::legacy::is_h5_path(path) {
+        return super::legacy::save_h5_model(model, path);
+    }
     if path.extension().and_then(|e| e.to_str()) != Some("keras") {
         return Err(Error::value(format!(
             "Invalid filepath extension for saving. Please add a `.keras` extension for the \
@@ -120,6 +123,9 @@ pub fn load_model_from_bytes(bytes: &[u8]) -> Result<Model> {
 }
 
 fn load(path: &Path, compile: bool) -> Result<Model> {
+    if super::legacy::is_h5_path(path) {
+        return super::legacy::load_h5_model(path, compile);
+    }
     let file = std::fs::File::open(path)
         .map_err(|e| Error::io(format!("cannot open {}", path.display()), e))?;
     load_from(
@@ -250,7 +256,7 @@ pub fn list_archive(path: impl AsRef<Path>) -> Result<Vec<(String, u64)>> {
 }
 
 /// `compile` arguments from Keras's `compile_config`.
-fn compile_args(c: &Value) -> Result<CompileArgs> {
+pub(crate) fn compile_args(c: &Value) -> Result<CompileArgs> {
     let optimizer =
         crate::optimizers::from_config(c.get("optimizer").unwrap_or(&json!("rmsprop")))?;
     let loss = match c.get("loss") {

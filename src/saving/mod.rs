@@ -4,6 +4,7 @@ pub mod assets;
 pub mod config;
 pub mod h5;
 pub mod keras_file;
+pub mod legacy;
 pub mod legacy_h5;
 pub mod model_config;
 pub mod object_registration;
