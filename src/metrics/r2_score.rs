@@ -164,10 +164,9 @@ impl R2Score {
     /// The per-output scores and their variances (`total`).
     fn raw_scores(&self) -> Option<(Vec<f64>, Vec<f64>)> {
         let s = self.sums.as_ref()?;
-        let sq = s[0].host()?;
-        let sum = s[1].host()?;
-        let res = s[2].host()?;
-        let count = s[3].host()?;
+        // A reset total is zeros (Keras keeps the built variables).
+        let host = |t: &Total| t.host().unwrap_or_else(|| vec![0.0; self.num_classes]);
+        let (sq, sum, res, count) = (host(&s[0]), host(&s[1]), host(&s[2]), host(&s[3]));
         // In float32, as Keras computes them.
         let f = |x: f64| x as f32;
         let mut scores = vec![];
