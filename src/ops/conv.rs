@@ -5,7 +5,7 @@
 //! Kernels are Keras's: `(kh, kw, in, out)` for a convolution and `(kh, kw, out, in)` for a
 //! transposed one, so Keras weights load unchanged.
 
-use super::activation::{activation, apply_in_place, grad_from_output_in_place, Act};
+use super::activation::{activation, activation_grad, apply_in_place, Act};
 use super::{contiguous, dispatch_float, gemm, storage, Float, GradSink};
 use crate::{Error, Result};
 use candle_core::{CpuStorage, CustomOp2, CustomOp3, Layout, Shape, Tensor};
@@ -544,7 +544,7 @@ impl CustomOp3 for ConvOp {
         res: &Tensor,
         grad: &Tensor,
     ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
-        let gy = res.apply_op2_no_bwd(&grad.contiguous()?, &ActGrad(self.act))?;
+        let gy = activation_grad(res, grad, self.act)?;
         let grads = ConvGrads {
             op: self,
             want_dx: x.track_op(),
@@ -576,44 +576,6 @@ impl CustomOp3 for ConvOp {
             }
             None => Ok((dx, Some(dw), db)),
         }
-    }
-}
-
-/// (output, upstream gradient) -> gradient before the activation.
-struct ActGrad(Act);
-
-impl CustomOp2 for ActGrad {
-    fn name(&self) -> &'static str {
-        "conv_activation_grad"
-    }
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> candle_core::Result<(CpuStorage, Shape)> {
-        fn run<T: Float>(
-            act: Act,
-            s1: &CpuStorage,
-            l1: &Layout,
-            s2: &CpuStorage,
-            l2: &Layout,
-        ) -> candle_core::Result<CpuStorage> {
-            let y = contiguous::<T>("conv_activation_grad", s1, l1)?;
-            let mut g = contiguous::<T>("conv_activation_grad", s2, l2)?.to_vec();
-            grad_from_output_in_place(
-                act,
-                y,
-                &mut g,
-                l1.dims().last().copied().unwrap_or(1).max(1),
-            );
-            Ok(storage(g))
-        }
-        Ok((
-            dispatch_float!("conv_activation_grad", s1, run(self.0, s1, l1, s2, l2))?,
-            l1.shape().clone(),
-        ))
     }
 }
 

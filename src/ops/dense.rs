@@ -1,7 +1,7 @@
 //! `activation(x @ kernel + bias)` as one op: one gemm writing over the broadcast bias, the
 //! activation applied in place, and a backward that reuses the output.
 
-use super::activation::{activation, apply_in_place, grad_from_output_in_place, Act};
+use super::activation::{activation, activation_grad, apply_in_place, Act};
 use super::{contiguous, dispatch_float, gemm, storage, Float, GradSink};
 use crate::{Error, Result};
 use candle_core::{CpuStorage, CustomOp2, CustomOp3, Layout, Shape, Tensor};
@@ -143,7 +143,7 @@ impl CustomOp3 for DenseOp {
         grad: &Tensor,
     ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         // Gradient at the pre-activation, computed from the output.
-        let g = res.apply_op2_no_bwd(&grad.contiguous()?, &ActGrad(self.act))?;
+        let g = activation_grad(res, grad, self.act)?;
         let dx = if x.track_op() {
             Some(g.apply_op2_no_bwd(&w.detach(), &InputGrad)?)
         } else {
@@ -238,39 +238,6 @@ impl CustomOp2 for WeightGrads {
         }
         let out = dispatch_float!("dense_weight_grads", sx, run((m, k, n), sx, lx, sg, lg))?;
         Ok((out, Shape::from((k + 1, n))))
-    }
-}
-
-/// (output, upstream gradient) -> gradient at the pre-activation.
-struct ActGrad(Act);
-
-impl CustomOp2 for ActGrad {
-    fn name(&self) -> &'static str {
-        "dense_activation_grad"
-    }
-
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> candle_core::Result<(CpuStorage, Shape)> {
-        fn run<T: Float>(
-            act: Act,
-            s1: &CpuStorage,
-            l1: &Layout,
-            s2: &CpuStorage,
-            l2: &Layout,
-        ) -> candle_core::Result<CpuStorage> {
-            let y = contiguous::<T>("dense_activation_grad", s1, l1)?;
-            let mut g = contiguous::<T>("dense_activation_grad", s2, l2)?.to_vec();
-            let n = l1.dims().last().copied().unwrap_or(1).max(1);
-            grad_from_output_in_place(act, y, &mut g, n);
-            Ok(storage(g))
-        }
-        let out = dispatch_float!("dense_activation_grad", s1, run(self.0, s1, l1, s2, l2))?;
-        Ok((out, l1.shape().clone()))
     }
 }
 
