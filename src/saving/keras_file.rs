@@ -5,9 +5,8 @@
 use super::h5::Group;
 use super::model_config::{deserialize_model, serialize_model};
 use super::weights::{from_h5, to_h5};
-use crate::metrics::MetricArg;
 use crate::models::Model;
-use crate::trainers::{CompileArgs, LossSpec, LossWeights, MetricsSpec};
+use crate::trainers::CompileArgs;
 use crate::{Error, Result};
 use serde_json::{json, Value};
 use std::io::{Read, Seek, Write};
@@ -255,80 +254,9 @@ pub fn list_archive(path: impl AsRef<Path>) -> Result<Vec<(String, u64)>> {
     Ok(out)
 }
 
-/// `compile` arguments from Keras's `compile_config`.
+/// `compile` arguments from Keras's `compile_config` (see [`CompileArgs::from_config`]).
 pub(crate) fn compile_args(c: &Value) -> Result<CompileArgs> {
-    let optimizer =
-        crate::optimizers::from_config(c.get("optimizer").unwrap_or(&json!("rmsprop")))?;
-    let loss = match c.get("loss") {
-        Some(Value::Array(v)) => LossSpec::List(
-            v.iter()
-                .map(crate::losses::from_config)
-                .collect::<Result<_>>()?,
-        ),
-        Some(Value::Object(m)) if !m.contains_key("class_name") => LossSpec::Map(
-            m.iter()
-                .map(|(k, v)| Ok((k.clone(), crate::losses::from_config(v)?)))
-                .collect::<Result<_>>()?,
-        ),
-        Some(v) if !v.is_null() => LossSpec::One(crate::losses::from_config(v)?),
-        _ => {
-            return Err(Error::value(
-                "compile_config has no loss: keras-rs trains with a loss given at compile",
-            ))
-        }
-    };
-    let loss_weights = match c.get("loss_weights") {
-        Some(Value::Array(v)) => Some(LossWeights::List(
-            v.iter().map(|w| w.as_f64().unwrap_or(1.0)).collect(),
-        )),
-        Some(Value::Object(m)) => Some(LossWeights::Map(
-            m.iter()
-                .map(|(k, w)| (k.clone(), w.as_f64().unwrap_or(1.0)))
-                .collect(),
-        )),
-        _ => None,
-    };
-    let metrics_spec = |key: &str| -> Result<MetricsSpec> {
-        Ok(match c.get(key) {
-            Some(Value::Array(v)) if v.iter().any(Value::is_array) => {
-                MetricsSpec::PerOutput(v.iter().map(metric_list).collect::<Result<_>>()?)
-            }
-            Some(v @ Value::Array(_)) => MetricsSpec::All(metric_list(v)?),
-            Some(Value::Object(m)) => MetricsSpec::Map(
-                m.iter()
-                    .map(|(k, v)| Ok((k.clone(), metric_list(v)?)))
-                    .collect::<Result<_>>()?,
-            ),
-            _ => MetricsSpec::default(),
-        })
-    };
-    Ok(CompileArgs {
-        optimizer: crate::optimizers::OptimizerArg::Value(optimizer),
-        loss,
-        loss_weights,
-        metrics: metrics_spec("metrics")?,
-        weighted_metrics: metrics_spec("weighted_metrics")?,
-    })
-}
-
-/// Metric names from a serialized list (a name, or an object whose config names it).
-fn metric_list(v: &Value) -> Result<Vec<MetricArg>> {
-    let one = |m: &Value| -> Result<MetricArg> {
-        let name = m
-            .as_str()
-            .or_else(|| {
-                m.get("config")
-                    .and_then(|c| c.get("name"))
-                    .and_then(Value::as_str)
-            })
-            .ok_or_else(|| Error::value(format!("cannot read metric {m} from compile_config")))?;
-        Ok(MetricArg::Name(name.to_string()))
-    };
-    match v {
-        Value::Array(v) => v.iter().map(one).collect(),
-        Value::Null => Ok(vec![]),
-        m => Ok(vec![one(m)?]),
-    }
+    CompileArgs::from_config(c)
 }
 
 /// `YYYY-MM-DD@HH:MM:SS` (UTC), as Keras stamps `date_saved`.

@@ -476,6 +476,18 @@ impl Metric for Renamed {
     fn direction(&self) -> Option<metrics::Direction> {
         self.inner.direction()
     }
+    fn result_values(&self) -> Vec<f64> {
+        self.inner.result_values()
+    }
+    fn get_config(&self) -> serde_json::Value {
+        self.inner.get_config()
+    }
+    fn variables(&self) -> Vec<Tensor> {
+        self.inner.variables()
+    }
+    fn set_variables(&mut self, values: &[Tensor]) -> Result<()> {
+        self.inner.set_variables(values)
+    }
 }
 
 fn rename(m: Box<dyn Metric>, name: String) -> Box<dyn Metric> {

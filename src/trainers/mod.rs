@@ -5,6 +5,8 @@
 
 mod batch_args;
 mod compile;
+mod compile_config;
+mod compile_utils;
 mod data;
 pub mod data_adapters;
 mod epoch_iterator;

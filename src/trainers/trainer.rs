@@ -2,13 +2,13 @@
 //! `Trainer` (`keras/src/trainers/trainer.py`).
 
 use super::batch_args::BatchArgs;
-use super::compile::{self, CompileArgs, MetricsSpec, OutputLoss};
+use super::compile::CompileArgs;
+use super::compile_utils::{batch_size, CompileLoss, CompileMetrics};
 use super::data::Data;
 use super::data_adapters::Arrays;
 use super::Network;
 use crate::callbacks::Logs;
 use crate::engine::Weight;
-use crate::metrics::{Mean, Metric};
 use crate::ops::{self, Tensor};
 use crate::optimizers::Optimizer;
 use crate::{Error, Result};
@@ -21,49 +21,14 @@ fn f32r(v: f64) -> f64 {
 /// The compiled state: optimizer, losses, metrics.
 pub(crate) struct Compiled {
     optimizer: Box<dyn Optimizer>,
-    loss_spec: compile::LossSpec,
-    loss_weights: Option<compile::LossWeights>,
-    metric_spec: MetricsSpec,
-    /// The metrics as `compile_config` lists them (the spec is consumed on first use).
-    metrics_config: serde_json::Value,
-    losses: Option<Vec<Option<OutputLoss>>>,
-    metrics: Option<Vec<Vec<Box<dyn Metric>>>>,
-    weighted_metric_spec: MetricsSpec,
-    /// The weighted metrics as `compile_config` lists them.
-    weighted_metrics_config: serde_json::Value,
-    /// Metrics updated with the sample weights (Keras's `weighted_metrics`).
-    weighted_metrics: Option<Vec<Vec<Box<dyn Metric>>>>,
-    loss_tracker: Mean,
-    output_loss_trackers: Vec<Mean>,
+    loss: CompileLoss,
+    metrics: CompileMetrics,
 }
 
 /// A model's training state (what `compile` set up).
 #[derive(Default)]
 pub struct Trainer {
     compiled: Option<Compiled>,
-}
-
-/// Metrics as Keras's `compile_config` lists them.
-fn metrics_config(spec: &MetricsSpec) -> serde_json::Value {
-    use serde_json::{json, Value};
-    let metric = |m: &crate::metrics::MetricArg| match m {
-        crate::metrics::MetricArg::Name(n) => json!(n),
-        crate::metrics::MetricArg::Value(m) => json!(m.name()),
-    };
-    match spec {
-        MetricsSpec::All(v) if v.is_empty() => Value::Null,
-        MetricsSpec::All(v) => Value::Array(v.iter().map(metric).collect()),
-        MetricsSpec::PerOutput(v) => Value::Array(
-            v.iter()
-                .map(|o| Value::Array(o.iter().map(metric).collect()))
-                .collect(),
-        ),
-        MetricsSpec::Map(m) => Value::Object(
-            m.iter()
-                .map(|(k, o)| (k.clone(), Value::Array(o.iter().map(metric).collect())))
-                .collect(),
-        ),
-    }
 }
 
 pub(crate) fn not_compiled() -> Error {
@@ -74,65 +39,29 @@ impl Trainer {
     /// Configures training. Unknown optimizer, loss or metric names fail here.
     pub fn compile(&mut self, args: CompileArgs) -> Result<()> {
         let optimizer = args.optimizer.resolve()?;
-        // Resolve names now so typos fail at compile time.
-        match &args.loss {
-            compile::LossSpec::One(l) => {
-                l.resolve()?;
-            }
-            compile::LossSpec::List(v) => v.iter().try_for_each(|l| l.resolve().map(|_| ()))?,
-            compile::LossSpec::Map(m) => m.iter().try_for_each(|(_, l)| l.resolve().map(|_| ()))?,
-        }
-        compile::check_metric_names(&args.metrics)?;
-        compile::check_metric_names(&args.weighted_metrics)?;
         self.compiled = Some(Compiled {
             optimizer,
-            loss_spec: args.loss,
-            loss_weights: args.loss_weights,
-            metrics_config: metrics_config(&args.metrics),
-            metric_spec: args.metrics,
-            losses: None,
-            metrics: None,
-            weighted_metrics_config: metrics_config(&args.weighted_metrics),
-            weighted_metric_spec: args.weighted_metrics,
-            weighted_metrics: None,
-            loss_tracker: Mean::new("loss"),
-            output_loss_trackers: vec![],
+            loss: CompileLoss::new(args.loss, args.loss_weights)?,
+            metrics: CompileMetrics::new(args.metrics, args.weighted_metrics)?,
         });
         Ok(())
     }
 
-    /// Keras's `compile_config` (optimizer, loss, loss_weights, metrics), once compiled.
+    /// Keras's `compile_config` (optimizer, loss, loss_weights, metrics, weighted_metrics),
+    /// once compiled: each object as its `get_config` writes it, names as given.
     pub(crate) fn compile_config(&self) -> Option<serde_json::Value> {
-        use serde_json::{json, Value};
         let c = self.compiled.as_ref()?;
-        let loss = |l: &crate::losses::LossArg| match &l.0 {
-            Ok(loss) => loss.get_config(),
-            Err(name) => json!(name),
-        };
-        let loss_v = match &c.loss_spec {
-            compile::LossSpec::One(l) => loss(l),
-            compile::LossSpec::List(v) => Value::Array(v.iter().map(loss).collect()),
-            compile::LossSpec::Map(m) => {
-                Value::Object(m.iter().map(|(k, l)| (k.clone(), loss(l))).collect())
-            }
-        };
-        let weights = match &c.loss_weights {
-            None => Value::Null,
-            Some(compile::LossWeights::List(v)) => json!(v),
-            Some(compile::LossWeights::Map(m)) => {
-                Value::Object(m.iter().map(|(k, w)| (k.clone(), json!(w))).collect())
-            }
-        };
-        Some(json!({
-            "optimizer": c.optimizer.get_config(),
-            "loss": loss_v,
-            "loss_weights": weights,
-            "metrics": c.metrics_config.clone(),
-            "weighted_metrics": c.weighted_metrics_config.clone(),
-            "run_eagerly": false,
-            "steps_per_execution": 1,
-            "jit_compile": false,
-        }))
+        Some(super::compile_config::compile_config(
+            c.optimizer.as_ref(),
+            c.loss.get_config(),
+            c.metrics.get_config(),
+        ))
+    }
+
+    /// Compiles from a Keras `compile_config` (Keras's `compile_from_config`; see
+    /// [`CompileArgs::from_config`]).
+    pub fn compile_from_config(&mut self, config: &serde_json::Value) -> Result<()> {
+        self.compile(CompileArgs::from_config(config)?)
     }
 
     /// Whether `compile` has been called.
@@ -163,9 +92,8 @@ impl Trainer {
         let Some(c) = &self.compiled else {
             return vec![];
         };
-        let mut v = vec!["loss".to_string()];
-        v.extend(c.output_loss_trackers.iter().map(|m| m.name().to_string()));
-        let mut names: Vec<String> = c.all_metrics().map(|m| m.name().to_string()).collect();
+        let mut v: Vec<String> = c.loss.trackers().map(|m| m.name().to_string()).collect();
+        let mut names: Vec<String> = c.metrics.iter().map(|m| m.name().to_string()).collect();
         names.sort();
         v.extend(names);
         v
@@ -174,19 +102,13 @@ impl Trainer {
     /// Which way the compiled metric called `name` improves (known after the first batch).
     pub fn metric_direction(&self, name: &str) -> Option<crate::metrics::Direction> {
         let c = self.compiled.as_ref()?;
-        c.all_metrics().find(|m| m.name() == name)?.direction()
+        c.metrics.iter().find(|m| m.name() == name)?.direction()
     }
 
     pub(crate) fn reset_metrics(&mut self) {
         if let Some(c) = &mut self.compiled {
-            c.loss_tracker.reset();
-            c.output_loss_trackers.iter_mut().for_each(Mean::reset);
-            for ms in [&mut c.metrics, &mut c.weighted_metrics]
-                .into_iter()
-                .flatten()
-            {
-                ms.iter_mut().flatten().for_each(|m| m.reset_state());
-            }
+            c.loss.reset_state();
+            c.metrics.reset_state();
         }
     }
 
@@ -194,11 +116,11 @@ impl Trainer {
     pub(crate) fn logs(&self) -> Logs {
         let mut logs = Logs::default();
         if let Some(c) = &self.compiled {
-            logs.insert("loss", f32r(c.loss_tracker.value()));
-            for t in &c.output_loss_trackers {
+            for t in c.loss.trackers() {
                 logs.insert(t.name(), f32r(t.value()));
             }
-            let mut v: Vec<(&str, f64)> = c.all_metrics().map(|m| (m.name(), m.result())).collect();
+            let mut v: Vec<(&str, f64)> =
+                c.metrics.iter().map(|m| (m.name(), m.result())).collect();
             v.sort_by(|a, b| a.0.cmp(b.0));
             for (n, r) in v {
                 logs.insert(n, f32r(r));
@@ -207,16 +129,11 @@ impl Trainer {
         logs
     }
 
-    /// Resolves losses and metrics for the model's outputs (on the first batch, when shapes
-    /// are known).
-    fn ensure_resolved(
-        &mut self,
-        net: &dyn Network,
-        ys: &[Tensor],
-        preds: &[Tensor],
-    ) -> Result<()> {
+    /// Builds the compiled losses and metrics for the model's outputs (on the first batch,
+    /// when shapes are known).
+    fn build(&mut self, net: &dyn Network, ys: &[Tensor], preds: &[Tensor]) -> Result<()> {
         let c = self.compiled.as_mut().ok_or_else(not_compiled)?;
-        if c.losses.is_some() {
+        if c.loss.built() {
             return Ok(());
         }
         let mut names = net.output_names();
@@ -233,98 +150,44 @@ impl Trainer {
                 ys.len()
             )));
         }
-        let losses = compile::resolve_losses(&c.loss_spec, &c.loss_weights, &names)?;
-        c.output_loss_trackers = if preds.len() > 1 {
-            names
-                .iter()
-                .zip(&losses)
-                .filter(|(_, l)| l.is_some())
-                .map(|(n, _)| Mean::new(&format!("{n}_loss")))
-                .collect()
-        } else {
-            vec![]
-        };
-        let (plain, weighted) = compile::build_metrics(
-            &mut c.metric_spec,
-            &mut c.weighted_metric_spec,
-            &names,
-            ys,
-            preds,
-        )?;
-        c.metrics = Some(plain);
-        c.weighted_metrics = Some(weighted);
-        c.losses = Some(losses);
-        Ok(())
+        c.metrics.build(&names, ys, preds)?;
+        c.loss.build(&names)
     }
 
-    /// Total loss (weighted sum of output losses plus weight penalties) and each output's loss
-    /// (sample-weighted, before its loss weight, as Keras's per-output loss trackers show it).
-    /// Without sample weights each loss takes its fused path.
+    /// The compiled loss of `preds` (see [`CompileLoss::call`]), building the compiled
+    /// losses and metrics on the first batch.
     fn compute_loss(
-        &self,
+        &mut self,
+        net: &dyn Network,
         ys: &[Tensor],
         preds: &[Tensor],
         sample_weight: &[Tensor],
-        penalized: &[Weight],
-    ) -> Result<(Tensor, Vec<f64>)> {
-        let c = self.compiled.as_ref().ok_or_else(not_compiled)?;
-        let losses = c.losses.as_ref().expect("resolved before use");
-        let mut total: Option<Tensor> = None;
-        let mut per_output = vec![];
-        for (i, ((l, y), p)) in losses.iter().zip(ys).zip(preds).enumerate() {
-            let Some(l) = l else { continue };
-            let v = match output_weight(sample_weight, i) {
-                None => l.loss.call(y, p)?,
-                Some(w) => l.loss.call_weighted(y, p, Some(w))?,
-            };
-            if v.rank() != 0 {
-                return Err(Error::value(format!(
-                    "The loss `{}` returned a value of shape {}; training needs a scalar loss \
-                     (a reduction other than `none`).",
-                    l.loss.name(),
-                    crate::engine::tuple(v.dims())
-                )));
-            }
-            if losses.len() > 1 {
-                per_output.push(ops::scalar(&v)?);
-            }
-            let v = if l.weight == 1.0 { v } else { (v * l.weight)? };
-            total = Some(match total {
-                None => v,
-                Some(t) => (t + v)?,
-            });
-        }
-        let mut total = total
-            .ok_or_else(|| Error::value("No loss to compute: every output's loss is None."))?;
-        for w in penalized {
-            if let Some(p) = w.penalty()? {
-                total = (total.clone() + p.to_dtype(total.dtype())?.reshape(())?)?;
-            }
-        }
-        // Losses layers added during the forward pass (activity regularization).
-        for p in crate::engine::context::take_losses() {
-            total = (total.clone() + p.to_dtype(total.dtype())?.reshape(())?)?;
-        }
-        Ok((total, per_output))
+        weights: &[Weight],
+    ) -> Result<Tensor> {
+        self.build(net, ys, preds)?;
+        let c = self.compiled.as_mut().ok_or_else(not_compiled)?;
+        c.loss.call(ys, preds, sample_weight, weights)
     }
 
-    /// The loss trackers (each batch weighted by its size, as Keras's) and the compiled
-    /// metrics: plain ones unweighted, weighted ones with the sample weights.
-    fn update_metrics(
+    /// The default steps' forward pass and loss: the predictions and the total loss, with
+    /// Keras's checks on the sample weights.
+    fn forward_loss(
         &mut self,
-        loss: f64,
-        per_output: &[f64],
-        ys: &[Tensor],
-        preds: &[Tensor],
-        sample_weight: &[Tensor],
-        n: usize,
-    ) -> Result<()> {
+        net: &dyn Network,
+        (xs, ys, sample_weight): (&[Tensor], &[Tensor], &[Tensor]),
+        weights: &[Weight],
+        training: bool,
+    ) -> Result<(Vec<Tensor>, Tensor)> {
+        let preds = net.forward(xs, training)?;
+        check_sample_weights(sample_weight, preds.len(), batch_size(xs))?;
+        let total = self.compute_loss(net, ys, &preds, sample_weight, weights)?;
+        Ok((preds, total))
+    }
+
+    /// The compiled metrics' update (Keras's `compute_metrics`).
+    fn update_metrics(&mut self, ys: &[Tensor], preds: &[Tensor], sw: &[Tensor]) -> Result<()> {
         let c = self.compiled.as_mut().ok_or_else(not_compiled)?;
-        c.loss_tracker.add(loss, n as f64);
-        for (t, v) in c.output_loss_trackers.iter_mut().zip(per_output) {
-            t.add(*v, n as f64);
-        }
-        c.update_compiled_metrics(ys, preds, sample_weight)
+        c.metrics.update_state(ys, preds, sw)
     }
 
     /// One training step on one batch with sample weights: none (empty), one array for every
@@ -353,23 +216,11 @@ impl Trainer {
                 return Ok(logs?.get("loss").unwrap_or(f64::NAN));
             }
         }
-        let n = batch_size(xs);
-        let preds = net.forward(xs, true)?;
-        check_sample_weights(sample_weight, preds.len(), n)?;
-        self.ensure_resolved(net, ys, &preds)?;
-        let penalized: Vec<Weight> = weights
-            .iter()
-            .filter(|w| w.has_regularizer())
-            .cloned()
-            .collect();
-        let (total, per_output) = self.compute_loss(ys, &preds, sample_weight, &penalized)?;
+        let (preds, total) = self.forward_loss(net, (xs, ys, sample_weight), weights, true)?;
         let loss = ops::scalar(&total)?;
         if !loss.is_finite() {
             // No update from a non-finite loss (the weights stay as they were); the loss
             // metric shows it, so callbacks such as TerminateOnNaN see it.
-            if let Some(c) = self.compiled.as_mut() {
-                c.loss_tracker.add(loss, n as f64);
-            }
             return Ok(loss);
         }
         let grads = total.backward()?;
@@ -379,8 +230,7 @@ impl Trainer {
             .ok_or_else(not_compiled)?
             .optimizer
             .apply_gradients(&gv)?;
-        let preds: Vec<Tensor> = preds.iter().map(Tensor::detach).collect();
-        self.update_metrics(loss, &per_output, ys, &preds, sample_weight, n)?;
+        self.update_metrics(ys, &preds, sample_weight)?;
         Ok(loss)
     }
 
@@ -394,18 +244,8 @@ impl Trainer {
         weights: &[Weight],
     ) -> Result<()> {
         let _losses = crate::engine::context::collect_losses();
-        let n = batch_size(xs);
-        let preds = net.forward(xs, false)?;
-        check_sample_weights(sample_weight, preds.len(), n)?;
-        self.ensure_resolved(net, ys, &preds)?;
-        let penalized: Vec<Weight> = weights
-            .iter()
-            .filter(|w| w.has_regularizer())
-            .cloned()
-            .collect();
-        let (total, per_output) = self.compute_loss(ys, &preds, sample_weight, &penalized)?;
-        let loss = ops::scalar(&total)?;
-        self.update_metrics(loss, &per_output, ys, &preds, sample_weight, n)
+        let (preds, _) = self.forward_loss(net, (xs, ys, sample_weight), weights, false)?;
+        self.update_metrics(ys, &preds, sample_weight)
     }
 
     pub(crate) fn dataset(&self, net: &dyn Network, x: Data, y: Option<Data>) -> Result<Arrays> {
@@ -481,59 +321,6 @@ impl Trainer {
         let weights = net.trainable_weights();
         self.test_step_weighted(net, &d.xs, &d.ys, &d.sw, &weights)?;
         Ok(self.logs())
-    }
-}
-
-impl Compiled {
-    /// Plain then weighted compiled metrics.
-    fn all_metrics(&self) -> impl Iterator<Item = &Box<dyn Metric>> {
-        self.metrics
-            .iter()
-            .chain(&self.weighted_metrics)
-            .flatten()
-            .flatten()
-    }
-
-    /// Keras's `CompileMetrics.update_state`: plain metrics without the sample weights,
-    /// weighted ones with each output's.
-    fn update_compiled_metrics(
-        &mut self,
-        ys: &[Tensor],
-        preds: &[Tensor],
-        sample_weight: &[Tensor],
-    ) -> Result<()> {
-        if let Some(ms) = &mut self.metrics {
-            for ((m, y), p) in ms.iter_mut().zip(ys).zip(preds) {
-                for metric in m {
-                    metric.update_state(y, p, None)?;
-                }
-            }
-        }
-        if let Some(ms) = &mut self.weighted_metrics {
-            for (i, ((m, y), p)) in ms.iter_mut().zip(ys).zip(preds).enumerate() {
-                let w = output_weight(sample_weight, i);
-                for metric in m {
-                    metric.update_state(y, p, w)?;
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
-/// Samples in a batch (the first input's first axis).
-fn batch_size(xs: &[Tensor]) -> usize {
-    xs.first()
-        .map(|x| x.dims().first().copied().unwrap_or(1))
-        .unwrap_or(0)
-}
-
-/// The sample weights of output `i`: none, the one array given for all, or its own.
-fn output_weight(sample_weight: &[Tensor], i: usize) -> Option<&Tensor> {
-    match sample_weight.len() {
-        0 => None,
-        1 => sample_weight.first(),
-        _ => sample_weight.get(i),
     }
 }
 
@@ -623,23 +410,8 @@ impl StepContext<'_> {
         y_pred: &[Tensor],
         sample_weight: &[Tensor],
     ) -> Result<Tensor> {
-        self.trainer.ensure_resolved(self.net, y, y_pred)?;
-        let penalized: Vec<Weight> = self
-            .weights
-            .iter()
-            .filter(|w| w.has_regularizer())
-            .cloned()
-            .collect();
-        let (total, per_output) =
-            self.trainer
-                .compute_loss(y, y_pred, sample_weight, &penalized)?;
-        let n = batch_size(y) as f64;
-        let c = self.trainer.compiled.as_mut().ok_or_else(not_compiled)?;
-        c.loss_tracker.add(ops::scalar(&total)?, n);
-        for (t, v) in c.output_loss_trackers.iter_mut().zip(&per_output) {
-            t.add(*v, n);
-        }
-        Ok(total)
+        self.trainer
+            .compute_loss(self.net, y, y_pred, sample_weight, self.weights)
     }
 
     /// The model's trainable weights.
@@ -678,10 +450,8 @@ impl StepContext<'_> {
         y_pred: &[Tensor],
         sample_weight: &[Tensor],
     ) -> Result<()> {
-        self.trainer.ensure_resolved(self.net, y, y_pred)?;
-        let c = self.trainer.compiled.as_mut().ok_or_else(not_compiled)?;
-        let preds: Vec<Tensor> = y_pred.iter().map(Tensor::detach).collect();
-        c.update_compiled_metrics(y, &preds, sample_weight)
+        self.trainer.build(self.net, y, y_pred)?;
+        self.trainer.update_metrics(y, y_pred, sample_weight)
     }
 
     /// The current metric values, `loss` included.
