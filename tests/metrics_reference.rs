@@ -81,7 +81,7 @@ fn every_metric_matches_keras_after_three_updates() {
             };
             let mut m = build(case, ser);
             let got = run(m.as_mut(), &f, case, weighted);
-            if let Some(err) = c.get(&format!("{key}_error")) {
+            if let Some(err) = c.get(format!("{key}_error")) {
                 let e = got.expect_err(&format!("{case} {key}: Keras refused it: {err}"));
                 assert!(e.to_string().contains(m.name()), "{case}: {e}");
                 continue;

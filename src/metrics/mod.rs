@@ -3,23 +3,26 @@
 //! host).
 //!
 //! Built-in metrics are made by name ([`get`]: `"mse"`, `"MeanSquaredError"`, ...), from a
-//! Keras config ([`deserialize`]), or as values with their options. A user metric implements
-//! [`Metric`]; the tutorials' `F1Score` is composed of two other metrics:
+//! Keras config ([`deserialize`]), or as values with their options; a mean of per-sample
+//! values can also be made from a closure ([`MeanMetricWrapper`]).
+//!
+//! A user metric implements [`Metric`]: `update_state(y_true, y_pred, sample_weight)`,
+//! `result`, `reset_state`, and, to save and restore its state, `variables` /
+//! `set_variables`; `get_config` says how it serializes. Metrics compose: the tutorials'
+//! `F1Score` holds a [`Precision`] and a [`Recall`]:
 //!
 //! ```
 //! use keras::prelude::*;
-//! use keras::metrics::{BinaryAccuracy, Metric};
+//! use keras::metrics::{Direction, Metric, Precision, Recall};
 //!
-//! /// A user metric composed of two metrics (the tutorials' F1Score holds a Precision and a
-//! /// Recall the same way): the harmonic mean of the accuracies at two thresholds.
-//! struct TwoThresholds {
-//!     low: BinaryAccuracy,
-//!     high: BinaryAccuracy,
+//! struct F1Score {
+//!     precision: Precision,
+//!     recall: Recall,
 //! }
 //!
-//! impl Metric for TwoThresholds {
+//! impl Metric for F1Score {
 //!     fn name(&self) -> &str {
-//!         "two_thresholds"
+//!         "f1_score"
 //!     }
 //!     fn update_state(
 //!         &mut self,
@@ -27,33 +30,43 @@
 //!         y_pred: &Tensor,
 //!         sample_weight: Option<&Tensor>,
 //!     ) -> keras::Result<()> {
-//!         self.low.update_state(y_true, y_pred, sample_weight)?;
-//!         self.high.update_state(y_true, y_pred, sample_weight)
+//!         self.precision.update_state(y_true, y_pred, sample_weight)?;
+//!         self.recall.update_state(y_true, y_pred, sample_weight)
 //!     }
 //!     fn result(&self) -> f64 {
-//!         let (a, b) = (self.low.result(), self.high.result());
-//!         if a + b == 0.0 { 0.0 } else { 2.0 * a * b / (a + b) }
+//!         let (p, r) = (self.precision.result(), self.recall.result());
+//!         2.0 * p * r / (p + r + 1e-7)
 //!     }
 //!     fn reset_state(&mut self) {
-//!         self.low.reset_state();
-//!         self.high.reset_state();
+//!         self.precision.reset_state();
+//!         self.recall.reset_state();
 //!     }
-//!     // The state that saves with the model: both metrics' variables.
+//!     fn direction(&self) -> Option<Direction> {
+//!         Some(Direction::Up)
+//!     }
+//!     // The state saved with the model: both inner metrics' counts.
 //!     fn variables(&self) -> Vec<Tensor> {
-//!         [self.low.variables(), self.high.variables()].concat()
+//!         [self.precision.variables(), self.recall.variables()].concat()
+//!     }
+//!     fn set_variables(&mut self, values: &[Tensor]) -> keras::Result<()> {
+//!         let n = self.precision.variables().len();
+//!         if values.len() < n {
+//!             return Err(keras::Error::value("f1_score: too few state values"));
+//!         }
+//!         self.precision.set_variables(&values[..n])?;
+//!         self.recall.set_variables(&values[n..])
 //!     }
 //! }
 //!
-//! let mut m = TwoThresholds {
-//!     low: BinaryAccuracy::default().threshold(0.3),
-//!     high: BinaryAccuracy::default().threshold(0.7),
-//! };
-//! let y = Tensor::new(&[[1f32], [0.], [1.], [0.]], &Device::Cpu)?;
-//! let p = Tensor::new(&[[0.9f32], [0.4], [0.5], [0.1]], &Device::Cpu)?;
-//! m.update_state(&y, &p, None)?;
-//! // Accuracies 0.75 (threshold 0.3) and 0.75 (0.7).
-//! assert!((m.result() - 0.75).abs() < 1e-7);
-//! assert_eq!(m.variables().len(), 4);
+//! let mut f1 = F1Score { precision: Precision::new(), recall: Recall::new() };
+//! let y = Tensor::new(&[[1f32], [0.], [1.], [1.]], &Device::Cpu)?;
+//! let p = Tensor::new(&[[0.9f32], [0.8], [0.3], [0.7]], &Device::Cpu)?;
+//! f1.update_state(&y, &p, None)?;
+//! // Precision 2/3, recall 2/3.
+//! assert!((f1.result() - 2.0 / 3.0).abs() < 1e-6);
+//! assert_eq!(f1.variables().len(), 4);
+//! // In `compile`, beside built-in metrics (MetricArg::from(f1), "auc", ...).
+//! let _arg = keras::metrics::MetricArg::from(f1);
 //! # Ok::<(), keras::Error>(())
 //! ```
 
@@ -120,11 +133,15 @@ pub use sensitivity_specificity::{
 use crate::ops::Tensor;
 use crate::{Error, Result};
 
-/// A metric: accumulate with `update_state`, read with `result`, clear with `reset_state`.
+/// A metric (Keras's `keras.metrics.Metric`): accumulate batches with `update_state`, read
+/// the value with `result`, clear with `reset_state`. Implement it for a user metric (see the
+/// [module documentation](self) for the tutorials' `F1Score`); the built-in metrics implement
+/// it, most through [`MeanMetric`].
 ///
 /// `sample_weight` (Keras's argument of the same name) weighs each sample's value: shape
 /// `(batch,)`, `(batch, 1)`, or `(batch, steps)` for sequence outputs; `None` weighs every
-/// sample 1.
+/// sample 1. Keep the state as tensors on the device of the batches (the built-in metrics
+/// never copy a batch to the host); `result` reads it.
 pub trait Metric: Send {
     /// The name shown in logs and History (`accuracy`, `mae`, ...).
     fn name(&self) -> &str;
@@ -154,8 +171,9 @@ pub trait Metric: Send {
     fn get_config(&self) -> serde_json::Value {
         serde_json::Value::String(self.name().to_string())
     }
-    /// The state variables, in Keras's order (`metric.variables`: `true_positives`,
-    /// `false_positives`, ...), for saving; none by default.
+    /// The state variables, in Keras's order (`metric.variables`: `total`, `count`;
+    /// `true_positives`, `false_positives`, ...), for saving and restoring the state; none
+    /// by default. (Keras 3.15.1 itself writes no metric variables into a `.keras` file.)
     fn variables(&self) -> Vec<Tensor> {
         vec![]
     }
