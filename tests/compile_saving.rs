@@ -8,6 +8,9 @@
 //! Fixtures: `tests/fixtures/make_compile_saving.py` (compile_saving/*.keras and
 //! compile_saving.json).
 
+mod common;
+
+use common::{keras_python, same_subset};
 use keras::prelude::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -55,33 +58,6 @@ fn saved_config(path: &Path) -> Value {
     let mut text = String::new();
     std::io::Read::read_to_string(&mut zip.by_name("config.json").unwrap(), &mut text).unwrap();
     serde_json::from_str(&text).unwrap()
-}
-
-/// Every key we write equals Keras's (numbers within float32 rounding); Keras may write more.
-fn same_subset(path: &str, ours: &Value, keras: &Value, problems: &mut Vec<String>) {
-    match (ours, keras) {
-        (Value::Object(o), Value::Object(k)) => {
-            for (key, ov) in o {
-                match k.get(key) {
-                    Some(kv) => same_subset(&format!("{path}.{key}"), ov, kv, problems),
-                    None => problems.push(format!("{path}.{key}: Keras has no such key")),
-                }
-            }
-        }
-        (Value::Array(o), Value::Array(k)) if o.len() == k.len() => {
-            for (i, (ov, kv)) in o.iter().zip(k).enumerate() {
-                same_subset(&format!("{path}[{i}]"), ov, kv, problems);
-            }
-        }
-        (Value::Number(a), Value::Number(b)) => {
-            let (a, b) = (a.as_f64().unwrap(), b.as_f64().unwrap());
-            if (a - b).abs() > 1e-6 * (1.0 + b.abs()) {
-                problems.push(format!("{path}: {a} vs Keras {b}"));
-            }
-        }
-        (a, b) if a == b => {}
-        (a, b) => problems.push(format!("{path}: {a} vs Keras {b}")),
-    }
 }
 
 fn assert_logs(what: &str, got: &Logs, want: &Value) {
@@ -191,24 +167,12 @@ fn resume(name: &str) {
     std::fs::remove_dir_all(&dir).ok();
 }
 
-fn python() -> Option<String> {
-    let candidates = [std::env::var("KERAS_PYTHON").ok(), Some("python3".into())];
-    candidates.into_iter().flatten().find(|p| {
-        std::process::Command::new(p)
-            .args(["-c", "import keras"])
-            .env("KERAS_BACKEND", "jax")
-            .output()
-            .map(|o| o.status.success())
-            .unwrap_or(false)
-    })
-}
-
 /// Our file `path` in Python Keras: `check_compile_saving.py` checks its compiled objects
 /// against Keras's own file and trains the steps we trained after saving, with our numbers
 /// (written beside the file).
 fn check_in_keras(name: &str, path: &Path, dir: &Path) {
     let required = std::env::var("KERAS_RS_REQUIRE_PYTHON").is_ok_and(|v| v == "1");
-    let Some(py) = python() else {
+    let Some(py) = keras_python() else {
         assert!(
             !required,
             "KERAS_RS_REQUIRE_PYTHON=1 but no Python with keras was found"

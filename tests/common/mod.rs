@@ -57,3 +57,51 @@ pub fn summary_fixture(name: &str) -> String {
         .join(format!("{name}.txt"));
     std::fs::read_to_string(path).unwrap()
 }
+
+/// A Python that imports Keras: `KERAS_PYTHON` (a venv with `keras` and `jax[cpu]`, as CI
+/// makes) or `python3`; `None` when neither can (the Python half of a test is then skipped).
+pub fn keras_python() -> Option<String> {
+    let candidates = [std::env::var("KERAS_PYTHON").ok(), Some("python3".into())];
+    candidates.into_iter().flatten().find(|p| {
+        std::process::Command::new(p)
+            .args(["-c", "import keras"])
+            .env("KERAS_BACKEND", "jax")
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false)
+    })
+}
+
+/// Collects in `problems` every key of `ours` whose value differs from Keras's (numbers
+/// within 1e-6 relative, lists item by item); Keras may have more keys.
+pub fn same_subset(
+    path: &str,
+    ours: &serde_json::Value,
+    keras: &serde_json::Value,
+    problems: &mut Vec<String>,
+) {
+    use serde_json::Value;
+    match (ours, keras) {
+        (Value::Object(o), Value::Object(k)) => {
+            for (key, ov) in o {
+                match k.get(key) {
+                    Some(kv) => same_subset(&format!("{path}.{key}"), ov, kv, problems),
+                    None => problems.push(format!("{path}.{key}: Keras has no such key")),
+                }
+            }
+        }
+        (Value::Array(o), Value::Array(k)) if o.len() == k.len() => {
+            for (i, (ov, kv)) in o.iter().zip(k).enumerate() {
+                same_subset(&format!("{path}[{i}]"), ov, kv, problems);
+            }
+        }
+        (Value::Number(a), Value::Number(b)) => {
+            let (a, b) = (a.as_f64().unwrap(), b.as_f64().unwrap());
+            if (a - b).abs() > 1e-6 * (1.0 + b.abs()) {
+                problems.push(format!("{path}: {a} vs Keras {b}"));
+            }
+        }
+        (a, b) if a == b => {}
+        (a, b) => problems.push(format!("{path}: {a} vs Keras {b}")),
+    }
+}
