@@ -97,7 +97,7 @@ impl FBetaScore {
 
     /// Sets `beta` (> 0): recall counts `beta` times as much as precision.
     pub fn beta(mut self, beta: f64) -> Result<Self> {
-        if !(beta > 0.0) {
+        if beta.is_nan() || beta <= 0.0 {
             return Err(Error::value(format!(
                 "Invalid `beta` argument value. It should be > 0. Received: beta={beta:?}"
             )));

@@ -11,7 +11,7 @@
 //! m.update_state(&y, &p, None)?;
 //! assert!((m.result() - 2.0 / 3.0).abs() < 1e-7);
 //! let mut r = Recall::new().top_k(1);
-//! r.update_state(&Tensor::new(&[[0f32, 0., 1., 1.]], &Device::Cpu)?, &Tensor::new(&[[1f32, 0., 1., 0.]], &Device::Cpu)?, None)?;
+//! r.update_state(&Tensor::new(&[[0f32, 0., 1., 1.]], &Device::Cpu)?, &Tensor::new(&[[0.2f32, 0.1, 0.9, 0.3]], &Device::Cpu)?, None)?;
 //! assert_eq!(r.result(), 0.5);
 //! # Ok::<(), keras::Error>(())
 //! ```
