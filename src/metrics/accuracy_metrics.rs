@@ -14,7 +14,8 @@
 //! # Ok::<(), keras::Error>(())
 //! ```
 
-use super::reduction_metrics::{Mean, MeanMetric, MeanOf, SampleFn};
+use super::mean_metric::{MeanMetric, MeanOf, SampleFn};
+use super::reduction_metrics::Mean;
 use super::sample_values::{
     broadcast_pair, check_broadcast, float, mismatch, same_rank, truncated,
 };

@@ -13,7 +13,8 @@
 //! # Ok::<(), keras::Error>(())
 //! ```
 
-use super::reduction_metrics::{Mean, MeanMetric};
+use super::mean_metric::MeanMetric;
+use super::reduction_metrics::Mean;
 use super::sample_values::{aligned, axis_index, EPSILON};
 use super::state::{args, read_dtype};
 use super::Direction;

@@ -13,7 +13,7 @@
 //! # Ok::<(), keras::Error>(())
 //! ```
 
-use super::reduction_metrics::{MeanOf, SampleFn};
+use super::mean_metric::{MeanOf, SampleFn};
 use super::sample_values::{cast_pair, mean_last, sum_last};
 use super::Direction;
 use crate::ops::{DType, Tensor};

@@ -73,6 +73,7 @@
 mod accuracy_metrics;
 mod correlation_metrics;
 mod hinge_metrics;
+mod mean_metric;
 mod metric_functions;
 mod probabilistic_metrics;
 mod r2_score;
@@ -84,11 +85,8 @@ mod state;
 mod weighting;
 
 pub mod auc;
-mod auc_curves;
-mod confusion_counts;
 pub mod confusion_metrics;
 pub mod f_score_metrics;
-mod iou_kinds;
 pub mod iou_metrics;
 pub mod metrics_utils;
 pub mod precision_recall;
@@ -112,6 +110,7 @@ pub use hinge_metrics::{
     SquaredHinge, SquaredHingeFn,
 };
 pub use iou_metrics::{BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU};
+pub use mean_metric::{MeanMetric, MeanOf, SampleFn};
 pub use metric_functions::MetricFn;
 pub use precision_recall::{Precision, Recall};
 pub use probabilistic_metrics::{
@@ -120,7 +119,7 @@ pub use probabilistic_metrics::{
     KLDivergenceFn, Poisson, PoissonFn, SparseCategoricalCrossentropy,
 };
 pub use r2_score::{ClassAggregation, R2Score};
-pub use reduction_metrics::{Mean, MeanMetric, MeanMetricWrapper, MeanOf, SampleFn, Sum};
+pub use reduction_metrics::{Mean, MeanMetricWrapper, Sum};
 pub use registry::{boxed, deserialize, get};
 pub use regression_metrics::{
     cosine_similarity, log_cosh, mean_absolute_error, mean_absolute_percentage_error,

@@ -15,7 +15,8 @@
 //! # Ok::<(), keras::Error>(())
 //! ```
 
-use super::reduction_metrics::{Mean, MeanMetric, MeanOf, SampleFn};
+use super::mean_metric::{MeanMetric, MeanOf, SampleFn};
+use super::reduction_metrics::Mean;
 use super::sample_values::{
     axis_index, cast_pair, float, mean_last, mismatch, softplus, sum_last, truncated, EPSILON,
 };

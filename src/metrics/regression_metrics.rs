@@ -15,7 +15,8 @@
 //! # Ok::<(), keras::Error>(())
 //! ```
 
-use super::reduction_metrics::{Mean, MeanMetric, MeanOf, SampleFn};
+use super::mean_metric::{MeanMetric, MeanOf, SampleFn};
+use super::reduction_metrics::Mean;
 use super::sample_values::{aligned, axis_index, mean_last, same_rank, softplus, EPSILON};
 use super::state::{in_metric, read_dtype};
 use super::{Direction, Metric};
