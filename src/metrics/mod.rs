@@ -85,8 +85,11 @@ mod state;
 mod weighting;
 
 pub mod auc;
+mod auc_curves;
+mod confusion_counts;
 pub mod confusion_metrics;
 pub mod f_score_metrics;
+mod iou_kinds;
 pub mod iou_metrics;
 pub mod metrics_utils;
 pub mod precision_recall;
