@@ -9,6 +9,9 @@ pub use crate::layers::{
 };
 pub use crate::models::{Model, Sequential};
 pub use crate::ops::{DType, Device, Tensor};
-pub use crate::optimizers::{Adam, AdamW, Optimizer, OptimizerExt, RMSprop, SGD};
+pub use crate::optimizers::{
+    Adadelta, Adafactor, Adagrad, Adam, AdamW, Adamax, Ftrl, Lamb, Lion, LossScaleOptimizer, Muon,
+    Nadam, Optimizer, OptimizerExt, RMSprop, SGD,
+};
 pub use crate::trainers::{BatchArgs, CompileArgs, Data, DataSource, EvalArgs, FitArgs, Sequence};
 pub use crate::{Error, Result};

@@ -6,7 +6,7 @@
 use super::h5::Group;
 use crate::engine::{VarGroup, Weight};
 use crate::models::Model;
-use crate::ops::{DType, Device, Tensor};
+use crate::ops::Tensor;
 use crate::optimizers::Optimizer;
 use crate::{Error, Result};
 use std::path::Path;
@@ -68,73 +68,23 @@ fn take(tree: &VarGroup, g: Option<&Group>, path: &str, skip_mismatch: bool) -> 
     Ok(())
 }
 
-fn scalar(v: f64, dtype: DType) -> Result<Tensor> {
-    Ok(Tensor::new(v, &Device::Cpu)?.to_dtype(dtype)?)
-}
-
-/// The optimizer's variables in Keras's order: `iterations`, `learning_rate`, then its state
-/// (zeros for weights it has not updated yet).
+/// The optimizer's variables in Keras's order (`optimizer.variables`: `iteration`,
+/// `learning_rate`, then what its `build` declares; initial values for weights it has not
+/// updated yet).
 fn optimizer_vars(opt: &dyn Optimizer, weights: &[Weight]) -> Result<Vec<Tensor>> {
-    let mut out = vec![
-        scalar(opt.iterations() as f64, DType::I64)?,
-        scalar(opt.get_learning_rate(), DType::F32)?,
-    ];
-    let layout = opt.keras_state_layout();
-    let n_bufs = layout.iter().flatten().count();
-    for group in &layout {
-        for w in weights {
-            let have = opt.variables_for(w)?;
-            for &b in group {
-                out.push(match have.get(b) {
-                    Some(t) if have.len() == n_bufs => t.clone(),
-                    _ => w.value().zeros_like()?,
-                });
-            }
-        }
-    }
-    Ok(out)
+    opt.save_own_variables(weights)
 }
 
 fn set_optimizer_vars(opt: &mut dyn Optimizer, weights: &[Weight], vars: &Group) -> Result<()> {
-    let layout = opt.keras_state_layout();
-    let n_bufs = layout.iter().flatten().count();
-    let expected = 2 + n_bufs * weights.len();
-    if vars.datasets.len() != expected {
-        eprintln!(
-            "WARNING: Skipping variable loading for optimizer '{}', because it has {expected} variables whereas the saved optimizer has {} variables.",
-            opt.name(),
-            vars.datasets.len()
-        );
-        return Ok(());
-    }
-    let get = |i: usize| -> Result<&Tensor> {
-        vars.datasets
+    let mut values = Vec::with_capacity(vars.datasets.len());
+    for i in 0..vars.datasets.len() {
+        let t = vars
+            .datasets
             .get(&i.to_string())
-            .ok_or_else(|| Error::value(format!("optimizer variable {i} missing from the file")))
-    };
-    let iterations = crate::ops::to_vec_f64(get(0)?)?;
-    let lr = crate::ops::to_vec_f64(get(1)?)?;
-    let mut per_weight: Vec<Vec<Option<Tensor>>> = vec![vec![None; n_bufs]; weights.len()];
-    let mut i = 2;
-    for group in &layout {
-        for slots in per_weight.iter_mut() {
-            for &b in group {
-                slots[b] = Some(get(i)?.clone());
-                i += 1;
-            }
-        }
+            .ok_or_else(|| Error::value(format!("optimizer variable {i} missing from the file")))?;
+        values.push(t.clone());
     }
-    for (w, slots) in weights.iter().zip(per_weight) {
-        let values: Vec<Tensor> = slots.into_iter().flatten().collect();
-        if !values.is_empty() {
-            opt.set_variables_for(w, &values)?;
-        }
-    }
-    opt.set_iterations(iterations.first().copied().unwrap_or(0.0).max(0.0) as u64);
-    if let Some(&lr) = lr.first() {
-        opt.set_learning_rate(lr);
-    }
-    Ok(())
+    opt.load_own_variables(weights, &values)
 }
 
 /// The model's weights (and its optimizer's, when compiled) as Keras's HDF5 tree.
