@@ -49,6 +49,8 @@ fn tmp(name: &str) -> PathBuf {
 }
 
 const CNN: &[&str] = &["Conv2D", "MaxPooling2D", "Flatten", "Dropout", "Dense"];
+/// A nested functional encoder and a nested Sequential decoder.
+const NESTED: &[&str] = &["InputLayer", "Functional", "Sequential"];
 const TWO: &[&str] = &[
     "InputLayer",
     "InputLayer",
@@ -67,7 +69,11 @@ fn keras_and_tf_keras_files_load_with_layers_weights_and_compile_config() {
         } else {
             prefix
         };
-        for (name, want, lr) in [("mnist_cnn", CNN, 0.01), ("two_input", TWO, 0.005)] {
+        for (name, want, lr, opt_class) in [
+            ("mnist_cnn", CNN, 0.01, "Adam"),
+            ("two_input", TWO, 0.005, "RMSprop"),
+            ("nested", NESTED, 0.1, "SGD"),
+        ] {
             let what = format!("{prefix}_{name}");
             let f = fixture(&format!("{npz}_{name}"));
             let mut m = keras::saving::load_model(path(&format!("{what}.h5")))
@@ -77,12 +83,7 @@ fn keras_and_tf_keras_files_load_with_layers_weights_and_compile_config() {
             assert!(m.compiled(), "{what}: compiled from training_config");
             let opt = m.optimizer().unwrap();
             let class = opt.get_config()["class_name"].as_str().unwrap().to_string();
-            let want_class = if name == "mnist_cnn" {
-                "Adam"
-            } else {
-                "RMSprop"
-            };
-            assert_eq!(class, want_class, "{what}");
+            assert_eq!(class, opt_class, "{what}");
             assert!((opt.get_learning_rate() - lr).abs() < 1e-8, "{what}");
             // Keras 3's optimizer_weights restore; tf_keras's layout is skipped, as in Keras.
             let iterations = opt.iterations();
@@ -90,6 +91,39 @@ fn keras_and_tf_keras_files_load_with_layers_weights_and_compile_config() {
             let m2 = keras::saving::load_model_uncompiled(path(&format!("{what}.h5"))).unwrap();
             assert!(!m2.compiled(), "{what}");
         }
+    }
+}
+
+/// tests/fixtures/saving's models as Keras 3's legacy writer saved them (make_legacy_h5.py,
+/// without optimizer): an MLP with BatchNormalization, a residual CNN, a two-input LSTM with
+/// embeddings and an autoencoder of nested models.
+const SAVING_ZOO: &[&str] = &[
+    "seq_mlp",
+    "residual_cnn",
+    "two_input_lstm",
+    "nested_autoencoder",
+];
+
+fn zoo_path(file: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/saving")
+        .join(file)
+}
+
+#[test]
+fn keras3_legacy_files_of_the_saving_models_load() {
+    for name in SAVING_ZOO {
+        let f = Fixture::load(&format!("saving/{name}.npz"));
+        let m = keras::saving::load_model(zoo_path(&format!("{name}.legacy.h5")))
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(!m.compiled(), "{name}: saved without training_config");
+        assert_close(name, &predict(&m, &inputs(&f)), &f.get("pred0"), 1e-5);
+        // Ours, of the same model, loads back with the same numbers.
+        let p = tmp(&format!("zoo_{name}.h5"));
+        m.save(&p).unwrap();
+        let back = keras::saving::load_model(&p).unwrap();
+        assert_eq!(classes(&back), classes(&m), "{name}");
+        assert_close(name, &predict(&back, &inputs(&f)), &f.get("pred0"), 1e-5);
     }
 }
 
@@ -307,26 +341,31 @@ fn python() -> Option<String> {
     })
 }
 
-fn python_check(py: &str, mode: &str, h5: &Path, npz: &Path) -> serde_json::Value {
+/// Loads each `(h5, npz)` in Python (`mode`: `check` with Keras 3, `check_tf_keras` with
+/// tf_keras), one process for all: each file's predictions' largest difference from the npz,
+/// its layer classes, whether it is compiled and its learning rate.
+fn python_check(py: &str, mode: &str, files: &[(PathBuf, PathBuf)]) -> Vec<serde_json::Value> {
     let script =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/make_legacy_h5_models.py");
-    let out = std::process::Command::new(py)
-        .arg(&script)
-        .arg(mode)
-        .arg(h5)
-        .arg(npz)
-        .env("KERAS_BACKEND", "jax")
-        .output()
-        .unwrap();
+    let mut cmd = std::process::Command::new(py);
+    cmd.arg(&script).arg(mode).env("KERAS_BACKEND", "jax");
+    for (h5, npz) in files {
+        cmd.arg(h5).arg(npz);
+    }
+    let out = cmd.output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
-        "{mode} {}: {}\n{stdout}",
-        h5.display(),
+        "{mode}: {}\n{stdout}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let line = stdout.lines().last().unwrap_or_default();
-    serde_json::from_str(line).unwrap_or_else(|e| panic!("{mode}: {e}: {stdout}"))
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{mode}: {e}: {l}")))
+        .collect();
+    assert_eq!(lines.len(), files.len(), "{mode}: {stdout}");
+    lines
 }
 
 #[test]
@@ -344,32 +383,55 @@ fn our_h5_files_load_in_python_keras() {
         .args(["-c", "import tf_keras"])
         .output()
         .is_ok_and(|o| o.status.success());
-    for (name, want) in [("mnist_cnn", CNN), ("two_input", TWO)] {
-        // Keras's file, loaded here and saved by us.
+    // (name, our file, npz, layer classes, learning rate if compiled, nests models)
+    let mut cases: Vec<(String, PathBuf, PathBuf, Vec<String>, Option<f64>, bool)> = vec![];
+    // The saving models (nested models, LSTMs, BatchNormalization), saved by us.
+    for name in SAVING_ZOO {
+        let m = keras::saving::load_model(zoo_path(&format!("{name}.legacy.h5"))).unwrap();
+        let h5 = tmp(&format!("ours_zoo_{name}.h5"));
+        m.save(&h5).unwrap();
+        let npz = zoo_path(&format!("{name}.npz"));
+        let nested = *name == "nested_autoencoder";
+        cases.push((name.to_string(), h5, npz, classes(&m), None, nested));
+    }
+    // Keras's files, loaded here and saved by us.
+    for (name, want, lr) in [
+        ("mnist_cnn", CNN, 0.01),
+        ("two_input", TWO, 0.005),
+        ("nested", NESTED, 0.1),
+    ] {
         let m = keras::saving::load_model(path(&format!("keras3_{name}.h5"))).unwrap();
         let h5 = tmp(&format!("ours_{name}.h5"));
         m.save(&h5).unwrap();
         let npz = path(&format!("keras3_{name}.npz"));
-        let mut modes = vec!["check"];
-        if tf_keras {
-            modes.push("check_tf_keras");
-        }
-        for mode in modes {
-            let r = python_check(&py, mode, &h5, &npz);
+        let want = want.iter().map(|s| s.to_string()).collect();
+        cases.push((name.into(), h5, npz, want, Some(lr), name == "nested"));
+    }
+    let mut modes = vec!["check"];
+    if tf_keras {
+        modes.push("check_tf_keras");
+    }
+    for mode in modes {
+        // tf_keras numbers a nested model's nodes differently from Keras 3's legacy loader,
+        // and our files follow Keras 3's.
+        let run: Vec<_> = cases.iter().filter(|c| mode == "check" || !c.5).collect();
+        let files: Vec<(PathBuf, PathBuf)> =
+            run.iter().map(|c| (c.1.clone(), c.2.clone())).collect();
+        for (c, r) in run.iter().zip(python_check(&py, mode, &files)) {
+            let name = &c.0;
             assert!(r["max_diff"].as_f64().unwrap() < 1e-5, "{mode} {name}: {r}");
-            let layers: Vec<&str> = r["layers"]
+            let layers: Vec<String> = r["layers"]
                 .as_array()
                 .unwrap()
                 .iter()
-                .filter_map(|v| v.as_str())
+                .filter_map(|v| v.as_str().map(str::to_string))
                 .collect();
-            assert_eq!(layers, want, "{mode} {name}");
-            assert_eq!(r["compiled"], true, "{mode} {name}: {r}");
-            let lr = if name == "mnist_cnn" { 0.01 } else { 0.005 };
-            assert!(
-                (r["learning_rate"].as_f64().unwrap() - lr).abs() < 1e-8,
-                "{mode} {name}: {r}"
-            );
+            assert_eq!(layers, c.3, "{mode} {name}");
+            assert_eq!(r["compiled"], c.4.is_some(), "{mode} {name}: {r}");
+            if let Some(lr) = c.4 {
+                let got = r["learning_rate"].as_f64().unwrap();
+                assert!((got - lr).abs() < 1e-8, "{mode} {name}: {r}");
+            }
         }
     }
 }

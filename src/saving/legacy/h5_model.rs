@@ -28,8 +28,11 @@ pub fn is_h5_path(path: impl AsRef<Path>) -> bool {
 
 /// Saves a model as Keras 2's whole-model HDF5 file (Keras's `save_model_to_hdf5`), which
 /// Keras 3's `keras.saving.load_model` and tf.keras 2's `load_model` read: the model's config
-/// in tf.keras 2's form, its compile arguments, its weights and its optimizer's state.
-/// Written atomically (a temporary file beside the target, synced, then renamed).
+/// in tf.keras 2's form, its compile arguments, its weights and its optimizer's state (in
+/// Keras 3's order; tf_keras starts such a model with a fresh optimizer, as Keras 3 does with
+/// tf_keras's). A model that nests models is written as Keras 3 reads it, which tf_keras
+/// does not (see [`keras2_config`]). Written atomically (a temporary file beside the target,
+/// synced, then renamed).
 ///
 /// ```
 /// use keras::prelude::*;
@@ -133,7 +136,9 @@ pub fn from_bytes(bytes: Vec<u8>, what: &str, compile: bool) -> Result<Model> {
         .ok_or_else(|| bad(format!("No model config found in the file at {what}.")))?;
     let model_config: Value = serde_json::from_str(model_config)
         .map_err(|e| bad(format!("model_config is not valid JSON: {e}")))?;
-    let config = keras2_config::from_keras2(&model_config).map_err(|e| bad(e.to_string()))?;
+    let version = root.attrs.get("keras_version").map(String::as_str);
+    let config = keras2_config::from_legacy_config(&model_config, version)
+        .map_err(|e| bad(e.to_string()))?;
     // The file's size bounds how many weight values the config may create.
     let budget = size / 2 + 4096;
     let mut model = crate::engine::weight::with_weight_budget(budget, || {

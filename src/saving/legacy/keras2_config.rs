@@ -9,12 +9,17 @@
 //!   gets a name;
 //! - inbound nodes in Keras 2's list-of-lists form (`[[["dense", 0, 0, {}]]]`) become Keras 3's
 //!   `{args, kwargs}` with `__keras_tensor__` entries; a nested model's node indices, which
-//!   Keras 2 counts from its built-in node, are renumbered as Keras 3 counts them;
+//!   tf.keras 2 counts from its built-in node (1 = first call), are renumbered as Keras 3
+//!   counts them (Keras 3's own legacy loader does not, and so cannot load a tf.keras file
+//!   whose model nests models);
 //! - objects without `module` (`{class_name, config}`, Keras 2.4) are read as they are.
 //!
 //! Writing goes the other way ([`to_keras2`]): the tf.keras 2 form that both tf_keras and Keras
 //! 3's legacy loader read (dtype names, `batch_input_shape`, list-of-lists nodes, no Keras
-//! 3-only layer arguments).
+//! 3-only layer arguments). A nested model's node indices are written as Keras 3's legacy
+//! loader reads them (from 0), which tf_keras reads differently: a model that nests models
+//! loads in Keras 3, not in tf_keras. [`from_legacy_config`] tells the two numberings apart by
+//! the file's `keras_version`.
 
 use crate::serialization::Config;
 use crate::{Error, Result};
@@ -104,16 +109,47 @@ fn is_model_class(class: &str) -> bool {
 /// # Ok::<(), keras::Error>(())
 /// ```
 pub fn from_keras2(v: &Value) -> Result<Value> {
+    from_legacy(v, true)
+}
+
+/// [`from_keras2`] for a file written by Keras `keras_version` (its root attribute): tf.keras 2
+/// (or no version: Keras 1) numbers a nested model's nodes from its built-in node, our files
+/// (Keras 3 versions) from 0, as Keras 3's legacy loader reads them.
+///
+/// ```
+/// use serde_json::json;
+/// use keras::saving::legacy::keras2_config::from_legacy_config;
+/// let m = json!({"class_name": "Functional", "config": {"name": "m", "layers": [
+///     {"class_name": "Sequential", "name": "inner", "config": {"name": "inner", "layers": []},
+///      "inbound_nodes": []},
+///     {"class_name": "Dense", "name": "d", "config": {"name": "d", "units": 1},
+///      "inbound_nodes": [[["inner", 1, 0, {}]]]}],
+///     "input_layers": [], "output_layers": []}});
+/// let history = |v: &serde_json::Value| v["config"]["layers"][1]["inbound_nodes"][0]["args"][0]["config"]["keras_history"].clone();
+/// assert_eq!(history(&from_legacy_config(&m, Some("2.15.0"))?), json!(["inner", 0, 0]));
+/// assert_eq!(history(&from_legacy_config(&m, Some("3.15.1"))?), json!(["inner", 1, 0]));
+/// # Ok::<(), keras::Error>(())
+/// ```
+pub fn from_legacy_config(v: &Value, keras_version: Option<&str>) -> Result<Value> {
+    let major = keras_version
+        .and_then(|s| s.split('.').next())
+        .and_then(|m| m.trim().parse::<u32>().ok())
+        .unwrap_or(1);
+    from_legacy(v, major < 3)
+}
+
+/// `keras2_nodes`: nested models' list-form node indices count from their built-in node.
+fn from_legacy(v: &Value, keras2_nodes: bool) -> Result<Value> {
     let class = class_of(v)?;
     match class {
-        "Sequential" => sequential_from_keras2(v),
-        "Functional" | "Model" => functional_from_keras2(v),
+        "Sequential" => sequential_from_keras2(v, keras2_nodes),
+        "Functional" | "Model" => functional_from_keras2(v, keras2_nodes),
         // A subclassed model: its registered class reads its own config.
         _ => Ok(v.clone()),
     }
 }
 
-fn sequential_from_keras2(v: &Value) -> Result<Value> {
+fn sequential_from_keras2(v: &Value, keras2_nodes: bool) -> Result<Value> {
     let (mut config, entries) = match v.get("config") {
         // Keras 2.0's Sequential config was the bare list of layers.
         Some(Value::Array(a)) => (Config::new(), a.clone()),
@@ -134,7 +170,7 @@ fn sequential_from_keras2(v: &Value) -> Result<Value> {
     config.entry("name").or_insert_with(|| json!("sequential"));
     let mut layers = vec![];
     for (i, e) in entries.iter().enumerate() {
-        let (layer, batch_input_shape) = layer_from_keras2(e)?;
+        let (layer, batch_input_shape) = layer_from_keras2(e, keras2_nodes)?;
         let class = class_of(&layer)?;
         if i == 0 && class != "InputLayer" {
             if let Some(shape) = batch_input_shape {
@@ -155,7 +191,7 @@ fn sequential_from_keras2(v: &Value) -> Result<Value> {
     Ok(json!({"class_name": "Sequential", "config": config}))
 }
 
-fn functional_from_keras2(v: &Value) -> Result<Value> {
+fn functional_from_keras2(v: &Value, keras2_nodes: bool) -> Result<Value> {
     let config = v
         .get("config")
         .and_then(Value::as_object)
@@ -165,9 +201,11 @@ fn functional_from_keras2(v: &Value) -> Result<Value> {
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
-    // Nested models: Keras 2 numbers their nodes from their own built-in node (1 = first call).
+    // Nested models: tf.keras 2 numbers their nodes from their own built-in node (1 = first
+    // call).
     let nested: HashSet<String> = entries
         .iter()
+        .filter(|_| keras2_nodes)
         .filter(|e| {
             e.get("class_name")
                 .and_then(Value::as_str)
@@ -175,14 +213,15 @@ fn functional_from_keras2(v: &Value) -> Result<Value> {
         })
         .filter_map(|e| entry_name(e).map(str::to_string))
         .collect();
-    let legacy_nodes = entries.iter().any(|e| {
-        e.get("inbound_nodes")
-            .and_then(Value::as_array)
-            .is_some_and(|n| n.iter().any(Value::is_array))
-    });
+    let legacy_nodes = keras2_nodes
+        && entries.iter().any(|e| {
+            e.get("inbound_nodes")
+                .and_then(Value::as_array)
+                .is_some_and(|n| n.iter().any(Value::is_array))
+        });
     let mut layers = vec![];
     for e in &entries {
-        let (mut layer, _) = layer_from_keras2(e)?;
+        let (mut layer, _) = layer_from_keras2(e, keras2_nodes)?;
         let name = entry_name(e).unwrap_or_default().to_string();
         layer["name"] = json!(name);
         let nodes = e
@@ -278,7 +317,7 @@ fn node_from_keras2(node: &Value, nested: &HashSet<String>, layer: &str) -> Resu
 }
 
 /// A Keras 2 layer entry as Keras 3's, and the `batch_input_shape` it carried.
-fn layer_from_keras2(e: &Value) -> Result<(Value, Option<Value>)> {
+fn layer_from_keras2(e: &Value, keras2_nodes: bool) -> Result<(Value, Option<Value>)> {
     let class = class_of(e)?;
     let name = entry_name(e).unwrap_or_default();
     if PYTHON_LAYERS.contains(&class) {
@@ -289,7 +328,7 @@ fn layer_from_keras2(e: &Value) -> Result<(Value, Option<Value>)> {
         )));
     }
     if is_model_class(class) {
-        let mut m = from_keras2(e)?;
+        let mut m = from_legacy(e, keras2_nodes)?;
         if let Some(n) = e.get("name") {
             m["name"] = n.clone();
         }
@@ -321,14 +360,14 @@ fn layer_from_keras2(e: &Value) -> Result<(Value, Option<Value>)> {
     }
     for key in NESTED_LAYER_KEYS {
         if let Some(inner) = config.get(*key).filter(|v| v.get("class_name").is_some()) {
-            let (inner, _) = layer_from_keras2(inner)?;
+            let (inner, _) = layer_from_keras2(inner, keras2_nodes)?;
             config.insert(key.to_string(), inner);
         }
     }
     if let Some(Value::Array(cells)) = config.get("cells") {
         let cells = cells
             .iter()
-            .map(|c| layer_from_keras2(c).map(|(c, _)| c))
+            .map(|c| layer_from_keras2(c, keras2_nodes).map(|(c, _)| c))
             .collect::<Result<Vec<_>>>()?;
         config.insert("cells".into(), Value::Array(cells));
     }
@@ -393,15 +432,6 @@ fn functional_to_keras2(config: &Config) -> Result<Value> {
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
-    let class_of_name = |n: &str| {
-        entries
-            .iter()
-            .find(|e| entry_name(e) == Some(n))
-            .and_then(|e| e.get("class_name"))
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string()
-    };
     let mut layers = vec![];
     for e in &entries {
         let mut layer = layer_to_keras2(e)?;
@@ -422,13 +452,10 @@ fn functional_to_keras2(config: &Config) -> Result<Value> {
             } else {
                 kwargs
             };
+            // A nested model's node index as Keras 3's legacy loader reads it (from 0).
             let inputs: Vec<Value> = hist
                 .into_iter()
-                .map(|(l, i, t)| {
-                    // Keras 2 numbers a nested model's nodes from its built-in node.
-                    let i = i + u64::from(is_model_class(&class_of_name(&l)));
-                    json!([l, i, t, kwargs])
-                })
+                .map(|(l, i, t)| json!([l, i, t, kwargs]))
                 .collect();
             out_nodes.push(Value::Array(inputs));
         }
@@ -442,15 +469,6 @@ fn functional_to_keras2(config: &Config) -> Result<Value> {
             .is_some_and(|a| a.first().is_some_and(Value::is_string))
         {
             v = json!([v]);
-        }
-        if let Value::Array(a) = &mut v {
-            for r in a.iter_mut() {
-                if let (Some(n), Some(i)) = (r[0].as_str(), r[1].as_u64()) {
-                    if class_of_name(n) == "Sequential" {
-                        r[1] = json!(i + 1);
-                    }
-                }
-            }
         }
         v
     };
