@@ -25,8 +25,10 @@ pub enum Reduction {
     Mean,
     /// `sum(w * l) / sum(w)` (without sample weights: `/ number of values`).
     MeanWithSampleWeight,
-    /// No reduction: the weighted per-sample values.
+    /// No reduction: the weighted per-sample values (Keras's `"none"`).
     None,
+    /// No reduction, as Keras's Python `None` (written `null` in configs).
+    Null,
 }
 
 impl Reduction {
@@ -38,10 +40,31 @@ impl Reduction {
             Reduction::Mean => "mean",
             Reduction::MeanWithSampleWeight => "mean_with_sample_weight",
             Reduction::None => "none",
+            Reduction::Null => "None",
         }
     }
 
-    /// From Keras's spelling; anything else is refused with Keras's message.
+    /// The config value Keras writes: the spelling, or `null` for [`Reduction::Null`].
+    ///
+    /// ```
+    /// use keras::losses::Reduction;
+    /// assert_eq!(Reduction::Sum.to_config(), "sum");
+    /// assert!(Reduction::Null.to_config().is_null());
+    /// ```
+    pub fn to_config(self) -> serde_json::Value {
+        match self {
+            Reduction::Null => serde_json::Value::Null,
+            r => serde_json::Value::String(r.as_str().into()),
+        }
+    }
+
+    /// Whether the values are returned unreduced (`"none"` or `None`).
+    pub fn is_none(self) -> bool {
+        matches!(self, Reduction::None | Reduction::Null)
+    }
+
+    /// From Keras's spelling; anything else is refused with Keras's message. (Keras's Python
+    /// `None` is [`Reduction::Null`], read from a config's `null`.)
     pub fn parse(s: &str) -> Result<Reduction> {
         Ok(match s {
             "sum_over_batch_size" => Reduction::SumOverBatchSize,
@@ -63,7 +86,7 @@ impl Reduction {
     pub fn from_config(v: Option<&serde_json::Value>) -> Result<Reduction> {
         match v {
             None => Ok(Reduction::default()),
-            Some(serde_json::Value::Null) => Ok(Reduction::None),
+            Some(serde_json::Value::Null) => Ok(Reduction::Null),
             Some(serde_json::Value::String(s)) => Reduction::parse(s),
             Some(other) => Reduction::parse(&other.to_string()),
         }
@@ -197,7 +220,37 @@ pub fn reduce_weighted_values(
     sample_weight: Option<&Tensor>,
     reduction: Reduction,
 ) -> Result<Tensor> {
+    reduce_masked_values(values, sample_weight, None, reduction)
+}
+
+/// [`reduce_weighted_values`] with a mask on the values (Keras's `apply_mask`: the mask of a
+/// loss's values, 1 where a value counts, joins the sample weights; for the mean reductions
+/// the kept values are scaled by `total / kept`, so the mean is over the kept values only).
+///
+/// ```
+/// use keras::prelude::*;
+/// use keras::losses::{reduce_masked_values, Reduction};
+/// let l = Tensor::new(&[1f32, 2.0, 3.0, 0.0], &Device::Cpu)?;
+/// let mask = Tensor::new(&[1f32, 1.0, 1.0, 0.0], &Device::Cpu)?;
+/// let mean = reduce_masked_values(&l, None, Some(&mask), Reduction::SumOverBatchSize)?;
+/// assert_eq!(keras::ops::scalar(&mean)?, 2.0);
+/// # Ok::<(), keras::Error>(())
+/// ```
+pub fn reduce_masked_values(
+    values: &Tensor,
+    sample_weight: Option<&Tensor>,
+    mask: Option<&Tensor>,
+    reduction: Reduction,
+) -> Result<Tensor> {
     let mut values = float(values)?;
+    let masked;
+    let sample_weight = match mask {
+        None => sample_weight,
+        Some(m) => {
+            masked = apply_mask(sample_weight, m, values.dtype(), reduction)?;
+            Some(&masked)
+        }
+    };
     let mut weight = None;
     if let Some(w) = sample_weight {
         let w = w.to_dtype(values.dtype())?.detach();
@@ -213,6 +266,36 @@ pub fn reduce_weighted_values(
     reduce_values(&values, weight.as_ref(), reduction)
 }
 
+/// Keras's `apply_mask`: the mask (scaled by `total / kept` for the mean reductions) as the
+/// sample weights, or times them.
+fn apply_mask(
+    sample_weight: Option<&Tensor>,
+    mask: &Tensor,
+    dtype: ops::DType,
+    reduction: Reduction,
+) -> Result<Tensor> {
+    let mut m = mask.to_dtype(dtype)?.detach();
+    if matches!(reduction, Reduction::Mean | Reduction::SumOverBatchSize) {
+        let total = m.elem_count() as f64;
+        let kept = m.sum_all()?;
+        // divide_no_nan(total, kept): 0 when nothing is kept.
+        let scale = kept.gt(0.0)?.where_cond(
+            &(kept.maximum(1e-30)?.recip()? * total)?,
+            &kept.zeros_like()?,
+        )?;
+        m = m.broadcast_mul(&scale)?;
+    }
+    Ok(match sample_weight {
+        None => m,
+        Some(w) => {
+            let w = w.to_dtype(dtype)?.detach();
+            let (m, w) = squeeze_or_expand_to_same_rank(&m, &w, true)?;
+            broadcast_shapes(m.dims(), w.dims())?;
+            w.broadcast_mul(&m)?
+        }
+    })
+}
+
 /// Keras's `reduce_values`: values already weighted, reduced (a scalar or `(0,)` shape is
 /// returned as it is).
 fn reduce_values(
@@ -220,7 +303,7 @@ fn reduce_values(
     sample_weight: Option<&Tensor>,
     reduction: Reduction,
 ) -> Result<Tensor> {
-    if reduction == Reduction::None || values.rank() == 0 || values.dims() == [0] {
+    if reduction.is_none() || values.rank() == 0 || values.dims() == [0] {
         return Ok(values.clone());
     }
     let loss = values.sum_all()?;
@@ -276,8 +359,21 @@ mod tests {
         assert_eq!(Reduction::parse("none").unwrap(), Reduction::None);
         assert_eq!(
             Reduction::from_config(Some(&serde_json::Value::Null)).unwrap(),
-            Reduction::None
+            Reduction::Null
         );
+        // A mask keeps values out of the mean and joins the weights.
+        let v = t(&[1., 2., 3., 4.], &[4]);
+        let m = t(&[1., 0., 1., 1.], &[4]);
+        let w = t(&[1., 1., 2., 0.], &[4]);
+        let r = |w: Option<&Tensor>, r| {
+            ops::scalar(&reduce_masked_values(&v, w, Some(&m), r).unwrap()).unwrap()
+        };
+        assert!((r(None, Reduction::SumOverBatchSize) - 8.0 / 3.0).abs() < 1e-6);
+        assert_eq!(r(None, Reduction::Sum), 8.0);
+        assert!((r(Some(&w), Reduction::SumOverBatchSize) - 7.0 / 3.0).abs() < 1e-6);
+        assert!((r(Some(&w), Reduction::MeanWithSampleWeight) - 7.0 / 3.0).abs() < 1e-6);
+        let none = reduce_masked_values(&v, None, Some(&m), Reduction::Null).unwrap();
+        assert_eq!(ops::to_vec_f32(&none).unwrap(), vec![1., 0., 3., 4.]);
         let e = Reduction::parse("avg").unwrap_err().to_string();
         assert!(e.contains("reduction=avg"), "{e}");
     }

@@ -23,6 +23,18 @@ pub enum ElementwiseLoss {
         /// Whether predictions are logits.
         from_logits: bool,
     },
+    /// `100 * |target - pred| / max(|target|, epsilon)`
+    MeanAbsolutePercentageError,
+    /// `(log(max(pred, epsilon) + 1) - log(max(target, epsilon) + 1))^2`
+    MeanSquaredLogarithmicError,
+    /// `log(cosh(pred - target))`, as `x + softplus(-2x) - log(2)`
+    LogCosh,
+    /// `pred - target * log(pred + epsilon)`
+    Poisson,
+    /// `max(1 - target * pred, 0)` (targets already in {-1, 1})
+    Hinge,
+    /// `max(1 - target * pred, 0)^2` (targets already in {-1, 1})
+    SquaredHinge,
 }
 
 impl ElementwiseLoss {
@@ -30,22 +42,14 @@ impl ElementwiseLoss {
     fn value_grad<T: Float>(self, p: T, t: T) -> (f64, T) {
         let f = <T as Float>::c;
         let zero = T::zero();
-        let one = T::one();
         match self {
             ElementwiseLoss::MeanSquaredError => {
                 let e = p - t;
                 ((e * e).f64v(), f(2.0) * e)
             }
             ElementwiseLoss::MeanAbsoluteError => {
-                let e = p - t;
-                let s = if e > zero {
-                    one
-                } else if e < zero {
-                    -one
-                } else {
-                    zero
-                };
-                (e.abs().f64v(), s)
+                let e = (p - t).f64v();
+                (e.abs(), f(sign(e)))
             }
             ElementwiseLoss::Huber(delta) => {
                 let e = (p - t).f64v();
@@ -76,7 +80,61 @@ impl ElementwiseLoss {
                 };
                 (loss, f(g))
             }
+            ElementwiseLoss::MeanAbsolutePercentageError => {
+                let (p, t) = (p.f64v(), t.f64v());
+                let d = t.abs().max(eps::<T>());
+                let e = p - t;
+                (100.0 * e.abs() / d, f(100.0 * sign(e) / d))
+            }
+            ElementwiseLoss::MeanSquaredLogarithmicError => {
+                let (p, t) = (p.f64v(), t.f64v());
+                let e = eps::<T>();
+                let a = p.max(e) + 1.0;
+                let diff = a.ln() - (t.max(e) + 1.0).ln();
+                let g = if p > e { 2.0 * diff / a } else { 0.0 };
+                (diff * diff, f(g))
+            }
+            ElementwiseLoss::LogCosh => {
+                let x = (p - t).f64v();
+                // x + softplus(-2x) - log 2, written symmetrically for large |x|.
+                let v = x.abs() + (-2.0 * x.abs()).exp().ln_1p() - std::f64::consts::LN_2;
+                (v, f(x.tanh()))
+            }
+            ElementwiseLoss::Poisson => {
+                let (p, t) = (p.f64v(), t.f64v());
+                let q = p + eps::<T>();
+                (p - t * q.ln(), f(1.0 - t / q))
+            }
+            ElementwiseLoss::Hinge => {
+                let (p, t) = (p.f64v(), t.f64v());
+                let m = 1.0 - t * p;
+                if m > 0.0 {
+                    (m, f(-t))
+                } else {
+                    (0.0, zero)
+                }
+            }
+            ElementwiseLoss::SquaredHinge => {
+                let (p, t) = (p.f64v(), t.f64v());
+                let m = (1.0 - t * p).max(0.0);
+                (m * m, f(-2.0 * t * m))
+            }
         }
+    }
+}
+
+/// Keras's epsilon in the tensor's dtype.
+fn eps<T: Float>() -> f64 {
+    T::c(EPSILON).f64v()
+}
+
+fn sign(x: f64) -> f64 {
+    if x > 0.0 {
+        1.0
+    } else if x < 0.0 {
+        -1.0
+    } else {
+        0.0
     }
 }
 
@@ -124,9 +182,9 @@ pub fn elementwise_loss(pred: &Tensor, target: &Tensor, kind: ElementwiseLoss) -
     check_float("loss", pred)?;
     if pred.dims() != target.dims() {
         return Err(Error::shape(format!(
-            "loss: y_true shape {:?} does not match y_pred shape {:?}",
-            target.dims(),
-            pred.dims()
+            "loss: y_true shape {} does not match y_pred shape {}",
+            super::shape_str(target.dims()),
+            super::shape_str(pred.dims())
         )));
     }
     let target = same_dtype(target, pred)?.contiguous()?.detach();
@@ -224,9 +282,9 @@ pub fn crossentropy(pred: &Tensor, target: &Tensor, from_logits: bool) -> Result
     check_float("categorical_crossentropy", pred)?;
     if pred.dims() != target.dims() {
         return Err(Error::shape(format!(
-            "categorical_crossentropy: y_true shape {:?} does not match y_pred shape {:?}",
-            target.dims(),
-            pred.dims()
+            "categorical_crossentropy: y_true shape {} does not match y_pred shape {}",
+            super::shape_str(target.dims()),
+            super::shape_str(pred.dims())
         )));
     }
     let target = same_dtype(target, pred)?.contiguous()?.detach();
@@ -247,12 +305,13 @@ pub fn sparse_crossentropy(pred: &Tensor, labels: &Tensor, from_logits: bool) ->
     let rows = pred.elem_count() / classes.max(1);
     if labels.elem_count() != rows {
         return Err(Error::shape(format!(
-            "sparse_categorical_crossentropy: y_true shape {:?} does not fit y_pred shape {:?} \
-             (expected one class index per row)",
-            labels.dims(),
-            pred.dims()
+            "sparse_categorical_crossentropy: y_true shape {} and y_pred shape {} do not fit: \
+             expected one class index per row of y_pred",
+            super::shape_str(labels.dims()),
+            super::shape_str(pred.dims())
         )));
     }
+    let shape = labels.dims().to_vec();
     let labels = same_dtype(&labels.flatten_all()?, pred)?
         .contiguous()?
         .detach();
@@ -264,7 +323,9 @@ pub fn sparse_crossentropy(pred: &Tensor, labels: &Tensor, from_logits: bool) ->
     {
         return Err(Error::value(format!(
             "sparse_categorical_crossentropy: received a label value of {bad} which is outside \
-             the valid range of [0, {classes})"
+             the valid range of [0, {classes}) (y_true shape {}, y_pred shape {})",
+            super::shape_str(&shape),
+            super::shape_str(pred.dims())
         )));
     }
     Ok(pred.contiguous()?.apply_op2(
@@ -542,8 +603,19 @@ mod tests {
             ElementwiseLoss::Huber(0.3),
             ElementwiseLoss::BinaryCrossentropy { from_logits: true },
             ElementwiseLoss::BinaryCrossentropy { from_logits: false },
+            ElementwiseLoss::MeanAbsolutePercentageError,
+            ElementwiseLoss::MeanSquaredLogarithmicError,
+            ElementwiseLoss::LogCosh,
+            ElementwiseLoss::Poisson,
+            ElementwiseLoss::Hinge,
+            ElementwiseLoss::SquaredHinge,
         ] {
-            let yy = y.clone();
+            // A zero target makes MAPE's terms ~1e9, too large for finite differences.
+            let yy = if k == ElementwiseLoss::MeanAbsolutePercentageError {
+                (&y + 0.5).unwrap()
+            } else {
+                y.clone()
+            };
             check_gradient(
                 std::slice::from_ref(&p),
                 |v| elementwise_loss(&v[0], &yy, k),
