@@ -65,11 +65,6 @@ impl LossScaleOptimizer {
         self.dynamic_scale
     }
 
-    /// The wrapped optimizer.
-    pub fn inner_optimizer(&self) -> &dyn Optimizer {
-        self.inner.as_ref()
-    }
-
     /// Reads Keras's config (`inner_optimizer` a serialized optimizer).
     pub fn from_config(c: &Cfg) -> Result<Self> {
         let inner = c
@@ -235,6 +230,9 @@ impl Optimizer for LossScaleOptimizer {
     }
     fn finalize_variable_values(&mut self, weights: &[Weight]) -> Result<()> {
         self.inner.finalize_variable_values(weights)
+    }
+    fn inner_optimizer(&self) -> Option<&dyn Optimizer> {
+        Some(self.inner.as_ref())
     }
     fn variables_for(&self, w: &Weight) -> Result<Vec<Tensor>> {
         self.inner.variables_for(w)

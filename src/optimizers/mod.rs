@@ -291,6 +291,11 @@ pub trait Optimizer: Send {
         apply::set_variables(self, weights, values)
     }
 
+    /// The optimizer a wrapper wraps (`LossScaleOptimizer`'s `inner_optimizer`).
+    fn inner_optimizer(&self) -> Option<&dyn Optimizer> {
+        None
+    }
+
     /// Keras's serialized optimizer: `{module, class_name, config, registered_name}`.
     fn get_config(&self) -> Value {
         let mut c = self.base().config();

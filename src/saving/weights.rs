@@ -100,6 +100,15 @@ pub fn to_h5(model: &Model) -> Result<Group> {
         for (i, t) in optimizer_vars(opt, &weights)?.into_iter().enumerate() {
             vars.datasets.insert(i.to_string(), t);
         }
+        // A wrapper (LossScaleOptimizer) also writes its inner optimizer's own group, as
+        // Keras does (its `vars` already hold them after its own).
+        if let Some(inner) = opt.inner_optimizer() {
+            let vars = root.make("optimizer/inner_optimizer/vars");
+            vars.attrs.insert("name".into(), inner.name().to_string());
+            for (i, t) in optimizer_vars(inner, &weights)?.into_iter().enumerate() {
+                vars.datasets.insert(i.to_string(), t);
+            }
+        }
     }
     Ok(root)
 }
