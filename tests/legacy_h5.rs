@@ -368,6 +368,18 @@ fn python_check(py: &str, mode: &str, files: &[(PathBuf, PathBuf)]) -> Vec<serde
     lines
 }
 
+/// One of our files for Python to load, with what it must find there.
+struct Case {
+    name: String,
+    h5: PathBuf,
+    npz: PathBuf,
+    layers: Vec<String>,
+    /// The learning rate, for a compiled model.
+    lr: Option<f64>,
+    /// Whether the model nests models (tf_keras numbers their nodes differently).
+    nested: bool,
+}
+
 #[test]
 fn our_h5_files_load_in_python_keras() {
     let Some(py) = python() else {
@@ -383,16 +395,21 @@ fn our_h5_files_load_in_python_keras() {
         .args(["-c", "import tf_keras"])
         .output()
         .is_ok_and(|o| o.status.success());
-    // (name, our file, npz, layer classes, learning rate if compiled, nests models)
-    let mut cases: Vec<(String, PathBuf, PathBuf, Vec<String>, Option<f64>, bool)> = vec![];
+    let mut cases: Vec<Case> = vec![];
     // The saving models (nested models, LSTMs, BatchNormalization), saved by us.
     for name in SAVING_ZOO {
         let m = keras::saving::load_model(zoo_path(&format!("{name}.legacy.h5"))).unwrap();
         let h5 = tmp(&format!("ours_zoo_{name}.h5"));
         m.save(&h5).unwrap();
         let npz = zoo_path(&format!("{name}.npz"));
-        let nested = *name == "nested_autoencoder";
-        cases.push((name.to_string(), h5, npz, classes(&m), None, nested));
+        cases.push(Case {
+            name: name.to_string(),
+            h5,
+            npz,
+            layers: classes(&m),
+            lr: None,
+            nested: *name == "nested_autoencoder",
+        });
     }
     // Keras's files, loaded here and saved by us.
     for (name, want, lr) in [
@@ -404,8 +421,14 @@ fn our_h5_files_load_in_python_keras() {
         let h5 = tmp(&format!("ours_{name}.h5"));
         m.save(&h5).unwrap();
         let npz = path(&format!("keras3_{name}.npz"));
-        let want = want.iter().map(|s| s.to_string()).collect();
-        cases.push((name.into(), h5, npz, want, Some(lr), name == "nested"));
+        cases.push(Case {
+            name: name.into(),
+            h5,
+            npz,
+            layers: want.iter().map(|s| s.to_string()).collect(),
+            lr: Some(lr),
+            nested: name == "nested",
+        });
     }
     let mut modes = vec!["check"];
     if tf_keras {
@@ -414,11 +437,14 @@ fn our_h5_files_load_in_python_keras() {
     for mode in modes {
         // tf_keras numbers a nested model's nodes differently from Keras 3's legacy loader,
         // and our files follow Keras 3's.
-        let run: Vec<_> = cases.iter().filter(|c| mode == "check" || !c.5).collect();
+        let run: Vec<&Case> = cases
+            .iter()
+            .filter(|c| mode == "check" || !c.nested)
+            .collect();
         let files: Vec<(PathBuf, PathBuf)> =
-            run.iter().map(|c| (c.1.clone(), c.2.clone())).collect();
+            run.iter().map(|c| (c.h5.clone(), c.npz.clone())).collect();
         for (c, r) in run.iter().zip(python_check(&py, mode, &files)) {
-            let name = &c.0;
+            let name = &c.name;
             assert!(r["max_diff"].as_f64().unwrap() < 1e-5, "{mode} {name}: {r}");
             let layers: Vec<String> = r["layers"]
                 .as_array()
@@ -426,9 +452,9 @@ fn our_h5_files_load_in_python_keras() {
                 .iter()
                 .filter_map(|v| v.as_str().map(str::to_string))
                 .collect();
-            assert_eq!(layers, c.3, "{mode} {name}");
-            assert_eq!(r["compiled"], c.4.is_some(), "{mode} {name}: {r}");
-            if let Some(lr) = c.4 {
+            assert_eq!(layers, c.layers, "{mode} {name}");
+            assert_eq!(r["compiled"], c.lr.is_some(), "{mode} {name}: {r}");
+            if let Some(lr) = c.lr {
                 let got = r["learning_rate"].as_f64().unwrap();
                 assert!((got - lr).abs() < 1e-8, "{mode} {name}: {r}");
             }

@@ -14,7 +14,7 @@
 //!   whose model nests models);
 //! - objects without `module` (`{class_name, config}`, Keras 2.4) are read as they are.
 //!
-//! Writing goes the other way ([`to_keras2`]): the tf.keras 2 form that both tf_keras and Keras
+//! Writing goes the other way ([`to_keras2`], in `keras2_export.rs`): the tf.keras 2 form that both tf_keras and Keras
 //! 3's legacy loader read (dtype names, `batch_input_shape`, list-of-lists nodes, no Keras
 //! 3-only layer arguments). A nested model's node indices are written as Keras 3's legacy
 //! loader reads them (from 0), which tf_keras reads differently: a model that nests models
@@ -23,8 +23,10 @@
 
 use crate::serialization::Config;
 use crate::{Error, Result};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use std::collections::HashSet;
+
+pub use super::keras2_export::to_keras2;
 
 /// Keras 2 class names Keras 3 spells differently (its `layers` module exports the Keras 2
 /// spellings as aliases).
@@ -64,18 +66,9 @@ const PYTHON_LAYERS: &[&str] = &[
 ];
 
 /// Config keys that hold a nested layer (wrappers, RNNs).
-const NESTED_LAYER_KEYS: &[&str] = &["layer", "forward_layer", "backward_layer", "cell"];
+pub(super) const NESTED_LAYER_KEYS: &[&str] = &["layer", "forward_layer", "backward_layer", "cell"];
 
-/// Keras 3 layer arguments that tf.keras 2's layers refuse ("Unrecognized keyword arguments")
-/// when they hold their defaults; written files leave them out.
-const KERAS3_ONLY: &[(&str, Value)] = &[
-    ("quantization_config", Value::Null),
-    ("lora_rank", Value::Null),
-    ("lora_alpha", Value::Null),
-    ("synchronized", Value::Bool(false)),
-];
-
-fn class_of(v: &Value) -> Result<&str> {
+pub(super) fn class_of(v: &Value) -> Result<&str> {
     v.get("class_name").and_then(Value::as_str).ok_or_else(|| {
         Error::value(format!(
             "model_config: every serialized object needs a `class_name`; received {}",
@@ -92,7 +85,7 @@ fn truncated(v: &Value) -> String {
     }
 }
 
-fn is_model_class(class: &str) -> bool {
+pub(super) fn is_model_class(class: &str) -> bool {
     matches!(class, "Functional" | "Model" | "Sequential")
 }
 
@@ -250,7 +243,7 @@ fn functional_from_keras2(v: &Value, keras2_nodes: bool) -> Result<Value> {
     Ok(json!({"class_name": "Functional", "config": out}))
 }
 
-fn entry_name(e: &Value) -> Option<&str> {
+pub(super) fn entry_name(e: &Value) -> Option<&str> {
     e.get("name")
         .and_then(Value::as_str)
         .or_else(|| e.get("config")?.get("name")?.as_str())
@@ -380,190 +373,6 @@ fn layer_from_keras2(e: &Value, keras2_nodes: bool) -> Result<(Value, Option<Val
     Ok((out, batch_input_shape.filter(|s| !s.is_null())))
 }
 
-/// A Keras 3 model config (ours, [`crate::saving::to_json`]) in the tf.keras 2 form that
-/// `model.save("m.h5")` files hold: tf_keras and Keras 3's legacy loader both read it.
-///
-/// ```
-/// use keras::prelude::*;
-/// let model = Sequential::from_layers([Input::new(&[3]).into(), Dense::new(2).into()])?.into_model();
-/// let v: serde_json::Value = serde_json::from_str(&keras::saving::to_json(&model)?).unwrap();
-/// let k2 = keras::saving::legacy::keras2_config::to_keras2(&v)?;
-/// assert_eq!(k2["config"]["layers"][0]["config"]["batch_input_shape"], serde_json::json!([null, 3]));
-/// # Ok::<(), keras::Error>(())
-/// ```
-pub fn to_keras2(v: &Value) -> Result<Value> {
-    let class = class_of(v)?;
-    let config = v
-        .get("config")
-        .and_then(Value::as_object)
-        .ok_or_else(|| Error::value(format!("model config: {class} has no config object")))?;
-    match class {
-        "Sequential" => {
-            let mut out = Map::new();
-            for key in ["name", "trainable"] {
-                if let Some(x) = config.get(key) {
-                    out.insert(key.into(), x.clone());
-                }
-            }
-            let layers = config
-                .get("layers")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
-            let layers = layers
-                .iter()
-                .map(layer_to_keras2)
-                .collect::<Result<Vec<_>>>()?;
-            out.insert("layers".into(), Value::Array(layers));
-            if let Some(s) = config.get("build_input_shape").filter(|s| !s.is_null()) {
-                out.insert("build_input_shape".into(), s.clone());
-            }
-            Ok(json!({"class_name": "Sequential", "config": out}))
-        }
-        "Functional" | "Model" => functional_to_keras2(config),
-        // A subclassed model keeps its own config (Keras 3 reads it with the class registered).
-        _ => Ok(v.clone()),
-    }
-}
-
-fn functional_to_keras2(config: &Config) -> Result<Value> {
-    let entries = config
-        .get("layers")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    let mut layers = vec![];
-    for e in &entries {
-        let mut layer = layer_to_keras2(e)?;
-        let name = entry_name(e).unwrap_or_default();
-        layer["name"] = json!(name);
-        let nodes = e
-            .get("inbound_nodes")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        let mut out_nodes = vec![];
-        for n in &nodes {
-            let mut hist = vec![];
-            collect_history(n.get("args").unwrap_or(&Value::Null), &mut hist);
-            let kwargs = n.get("kwargs").cloned().unwrap_or_else(|| json!({}));
-            let kwargs = if contains_tensor(&kwargs) {
-                json!({})
-            } else {
-                kwargs
-            };
-            // A nested model's node index as Keras 3's legacy loader reads it (from 0).
-            let inputs: Vec<Value> = hist
-                .into_iter()
-                .map(|(l, i, t)| json!([l, i, t, kwargs]))
-                .collect();
-            out_nodes.push(Value::Array(inputs));
-        }
-        layer["inbound_nodes"] = Value::Array(out_nodes);
-        layers.push(layer);
-    }
-    let refs = |key: &str| -> Value {
-        let mut v = config.get(key).cloned().unwrap_or_else(|| json!([]));
-        // A single tensor ([name, node, index]) as Keras 2's list of them.
-        if v.as_array()
-            .is_some_and(|a| a.first().is_some_and(Value::is_string))
-        {
-            v = json!([v]);
-        }
-        v
-    };
-    let mut out = Map::new();
-    for key in ["name", "trainable"] {
-        if let Some(x) = config.get(key) {
-            out.insert(key.into(), x.clone());
-        }
-    }
-    out.insert("layers".into(), Value::Array(layers));
-    out.insert("input_layers".into(), refs("input_layers"));
-    out.insert("output_layers".into(), refs("output_layers"));
-    Ok(json!({"class_name": "Functional", "config": out}))
-}
-
-fn collect_history(v: &Value, out: &mut Vec<(String, u64, u64)>) {
-    match v {
-        Value::Array(a) => a.iter().for_each(|x| collect_history(x, out)),
-        Value::Object(o)
-            if o.get("class_name").and_then(Value::as_str) == Some("__keras_tensor__") =>
-        {
-            let h = &o["config"]["keras_history"];
-            out.push((
-                h[0].as_str().unwrap_or_default().to_string(),
-                h[1].as_u64().unwrap_or(0),
-                h[2].as_u64().unwrap_or(0),
-            ));
-        }
-        _ => {}
-    }
-}
-
-fn contains_tensor(v: &Value) -> bool {
-    let mut h = vec![];
-    collect_history(v, &mut h);
-    match v {
-        Value::Object(o) => !h.is_empty() || o.values().any(contains_tensor),
-        _ => !h.is_empty(),
-    }
-}
-
-fn layer_to_keras2(e: &Value) -> Result<Value> {
-    let class = class_of(e)?;
-    if is_model_class(class) {
-        return to_keras2(e);
-    }
-    let mut config = e
-        .get("config")
-        .and_then(Value::as_object)
-        .cloned()
-        .ok_or_else(|| {
-            Error::value(format!(
-                "model config: layer {} ({class}) has no config object",
-                entry_name(e).unwrap_or_default()
-            ))
-        })?;
-    if let Some(d) = config.get("dtype").and_then(dtype_to_keras2) {
-        config.insert("dtype".into(), d);
-    }
-    if class == "InputLayer" {
-        if let Some(s) = config.remove("batch_shape") {
-            config.insert("batch_input_shape".into(), s);
-        }
-    }
-    for (key, default) in KERAS3_ONLY {
-        if config.get(*key).is_some_and(|v| v == default) {
-            config.remove(*key);
-        }
-    }
-    for key in NESTED_LAYER_KEYS {
-        if let Some(inner) = config.get(*key).filter(|v| v.get("class_name").is_some()) {
-            let inner = layer_to_keras2(inner)?;
-            config.insert(key.to_string(), inner);
-        }
-    }
-    if let Some(Value::Array(cells)) = config.get("cells") {
-        let cells = cells
-            .iter()
-            .map(layer_to_keras2)
-            .collect::<Result<Vec<_>>>()?;
-        config.insert("cells".into(), Value::Array(cells));
-    }
-    Ok(json!({"class_name": class, "config": config}))
-}
-
-/// A `DTypePolicy` object as tf.keras 2 writes dtypes: the name, or a mixed `Policy`.
-fn dtype_to_keras2(d: &Value) -> Option<Value> {
-    let name = d.get("config")?.get("name")?.as_str()?;
-    Some(if name.starts_with("mixed_") {
-        json!({"class_name": "Policy", "config": {"name": name}})
-    } else {
-        json!(name)
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -615,37 +424,5 @@ mod tests {
         assert!(e.contains("\"d\""), "{e}");
         let e = from_keras2(&json!({"config": {}})).unwrap_err().to_string();
         assert!(e.contains("class_name"), "{e}");
-    }
-
-    #[test]
-    fn keras3_config_goes_to_keras2_form() {
-        let k3 = json!({"class_name": "Functional", "config": {"name": "m", "trainable": true,
-            "layers": [
-                {"module": "keras.layers", "class_name": "InputLayer", "name": "a",
-                 "config": {"batch_shape": [null, 4], "dtype": "float32", "name": "a"},
-                 "inbound_nodes": []},
-                {"module": "keras.layers", "class_name": "Dense", "name": "d",
-                 "config": {"name": "d", "units": 2, "quantization_config": null,
-                            "dtype": {"module": "keras", "class_name": "DTypePolicy",
-                                      "config": {"name": "float32"}}},
-                 "build_config": {"input_shape": [null, 4]},
-                 "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__",
-                     "config": {"shape": [null, 4], "dtype": "float32",
-                                "keras_history": ["a", 0, 0]}}], "kwargs": {}}]}],
-            "input_layers": ["a", 0, 0], "output_layers": ["d", 0, 0]}});
-        let v = to_keras2(&k3).unwrap();
-        let layers = &v["config"]["layers"];
-        assert_eq!(layers[0]["config"]["batch_input_shape"], json!([null, 4]));
-        assert_eq!(layers[1]["config"]["dtype"], "float32");
-        assert!(layers[1]["config"].get("quantization_config").is_none());
-        assert!(layers[1].get("build_config").is_none());
-        assert_eq!(layers[1]["inbound_nodes"], json!([[["a", 0, 0, {}]]]));
-        assert_eq!(v["config"]["output_layers"], json!([["d", 0, 0]]));
-        // And back.
-        let back = from_keras2(&v).unwrap();
-        assert_eq!(
-            back["config"]["layers"][1]["inbound_nodes"][0]["args"][0]["config"]["keras_history"],
-            json!(["a", 0, 0])
-        );
     }
 }

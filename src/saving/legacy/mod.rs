@@ -17,6 +17,7 @@
 pub mod h5_model;
 pub mod h5_writer;
 pub mod keras2_config;
+mod keras2_export;
 pub mod training_config;
 
 pub use h5_model::{is_h5_path, load_h5_model, save_h5_model};
