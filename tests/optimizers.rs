@@ -408,7 +408,8 @@ fn bad_arguments_are_clear_errors() {
     assert!(e.contains("momentum=3.0"), "{e}");
     let e = optimizers::get("adamw2").err().unwrap().to_string();
     assert!(
-        e.contains("Could not interpret optimizer identifier: adamw2") && e.contains("'AdamW'"),
+        e.contains("Could not interpret optimizer identifier: adamw2. Did you mean 'adamw'")
+            && e.contains("rmsprop, sgd"),
         "{e}"
     );
     // A schedule's learning rate is not settable (Keras's TypeError); a float one is.

@@ -117,11 +117,8 @@ impl Slot {
         let buf = match (device.is_cpu(), dtype) {
             (true, DType::F32) => Buf::F32(vec![value as f32; len]),
             (true, DType::F64) => Buf::F64(vec![value; len]),
-            _ => Buf::Tensor(
-                Tensor::full(value, shape, device)?
-                    .to_dtype(dtype)?
-                    .contiguous()?,
-            ),
+            // Made in its own dtype on its device (no float64 detour a device may lack).
+            _ => Buf::Tensor((Tensor::zeros(shape, dtype, device)? + value)?),
         };
         Ok(Slot {
             shape: shape.to_vec(),
