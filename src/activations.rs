@@ -11,6 +11,7 @@
 
 pub use crate::ops::Act;
 use crate::ops::Tensor;
+use crate::serialization::{Cfg, Value};
 use crate::{Error, Result};
 
 /// Every name [`get`] knows, with its activation (Keras 3's defaults: `leaky_relu` has
@@ -78,6 +79,50 @@ impl ActivationArg {
         match &self.0 {
             Ok(a) => Ok(*a),
             Err(name) => get(name),
+        }
+    }
+}
+
+impl ActivationArg {
+    /// The activation as Keras serializes it in a layer config: its name (an unknown name
+    /// as given).
+    ///
+    /// ```
+    /// use keras::activations::{Act, ActivationArg};
+    /// assert_eq!(ActivationArg::from(Act::Relu).serialize(), "relu");
+    /// ```
+    pub fn serialize(&self) -> Value {
+        match &self.0 {
+            Ok(act) => Value::String(name(*act).into()),
+            Err(name) => Value::String(name.clone()),
+        }
+    }
+}
+
+impl Cfg<'_> {
+    /// The activation at `key` (a name, or a serialized activation object), or `default` (the
+    /// layer's own default, e.g. `tanh` for recurrent layers) when absent.
+    ///
+    /// ```
+    /// use keras::serialization::{config, json, Cfg};
+    /// let map = config(json!({ "activation": {"module": "keras.activations", "class_name": "function", "config": "relu"} }));
+    /// let a = Cfg::new("Dense", &map).activation("activation", "linear")?;
+    /// assert_eq!(a.serialize(), "relu");
+    /// # Ok::<(), keras::Error>(())
+    /// ```
+    pub fn activation(&self, key: &str, default: &str) -> Result<ActivationArg> {
+        match self.get(key) {
+            None => Ok(default.into()),
+            Some(Value::String(s)) => Ok(s.as_str().into()),
+            Some(Value::Object(o)) => {
+                let name = o
+                    .get("config")
+                    .and_then(|c| c.as_str())
+                    .or_else(|| o.get("class_name").and_then(Value::as_str))
+                    .ok_or_else(|| self.bad(key, "an activation name"))?;
+                Ok(name.into())
+            }
+            _ => Err(self.bad(key, "an activation name")),
         }
     }
 }

@@ -10,6 +10,7 @@
 
 use crate::engine::Penalize;
 use crate::ops::Tensor;
+use crate::serialization::{Cfg, Value};
 use crate::{Error, Result};
 use std::sync::Arc;
 
@@ -130,6 +131,47 @@ impl RegularizerArg {
             Ok(r) => Ok(r.clone()),
             Err(n) => get(n),
         }
+    }
+}
+
+/// A layer's optional regularizer as Keras serializes it (Keras's `regularizers.serialize`):
+/// its object, or `null` when there is none. A penalty with no Keras config is an error.
+///
+/// ```
+/// use keras::regularizers::{serialize, RegularizerArg, L2};
+/// assert!(serialize(None)?.is_null());
+/// assert_eq!(serialize(Some(&RegularizerArg::from(L2::new(0.1))))?["class_name"], "L2");
+/// # Ok::<(), keras::Error>(())
+/// ```
+pub fn serialize(r: Option<&RegularizerArg>) -> Result<Value> {
+    match r {
+        None => Ok(Value::Null),
+        Some(r) => r.resolve()?.get_config().ok_or_else(|| {
+            Error::value("this regularizer has no Keras config; only L1, L2 and L1L2 can be saved")
+        }),
+    }
+}
+
+impl Cfg<'_> {
+    /// The regularizer at `key` (a name or a serialized object), if present; errors name the
+    /// class and the key.
+    ///
+    /// ```
+    /// use keras::serialization::{config, json, Cfg};
+    /// let map = config(json!({ "kernel_regularizer": "l2", "bias_regularizer": null }));
+    /// let c = Cfg::new("Dense", &map);
+    /// assert!(c.regularizer("kernel_regularizer")?.is_some());
+    /// assert!(c.regularizer("bias_regularizer")?.is_none());
+    /// # Ok::<(), keras::Error>(())
+    /// ```
+    pub fn regularizer(&self, key: &str) -> Result<Option<RegularizerArg>> {
+        self.get(key)
+            .map(|v| {
+                from_config(v)
+                    .map(|r| RegularizerArg(Ok(r)))
+                    .map_err(|e| Error::value(format!("{}: config key '{key}': {e}", self.class)))
+            })
+            .transpose()
     }
 }
 

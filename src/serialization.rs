@@ -3,7 +3,7 @@
 //! value, and the `{module, class_name, config, registered_name}` object form. A leaf module:
 //! it knows no layer, initializer or optimizer; each of those reads and writes its own config
 //! with these pieces (and may add its own reader to [`Cfg`], as `initializers` adds
-//! `Cfg::initializer`).
+//! `Cfg::initializer`). [`registration`] is the registry of the classes configs name.
 //!
 //! ```
 //! use keras::serialization::{json, config, Cfg};
@@ -17,6 +17,8 @@
 
 use crate::{Error, Result};
 pub use serde_json::{json, Map, Value};
+
+pub mod registration;
 
 /// A layer's `config` object.
 pub type Config = Map<String, Value>;
@@ -158,6 +160,22 @@ impl<'a> Cfg<'a> {
                 .collect::<Option<Vec<_>>>()
                 .ok_or_else(|| self.bad(key, "integers")),
             _ => Err(self.bad(key, "an integer or a list of integers")),
+        }
+    }
+
+    /// A list of signed integers (a single integer counts as a list of one), e.g. axes.
+    pub fn isizes(&self, key: &str) -> Result<Vec<isize>> {
+        let one = |v: &Value| v.as_i64().map(|v| v as isize);
+        match self.get(key) {
+            Some(Value::Array(a)) => a
+                .iter()
+                .map(one)
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| self.bad(key, "integers")),
+            Some(v) => one(v)
+                .map(|v| vec![v])
+                .ok_or_else(|| self.bad(key, "an integer or a list of integers")),
+            None => Err(self.bad(key, "an integer or a list of integers")),
         }
     }
 

@@ -5,8 +5,8 @@
 use keras::engine::{CallCtx, Layer, LayerArgs, LayerExt, LayerRef, Shape, WeightBuilder};
 use keras::models::Subclass;
 use keras::prelude::*;
-use keras::saving::config::{json, Config};
 use keras::saving::registry::{register_layer, register_model};
+use keras::serialization::{json, Config};
 
 /// `y = x * scale + shift`, with a learned `shift` per feature.
 #[derive(Clone)]
@@ -37,9 +37,7 @@ impl Layer for ScaleShift {
         &mut self.args
     }
     fn get_config(&self) -> keras::Result<Config> {
-        Ok(keras::saving::config::config(
-            json!({ "scale": self.scale }),
-        ))
+        Ok(keras::serialization::config(json!({ "scale": self.scale })))
     }
     fn build(&mut self, s: &[Shape], w: &mut WeightBuilder) -> keras::Result<()> {
         let n = s[0].0.last().copied().flatten().unwrap_or(1);
@@ -95,9 +93,7 @@ impl Subclass for Mlp {
         vec![self.hidden.clone(), self.out.clone()]
     }
     fn get_config(&self) -> Option<Config> {
-        Some(keras::saving::config::config(
-            json!({ "width": self.width }),
-        ))
+        Some(keras::serialization::config(json!({ "width": self.width })))
     }
 }
 
@@ -176,7 +172,7 @@ fn subclassed_model_with_config_saves_and_loads() {
     let file = dir.join("mlp.keras");
     m.save(&file).unwrap();
     let e = keras::saving::load_model(&file).err().unwrap().to_string();
-    assert!(e.contains("Could not locate model class 'Mlp'"), "{e}");
+    assert!(e.contains("Could not locate class 'Mlp' (a model)"), "{e}");
     register_model("Mlp", |c| {
         let width = c.get("width").and_then(|v| v.as_u64()).unwrap_or(1) as usize;
         Ok(Model::subclass(Mlp::new(width)))

@@ -11,9 +11,11 @@ use super::input_spec::InputSpec;
 use super::naming;
 use super::node::{KerasTensor, Node, TensorDesc};
 use super::shape::{IntoDims, Shape};
+use super::store::{Assets, Group};
 use super::var_group::VarGroup;
 use super::weight::{Weight, WeightBuilder};
 use crate::ops::{DType, Tensor};
+use crate::serialization::{Config, Value};
 use crate::{Error, Result};
 use std::any::Any;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -135,7 +137,7 @@ pub trait Layer: Any + Send + Sync {
     }
     /// The layer's own arguments as Keras's `get_config()` writes them (the engine adds
     /// `name`, `trainable` and `dtype`). Layers that cannot be serialized yet say so.
-    fn get_config(&self) -> Result<crate::saving::config::Config> {
+    fn get_config(&self) -> Result<Config> {
         Err(Error::value(format!(
             "Layer class {} cannot be saved to a Keras config yet",
             self.class_name()
@@ -143,22 +145,27 @@ pub trait Layer: Any + Send + Sync {
     }
     /// The base keys of its config (`name`, `trainable`, `dtype`, as the engine fills them),
     /// for the few Keras classes that write fewer or other ones (`InputLayer`: name only).
-    fn base_config(&self, base: crate::saving::config::Config) -> crate::saving::config::Config {
+    fn base_config(&self, base: Config) -> Config {
         base
     }
     /// Keras's `build_config` for the shapes the layer was built with: `{"input_shape": ...}`.
     /// A layer whose Keras call takes its tensors as separate arguments names them instead
     /// (`MultiHeadAttention`: `{"shapes_dict": {"query_shape": ..., "value_shape": ...}}`).
-    fn build_config(&self, input_shapes: &[Shape]) -> serde_json::Value {
-        crate::saving::config::input_shape_build_config(input_shapes)
+    fn build_config(&self, input_shapes: &[Shape]) -> Value {
+        super::config::input_shape_build_config(input_shapes)
     }
     /// A call's serialized input tensors as Keras writes a node: `(args, kwargs)`. By default
     /// one tensor, or one list of tensors, as the single argument.
-    fn call_config(
-        &self,
-        inputs: Vec<serde_json::Value>,
-    ) -> (serde_json::Value, serde_json::Value) {
-        crate::saving::config::single_argument_call(inputs)
+    fn call_config(&self, inputs: Vec<Value>) -> (Value, Value) {
+        crate::serialization::single_argument_call(inputs)
+    }
+    /// The layer as a model config lists it (Keras's `serialize_keras_object`): by default
+    /// [`config::serialize_layer`](super::config::serialize_layer), `{module, class_name,
+    /// config, build_config}` from [`Layer::get_config`] and the base keys. `handle` is the
+    /// layer's own [`LayerRef`] (its name, trainable flag and build shapes). Models write their
+    /// own (`Functional`: `layers`, `input_layers`, ...).
+    fn serialize(&self, handle: &LayerRef) -> Result<Value> {
+        super::config::serialize_layer(self, handle)
     }
     /// Where this layer's variables go in a Keras weights file, given its own weights (in
     /// creation order) and name: by default all at `<path>/vars`. Layers whose Keras
@@ -189,23 +196,23 @@ pub trait Layer: Any + Send + Sync {
     /// Writes the files this layer keeps beside its weights in a `.keras` archive (Keras's
     /// `save_assets`, e.g. a lookup layer's `vocabulary.txt`) into `dir`, by path relative to
     /// the layer's asset folder (`assets/layers/<layer>/`).
-    fn save_assets(&self, _dir: &mut crate::saving::assets::Assets) -> Result<()> {
+    fn save_assets(&self, _dir: &mut Assets) -> Result<()> {
         Ok(())
     }
     /// Reads back what [`Layer::save_assets`] wrote (Keras's `load_assets`): `dir` holds the
     /// files under the layer's asset folder, by relative path.
-    fn load_assets(&mut self, _dir: &crate::saving::assets::Assets) -> Result<()> {
+    fn load_assets(&mut self, _dir: &Assets) -> Result<()> {
         Ok(())
     }
     /// Writes values Keras's `save_own_variables` stores under their own names rather than as
     /// numbered weights (e.g. a lookup layer's `vars/idf_weights`) into the layer's group of
     /// the weights file. The numbered weights of [`Layer::var_group`] are written separately.
-    fn save_own_variables(&self, _group: &mut crate::saving::h5::Group) -> Result<()> {
+    fn save_own_variables(&self, _group: &mut Group) -> Result<()> {
         Ok(())
     }
     /// Reads what [`Layer::save_own_variables`] wrote, from the layer's group of the weights
     /// file (Keras's `load_own_variables`); runs before [`Layer::load_assets`], as in Keras.
-    fn load_own_variables(&mut self, _group: &crate::saving::h5::Group) -> Result<()> {
+    fn load_own_variables(&mut self, _group: &Group) -> Result<()> {
         Ok(())
     }
 }
@@ -318,6 +325,20 @@ impl LayerRef {
     /// Runs `f` on the layer as a mutable trait object (how loading hands a layer its assets).
     pub fn with_dyn_mut<R>(&self, f: impl FnOnce(&mut dyn Layer) -> R) -> R {
         f(write(&self.0.imp).as_mut())
+    }
+
+    /// The layer as Keras serializes it in a model config ([`Layer::serialize`]): for a
+    /// layer `{module, class_name, config, build_config}`, for a nested model its whole
+    /// config.
+    ///
+    /// ```
+    /// use keras::prelude::*;
+    /// let v = Dense::new(4).activation("relu").into_layer().serialize()?;
+    /// assert_eq!((v["class_name"].as_str(), v["config"]["activation"].as_str()), (Some("Dense"), Some("relu")));
+    /// # Ok::<(), keras::Error>(())
+    /// ```
+    pub fn serialize(&self) -> Result<Value> {
+        self.with_dyn(|x| x.serialize(self))
     }
 
     /// Whether `build` has run.

@@ -6,18 +6,22 @@
 //! - [`KerasTensor`] and [`Node`]: the symbolic graph a functional model is made of;
 //! - [`Weight`]: a named variable with its trainable flag and regularizer.
 
+pub mod config;
 pub mod context;
 mod input_spec;
 mod layer;
 pub mod naming;
 mod node;
 mod shape;
+pub mod store;
 mod var_group;
 pub(crate) mod weight;
 
+pub use crate::initializers::Initialize;
+pub use crate::ops::dtype_name;
 pub use input_spec::InputSpec;
 pub use layer::{CallCtx, Layer, LayerArgs, LayerExt, LayerRef};
-pub use node::{dtype_name, KerasTensor, Node};
+pub use node::{KerasTensor, Node};
 pub use shape::{tuple, IntoDims, Shape};
 pub use var_group::VarGroup;
-pub use weight::{gradients, Initialize, Penalize, Weight, WeightBuilder};
+pub use weight::{gradients, Penalize, Weight, WeightBuilder};

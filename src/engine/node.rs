@@ -116,26 +116,10 @@ impl std::fmt::Debug for KerasTensor {
             if self.is_string() {
                 "string"
             } else {
-                dtype_name(self.dtype())
+                crate::ops::dtype_name(self.dtype())
             },
             self.name()
         )
-    }
-}
-
-/// Keras's name of a dtype (`float32`, `int32`, ...).
-pub fn dtype_name(d: DType) -> &'static str {
-    match d {
-        DType::F32 => "float32",
-        DType::F64 => "float64",
-        DType::F16 => "float16",
-        DType::BF16 => "bfloat16",
-        DType::U8 => "uint8",
-        DType::U32 => "uint32",
-        DType::I16 => "int16",
-        DType::I32 => "int32",
-        DType::I64 => "int64",
-        _ => "unknown",
     }
 }
 

@@ -111,9 +111,9 @@ impl fmt::Display for Shape {
     }
 }
 
-/// Formats concrete dims as a Python tuple: `(32, 63)`, `(5,)`.
+/// Formats concrete dims as a Python tuple: `(32, 63)`, `(5,)` ([`crate::ops::shape_str`]).
 pub fn tuple(dims: &[usize]) -> String {
-    Shape::known(dims).to_string()
+    crate::ops::shape_str(dims)
 }
 
 /// Things that describe a shape: `&[usize]`, `[usize; N]`, `Vec<usize>`, or the same with

@@ -1,22 +1,11 @@
 //! Weights (Keras "variables"): a candle `Var` with a name, a trainable flag and an optional
 //! regularizer, shared by handle between the layer, its model and the optimizer.
 
+use crate::initializers::Initialize;
 use crate::ops::{DType, Device, Tensor, Var};
 use crate::{Error, Result};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-
-/// Makes the initial value of a weight (implemented by `keras::initializers`).
-pub trait Initialize: Send + Sync {
-    /// A tensor of `shape` and `dtype` on the CPU.
-    fn init(&self, shape: &[usize], dtype: DType) -> Result<Tensor>;
-    /// The Keras class name, e.g. `GlorotUniform` (for summaries and configs).
-    fn class_name(&self) -> String;
-    /// Its Keras config (`{"mean": 0.0, "stddev": 0.05, "seed": null}`); empty by default.
-    fn config(&self) -> serde_json::Map<String, serde_json::Value> {
-        serde_json::Map::new()
-    }
-}
 
 /// A weight penalty that joins the loss (implemented by `keras::regularizers`).
 pub trait Penalize: Send + Sync + std::fmt::Debug {

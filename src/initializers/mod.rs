@@ -16,7 +16,9 @@ use crate::ops::{self, random, DType, Tensor};
 use crate::{Error, Result};
 use std::sync::Arc;
 
-pub use crate::engine::Initialize;
+mod initializer;
+
+pub use initializer::{Initialize, InitializerArg};
 
 /// Keras's `compute_fans`: (fan_in, fan_out) of a weight shape.
 pub fn compute_fans(shape: &[usize]) -> (f64, f64) {
@@ -511,7 +513,7 @@ pub fn from_config(v: &serde_json::Value) -> Result<Arc<dyn Initialize>> {
         .get("config")
         .and_then(|c| c.as_object())
         .unwrap_or(&empty);
-    let c = crate::saving::config::Cfg::new(class, map);
+    let c = crate::serialization::Cfg::new(class, map);
     let enum_arg =
         |key: &str, default: &str| -> Result<String> { Ok(c.str_or(key, default)?.to_string()) };
     Ok(match class {
@@ -557,32 +559,6 @@ pub fn from_config(v: &serde_json::Value) -> Result<Arc<dyn Initialize>> {
         }),
         other => get(other)?,
     })
-}
-
-/// An initializer given by name or by value, for builder methods.
-#[derive(Clone)]
-pub struct InitializerArg(pub(crate) std::result::Result<Arc<dyn Initialize>, String>);
-
-impl InitializerArg {
-    /// The initializer, or the error for an unknown name.
-    pub fn resolve(&self) -> Result<Arc<dyn Initialize>> {
-        match &self.0 {
-            Ok(i) => Ok(i.clone()),
-            Err(n) => get(n),
-        }
-    }
-}
-
-impl From<&str> for InitializerArg {
-    fn from(s: &str) -> Self {
-        InitializerArg(get(s).map_err(|_| s.to_string()))
-    }
-}
-
-impl<I: Initialize + 'static> From<I> for InitializerArg {
-    fn from(i: I) -> Self {
-        InitializerArg(Ok(Arc::new(i)))
-    }
 }
 
 #[cfg(test)]

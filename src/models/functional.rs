@@ -451,4 +451,7 @@ impl Layer for Functional {
     fn is_model(&self) -> bool {
         true
     }
+    fn serialize(&self, handle: &LayerRef) -> Result<serde_json::Value> {
+        self.to_config(&handle.name(), handle.trainable())
+    }
 }

@@ -12,13 +12,18 @@
 //! # Ok::<(), keras::Error>(())
 //! ```
 
+mod config;
 pub(crate) mod functional;
+mod functional_config;
 mod model;
 pub(crate) mod sequential;
+mod sequential_config;
 pub(crate) mod subclass;
 mod summary;
 
-pub use crate::saving::{load_model, model_from_json};
+// Keras's `keras.models.load_model`, the one name of this module that `saving` defines.
+pub use crate::saving::load_model;
+pub use config::{model_from_config, model_from_json};
 pub use functional::Functional;
 pub use model::Model;
 pub use sequential::{Sequential, SequentialNet};

@@ -126,6 +126,9 @@ impl Layer for SequentialNet {
     fn is_model(&self) -> bool {
         true
     }
+    fn serialize(&self, handle: &LayerRef) -> Result<serde_json::Value> {
+        self.to_config(handle)
+    }
 }
 
 /// A linear stack of layers, as `keras.Sequential`. Derefs to [`Model`] for `compile`, `fit`,

@@ -1,10 +1,12 @@
 //! Subclassed models: a user type that holds layers and says how to call them.
 
 use crate::callbacks::Logs;
+use crate::engine::config::{base_config, built_config};
 use crate::engine::{context, CallCtx, Layer, LayerArgs, LayerRef, Shape, WeightBuilder};
 use crate::ops::{DType, Tensor};
+use crate::serialization::{json, object, Value};
 use crate::trainers::StepContext;
-use crate::Result;
+use crate::{Error, Result};
 use std::sync::Arc;
 
 /// A model written as code, as subclassing `keras.Model`: hold the layers as fields, run them
@@ -143,5 +145,23 @@ impl Layer for SubclassNet {
     }
     fn is_model(&self) -> bool {
         true
+    }
+    fn serialize(&self, handle: &LayerRef) -> Result<Value> {
+        // Its `get_config`, under its class name, registered.
+        let config = self.inner.get_config().ok_or_else(|| {
+            Error::value(format!(
+                "Model \"{}\" ({}) cannot be saved to a config: implement `Subclass::get_config` \
+                 (and register_model to load it), or save its weights with save_weights",
+                handle.name(),
+                self.class
+            ))
+        })?;
+        let dtype = self.args.dtype.unwrap_or(DType::F32);
+        let mut c = base_config(&handle.name(), handle.trainable(), dtype);
+        c.extend(config);
+        let mut v = object("keras-rs", &self.class, Value::Object(c));
+        v["registered_name"] = json!(self.class);
+        v["build_config"] = built_config(self, handle);
+        Ok(v)
     }
 }

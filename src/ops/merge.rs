@@ -72,8 +72,8 @@ pub fn elementwise(xs: &[Tensor], how: Merge) -> Result<Tensor> {
         if broadcast_dims(acc.dims(), x.dims()).is_none() {
             return Err(Error::shape(format!(
                 "Inputs have incompatible shapes. Received shapes {} and {}",
-                crate::engine::tuple(acc.dims()),
-                crate::engine::tuple(x.dims())
+                super::shape_str(acc.dims()),
+                super::shape_str(x.dims())
             )));
         }
         acc = match how {

@@ -21,6 +21,7 @@ mod conv;
 mod ctc;
 mod dense;
 mod depthwise;
+mod describe;
 mod embedding;
 pub mod hash;
 pub mod image;
@@ -46,6 +47,7 @@ pub use conv::{conv2d, conv2d_transpose, ConvGeom, ConvOpts, Padding};
 pub use ctc::ctc_loss;
 pub use dense::{dense, dense_with_sinks, matmul};
 pub use depthwise::depthwise_conv2d;
+pub use describe::{dtype_from_name, dtype_name, shape_str};
 pub use embedding::{gather_rows, ids};
 pub use loss::{crossentropy, elementwise_loss, sparse_crossentropy, ElementwiseLoss};
 pub use merge::{

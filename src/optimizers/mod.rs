@@ -31,12 +31,15 @@ mod adam;
 mod adamax;
 mod apply;
 mod base;
+mod builders;
 mod ftrl;
 mod lamb;
 mod lion;
 mod loss_scale_optimizer;
 mod muon;
+mod layout;
 mod nadam;
+mod registry;
 mod rmsprop;
 pub mod schedules;
 mod sgd;
@@ -48,22 +51,21 @@ pub use adagrad::Adagrad;
 pub use adam::{Adam, AdamW};
 pub use adamax::Adamax;
 pub use base::{LearningRate, OptimizerBase, BASE_KEYS};
+pub use builders::OptimizerExt;
 pub use ftrl::Ftrl;
 pub use lamb::Lamb;
 pub use lion::Lion;
 pub use loss_scale_optimizer::LossScaleOptimizer;
 pub use muon::Muon;
 pub use nadam::Nadam;
+pub use registry::{from_config, get, names, OptimizerArg};
 pub use rmsprop::RMSprop;
 pub use sgd::SGD;
 pub use state::{Builder, Slots, VariableSpec};
 
 use crate::engine::Weight;
 use crate::ops::{Tensor, Update};
-use crate::saving::object_registration::{
-    closest, deserialize, deserialize_object, registered_names, Builtins, Registrable,
-};
-use crate::serialization::{object, Cfg, Config, Value};
+use crate::serialization::{object, Config, Value};
 use crate::{Error, Result};
 pub use schedules::LearningRateSchedule;
 
@@ -282,13 +284,13 @@ pub trait Optimizer: Send {
     /// initial values for weights not updated yet). What `.keras` / `.weights.h5` files
     /// hold under `optimizer/vars`.
     fn save_own_variables(&self, weights: &[Weight]) -> Result<Vec<Tensor>> {
-        apply::variables(self, weights)
+        layout::variables(self, weights)
     }
 
     /// Sets every variable from values in [`Optimizer::save_own_variables`]'s order; a file
     /// with a different number is skipped with Keras's warning.
     fn load_own_variables(&mut self, weights: &[Weight], values: &[Tensor]) -> Result<()> {
-        apply::set_variables(self, weights, values)
+        layout::set_variables(self, weights, values)
     }
 
     /// The optimizer a wrapper wraps (`LossScaleOptimizer`'s `inner_optimizer`).
@@ -316,216 +318,3 @@ pub trait Optimizer: Send {
     }
 }
 
-/// Builder methods shared by every optimizer (in the prelude).
-pub trait OptimizerExt: Optimizer + Sized {
-    /// Sets the learning rate: a float or a schedule.
-    fn learning_rate(mut self, lr: impl Into<LearningRate>) -> Self {
-        self.base_mut().learning_rate = lr.into();
-        self
-    }
-    /// Names the optimizer (Keras's `name=`).
-    fn with_name(mut self, name: &str) -> Self {
-        self.base_mut().name = name.to_string();
-        self
-    }
-    /// Clips each gradient's L2 norm.
-    fn clipnorm(mut self, v: f64) -> Self {
-        self.base_mut().clipnorm = Some(v);
-        self
-    }
-    /// Clips each gradient value to `[-v, v]`.
-    fn clipvalue(mut self, v: f64) -> Self {
-        self.base_mut().clipvalue = Some(v);
-        self
-    }
-    /// Clips the global norm of all gradients.
-    fn global_clipnorm(mut self, v: f64) -> Self {
-        self.base_mut().global_clipnorm = Some(v);
-        self
-    }
-    /// Decoupled weight decay: `w -= w * v * lr` before each update.
-    fn weight_decay(mut self, v: f64) -> Self {
-        self.base_mut().weight_decay = Some(v);
-        self
-    }
-    /// Keeps an exponential moving average of the weights (Keras's `use_ema`).
-    fn use_ema(mut self, v: bool) -> Self {
-        self.base_mut().use_ema = v;
-        self
-    }
-    /// The EMA's momentum (0.99 by default).
-    fn ema_momentum(mut self, v: f64) -> Self {
-        self.base_mut().ema_momentum = v;
-        self
-    }
-    /// Overwrites the weights with their EMA every `n` updates.
-    fn ema_overwrite_frequency(mut self, n: u64) -> Self {
-        self.base_mut().ema_overwrite_frequency = Some(n);
-        self
-    }
-    /// Divides the gradients by this factor (the loss having been multiplied by it).
-    fn loss_scale_factor(mut self, v: f64) -> Self {
-        self.base_mut().loss_scale_factor = Some(v);
-        self
-    }
-    /// Updates every `n` steps with the mean of their gradients.
-    fn gradient_accumulation_steps(mut self, n: u64) -> Self {
-        self.base_mut().gradient_accumulation_steps = Some(n);
-        self
-    }
-    /// No weight decay for weights whose name contains one of `names` (Keras's
-    /// `exclude_from_weight_decay(var_names=...)`).
-    fn exclude_from_weight_decay(mut self, names: &[&str]) -> Self {
-        let b = self.base_mut();
-        b.exclude_from_weight_decay = names.iter().map(|n| n.to_string()).collect();
-        self
-    }
-    /// No weight decay for these weights (Keras's `exclude_from_weight_decay(var_list=...)`).
-    fn exclude_weights_from_weight_decay(mut self, weights: &[Weight]) -> Self {
-        let b = self.base_mut();
-        b.exclude_ids = weights.iter().map(Weight::id).collect();
-        self
-    }
-}
-
-impl<O: Optimizer + Sized> OptimizerExt for O {}
-
-impl Registrable for Box<dyn Optimizer> {
-    const KIND: &'static str = "optimizer";
-    fn register_builtins(r: &mut Builtins<Self>) {
-        r.add("Adadelta", boxed(Adadelta::from_config));
-        r.add("Adafactor", boxed(Adafactor::from_config));
-        r.add("Adagrad", boxed(Adagrad::from_config));
-        r.add("Adam", boxed(Adam::from_config));
-        r.add("AdamW", boxed(AdamW::from_config));
-        r.add("Adamax", boxed(Adamax::from_config));
-        r.add("Ftrl", boxed(Ftrl::from_config));
-        r.add("Lamb", boxed(Lamb::from_config));
-        r.add("Lion", boxed(Lion::from_config));
-        r.add("LossScaleOptimizer", boxed(LossScaleOptimizer::from_config));
-        r.add("Muon", boxed(Muon::from_config));
-        r.add("Nadam", boxed(Nadam::from_config));
-        r.add("RMSprop", boxed(RMSprop::from_config));
-        r.add("SGD", boxed(SGD::from_config));
-    }
-}
-
-fn boxed<O: Optimizer + 'static>(
-    f: fn(&Cfg) -> Result<O>,
-) -> impl Fn(&Cfg) -> Result<Box<dyn Optimizer>> {
-    move |c| {
-        let o = f(c)?;
-        o.validate()?;
-        Ok(Box::new(o))
-    }
-}
-
-/// The registered class a name means, case-insensitively (Keras's `optimizers.get` and
-/// `deserialize` accept `"adam"` for `Adam`).
-fn resolve_class(name: &str) -> Option<String> {
-    let names = registered_names::<Box<dyn Optimizer>>();
-    if names.iter().any(|n| n == name) {
-        return Some(name.to_string());
-    }
-    names.into_iter().find(|n| n.eq_ignore_ascii_case(name))
-}
-
-/// The optimizer a Keras config describes (`{class_name, config}`, as in a `.keras` file's
-/// `compile_config`; built-in or registered class), or a name.
-///
-/// ```
-/// use keras::serialization::json;
-/// let opt = keras::optimizers::from_config(&json!({
-///     "class_name": "SGD", "config": {"learning_rate": 0.1, "momentum": 0.9}}))?;
-/// assert_eq!(opt.get_config()["config"]["momentum"], 0.9);
-/// # Ok::<(), keras::Error>(())
-/// ```
-pub fn from_config(v: &Value) -> Result<Box<dyn Optimizer>> {
-    if let Some(name) = v.as_str() {
-        return get(name);
-    }
-    let class = v.get("class_name").and_then(Value::as_str).unwrap_or("");
-    let registered = v.get("registered_name").and_then(Value::as_str);
-    match resolve_class(class) {
-        Some(c) if c != class && registered.is_none() => {
-            let mut v = v.clone();
-            v["class_name"] = Value::String(c);
-            deserialize_object::<Box<dyn Optimizer>>(&v)
-        }
-        _ => deserialize_object::<Box<dyn Optimizer>>(v),
-    }
-}
-
-/// An optimizer by name (case-insensitive class name: `"adam"`, `"rmsprop"`, `"nadam"`), with
-/// Keras's defaults (Keras's `optimizers.get`).
-///
-/// ```
-/// let opt = keras::optimizers::get("Adafactor")?;
-/// assert_eq!(opt.class_name(), "Adafactor");
-/// let e = keras::optimizers::get("nadm").err().unwrap().to_string();
-/// assert!(e.contains("Did you mean 'nadam'") && e.contains("rmsprop, sgd"), "{e}");
-/// # Ok::<(), keras::Error>(())
-/// ```
-pub fn get(name: &str) -> Result<Box<dyn Optimizer>> {
-    match resolve_class(name) {
-        Some(class) => deserialize::<Box<dyn Optimizer>>(&class, &Config::new()),
-        None => {
-            let valid: Vec<String> = names().iter().map(|n| n.to_lowercase()).collect();
-            let near = closest(name, &valid, 3);
-            let hint = if near.is_empty() {
-                String::new()
-            } else {
-                let q: Vec<String> = near.iter().map(|n| format!("'{n}'")).collect();
-                format!(" Did you mean {}?", q.join(", "))
-            };
-            Err(Error::value(format!(
-                "Could not interpret optimizer identifier: {name}.{hint} Valid optimizers are: {}",
-                valid.join(", ")
-            )))
-        }
-    }
-}
-
-/// Every optimizer class name [`get`] and [`from_config`] know (built-in and registered).
-pub fn names() -> Vec<String> {
-    registered_names::<Box<dyn Optimizer>>()
-}
-
-/// An optimizer given by name or value (for `compile`).
-pub enum OptimizerArg {
-    /// By Keras name.
-    Name(String),
-    /// An optimizer object.
-    Value(Box<dyn Optimizer>),
-}
-
-impl OptimizerArg {
-    /// The optimizer (its arguments checked), or the error for an unknown name or a bad
-    /// argument.
-    pub fn resolve(self) -> Result<Box<dyn Optimizer>> {
-        let o = match self {
-            OptimizerArg::Name(n) => get(&n)?,
-            OptimizerArg::Value(o) => o,
-        };
-        o.validate()?;
-        Ok(o)
-    }
-}
-
-impl From<&str> for OptimizerArg {
-    fn from(s: &str) -> Self {
-        OptimizerArg::Name(s.to_string())
-    }
-}
-
-impl<O: Optimizer + 'static> From<O> for OptimizerArg {
-    fn from(o: O) -> Self {
-        OptimizerArg::Value(Box::new(o))
-    }
-}
-
-impl From<Box<dyn Optimizer>> for OptimizerArg {
-    fn from(o: Box<dyn Optimizer>) -> Self {
-        OptimizerArg::Value(o)
-    }
-}

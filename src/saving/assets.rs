@@ -30,10 +30,9 @@ use super::h5::Group;
 use crate::engine::naming::to_snake_case;
 use crate::engine::LayerRef;
 use crate::{Error, Result};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
-/// A layer's asset folder: file contents by path relative to the folder.
-pub type Assets = BTreeMap<String, Vec<u8>>;
+pub use crate::engine::store::Assets;
 
 /// The folder asset files go under in a `.keras` archive.
 pub(crate) const ASSETS_DIR: &str = "assets";

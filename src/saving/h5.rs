@@ -2,23 +2,10 @@
 //! as a tree of groups holding datasets and string attributes. Swap the library here and
 //! nothing else changes.
 
+pub use crate::engine::store::Group;
 use crate::ops::{DType, Device, Tensor};
 use crate::{Error, Result};
 use hdf5_pure::{AttrValue, File, FileBuilder};
-use std::collections::BTreeMap;
-
-/// A group: named child groups, named datasets and string attributes.
-#[derive(Debug, Default, Clone)]
-pub struct Group {
-    /// Child groups by name.
-    pub groups: BTreeMap<String, Group>,
-    /// Datasets by name.
-    pub datasets: BTreeMap<String, Tensor>,
-    /// String attributes (Keras writes `name`).
-    pub attrs: BTreeMap<String, String>,
-    /// Attributes holding several strings (Keras 2's `layer_names`, `weight_names`).
-    pub lists: BTreeMap<String, Vec<String>>,
-}
 
 /// Values a file may declare before we believe it: a dataset larger than this is refused
 /// rather than allocated.
@@ -29,35 +16,6 @@ fn h5err(what: &str, e: impl std::fmt::Display) -> Error {
 }
 
 impl Group {
-    /// The group at `path` (`a/b/c`), created if missing.
-    pub fn make(&mut self, path: &str) -> &mut Group {
-        path.split('/')
-            .filter(|p| !p.is_empty())
-            .fold(self, |g, p| g.groups.entry(p.to_string()).or_default())
-    }
-
-    /// The group at `path`, if present.
-    pub fn get(&self, path: &str) -> Option<&Group> {
-        path.split('/')
-            .filter(|p| !p.is_empty())
-            .try_fold(self, |g, p| g.groups.get(p))
-    }
-
-    /// The strings of attribute `key`: a list, a single string as one element, or none.
-    pub fn strings(&self, key: &str) -> Vec<String> {
-        match (self.lists.get(key), self.attrs.get(key)) {
-            (Some(v), _) => v.clone(),
-            (None, Some(s)) => vec![s.clone()],
-            (None, None) => vec![],
-        }
-    }
-
-    /// The dataset at `path` (`a/b/kernel:0`), if present.
-    pub fn dataset(&self, path: &str) -> Option<&Tensor> {
-        let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
-        self.get(dir)?.datasets.get(name)
-    }
-
     /// The file's bytes.
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
         let mut fb = FileBuilder::new();

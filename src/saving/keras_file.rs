@@ -3,7 +3,6 @@
 //! weights and the optimizer's state), so a loaded model predicts and resumes training.
 
 use super::h5::Group;
-use super::model_config::{deserialize_model, serialize_model};
 use super::weights::{from_h5, to_h5};
 use crate::models::Model;
 use crate::trainers::CompileArgs;
@@ -49,7 +48,7 @@ pub fn save_model(model: &Model, path: impl AsRef<Path>) -> Result<()> {
             path.display()
         )));
     }
-    let mut config = serialize_model(&model.net)?;
+    let mut config = model.net.serialize()?;
     if let Some(c) = model.trainer.compile_config() {
         config["compile_config"] = c;
     }
@@ -148,9 +147,10 @@ fn load_from<R: Read + Seek>(reader: R, what: &str, compile: bool) -> Result<Mod
     // the smallest dtype), so a hostile config cannot make us allocate without bound.
     let weights_size = zip.by_name(WEIGHTS).map(|e| e.size()).unwrap_or(0);
     let budget = weights_size / 2 + 4096;
-    let mut model =
-        crate::engine::weight::with_weight_budget(budget, || deserialize_model(&config))
-            .map_err(|e| bad(e.to_string()))?;
+    let mut model = crate::engine::weight::with_weight_budget(budget, || {
+        crate::models::model_from_config(&config)
+    })
+    .map_err(|e| bad(e.to_string()))?;
     if compile {
         // Keras writes `{}` for a model compiled with nothing (or never compiled).
         let given = |c: &&Value| !c.is_null() && c.as_object().is_none_or(|o| !o.is_empty());

@@ -7,11 +7,9 @@ pub mod keras_file;
 pub mod legacy;
 pub mod legacy_h5;
 pub mod model_config;
+mod model_files;
 pub mod object_registration;
 pub mod registry;
-mod registry_more;
-mod registry_preprocessing;
-mod registry_text;
 pub mod safetensors_io;
 pub mod weights;
 

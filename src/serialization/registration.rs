@@ -3,12 +3,14 @@
 //! way: a kind ([`Registrable`]: layers, metrics, losses, optimizers, schedules, ...) lists
 //! its built-in classes once, in its own module, one line each; a program adds its own with
 //! [`register`]. Loading a config looks the class up here, so adding a class never touches a
-//! central `match`.
+//! central `match`. Beside the leaf config reader ([`crate::serialization`]), so every module
+//! can read configs without `saving`; `keras::saving::object_registration` (Keras's path) is
+//! this module.
 //!
 //! ```
 //! use keras::prelude::*;
 //! use keras::engine::LayerRef;
-//! use keras::saving::object_registration::{register, deserialize};
+//! use keras::serialization::registration::{register, deserialize};
 //! use keras::serialization::{json, config};
 //! register::<LayerRef>("MyDense", |c| Ok(Dense::new(c.usize("units")?).into_layer()));
 //! let layer: LayerRef = deserialize("MyDense", &config(json!({"units": 3})))?;
@@ -99,7 +101,7 @@ fn with_kind<T: Registrable, R>(f: impl FnOnce(&Entries) -> R) -> R {
 /// ```
 /// use keras::prelude::*;
 /// use keras::engine::LayerRef;
-/// keras::saving::object_registration::register::<LayerRef>("Twice", |c| {
+/// keras::serialization::registration::register::<LayerRef>("Twice", |c| {
 ///     Ok(Dense::new(2 * c.usize("units")?).into_layer())
 /// });
 /// ```

@@ -1,9 +1,11 @@
 //! `Activation`: applies an activation function.
 
 use crate::activations::{Act, ActivationArg};
-use crate::engine::{CallCtx, Layer, LayerArgs, Shape, WeightBuilder};
+use crate::engine::config::apply_base_config;
+use crate::engine::{CallCtx, Layer, LayerArgs, LayerRef, Shape, WeightBuilder};
 use crate::ops::{self, DType, Tensor};
-use crate::Result;
+use crate::serialization::{config, json, Cfg, Config};
+use crate::{Error, Result};
 
 /// Applies an activation function to its input.
 ///
@@ -30,6 +32,16 @@ impl Activation {
     }
 }
 
+impl Activation {
+    /// An `Activation` from its Keras config (which must name the activation).
+    pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
+        if c.get("activation").is_none() {
+            return Err(Error::value("Activation: config needs an `activation`"));
+        }
+        apply_base_config(Activation::new(c.activation("activation", "linear")?), c)
+    }
+}
+
 impl Layer for Activation {
     fn supports_masking(&self) -> bool {
         true
@@ -43,11 +55,8 @@ impl Layer for Activation {
     fn args_mut(&mut self) -> &mut LayerArgs {
         &mut self.args
     }
-    fn get_config(&self) -> Result<crate::saving::config::Config> {
-        use crate::saving::config::{activation_value, config, json};
-        Ok(config(
-            json!({"activation": activation_value(&self.activation)}),
-        ))
+    fn get_config(&self) -> Result<Config> {
+        Ok(config(json!({"activation": self.activation.serialize()})))
     }
     fn build(&mut self, _: &[Shape], _: &mut WeightBuilder) -> Result<()> {
         self.act = self.activation.resolve()?;

@@ -1,9 +1,11 @@
 //! `ReLU`, `LeakyReLU`, `PReLU`, `ELU` and `Softmax` layers.
 
 use crate::activations::Act;
-use crate::engine::{CallCtx, Layer, LayerArgs, Shape, Weight, WeightBuilder};
+use crate::engine::config::apply_base_config;
+use crate::engine::{CallCtx, Layer, LayerArgs, LayerRef, Shape, Weight, WeightBuilder};
 use crate::initializers;
 use crate::ops::{self, Tensor};
+use crate::serialization::{config, json, Cfg, Config, Value};
 use crate::{Error, Result};
 
 fn same_shape(s: &[Shape]) -> Result<Vec<Shape>> {
@@ -51,6 +53,19 @@ impl ReLU {
     }
 }
 
+impl ReLU {
+    /// A `ReLU` from its Keras config.
+    pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
+        let mut l = ReLU::new()
+            .negative_slope(c.f64_or("negative_slope", 0.0)?)
+            .threshold(c.f64_or("threshold", 0.0)?);
+        if let Some(m) = c.opt_f64("max_value")? {
+            l = l.max_value(m);
+        }
+        apply_base_config(l, c)
+    }
+}
+
 impl Layer for ReLU {
     fn supports_masking(&self) -> bool {
         true
@@ -58,8 +73,7 @@ impl Layer for ReLU {
     fn class_name(&self) -> &str {
         "ReLU"
     }
-    fn get_config(&self) -> Result<crate::saving::config::Config> {
-        use crate::saving::config::{config, json};
+    fn get_config(&self) -> Result<Config> {
         Ok(config(
             json!({"max_value": self.max_value, "negative_slope": self.negative_slope, "threshold": self.threshold}),
         ))
@@ -129,6 +143,14 @@ impl LeakyReLU {
     }
 }
 
+impl LeakyReLU {
+    /// A `LeakyReLU` from its Keras config.
+    pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
+        let l = LeakyReLU::new().negative_slope(c.f64_or("negative_slope", 0.3)?);
+        apply_base_config(l, c)
+    }
+}
+
 impl Layer for LeakyReLU {
     fn supports_masking(&self) -> bool {
         true
@@ -136,8 +158,7 @@ impl Layer for LeakyReLU {
     fn class_name(&self) -> &str {
         "LeakyReLU"
     }
-    fn get_config(&self) -> Result<crate::saving::config::Config> {
-        use crate::saving::config::{config, json};
+    fn get_config(&self) -> Result<Config> {
         Ok(config(json!({"negative_slope": self.negative_slope})))
     }
     fn args(&self) -> &LayerArgs {
@@ -184,6 +205,13 @@ impl ELU {
     }
 }
 
+impl ELU {
+    /// An `ELU` from its Keras config.
+    pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
+        apply_base_config(ELU::new().alpha(c.f64_or("alpha", 1.0)?), c)
+    }
+}
+
 impl Layer for ELU {
     fn supports_masking(&self) -> bool {
         true
@@ -191,8 +219,7 @@ impl Layer for ELU {
     fn class_name(&self) -> &str {
         "ELU"
     }
-    fn get_config(&self) -> Result<crate::saving::config::Config> {
-        use crate::saving::config::{config, json};
+    fn get_config(&self) -> Result<Config> {
         Ok(config(json!({"alpha": self.alpha})))
     }
     fn args(&self) -> &LayerArgs {
@@ -236,6 +263,13 @@ impl Softmax {
     }
 }
 
+impl Softmax {
+    /// A `Softmax` from its Keras config.
+    pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
+        apply_base_config(Softmax::new().axis(c.isize_or("axis", -1)?), c)
+    }
+}
+
 impl Layer for Softmax {
     fn supports_masking(&self) -> bool {
         true
@@ -243,8 +277,7 @@ impl Layer for Softmax {
     fn class_name(&self) -> &str {
         "Softmax"
     }
-    fn get_config(&self) -> Result<crate::saving::config::Config> {
-        use crate::saving::config::{config, json};
+    fn get_config(&self) -> Result<Config> {
         Ok(config(json!({"axis": self.axis})))
     }
     fn args(&self) -> &LayerArgs {
@@ -299,6 +332,18 @@ impl PReLU {
     }
 }
 
+impl PReLU {
+    /// A `PReLU` from its Keras config (`shared_axes`: null, one axis or a list).
+    pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
+        let axes = match c.get("shared_axes") {
+            None => vec![],
+            Some(Value::Array(_)) => c.usizes("shared_axes")?,
+            Some(_) => vec![c.one("shared_axes", 1)?],
+        };
+        apply_base_config(PReLU::new().shared_axes(&axes), c)
+    }
+}
+
 impl Layer for PReLU {
     fn supports_masking(&self) -> bool {
         true
@@ -306,11 +351,10 @@ impl Layer for PReLU {
     fn class_name(&self) -> &str {
         "PReLU"
     }
-    fn get_config(&self) -> Result<crate::saving::config::Config> {
-        use crate::saving::config::{config, json, zeros_initializer};
+    fn get_config(&self) -> Result<Config> {
         Ok(config(json!({
-            "alpha_initializer": zeros_initializer(), "alpha_regularizer": null, "alpha_constraint": null,
-            "shared_axes": if self.shared_axes.is_empty() { serde_json::Value::Null } else { json!(self.shared_axes) },
+            "alpha_initializer": initializers::serialize(&initializers::ZEROS), "alpha_regularizer": null, "alpha_constraint": null,
+            "shared_axes": if self.shared_axes.is_empty() { Value::Null } else { json!(self.shared_axes) },
         })))
     }
     fn args(&self) -> &LayerArgs {

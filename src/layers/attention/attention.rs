@@ -1,8 +1,10 @@
 //! `Attention`: dot-product (Luong-style) attention (`keras/src/layers/attention/attention.py`).
 
-use crate::engine::{CallCtx, InputSpec, Layer, LayerArgs, Shape, Weight, WeightBuilder};
+use crate::engine::config::apply_base_config;
+use crate::engine::{CallCtx, InputSpec, Layer, LayerArgs, LayerRef, Shape, Weight, WeightBuilder};
 use crate::initializers::ONES;
 use crate::ops::{self, Act, DType, Tensor};
+use crate::serialization::{config, json, Cfg, Config};
 use crate::{Error, Result};
 
 /// Dot-product attention of `query (batch, tq, dim)` over `value (batch, tv, dim)` (and an
@@ -78,12 +80,22 @@ impl Attention {
     }
 }
 
+impl Attention {
+    /// An `Attention` from its Keras config.
+    pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
+        let l = Attention::new()
+            .use_scale(c.bool_or("use_scale", false)?)
+            .score_mode(c.str_or("score_mode", "dot")?)
+            .dropout(c.f64_or("dropout", 0.0)?);
+        apply_base_config(l, c)
+    }
+}
+
 impl Layer for Attention {
     fn class_name(&self) -> &str {
         "Attention"
     }
-    fn get_config(&self) -> Result<crate::saving::config::Config> {
-        use crate::saving::config::{config, json};
+    fn get_config(&self) -> Result<Config> {
         Ok(config(
             json!({"use_scale": self.use_scale, "score_mode": self.score_mode, "dropout": self.dropout, "seed": null}),
         ))

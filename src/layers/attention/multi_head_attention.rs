@@ -1,8 +1,10 @@
 //! `MultiHeadAttention` (`keras/src/layers/attention/multi_head_attention.py`).
 
-use crate::engine::{CallCtx, InputSpec, Layer, LayerArgs, Shape, Weight, WeightBuilder};
+use crate::engine::config::apply_base_config;
+use crate::engine::{CallCtx, InputSpec, Layer, LayerArgs, LayerRef, Shape, Weight, WeightBuilder};
 use crate::initializers::{self, InitializerArg};
 use crate::ops::{self, Act, DType, Tensor};
+use crate::serialization::{config, json, shape_value, Cfg, Config, Value};
 use crate::{Error, Result};
 
 /// Multi-head scaled dot-product attention, as in "Attention is all you need": the query,
@@ -176,41 +178,81 @@ impl MultiHeadAttention {
     }
 }
 
+impl MultiHeadAttention {
+    /// A `MultiHeadAttention` from its Keras config; the options keras-rs lacks
+    /// (`attention_axes` other than the sequence axis, `sliding_window`, `use_gate`, an
+    /// `output_shape` of several axes) are refused.
+    pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
+        // Keras fills in `attention_axes` = [1] (the sequence axis) once built; that is ours.
+        if let Some(v) = c.get("attention_axes").filter(|v| **v != json!([1])) {
+            return Err(Error::value(format!(
+                "MultiHeadAttention: attention_axes is not supported yet; received {v}"
+            )));
+        }
+        if let Some(v) = c.get("sliding_window") {
+            return Err(Error::value(format!(
+                "MultiHeadAttention: sliding_window is not supported yet; received {v}"
+            )));
+        }
+        if c.bool_or("use_gate", false)? {
+            return Err(Error::value(
+                "MultiHeadAttention: use_gate is not supported yet",
+            ));
+        }
+        let key_dim = c.usize("key_dim")?;
+        let mut l = MultiHeadAttention::new(c.usize("num_heads")?, key_dim)
+            .value_dim(c.usize_or("value_dim", key_dim)?)
+            .dropout(c.f64_or("dropout", 0.0)?)
+            .use_bias(c.bool_or("use_bias", true)?)
+            .kernel_initializer(c.initializer("kernel_initializer", "glorot_uniform")?)
+            .bias_initializer(c.initializer("bias_initializer", "zeros")?);
+        match c.get("output_shape") {
+            None => {}
+            Some(Value::Array(a)) if a.len() == 1 && a[0].is_u64() => {
+                l = l.output_shape(c.one("output_shape", 0)?);
+            }
+            Some(Value::Number(_)) => l = l.output_shape(c.usize("output_shape")?),
+            Some(v) => {
+                return Err(Error::value(format!(
+                    "MultiHeadAttention: output_shape {v} is not supported"
+                )))
+            }
+        }
+        apply_base_config(l, c)
+    }
+}
+
 impl Layer for MultiHeadAttention {
     fn class_name(&self) -> &str {
         "MultiHeadAttention"
     }
-    fn build_config(&self, shapes: &[Shape]) -> serde_json::Value {
+    fn build_config(&self, shapes: &[Shape]) -> Value {
         // Keras builds it from its call arguments `query`, `value` (and `key`).
         let names = ["query_shape", "value_shape", "key_shape"];
-        let d: serde_json::Map<String, serde_json::Value> = names
+        let d: Config = names
             .iter()
             .zip(shapes)
-            .map(|(n, s)| (n.to_string(), crate::saving::config::shape_value(&s.0)))
+            .map(|(n, s)| (n.to_string(), shape_value(&s.0)))
             .collect();
-        serde_json::json!({ "shapes_dict": d })
+        json!({ "shapes_dict": d })
     }
-    fn call_config(
-        &self,
-        mut inputs: Vec<serde_json::Value>,
-    ) -> (serde_json::Value, serde_json::Value) {
+    fn call_config(&self, mut inputs: Vec<Value>) -> (Value, Value) {
         // `query` and `value` positionally, `key` by keyword, as Keras writes the node.
         let key = (inputs.len() == 3).then(|| inputs.remove(2));
         let kwargs = match key {
-            Some(k) => serde_json::json!({ "key": k }),
-            None => serde_json::json!({}),
+            Some(k) => json!({ "key": k }),
+            None => json!({}),
         };
-        (serde_json::Value::Array(inputs), kwargs)
+        (Value::Array(inputs), kwargs)
     }
-    fn get_config(&self) -> Result<crate::saving::config::Config> {
-        use crate::saving::config::{config, initializer_value, json};
+    fn get_config(&self) -> Result<Config> {
         Ok(config(json!({
             "num_heads": self.num_heads, "key_dim": self.key_dim,
             "value_dim": self.value_dim.unwrap_or(self.key_dim), "dropout": self.dropout,
             "use_bias": self.use_bias, "use_gate": false, "output_shape": self.output_shape,
             "attention_axes": null, "sliding_window": null,
-            "kernel_initializer": initializer_value(&self.kernel_initializer)?,
-            "bias_initializer": initializer_value(&self.bias_initializer)?,
+            "kernel_initializer": self.kernel_initializer.serialize()?,
+            "bias_initializer": self.bias_initializer.serialize()?,
             "kernel_regularizer": null, "bias_regularizer": null, "activity_regularizer": null,
             "kernel_constraint": null, "bias_constraint": null, "seed": null,
         })))

@@ -2,10 +2,13 @@
 
 use super::Size2;
 use crate::activations::{Act, ActivationArg};
-use crate::engine::{CallCtx, InputSpec, Layer, LayerArgs, Shape, Weight, WeightBuilder};
+use crate::engine::config::apply_base_config;
+use crate::engine::{CallCtx, InputSpec, Layer, LayerArgs, LayerRef, Shape, Weight, WeightBuilder};
 use crate::initializers::{self, InitializerArg};
+use crate::layers::layer_config::KernelConfig;
 use crate::ops::{self, ConvOpts, Padding, Tensor};
-use crate::regularizers::RegularizerArg;
+use crate::regularizers::{self, RegularizerArg};
+use crate::serialization::{config, json, Cfg, Config};
 use crate::{Error, Result};
 
 /// A convolution over 1 or 2 spatial axes: made by [`Conv1D::new`] or [`Conv2D::new`].
@@ -56,7 +59,40 @@ impl Conv1D {
     }
 }
 
+impl Conv2D {
+    /// A `Conv2D` from its Keras config.
+    pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
+        let l = Conv2D::new(c.usize("filters")?, c.pair("kernel_size", (1, 1))?)
+            .strides(c.pair("strides", (1, 1))?)
+            .dilation_rate(c.pair("dilation_rate", (1, 1))?);
+        l.read_config(c)
+    }
+}
+
+impl Conv1D {
+    /// A `Conv1D` from its Keras config.
+    pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
+        let l = Conv1D::new(c.usize("filters")?, c.one("kernel_size", 1)?)
+            .strides(c.one("strides", 1)?)
+            .dilation_rate(c.one("dilation_rate", 1)?);
+        l.read_config(c)
+    }
+}
+
 impl BaseConv {
+    /// The config keys `Conv1D` and `Conv2D` share (all but the sizes), then the base keys.
+    fn read_config(self, c: &Cfg) -> Result<LayerRef> {
+        c.channels_last()?;
+        let k = KernelConfig::read(c)?;
+        let mut l = self
+            .padding(c.str_or("padding", "valid")?)
+            .groups(c.usize_or("groups", 1)?);
+        (l.activation, l.use_bias) = (k.activation, k.use_bias);
+        (l.kernel_initializer, l.bias_initializer) = (k.kernel_initializer, k.bias_initializer);
+        (l.kernel_regularizer, l.bias_regularizer) = (k.kernel_regularizer, k.bias_regularizer);
+        apply_base_config(l, c)
+    }
+
     fn new(rank: usize, filters: usize, kernel_size: Size2) -> Self {
         BaseConv {
             args: LayerArgs::default(),
@@ -189,24 +225,15 @@ impl Layer for BaseConv {
     fn args_mut(&mut self) -> &mut LayerArgs {
         &mut self.args
     }
-    fn get_config(&self) -> Result<crate::saving::config::Config> {
-        use crate::saving::config::{
-            activation_value, config, initializer_value, json, regularizer_value,
-        };
-        let two = |s: &Size2| {
-            if self.rank == 1 {
-                json!([s.1])
-            } else {
-                json!([s.0, s.1])
-            }
-        };
-        let v = json!({"filters": self.filters, "kernel_size": two(&self.kernel_size), "strides": two(&self.strides),
-            "padding": self.padding, "data_format": "channels_last", "dilation_rate": two(&self.dilation),
-            "groups": self.groups, "activation": activation_value(&self.activation), "use_bias": self.use_bias,
-            "kernel_initializer": initializer_value(&self.kernel_initializer)?,
-            "bias_initializer": initializer_value(&self.bias_initializer)?,
-            "kernel_regularizer": regularizer_value(&self.kernel_regularizer)?,
-            "bias_regularizer": regularizer_value(&self.bias_regularizer)?,
+    fn get_config(&self) -> Result<Config> {
+        let r = self.rank;
+        let v = json!({"filters": self.filters, "kernel_size": self.kernel_size.to_json(r), "strides": self.strides.to_json(r),
+            "padding": self.padding, "data_format": "channels_last", "dilation_rate": self.dilation.to_json(r),
+            "groups": self.groups, "activation": self.activation.serialize(), "use_bias": self.use_bias,
+            "kernel_initializer": self.kernel_initializer.serialize()?,
+            "bias_initializer": self.bias_initializer.serialize()?,
+            "kernel_regularizer": regularizers::serialize(self.kernel_regularizer.as_ref())?,
+            "bias_regularizer": regularizers::serialize(self.bias_regularizer.as_ref())?,
             "activity_regularizer": null, "kernel_constraint": null, "bias_constraint": null});
         Ok(config(v))
     }

@@ -2,9 +2,11 @@
 
 use super::Size2;
 use crate::activations::{Act, ActivationArg};
-use crate::engine::{CallCtx, InputSpec, Layer, LayerArgs, Shape, Weight, WeightBuilder};
+use crate::engine::config::apply_base_config;
+use crate::engine::{CallCtx, InputSpec, Layer, LayerArgs, LayerRef, Shape, Weight, WeightBuilder};
 use crate::initializers::{self, InitializerArg};
 use crate::ops::{self, ConvOpts, Padding, Tensor};
+use crate::serialization::{config, json, Cfg, Config};
 use crate::{Error, Result};
 
 /// Upsamples by the transpose of a convolution: output `(H - 1) * stride + k` (`valid`) or
@@ -116,6 +118,48 @@ impl Conv1DTranspose {
     }
 }
 
+impl Conv2DTranspose {
+    /// A `Conv2DTranspose` from its Keras config.
+    pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
+        let l = Conv2DTranspose::new(c.usize("filters")?, c.pair("kernel_size", (1, 1))?)
+            .strides(c.pair("strides", (1, 1))?);
+        l.read_config(c)
+    }
+
+    /// The config keys both transposed convolutions share (all but the sizes); the options
+    /// keras-rs lacks (`output_padding`, a dilation) are refused.
+    fn read_config(self, c: &Cfg) -> Result<LayerRef> {
+        c.channels_last()?;
+        if let Some(op) = c.get("output_padding") {
+            return Err(Error::value(format!(
+                "{}: output_padding is not supported yet; received {op}",
+                c.class
+            )));
+        }
+        if c.pair("dilation_rate", (1, 1))? != (1, 1) {
+            return Err(Error::value(format!(
+                "{}: dilation_rate other than 1 is not supported",
+                c.class
+            )));
+        }
+        let l = self
+            .padding(c.str_or("padding", "valid")?)
+            .activation(c.activation("activation", "linear")?)
+            .use_bias(c.bool_or("use_bias", true)?)
+            .kernel_initializer(c.initializer("kernel_initializer", "glorot_uniform")?);
+        apply_base_config(l, c)
+    }
+}
+
+impl Conv1DTranspose {
+    /// A `Conv1DTranspose` from its Keras config.
+    pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
+        let l = Conv1DTranspose::new(c.usize("filters")?, c.one("kernel_size", 1)?)
+            .strides(Size2(1, c.one("strides", 1)?));
+        l.read_config(c)
+    }
+}
+
 impl Layer for Conv2DTranspose {
     fn class_name(&self) -> &str {
         if self.rank == 1 {
@@ -124,21 +168,14 @@ impl Layer for Conv2DTranspose {
             "Conv2DTranspose"
         }
     }
-    fn get_config(&self) -> Result<crate::saving::config::Config> {
-        use crate::saving::config::{activation_value, config, initializer_value, json};
-        let two = |s: &Size2| {
-            if self.rank == 1 {
-                json!([s.1])
-            } else {
-                json!([s.0, s.1])
-            }
-        };
+    fn get_config(&self) -> Result<Config> {
+        let r = self.rank;
         Ok(config(json!({
-            "filters": self.filters, "kernel_size": two(&self.kernel_size), "strides": two(&self.strides),
+            "filters": self.filters, "kernel_size": self.kernel_size.to_json(r), "strides": self.strides.to_json(r),
             "padding": self.padding, "output_padding": null, "data_format": "channels_last",
-            "dilation_rate": two(&Size2(1, 1)), "activation": activation_value(&self.activation), "use_bias": self.use_bias,
-            "kernel_initializer": initializer_value(&self.kernel_initializer)?,
-            "bias_initializer": initializer_value(&self.bias_initializer)?,
+            "dilation_rate": Size2(1, 1).to_json(r), "activation": self.activation.serialize(), "use_bias": self.use_bias,
+            "kernel_initializer": self.kernel_initializer.serialize()?,
+            "bias_initializer": self.bias_initializer.serialize()?,
             "kernel_regularizer": null, "bias_regularizer": null, "activity_regularizer": null,
             "kernel_constraint": null, "bias_constraint": null,
         })))

@@ -19,6 +19,8 @@ pub use base_conv::{BaseConv, Conv1D, Conv2D};
 pub use conv2d_transpose::{Conv1DTranspose, Conv2DTranspose};
 pub use separable::{DepthwiseConv2D, SeparableConv2D};
 
+use crate::serialization::{json, Value};
+
 /// Keras's check of a size argument: every value must be positive.
 pub(crate) fn check_positive(arg: &str, s: Size2, rank: usize) -> crate::Result<()> {
     let vals = if rank == 1 { vec![s.1] } else { vec![s.0, s.1] };
@@ -34,6 +36,18 @@ pub(crate) fn check_positive(arg: &str, s: Size2, rank: usize) -> crate::Result<
 /// A size per spatial axis: one number for every axis, or one each.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Size2(pub usize, pub usize);
+
+impl Size2 {
+    /// The size as a Keras config writes it for a layer over `rank` spatial axes: `[w]` for
+    /// 1D (a 1D size is kept as `Size2(1, w)`), `[h, w]` for 2D.
+    pub(crate) fn to_json(self, rank: usize) -> Value {
+        if rank == 1 {
+            json!([self.1])
+        } else {
+            json!([self.0, self.1])
+        }
+    }
+}
 
 impl From<usize> for Size2 {
     fn from(v: usize) -> Self {

@@ -2,9 +2,11 @@
 
 use super::Size2;
 use crate::activations::{Act, ActivationArg};
-use crate::engine::{CallCtx, InputSpec, Layer, LayerArgs, Shape, Weight, WeightBuilder};
+use crate::engine::config::apply_base_config;
+use crate::engine::{CallCtx, InputSpec, Layer, LayerArgs, LayerRef, Shape, Weight, WeightBuilder};
 use crate::initializers;
 use crate::ops::{self, ConvOpts, Padding, Tensor};
+use crate::serialization::{config, json, Cfg, Config};
 use crate::{Error, Result};
 
 /// Options shared by the two layers.
@@ -22,6 +24,33 @@ struct Common {
 }
 
 impl Common {
+    /// The options from a Keras config (the keys both layers share).
+    fn from_config(c: &Cfg) -> Result<Self> {
+        c.channels_last()?;
+        let mut o = Common::new(c.pair("kernel_size", (1, 1))?.into());
+        o.strides = c.pair("strides", (1, 1))?.into();
+        o.padding = c.str_or("padding", "valid")?.into();
+        o.dilation = c.pair("dilation_rate", (1, 1))?.into();
+        o.depth_multiplier = c.usize_or("depth_multiplier", 1)?;
+        o.activation = c.activation("activation", "linear")?;
+        o.use_bias = c.bool_or("use_bias", true)?;
+        Ok(o)
+    }
+
+    /// The config keys both layers write (their initializers are fixed here).
+    fn config(&self) -> Config {
+        config(json!({
+            "depth_multiplier": self.depth_multiplier, "kernel_size": self.kernel_size.to_json(2),
+            "strides": self.strides.to_json(2), "padding": self.padding, "data_format": "channels_last",
+            "dilation_rate": self.dilation.to_json(2), "activation": self.activation.serialize(),
+            "use_bias": self.use_bias,
+            "depthwise_initializer": initializers::serialize(&initializers::GLOROT_UNIFORM),
+            "bias_initializer": initializers::serialize(&initializers::ZEROS),
+            "depthwise_regularizer": null, "bias_regularizer": null,
+            "activity_regularizer": null, "depthwise_constraint": null, "bias_constraint": null,
+        }))
+    }
+
     fn new(kernel_size: Size2) -> Self {
         Common {
             kernel_size,
@@ -159,22 +188,21 @@ impl DepthwiseConv2D {
     common_builders!();
 }
 
+impl DepthwiseConv2D {
+    /// A `DepthwiseConv2D` from its Keras config.
+    pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
+        let mut l = DepthwiseConv2D::new(1);
+        l.common = Common::from_config(c)?;
+        apply_base_config(l, c)
+    }
+}
+
 impl Layer for DepthwiseConv2D {
     fn class_name(&self) -> &str {
         "DepthwiseConv2D"
     }
-    fn get_config(&self) -> Result<crate::saving::config::Config> {
-        use crate::saving::config::{
-            activation_value, config, glorot_uniform_initializer, json, pair, zeros_initializer,
-        };
-        Ok(config(json!({
-            "depth_multiplier": self.common.depth_multiplier, "kernel_size": pair(self.common.kernel_size),
-            "strides": pair(self.common.strides), "padding": self.common.padding, "data_format": "channels_last",
-            "dilation_rate": pair(self.common.dilation), "activation": activation_value(&self.common.activation),
-            "use_bias": self.common.use_bias, "depthwise_initializer": glorot_uniform_initializer(),
-            "bias_initializer": zeros_initializer(), "depthwise_regularizer": null, "bias_regularizer": null,
-            "activity_regularizer": null, "depthwise_constraint": null, "bias_constraint": null,
-        })))
+    fn get_config(&self) -> Result<Config> {
+        Ok(self.common.config())
     }
     fn args(&self) -> &LayerArgs {
         &self.args
@@ -259,25 +287,27 @@ impl SeparableConv2D {
     common_builders!();
 }
 
+impl SeparableConv2D {
+    /// A `SeparableConv2D` from its Keras config.
+    pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
+        let mut l = SeparableConv2D::new(c.usize("filters")?, 1);
+        l.common = Common::from_config(c)?;
+        apply_base_config(l, c)
+    }
+}
+
 impl Layer for SeparableConv2D {
     fn class_name(&self) -> &str {
         "SeparableConv2D"
     }
-    fn get_config(&self) -> Result<crate::saving::config::Config> {
-        use crate::saving::config::{
-            activation_value, config, glorot_uniform_initializer, json, pair, zeros_initializer,
-        };
-        Ok(config(json!({
-            "depth_multiplier": self.common.depth_multiplier, "filters": self.filters,
-            "kernel_size": pair(self.common.kernel_size), "strides": pair(self.common.strides),
-            "padding": self.common.padding, "data_format": "channels_last",
-            "dilation_rate": pair(self.common.dilation), "activation": activation_value(&self.common.activation),
-            "use_bias": self.common.use_bias, "depthwise_initializer": glorot_uniform_initializer(),
-            "pointwise_initializer": glorot_uniform_initializer(), "bias_initializer": zeros_initializer(),
-            "depthwise_regularizer": null, "pointwise_regularizer": null, "bias_regularizer": null,
-            "activity_regularizer": null, "depthwise_constraint": null, "pointwise_constraint": null,
-            "bias_constraint": null,
-        })))
+    fn get_config(&self) -> Result<Config> {
+        let mut c = self.common.config();
+        c.extend(config(json!({
+            "filters": self.filters,
+            "pointwise_initializer": initializers::serialize(&initializers::GLOROT_UNIFORM),
+            "pointwise_regularizer": null, "pointwise_constraint": null,
+        })));
+        Ok(c)
     }
     fn args(&self) -> &LayerArgs {
         &self.args

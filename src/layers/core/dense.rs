@@ -1,10 +1,13 @@
 //! `Dense`: `activation(inputs @ kernel + bias)`.
 
 use crate::activations::{Act, ActivationArg};
-use crate::engine::{CallCtx, InputSpec, Layer, LayerArgs, Shape, Weight, WeightBuilder};
+use crate::engine::config::apply_base_config;
+use crate::engine::{CallCtx, InputSpec, Layer, LayerArgs, LayerRef, Shape, Weight, WeightBuilder};
 use crate::initializers::{self, InitializerArg};
+use crate::layers::layer_config::KernelConfig;
 use crate::ops::{self, Tensor};
-use crate::regularizers::RegularizerArg;
+use crate::regularizers::{self, RegularizerArg};
+use crate::serialization::{config, json, Cfg, Config};
 use crate::{Error, Result};
 
 /// The regular densely-connected layer, applied to the last axis of its input.
@@ -89,6 +92,16 @@ impl Dense {
         self
     }
 
+    /// A `Dense` from its Keras config (base keys included).
+    pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
+        let k = KernelConfig::read(c)?;
+        let mut l = Dense::new(c.usize("units")?);
+        (l.activation, l.use_bias) = (k.activation, k.use_bias);
+        (l.kernel_initializer, l.bias_initializer) = (k.kernel_initializer, k.bias_initializer);
+        (l.kernel_regularizer, l.bias_regularizer) = (k.kernel_regularizer, k.bias_regularizer);
+        apply_base_config(l, c)
+    }
+
     /// Number of output units.
     pub fn units(&self) -> usize {
         self.units
@@ -118,18 +131,15 @@ impl Layer for Dense {
     fn args_mut(&mut self) -> &mut LayerArgs {
         &mut self.args
     }
-    fn get_config(&self) -> Result<crate::saving::config::Config> {
-        use crate::saving::config::{
-            activation_value, config, initializer_value, json, regularizer_value,
-        };
+    fn get_config(&self) -> Result<Config> {
         let v = json!({
             "units": self.units,
-            "activation": activation_value(&self.activation),
+            "activation": self.activation.serialize(),
             "use_bias": self.use_bias,
-            "kernel_initializer": initializer_value(&self.kernel_initializer)?,
-            "bias_initializer": initializer_value(&self.bias_initializer)?,
-            "kernel_regularizer": regularizer_value(&self.kernel_regularizer)?,
-            "bias_regularizer": regularizer_value(&self.bias_regularizer)?,
+            "kernel_initializer": self.kernel_initializer.serialize()?,
+            "bias_initializer": self.bias_initializer.serialize()?,
+            "kernel_regularizer": regularizers::serialize(self.kernel_regularizer.as_ref())?,
+            "bias_regularizer": regularizers::serialize(self.bias_regularizer.as_ref())?,
             "kernel_constraint": null,
             "bias_constraint": null,
         });

@@ -1,9 +1,11 @@
 //! `Embedding`: integer ids to dense vectors.
 
-use crate::engine::{CallCtx, Layer, LayerArgs, Shape, Weight, WeightBuilder};
+use crate::engine::config::apply_base_config;
+use crate::engine::{CallCtx, Layer, LayerArgs, LayerRef, Shape, Weight, WeightBuilder};
 use crate::initializers::{InitializerArg, RandomUniform};
 use crate::ops::{self, DType, Tensor};
 use crate::regularizers::RegularizerArg;
+use crate::serialization::{config, json, Cfg, Config};
 use crate::{Error, Result};
 
 /// Turns integer ids in `[0, input_dim)` into vectors of size `output_dim`: a trainable table
@@ -69,6 +71,15 @@ impl Embedding {
     }
 }
 
+impl Embedding {
+    /// An `Embedding` from its Keras config.
+    pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
+        let l = Embedding::new(c.usize("input_dim")?, c.usize("output_dim")?)
+            .mask_zero(c.bool_or("mask_zero", false)?);
+        apply_base_config(l, c)
+    }
+}
+
 impl Layer for Embedding {
     fn class_name(&self) -> &str {
         "Embedding"
@@ -79,8 +90,7 @@ impl Layer for Embedding {
     fn args_mut(&mut self) -> &mut LayerArgs {
         &mut self.args
     }
-    fn get_config(&self) -> Result<crate::saving::config::Config> {
-        use crate::saving::config::{config, json};
+    fn get_config(&self) -> Result<Config> {
         Ok(config(
             json!({"input_dim": self.input_dim, "output_dim": self.output_dim, "mask_zero": self.mask_zero}),
         ))

@@ -1,7 +1,9 @@
 //! `Input` and `InputLayer`: where a functional graph starts.
 
+use crate::engine::config::{layer_object, parse_dtype_policy};
 use crate::engine::{CallCtx, IntoDims, KerasTensor, Layer, LayerArgs, LayerRef, Shape};
-use crate::ops::{DType, Tensor};
+use crate::ops::{dtype_name, shape_str, DType, Tensor};
+use crate::serialization::{config, json, shape_value, Cfg, Config, Value};
 use crate::Result;
 
 /// The layer behind an [`Input`]: it holds the shape and dtype, and passes data through.
@@ -47,11 +49,44 @@ impl InputLayer {
     }
 }
 
+impl InputLayer {
+    /// The input tensor an `InputLayer` config describes (`batch_shape`, or Keras 2's
+    /// `shape`; `dtype`, `"string"` included; `name`): the start of a functional graph.
+    pub(crate) fn tensor_from_config(c: &Cfg) -> Result<KerasTensor> {
+        let shape = match c.get("batch_shape") {
+            Some(_) => c.shape("batch_shape")?,
+            None => {
+                let mut s = vec![None];
+                s.extend(c.shape("shape")?);
+                s
+            }
+        };
+        let mut b = Input::shape(shape.get(1..).unwrap_or(&[]).to_vec());
+        if let Some(n) = shape.first().copied().flatten() {
+            b = b.batch_size(n);
+        }
+        if c.get("dtype").and_then(Value::as_str) == Some("string") {
+            b = b.dtype_string();
+        } else if let Some(d) = parse_dtype_policy(c.get("dtype"))? {
+            b = b.dtype(d);
+        }
+        if let Some(name) = c.opt_str("name")? {
+            b = b.name(name);
+        }
+        Ok(b.build())
+    }
+
+    /// An `InputLayer` from its Keras config (the layer of [`InputLayer::tensor_from_config`]).
+    pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
+        Ok(Self::tensor_from_config(c)?.layer().clone())
+    }
+}
+
 impl Layer for InputLayer {
     fn class_name(&self) -> &str {
         "InputLayer"
     }
-    fn base_config(&self, base: crate::saving::config::Config) -> crate::saving::config::Config {
+    fn base_config(&self, base: Config) -> Config {
         // Keras's InputLayer writes its name; its dtype is a plain name among its own keys.
         base.into_iter().filter(|(k, _)| k == "name").collect()
     }
@@ -61,12 +96,13 @@ impl Layer for InputLayer {
     fn args_mut(&mut self) -> &mut LayerArgs {
         &mut self.args
     }
-    fn get_config(&self) -> Result<crate::saving::config::Config> {
-        use crate::saving::config::{config, json};
-        Ok(config(
-            json!({"batch_shape": crate::saving::config::shape_value(&self.shape.0),
-            "dtype": if self.string { "string" } else { crate::saving::config::dtype_name(self.dtype) }, "sparse": false, "ragged": false, "optional": false}),
-        ))
+    fn get_config(&self) -> Result<Config> {
+        Ok(config(json!({"batch_shape": shape_value(&self.shape.0),
+            "dtype": if self.string { "string" } else { dtype_name(self.dtype) }, "sparse": false, "ragged": false, "optional": false})))
+    }
+    fn serialize(&self, handle: &LayerRef) -> Result<Value> {
+        // Keras writes no build config for an InputLayer.
+        layer_object(self, handle)
     }
     fn compute_output_shape(&self, _: &[Shape]) -> Result<Vec<Shape>> {
         Ok(vec![self.shape.clone()])
@@ -207,8 +243,8 @@ pub(crate) fn prepare_string_input(
         return Err(crate::Error::value(format!(
             "Input {index} of layer \"{model}\" expects strings (a u8 byte tensor such as \
              keras::ops::strings::encode makes); received dtype {} with shape {}",
-            crate::engine::dtype_name(x.dtype()),
-            crate::engine::tuple(x.dims())
+            dtype_name(x.dtype()),
+            shape_str(x.dims())
         )));
     }
     let r = want.rank();
@@ -221,7 +257,7 @@ pub(crate) fn prepare_string_input(
     Err(crate::Error::shape(format!(
         "Input {index} of layer \"{model}\" is incompatible with the layer: expected shape={want} \
          (strings, plus a trailing axis of UTF-8 bytes), found shape={}",
-        crate::engine::tuple(x.dims())
+        shape_str(x.dims())
     )))
 }
 

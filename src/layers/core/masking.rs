@@ -1,7 +1,9 @@
 //! `Masking`: marks steps whose features all equal `mask_value` as padding.
 
-use crate::engine::{CallCtx, Layer, LayerArgs, Shape};
+use crate::engine::config::apply_base_config;
+use crate::engine::{CallCtx, Layer, LayerArgs, LayerRef, Shape};
 use crate::ops::{DType, Tensor};
+use crate::serialization::{config, json, Cfg, Config};
 use crate::Result;
 
 /// Masks the steps of `(batch, steps, features)` whose features all equal `mask_value`
@@ -46,12 +48,18 @@ impl Masking {
     }
 }
 
+impl Masking {
+    /// A `Masking` from its Keras config.
+    pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
+        apply_base_config(Masking::new().mask_value(c.f64_or("mask_value", 0.0)?), c)
+    }
+}
+
 impl Layer for Masking {
     fn class_name(&self) -> &str {
         "Masking"
     }
-    fn get_config(&self) -> Result<crate::saving::config::Config> {
-        use crate::saving::config::{config, json};
+    fn get_config(&self) -> Result<Config> {
         Ok(config(json!({"mask_value": self.mask_value})))
     }
     fn args(&self) -> &LayerArgs {

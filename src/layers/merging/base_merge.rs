@@ -1,8 +1,10 @@
 //! Elementwise merges (`Add`, `Subtract`, `Multiply`, `Average`, `Maximum`, `Minimum`), with
 //! Keras's broadcasting and shape checks (`keras/src/layers/merging/base_merge.py`).
 
-use crate::engine::{CallCtx, Layer, LayerArgs, Shape};
+use crate::engine::config::apply_base_config;
+use crate::engine::{CallCtx, Layer, LayerArgs, LayerRef, Shape};
 use crate::ops::{self, Merge, Tensor};
+use crate::serialization::{Cfg, Config};
 use crate::{Error, Result};
 
 /// An elementwise merge of two or more inputs. Made by [`Add::new`], [`Subtract::new`], ...
@@ -29,6 +31,10 @@ macro_rules! merge_class {
             #[allow(clippy::new_ret_no_self)]
             pub fn new() -> ElementwiseMerge {
                 ElementwiseMerge::new($how)
+            }
+            /// The layer from its Keras config (base keys only).
+            pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
+                apply_base_config(Self::new(), c)
             }
         }
     };
@@ -112,9 +118,8 @@ impl Layer for ElementwiseMerge {
     fn args_mut(&mut self) -> &mut LayerArgs {
         &mut self.args
     }
-    fn get_config(&self) -> Result<crate::saving::config::Config> {
-        use crate::saving::config::{config, json};
-        Ok(config(json!({})))
+    fn get_config(&self) -> Result<Config> {
+        Ok(Config::new())
     }
     fn compute_output_shape(&self, s: &[Shape]) -> Result<Vec<Shape>> {
         if s.is_empty() {

@@ -1,7 +1,9 @@
 //! `Concatenate`: joins inputs along an axis.
 
-use crate::engine::{CallCtx, Layer, LayerArgs, Shape};
+use crate::engine::config::apply_base_config;
+use crate::engine::{CallCtx, Layer, LayerArgs, LayerRef, Shape};
 use crate::ops::{self, DType, Tensor};
+use crate::serialization::{config, json, Cfg, Config};
 use crate::{Error, Result};
 
 /// Concatenates its inputs along `axis` (default -1); other dimensions must match.
@@ -28,6 +30,13 @@ impl Concatenate {
     }
 }
 
+impl Concatenate {
+    /// A `Concatenate` from its Keras config.
+    pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
+        apply_base_config(Concatenate::new(c.isize_or("axis", -1)?), c)
+    }
+}
+
 impl Layer for Concatenate {
     fn class_name(&self) -> &str {
         "Concatenate"
@@ -38,8 +47,7 @@ impl Layer for Concatenate {
     fn args_mut(&mut self) -> &mut LayerArgs {
         &mut self.args
     }
-    fn get_config(&self) -> Result<crate::saving::config::Config> {
-        use crate::saving::config::{config, json};
+    fn get_config(&self) -> Result<Config> {
         Ok(config(json!({"axis": self.axis})))
     }
     fn compute_output_shape(&self, s: &[Shape]) -> Result<Vec<Shape>> {

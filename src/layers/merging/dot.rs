@@ -1,7 +1,9 @@
 //! `Dot`: batched dot product of two inputs.
 
-use crate::engine::{CallCtx, Layer, LayerArgs, Shape};
+use crate::engine::config::apply_base_config;
+use crate::engine::{CallCtx, Layer, LayerArgs, LayerRef, Shape};
 use crate::ops::{self, Tensor};
+use crate::serialization::{config, json, Cfg, Config, Value};
 use crate::{Error, Result};
 
 /// The dot product of two batches of vectors (or matrices) over `axes`; with `normalize`, of
@@ -51,12 +53,28 @@ impl Dot {
     }
 }
 
+impl Dot {
+    /// A `Dot` from its Keras config (`axes`: one axis, or one per input).
+    pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
+        let l = match c.get("axes") {
+            Some(Value::Array(a)) => match a.as_slice() {
+                [x, y] => match (x.as_i64(), y.as_i64()) {
+                    (Some(x), Some(y)) => Dot::with_axes(x as isize, y as isize),
+                    _ => return Err(c.bad("axes", "an integer or two integers")),
+                },
+                _ => return Err(c.bad("axes", "an integer or two integers")),
+            },
+            _ => Dot::new(c.isize_or("axes", -1)?),
+        };
+        apply_base_config(l.normalize(c.bool_or("normalize", false)?), c)
+    }
+}
+
 impl Layer for Dot {
     fn class_name(&self) -> &str {
         "Dot"
     }
-    fn get_config(&self) -> Result<crate::saving::config::Config> {
-        use crate::saving::config::{config, json};
+    fn get_config(&self) -> Result<Config> {
         Ok(config(json!({
             "axes": if self.axes.0 == self.axes.1 { json!(self.axes.0) } else { json!([self.axes.0, self.axes.1]) },
             "normalize": self.normalize,

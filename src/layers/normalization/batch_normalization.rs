@@ -1,9 +1,11 @@
 //! `BatchNormalization`: normalize with batch statistics while training, moving averages at
 //! inference (`keras/src/layers/normalization/batch_normalization.py`).
 
-use crate::engine::{CallCtx, InputSpec, Layer, LayerArgs, Shape, Weight, WeightBuilder};
+use crate::engine::config::apply_base_config;
+use crate::engine::{CallCtx, InputSpec, Layer, LayerArgs, LayerRef, Shape, Weight, WeightBuilder};
 use crate::initializers::{ONES, ZEROS};
 use crate::ops::{self, Tensor};
+use crate::serialization::{config, json, Cfg, Config};
 use crate::{Error, Result};
 
 /// Normalizes the last axis: `gamma * (x - mean) / sqrt(var + epsilon) + beta`, with the
@@ -87,6 +89,24 @@ impl BatchNormalization {
     }
 }
 
+impl BatchNormalization {
+    /// A `BatchNormalization` from its Keras config (`renorm=True` is refused).
+    pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
+        if c.bool_or("renorm", false)? {
+            return Err(Error::value(
+                "BatchNormalization: renorm=True is not supported",
+            ));
+        }
+        let l = BatchNormalization::new()
+            .axis(c.isize_or("axis", -1)?)
+            .momentum(c.f64_or("momentum", 0.99)?)
+            .epsilon(c.f64_or("epsilon", 1e-3)?)
+            .center(c.bool_or("center", true)?)
+            .scale(c.bool_or("scale", true)?);
+        apply_base_config(l, c)
+    }
+}
+
 impl Layer for BatchNormalization {
     fn class_name(&self) -> &str {
         "BatchNormalization"
@@ -97,8 +117,7 @@ impl Layer for BatchNormalization {
     fn args_mut(&mut self) -> &mut LayerArgs {
         &mut self.args
     }
-    fn get_config(&self) -> Result<crate::saving::config::Config> {
-        use crate::saving::config::{config, json};
+    fn get_config(&self) -> Result<Config> {
         Ok(config(
             json!({"axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon, "center": self.center, "scale": self.scale,
             "renorm": false, "renorm_clipping": null, "renorm_momentum": 0.99}),

@@ -1,8 +1,10 @@
 //! `GroupNormalization` (`keras/src/layers/normalization/group_normalization.py`).
 
-use crate::engine::{CallCtx, Layer, LayerArgs, Shape, Weight, WeightBuilder};
-use crate::initializers::{ONES, ZEROS};
+use crate::engine::config::apply_base_config;
+use crate::engine::{CallCtx, Layer, LayerArgs, LayerRef, Shape, Weight, WeightBuilder};
+use crate::initializers::{self, ONES, ZEROS};
 use crate::ops::{self, Tensor};
+use crate::serialization::{config, json, Cfg, Config};
 use crate::{Error, Result};
 
 /// Splits the channels (`axis`, default the last) into `groups` and normalizes each sample
@@ -77,15 +79,27 @@ impl GroupNormalization {
     }
 }
 
+impl GroupNormalization {
+    /// A `GroupNormalization` from its Keras config.
+    pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
+        let l = GroupNormalization::new()
+            .groups(c.isize_or("groups", 32)?)
+            .axis(c.isize_or("axis", -1)?)
+            .epsilon(c.f64_or("epsilon", 1e-3)?)
+            .center(c.bool_or("center", true)?)
+            .scale(c.bool_or("scale", true)?);
+        apply_base_config(l, c)
+    }
+}
+
 impl Layer for GroupNormalization {
     fn class_name(&self) -> &str {
         "GroupNormalization"
     }
-    fn get_config(&self) -> Result<crate::saving::config::Config> {
-        use crate::saving::config::{config, json, ones_initializer, zeros_initializer};
+    fn get_config(&self) -> Result<Config> {
         Ok(config(json!({
             "groups": self.groups, "axis": self.axis, "epsilon": self.epsilon, "center": self.center,
-            "scale": self.scale, "beta_initializer": zeros_initializer(), "gamma_initializer": ones_initializer(),
+            "scale": self.scale, "beta_initializer": initializers::serialize(&ZEROS), "gamma_initializer": initializers::serialize(&ONES),
             "beta_regularizer": null, "gamma_regularizer": null, "beta_constraint": null, "gamma_constraint": null,
         })))
     }

@@ -1,8 +1,10 @@
 //! `LayerNormalization` (`keras/src/layers/normalization/layer_normalization.py`).
 
-use crate::engine::{CallCtx, Layer, LayerArgs, Shape, Weight, WeightBuilder};
+use crate::engine::config::apply_base_config;
+use crate::engine::{CallCtx, Layer, LayerArgs, LayerRef, Shape, Weight, WeightBuilder};
 use crate::initializers::{ONES, ZEROS};
 use crate::ops::{self, Tensor};
+use crate::serialization::{config, json, Cfg, Config};
 use crate::{Error, Result};
 
 /// Normalizes each sample over `axis` (default the last): `gamma * (x - mean) /
@@ -74,6 +76,22 @@ impl LayerNormalization {
     }
 }
 
+impl LayerNormalization {
+    /// A `LayerNormalization` from its Keras config (`axis`: one axis or a list).
+    pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
+        let axes = match c.get("axis") {
+            None => vec![-1],
+            Some(_) => c.isizes("axis")?,
+        };
+        let l = LayerNormalization::new()
+            .axes(&axes)
+            .epsilon(c.f64_or("epsilon", 1e-3)?)
+            .center(c.bool_or("center", true)?)
+            .scale(c.bool_or("scale", true)?);
+        apply_base_config(l, c)
+    }
+}
+
 impl Layer for LayerNormalization {
     fn supports_masking(&self) -> bool {
         true
@@ -87,8 +105,7 @@ impl Layer for LayerNormalization {
     fn args_mut(&mut self) -> &mut LayerArgs {
         &mut self.args
     }
-    fn get_config(&self) -> Result<crate::saving::config::Config> {
-        use crate::saving::config::{config, json};
+    fn get_config(&self) -> Result<Config> {
         Ok(config(
             json!({"axis": if self.axes.len() == 1 { json!(self.axes[0]) } else { json!(self.axes) }, "epsilon": self.epsilon, "center": self.center, "scale": self.scale}),
         ))

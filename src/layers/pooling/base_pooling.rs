@@ -1,8 +1,10 @@
 //! Windowed max / average pooling over 1 or 2 spatial axes.
 
-use crate::engine::{CallCtx, InputSpec, Layer, LayerArgs, Shape, WeightBuilder};
+use crate::engine::config::apply_base_config;
+use crate::engine::{CallCtx, InputSpec, Layer, LayerArgs, LayerRef, Shape, WeightBuilder};
 use crate::layers::convolutional::Size2;
 use crate::ops::{self, Padding, PoolKind, Tensor};
+use crate::serialization::{config, json, Cfg, Config};
 use crate::{Error, Result};
 
 /// A pooling layer; made by [`MaxPooling2D::new`], [`AveragePooling1D::new`], ...
@@ -27,6 +29,10 @@ macro_rules! pooling_class {
             #[allow(clippy::new_ret_no_self)]
             pub fn new(pool_size: impl Into<Size2>) -> Pooling {
                 Pooling::new($rank, $kind, pool_size.into())
+            }
+            /// The layer from its Keras config.
+            pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
+                Pooling::from_config($rank, $kind, c)
             }
         }
     };
@@ -58,6 +64,25 @@ pooling_class!(
 );
 
 impl Pooling {
+    /// A pooling layer over `rank` axes from its Keras config (`strides` default to the pool).
+    fn from_config(rank: usize, kind: PoolKind, c: &Cfg) -> Result<LayerRef> {
+        c.channels_last()?;
+        let (pool, strides) = if rank == 1 {
+            let p = c.one("pool_size", 2)?;
+            let s = c.get("strides").map(|_| c.one("strides", p)).transpose()?;
+            (Size2(p, p), s.map(Size2::from))
+        } else {
+            let p = c.pair("pool_size", (2, 2))?;
+            let s = c.get("strides").map(|_| c.pair("strides", p)).transpose()?;
+            (Size2::from(p), s.map(Size2::from))
+        };
+        let mut l = Pooling::new(rank, kind, pool).padding(c.str_or("padding", "valid")?);
+        if let Some(s) = strides {
+            l = l.strides(s);
+        }
+        apply_base_config(l, c)
+    }
+
     fn new(rank: usize, kind: PoolKind, pool: Size2) -> Self {
         let pool = if rank == 1 { Size2(1, pool.0) } else { pool };
         Pooling {
@@ -101,23 +126,10 @@ impl Layer for Pooling {
     fn args_mut(&mut self) -> &mut LayerArgs {
         &mut self.args
     }
-    fn get_config(&self) -> Result<crate::saving::config::Config> {
-        use crate::saving::config::{config, json};
-        let two = |s: &Size2| {
-            if self.rank == 1 {
-                json!([s.1])
-            } else {
-                json!([s.0, s.1])
-            }
-        };
-        let strides = self
-            .strides
-            .as_ref()
-            .map(two)
-            .unwrap_or_else(|| two(&self.pool));
+    fn get_config(&self) -> Result<Config> {
         Ok(config(json!({
-            "pool_size": two(&self.pool),
-            "strides": strides,
+            "pool_size": self.pool.to_json(self.rank),
+            "strides": self.stride().to_json(self.rank),
             "padding": self.padding,
             "data_format": "channels_last",
         })))

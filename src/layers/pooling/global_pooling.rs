@@ -1,7 +1,9 @@
 //! Global max / average pooling: one value per channel.
 
-use crate::engine::{CallCtx, InputSpec, Layer, LayerArgs, Shape};
+use crate::engine::config::apply_base_config;
+use crate::engine::{CallCtx, InputSpec, Layer, LayerArgs, LayerRef, Shape};
 use crate::ops::{self, Padding, PoolKind, Tensor};
+use crate::serialization::{config, json, Cfg, Config};
 use crate::Result;
 
 /// A global pooling layer; made by [`GlobalMaxPooling2D::new`], ...
@@ -21,6 +23,11 @@ macro_rules! global_class {
             #[allow(clippy::new_ret_no_self)]
             pub fn new() -> GlobalPooling {
                 GlobalPooling { args: LayerArgs::default(), rank: $rank, kind: $kind, keepdims: false }
+            }
+            /// The layer from its Keras config.
+            pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
+                c.channels_last()?;
+                apply_base_config(Self::new().keepdims(c.bool_or("keepdims", false)?), c)
             }
         }
     };
@@ -74,8 +81,7 @@ impl Layer for GlobalPooling {
     fn args_mut(&mut self) -> &mut LayerArgs {
         &mut self.args
     }
-    fn get_config(&self) -> Result<crate::saving::config::Config> {
-        use crate::saving::config::{config, json};
+    fn get_config(&self) -> Result<Config> {
         Ok(config(
             json!({"data_format": "channels_last", "keepdims": self.keepdims}),
         ))

@@ -2,9 +2,10 @@
 //! encoding Keras's `numerical_utils.encode_categorical_inputs` does, shared with `Hashing`
 //! and `Discretization`.
 
-use crate::engine::{CallCtx, Layer, LayerArgs, Shape};
+use crate::engine::config::apply_base_config;
+use crate::engine::{CallCtx, Layer, LayerArgs, LayerRef, Shape};
 use crate::ops::{self, DType, Tensor};
-use crate::saving::config::{config, json, Config};
+use crate::serialization::{config, json, Cfg, Config};
 use crate::{Error, Result};
 
 /// How integer ids become vectors.
@@ -204,6 +205,16 @@ pub(crate) fn encoded_shape(s: &Shape, mode: Encoding, depth: usize) -> Shape {
     };
     out.push(Some(depth));
     Shape(out)
+}
+
+impl CategoryEncoding {
+    /// A `CategoryEncoding` from its Keras config (`sparse=True` is refused).
+    pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
+        c.not_sparse()?;
+        let l = CategoryEncoding::new(c.usize("num_tokens")?)
+            .output_mode(c.str_or("output_mode", "multi_hot")?);
+        apply_base_config(l, c)
+    }
 }
 
 impl Layer for CategoryEncoding {

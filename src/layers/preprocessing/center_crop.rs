@@ -1,10 +1,11 @@
 //! `CenterCrop` (`keras/src/layers/preprocessing/image_preprocessing/center_crop.py`).
 
 use super::resizing::{build_sized, resize_images, with_size, Aspect};
-use crate::engine::{CallCtx, Layer, LayerArgs, Shape, WeightBuilder};
+use crate::engine::config::apply_base_config;
+use crate::engine::{CallCtx, Layer, LayerArgs, LayerRef, Shape, WeightBuilder};
 use crate::ops::image::{self, Interpolation};
 use crate::ops::{self, DType, Tensor};
-use crate::saving::config::{config, json, Config};
+use crate::serialization::{config, json, Cfg, Config};
 use crate::Result;
 
 /// Crops the centre `height` x `width` window of each image. When the image is smaller than
@@ -52,6 +53,14 @@ pub(crate) fn center_crop(x: &Tensor, height: usize, width: usize) -> Result<Ten
         false,
         Aspect::Crop,
     )
+}
+
+impl CenterCrop {
+    /// A `CenterCrop` from its Keras config.
+    pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
+        c.channels_last()?;
+        apply_base_config(CenterCrop::new(c.usize("height")?, c.usize("width")?), c)
+    }
 }
 
 impl Layer for CenterCrop {

@@ -3,9 +3,10 @@
 
 use super::adapt::AdaptBatch;
 use super::category_encoding::{encode, Encoding};
-use crate::engine::{CallCtx, Layer, LayerArgs, Shape};
+use crate::engine::config::apply_base_config;
+use crate::engine::{CallCtx, Layer, LayerArgs, LayerRef, Shape};
 use crate::ops::{self, DType, Tensor};
-use crate::saving::config::{config, json, Config, Value};
+use crate::serialization::{config, json, Cfg, Config, Value};
 use crate::{Error, Result};
 
 /// Keras's quantile summary: sorted values and their weights (float32).
@@ -190,6 +191,23 @@ impl Discretization {
     }
 }
 
+impl Discretization {
+    /// A `Discretization` from its Keras config (`bin_boundaries` or `num_bins`;
+    /// `sparse=True` is refused).
+    pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
+        c.not_sparse()?;
+        let bounds = match c.get("bin_boundaries") {
+            None => None,
+            Some(Value::Array(_)) => c.opt_f64s("bin_boundaries")?,
+            Some(_) => return Err(c.bad("bin_boundaries", "a list of numbers")),
+        };
+        let l = Discretization::from_parts(bounds, c.opt_usize("num_bins")?)
+            .epsilon(c.f64_or("epsilon", 0.01)?)
+            .output_mode(c.str_or("output_mode", "int")?);
+        apply_base_config(l, c)
+    }
+}
+
 impl Layer for Discretization {
     fn class_name(&self) -> &str {
         "Discretization"
@@ -206,7 +224,7 @@ impl Layer for Discretization {
         if let Some(n) = base.get("name") {
             c.insert("name".into(), n.clone());
         }
-        let d = crate::saving::config::dtype_name(self.args.dtype.unwrap_or(DType::F32));
+        let d = ops::dtype_name(self.args.dtype.unwrap_or(DType::F32));
         c.insert("dtype".into(), json!(d));
         c
     }

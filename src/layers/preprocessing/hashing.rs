@@ -2,9 +2,10 @@
 //! hashes TensorFlow uses, so the bins equal Keras's.
 
 use super::category_encoding::{encode, encoded_shape, Encoding};
-use crate::engine::{CallCtx, Layer, LayerArgs, Shape};
+use crate::engine::config::{apply_base_config, dtype_policy};
+use crate::engine::{CallCtx, Layer, LayerArgs, LayerRef, Shape};
 use crate::ops::{self, hash, strings, DType, Tensor};
-use crate::saving::config::{config, dtype_policy, json, Config, Value};
+use crate::serialization::{config, json, Cfg, Config, Value};
 use crate::{Error, Result};
 
 /// A `mask_value`: an integer (or float) for numeric inputs, a string for string inputs.
@@ -107,7 +108,7 @@ impl Hashing {
                     return Err(Error::value(format!(
                         "When `output_mode=\"int\"`, `dtype` should be an integer type, 'int32' \
                          or 'in64'. Received: dtype={}",
-                        crate::saving::config::dtype_name(d)
+                        ops::dtype_name(d)
                     )));
                 }
                 Ok(None)
@@ -174,6 +175,39 @@ impl Hashing {
             (ids, x.dims().to_vec())
         };
         Ok(Tensor::from_vec(ids, dims, x.device())?)
+    }
+}
+
+impl Hashing {
+    /// A `Hashing` from its Keras config (`salt`: one integer or two; `mask_value`: a
+    /// number or a string; `sparse=True` is refused).
+    pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
+        c.not_sparse()?;
+        let mut l = Hashing::new(c.usize("num_bins")?).output_mode(c.str_or("output_mode", "int")?);
+        if let Some(v) = c.get("salt") {
+            l = l.salt(salt_pair(v).ok_or_else(|| {
+                Error::value(format!(
+                    "The `salt` argument for `Hashing` can only be a tuple of size 2 integers,                      or a single integer. Received: salt={v}."
+                ))
+            })?);
+        }
+        let mask = match c.get("mask_value") {
+            None => None,
+            Some(Value::String(s)) => Some(MaskValue::Text(s.clone())),
+            Some(_) => Some(MaskValue::Number(c.f64("mask_value")?)),
+        };
+        apply_base_config(l.set_mask_value(mask), c)
+    }
+}
+
+/// A config's `salt`: two integers, or one used for both (Keras's hashing layers).
+pub(crate) fn salt_pair(v: &Value) -> Option<[u64; 2]> {
+    match v {
+        Value::Array(a) => match a.as_slice() {
+            [a, b] => Some([a.as_u64()?, b.as_u64()?]),
+            _ => None,
+        },
+        v => v.as_u64().map(|s| [s, s]),
     }
 }
 

@@ -3,9 +3,10 @@
 use super::index_lookup::IndexLookup;
 use super::lookup_layer as ll;
 use super::text_data::{ints_of, IntoInts};
-use crate::engine::{CallCtx, Layer, LayerArgs, Shape, WeightBuilder};
+use crate::engine::config::apply_base_config;
+use crate::engine::{CallCtx, Layer, LayerArgs, LayerRef, Shape, WeightBuilder};
 use crate::ops::{DType, Device, Tensor};
-use crate::saving::config::{Config, Value};
+use crate::serialization::{Cfg, Config, Value};
 use crate::{Error, Result};
 
 /// Keras's `IntegerLookup`: maps integers (any integer tensor, read as `int64`) to indices
@@ -109,8 +110,17 @@ impl IntegerLookup {
     pub fn lookup(&self) -> &IndexLookup<i64> {
         &self.lookup
     }
-    pub(crate) fn lookup_mut(&mut self) -> &mut IndexLookup<i64> {
-        &mut self.lookup
+    /// An `IntegerLookup` from its Keras config (only `vocabulary_dtype='int64'`).
+    pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
+        if let Some(d) = c.opt_str("vocabulary_dtype")?.filter(|d| *d != "int64") {
+            return Err(Error::value(format!(
+                "Only `vocabulary_dtype='int64'` is supported at this time. Received: \
+                 vocabulary_dtype={d}"
+            )));
+        }
+        let mut l = IntegerLookup::new();
+        l.lookup.read_config(c, -1)?;
+        apply_base_config(l, c)
     }
 
     fn layer_name(&self) -> String {

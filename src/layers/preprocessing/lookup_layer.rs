@@ -4,10 +4,9 @@
 
 use super::index_lookup::{IndexLookup, OutputMode, Token};
 use super::lookup_token::py_splitlines;
+use crate::engine::store::{Assets, Group};
 use crate::ops::{Device, Tensor};
-use crate::saving::assets::Assets;
-use crate::saving::config::Value;
-use crate::saving::h5::Group;
+use crate::serialization::{Cfg, Value};
 use crate::{Error, Result};
 
 /// The name of the asset Keras writes for a lookup layer.
@@ -106,20 +105,26 @@ pub(crate) fn save_idf<K: Token>(
 /// field: no build config, the `vocabulary.txt` asset and the `idf_weights` variable.
 macro_rules! lookup_storage {
     () => {
-        fn build_config(&self, _: &[$crate::engine::Shape]) -> $crate::saving::config::Value {
+        fn build_config(&self, _: &[$crate::engine::Shape]) -> $crate::serialization::Value {
             serde_json::json!({})
         }
-        fn save_assets(&self, dir: &mut $crate::saving::assets::Assets) -> $crate::Result<()> {
+        fn save_assets(&self, dir: &mut $crate::engine::store::Assets) -> $crate::Result<()> {
             $crate::layers::preprocessing::lookup_layer::save_vocabulary(&self.lookup, dir, "");
             Ok(())
         }
-        fn load_assets(&mut self, dir: &$crate::saving::assets::Assets) -> $crate::Result<()> {
+        fn load_assets(&mut self, dir: &$crate::engine::store::Assets) -> $crate::Result<()> {
             $crate::layers::preprocessing::lookup_layer::load_vocabulary(&mut self.lookup, dir)
         }
-        fn save_own_variables(&self, group: &mut $crate::saving::h5::Group) -> $crate::Result<()> {
+        fn save_own_variables(
+            &self,
+            group: &mut $crate::engine::store::Group,
+        ) -> $crate::Result<()> {
             $crate::layers::preprocessing::lookup_layer::save_idf(&self.lookup, group, "")
         }
-        fn load_own_variables(&mut self, group: &$crate::saving::h5::Group) -> $crate::Result<()> {
+        fn load_own_variables(
+            &mut self,
+            group: &$crate::engine::store::Group,
+        ) -> $crate::Result<()> {
             $crate::layers::preprocessing::lookup_layer::load_idf(&mut self.lookup, group)
         }
     };
@@ -203,6 +208,67 @@ impl<K: Token> IndexLookup<K> {
                     .map_or(Value::Null, |[a, b]| Value::from(vec![a, b])),
             ),
         ]
+    }
+
+    /// Reads the `IndexLookup` keys of a `StringLookup` / `IntegerLookup` config (the twin of
+    /// [`IndexLookup::config_entries`]; `default_oov` when `oov_token` is absent), then the
+    /// vocabulary keys.
+    pub(crate) fn read_config(&mut self, c: &Cfg, default_oov: K) -> Result<()> {
+        let token = |key: &str| -> Result<Option<K>> {
+            c.get(key)
+                .map(|v| K::from_json(v).ok_or_else(|| c.bad(key, "a token")))
+                .transpose()
+        };
+        self.max_tokens = c.opt_usize("max_tokens")?;
+        self.num_oov_indices = c.usize_or("num_oov_indices", 1)?;
+        self.oov_token = token("oov_token")?.unwrap_or(default_oov);
+        self.mask_token = token("mask_token")?;
+        self.invert = c.bool_or("invert", false)?;
+        self.set_output_mode(c.str_or("output_mode", "int")?);
+        self.pad_to_max_tokens = c.bool_or("pad_to_max_tokens", false)?;
+        self.sparse = c.bool_or("sparse", false)?;
+        self.oov_method = c.str_or("oov_method", "floormod")?.to_string();
+        self.salt = match c.get("salt") {
+            None => None,
+            Some(v) => Some(super::hashing::salt_pair(v).ok_or_else(|| {
+                Error::value(format!(
+                    "The `salt` argument for `IndexLookup` can only be a tuple of 2 integers,                      or a single integer. Received: salt={v}."
+                ))
+            })?),
+        };
+        self.read_vocabulary(c)
+    }
+
+    /// Reads the vocabulary keys every text layer has (`vocabulary`, `idf_weights`,
+    /// `vocabulary_size`, `has_input_vocabulary`), then applies them (`refresh`). A
+    /// vocabulary file path cannot be loaded.
+    pub(crate) fn read_vocabulary(&mut self, c: &Cfg) -> Result<()> {
+        self.input_vocabulary = match c.get("vocabulary") {
+            None => None,
+            Some(Value::Array(a)) => Some(
+                a.iter()
+                    .map(|v| K::from_json(v).ok_or_else(|| c.bad("vocabulary", "a list of tokens")))
+                    .collect::<Result<Vec<K>>>()?,
+            ),
+            Some(_) => {
+                return Err(c.bad(
+                    "vocabulary",
+                    "a list (a vocabulary file path cannot be loaded)",
+                ))
+            }
+        };
+        self.has_input_vocabulary = c
+            .get("has_input_vocabulary")
+            .and_then(Value::as_bool)
+            .unwrap_or(self.input_vocabulary.is_some());
+        self.input_idf_weights = match c.get("idf_weights") {
+            None => None,
+            Some(Value::Array(_)) => c.opt_f64s("idf_weights")?,
+            Some(_) => return Err(c.bad("idf_weights", "a list of numbers")),
+        };
+        self.config_vocabulary_size = c.opt_usize("vocabulary_size")?;
+        self.refresh();
+        Ok(())
     }
 
     /// `vocabulary.txt` as Keras's `save_assets` writes it (one term a line, special tokens

@@ -1,7 +1,7 @@
 //! The terms a lookup vocabulary holds (strings or `int64`), how they are written (config,
 //! `vocabulary.txt`, Python's `repr` in error messages) and hashed into OOV indices.
 
-use crate::saving::config::Value;
+use crate::serialization::Value;
 use std::fmt::Debug;
 use std::hash::Hash;
 

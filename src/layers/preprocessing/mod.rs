@@ -32,7 +32,6 @@ pub use image_preprocessing::{
 pub use index_lookup::{IndexLookup, OutputMode, Token};
 pub use integer_lookup::IntegerLookup;
 pub use normalization::Normalization;
-pub(crate) use normalization::Stat as NormStat;
 pub use rescaling::Rescaling;
 pub use resizing::Resizing;
 pub use string_lookup::StringLookup;

@@ -2,10 +2,11 @@
 //! sqrt(variance)` with statistics given or computed by `adapt`.
 
 use super::adapt::AdaptBatch;
-use crate::engine::{CallCtx, Layer, LayerArgs, Shape, Weight, WeightBuilder};
+use crate::engine::config::apply_base_config;
+use crate::engine::{CallCtx, Layer, LayerArgs, LayerRef, Shape, Weight, WeightBuilder};
 use crate::initializers::{ONES, ZEROS};
 use crate::ops::{self, DType, Tensor};
-use crate::saving::config::{config, json, Config, Value};
+use crate::serialization::{config, json, Cfg, Config, Value};
 use crate::{Error, Result};
 
 /// Statistics given up front: flat values and their shape (`[]` for a number).
@@ -346,6 +347,33 @@ impl Normalization {
                 "You must call `.build(input_shape)` on the layer before using it.",
             )),
         }
+    }
+}
+
+impl Normalization {
+    /// A `Normalization` from its Keras config (`axis`: one, a list, or null for none;
+    /// `mean` and `variance` together or not at all).
+    pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
+        let axes = match c.map.get("axis") {
+            None => vec![-1],
+            Some(Value::Null) => vec![],
+            Some(_) => c.isizes("axis")?,
+        };
+        let given = match (c.get("mean"), c.get("variance")) {
+            (None, None) => None,
+            (Some(m), Some(v)) => {
+                Some((Stat::from_json(m, "mean")?, Stat::from_json(v, "variance")?))
+            }
+            _ => {
+                return Err(Error::value(
+                    "When setting values directly, both `mean` and `variance` must be set.",
+                ))
+            }
+        };
+        let l = Normalization::new()
+            .axes(&axes)
+            .invert(c.bool_or("invert", false)?);
+        apply_base_config(l.given(given), c)
     }
 }
 

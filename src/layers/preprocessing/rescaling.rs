@@ -1,8 +1,9 @@
 //! `Rescaling` (`keras/src/layers/preprocessing/rescaling.py`).
 
-use crate::engine::{CallCtx, Layer, LayerArgs, Shape};
+use crate::engine::config::apply_base_config;
+use crate::engine::{CallCtx, Layer, LayerArgs, LayerRef, Shape};
 use crate::ops::{self, DType, Tensor};
-use crate::saving::config::{config, json, Config, Value};
+use crate::serialization::{config, json, Cfg, Config, Value};
 use crate::{Error, Result};
 
 /// Multiplies its inputs by `scale` and adds `offset`, in training and at inference; the
@@ -98,6 +99,21 @@ impl Rescaling {
         let f: Vec<f32> = v.iter().map(|&a| a as f32).collect();
         let n = f.len();
         Ok(Tensor::from_vec(f, n, x.device())?)
+    }
+}
+
+impl Rescaling {
+    /// A `Rescaling` from its Keras config (`scale` required; `offset` 0 when absent).
+    pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
+        let scale = match c.get("scale") {
+            Some(v) => Rescaling::values(v, "scale")?,
+            None => return Err(Error::value("Rescaling: config needs `scale`")),
+        };
+        let offset = match c.get("offset") {
+            Some(v) => Rescaling::values(v, "offset")?,
+            None => (vec![0.0], true),
+        };
+        apply_base_config(Rescaling::from_values(scale, offset), c)
     }
 }
 

@@ -2,10 +2,11 @@
 //! resize Keras-JAX's `keras.ops.image.resize` does (with its aspect-ratio crop and pad).
 
 use super::image_preprocessing::base::image_axes;
-use crate::engine::{CallCtx, Layer, LayerArgs, Shape, WeightBuilder};
+use crate::engine::config::apply_base_config;
+use crate::engine::{CallCtx, Layer, LayerArgs, LayerRef, Shape, WeightBuilder};
 use crate::ops::image::{self, Interpolation};
 use crate::ops::{self, DType, Tensor};
-use crate::saving::config::{config, json, Config};
+use crate::serialization::{config, json, Cfg, Config};
 use crate::{Error, Result};
 
 /// How [`resize_images`] fits the image's aspect ratio to the target's.
@@ -211,6 +212,21 @@ pub(crate) fn with_size(layer: &str, s: &Shape, h: usize, w: usize) -> Result<Sh
     d[ha] = Some(h);
     d[wa] = Some(w);
     Ok(Shape(d))
+}
+
+impl Resizing {
+    /// A `Resizing` from its Keras config.
+    pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
+        c.channels_last()?;
+        let l = Resizing::new(c.usize("height")?, c.usize("width")?)
+            .interpolation(c.str_or("interpolation", "bilinear")?)
+            .crop_to_aspect_ratio(c.bool_or("crop_to_aspect_ratio", false)?)
+            .pad_to_aspect_ratio(c.bool_or("pad_to_aspect_ratio", false)?)
+            .fill_mode(c.str_or("fill_mode", "constant")?)
+            .fill_value(c.f64_or("fill_value", 0.0)?)
+            .antialias(c.bool_or("antialias", false)?);
+        apply_base_config(l, c)
+    }
 }
 
 impl Layer for Resizing {

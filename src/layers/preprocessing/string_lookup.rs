@@ -3,9 +3,10 @@
 use super::index_lookup::IndexLookup;
 use super::lookup_layer as ll;
 use super::text_data::{IntoStrings, StringArray};
-use crate::engine::{CallCtx, Layer, LayerArgs, Shape, WeightBuilder};
+use crate::engine::config::apply_base_config;
+use crate::engine::{CallCtx, Layer, LayerArgs, LayerRef, Shape, WeightBuilder};
 use crate::ops::{DType, Tensor};
-use crate::saving::config::{Config, Value};
+use crate::serialization::{Cfg, Config, Value};
 use crate::{Error, Result};
 
 /// Keras's `StringLookup`: maps strings to integer indices from a vocabulary (given, or
@@ -118,8 +119,11 @@ impl StringLookup {
     pub fn lookup(&self) -> &IndexLookup<String> {
         &self.lookup
     }
-    pub(crate) fn lookup_mut(&mut self) -> &mut IndexLookup<String> {
-        &mut self.lookup
+    /// A `StringLookup` from its Keras config.
+    pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
+        let mut l = StringLookup::new().encoding(c.str_or("encoding", "utf-8")?);
+        l.lookup.read_config(c, "[UNK]".to_string())?;
+        apply_base_config(l, c)
     }
 
     fn layer_name(&self) -> String {

@@ -3,7 +3,7 @@
 //! `register_keras_serializable` functions: the config names them
 //! `{"class_name": "function", "config": "<package>>name", ...}`.
 
-use crate::saving::config::{json, Value};
+use crate::serialization::{json, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 

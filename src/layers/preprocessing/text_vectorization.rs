@@ -6,11 +6,11 @@ use super::lookup_layer as ll;
 use super::text_data::{IntoStrings, StringArray};
 use super::text_fns::{self, SplitFn, StandardizeFn};
 use super::text_ops::{ngrams, Split, Standardize};
-use crate::engine::{CallCtx, Layer, LayerArgs, Shape, VarGroup, Weight, WeightBuilder};
+use crate::engine::config::apply_base_config;
+use crate::engine::store::{Assets, Group};
+use crate::engine::{CallCtx, Layer, LayerArgs, LayerRef, Shape, VarGroup, Weight, WeightBuilder};
 use crate::ops::{DType, Tensor};
-use crate::saving::assets::Assets;
-use crate::saving::config::{Config, Value};
-use crate::saving::h5::Group;
+use crate::serialization::{Cfg, Config, Value};
 use crate::{Error, Result};
 
 /// Keras's `TextVectorization`: standardizes each string (`"lower_and_strip_punctuation"` by
@@ -140,12 +140,6 @@ impl TextVectorization {
         self.split = Some(Splitter::Custom(name.to_string(), f));
         self
     }
-    pub(crate) fn set_standardize_custom(&mut self, name: &str, f: StandardizeFn) {
-        self.standardize = Some(Standardizer::Custom(name.to_string(), f));
-    }
-    pub(crate) fn set_split_custom(&mut self, name: &str, f: SplitFn) {
-        self.split = Some(Splitter::Custom(name.to_string(), f));
-    }
     /// N-grams of 1 up to `n` tokens (Keras's `ngrams=n`).
     pub fn ngrams(mut self, n: usize) -> Self {
         self.ngrams = Some((1..=n).collect());
@@ -198,9 +192,38 @@ impl TextVectorization {
         self
     }
 
-    pub(crate) fn lookup_mut(&mut self) -> &mut IndexLookup<String> {
-        &mut self.lookup
+    /// A `TextVectorization` from its Keras config: `standardize` and `split` name a
+    /// built-in, or (a serialized function) one registered with
+    /// [`text_fns::register_standardize`] / [`text_fns::register_split`]; the vocabulary is in
+    /// the config or, learned by `adapt`, in the archive's `vocabulary.txt` asset.
+    pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
+        let mut l = TextVectorization::new()
+            .standardize(builtin_fn(c, "standardize", "lower_and_strip_punctuation")?)
+            .split(builtin_fn(c, "split", "whitespace")?)
+            .output_mode(c.str_or("output_mode", "int")?)
+            .pad_to_max_tokens(c.bool_or("pad_to_max_tokens", false)?)
+            .sparse(c.bool_or("sparse", false)?)
+            .ragged(c.bool_or("ragged", false)?)
+            .encoding(c.str_or("encoding", "utf-8")?);
+        if let Some(name) = custom_fn(c, "standardize")? {
+            let f = text_fns::standardize_named(&name)
+                .ok_or_else(|| missing_fn("standardize", &name, "register_standardize"))?;
+            l.standardize = Some(Standardizer::Custom(name, f));
+        }
+        if let Some(name) = custom_fn(c, "split")? {
+            let f = text_fns::split_named(&name)
+                .ok_or_else(|| missing_fn("split", &name, "register_split"))?;
+            l.split = Some(Splitter::Custom(name, f));
+        }
+        if let Some(n) = c.opt_usize("max_tokens")? {
+            l = l.max_tokens(n);
+        }
+        l.output_sequence_length = c.opt_usize("output_sequence_length")?;
+        l.set_ngrams_value(c.map.get("ngrams").unwrap_or(&Value::Null))?;
+        l.lookup.read_vocabulary(c)?;
+        apply_base_config(l, c)
     }
+
     pub(crate) fn set_ngrams_value(&mut self, v: &Value) -> Result<()> {
         match v {
             Value::Null => {}
@@ -398,6 +421,34 @@ enum Splitter {
 fn bad_ngrams(v: &Value) -> Error {
     Error::value(format!(
         "`ngrams` must be None, an integer, or a tuple of integers. Received: ngrams={v}"
+    ))
+}
+
+/// The built-in text function a config names at `key` (`default` when absent); `None` for
+/// null or a serialized (custom) function.
+fn builtin_fn<'a>(c: &Cfg<'a>, key: &str, default: &'a str) -> Result<Option<&'a str>> {
+    match c.map.get(key) {
+        None => Ok(Some(default)),
+        Some(Value::Null) | Some(Value::Object(_)) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.as_str())),
+        Some(_) => Err(c.bad(key, "a name or a function")),
+    }
+}
+
+/// The registered name of the custom function a config holds at `key`, if it holds one.
+fn custom_fn(c: &Cfg, key: &str) -> Result<Option<String>> {
+    match c.map.get(key) {
+        Some(v @ Value::Object(_)) => text_fns::function_name(v)
+            .map(|n| Some(n.to_string()))
+            .ok_or_else(|| c.bad(key, "a name or a function")),
+        _ => Ok(None),
+    }
+}
+
+fn missing_fn(key: &str, name: &str, register: &str) -> Error {
+    Error::value(format!(
+        "TextVectorization: could not locate the `{key}` function '{name}'. Register it with \
+         keras::layers::preprocessing::{register} before loading"
     ))
 }
 

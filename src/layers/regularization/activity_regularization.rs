@@ -1,7 +1,9 @@
 //! `ActivityRegularization`: adds a penalty on its input to the model's loss.
 
-use crate::engine::{context, CallCtx, Layer, LayerArgs, Shape};
+use crate::engine::config::apply_base_config;
+use crate::engine::{context, CallCtx, Layer, LayerArgs, LayerRef, Shape};
 use crate::ops::{self, Tensor};
+use crate::serialization::{config, json, Cfg, Config};
 use crate::Result;
 
 /// Passes its input through unchanged and adds `(l1 * sum|x| + l2 * sum x²) / batch_size` to
@@ -31,6 +33,14 @@ impl ActivityRegularization {
     }
 }
 
+impl ActivityRegularization {
+    /// An `ActivityRegularization` from its Keras config.
+    pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
+        let l = ActivityRegularization::new(c.f64_or("l1", 0.0)?, c.f64_or("l2", 0.0)?);
+        apply_base_config(l, c)
+    }
+}
+
 impl Layer for ActivityRegularization {
     fn supports_masking(&self) -> bool {
         true
@@ -38,8 +48,7 @@ impl Layer for ActivityRegularization {
     fn class_name(&self) -> &str {
         "ActivityRegularization"
     }
-    fn get_config(&self) -> Result<crate::saving::config::Config> {
-        use crate::saving::config::{config, json};
+    fn get_config(&self) -> Result<Config> {
         Ok(config(json!({"l1": self.l1, "l2": self.l2})))
     }
     fn args(&self) -> &LayerArgs {

@@ -1,7 +1,9 @@
 //! `Dropout`: zeroes a fraction of its inputs while training.
 
-use crate::engine::{CallCtx, Layer, LayerArgs, Shape, WeightBuilder};
+use crate::engine::config::apply_base_config;
+use crate::engine::{CallCtx, Layer, LayerArgs, LayerRef, Shape, WeightBuilder};
 use crate::ops::{self, random, Tensor};
+use crate::serialization::{config, json, Cfg, Config};
 use crate::{Error, Result};
 
 /// Sets inputs to 0 with probability `rate` during training and scales the rest by
@@ -34,6 +36,13 @@ impl Dropout {
     }
 }
 
+impl Dropout {
+    /// A `Dropout` from its Keras config.
+    pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
+        apply_base_config(Dropout::new(c.f64_or("rate", 0.0)?), c)
+    }
+}
+
 impl Layer for Dropout {
     fn supports_masking(&self) -> bool {
         true
@@ -47,8 +56,7 @@ impl Layer for Dropout {
     fn args_mut(&mut self) -> &mut LayerArgs {
         &mut self.args
     }
-    fn get_config(&self) -> Result<crate::saving::config::Config> {
-        use crate::saving::config::{config, json};
+    fn get_config(&self) -> Result<Config> {
         Ok(config(
             json!({"rate": self.rate, "noise_shape": null, "seed": null}),
         ))

@@ -1,8 +1,10 @@
 //! `GaussianNoise` and `GaussianDropout`: noise that is only there while training.
 
 use super::spatial_dropout::check_rate;
-use crate::engine::{CallCtx, Layer, LayerArgs, Shape, WeightBuilder};
+use crate::engine::config::apply_base_config;
+use crate::engine::{CallCtx, Layer, LayerArgs, LayerRef, Shape, WeightBuilder};
 use crate::ops::{self, random, Tensor};
+use crate::serialization::{config, json, Cfg, Config};
 use crate::Result;
 
 /// Normal noise of the input's shape with this mean and standard deviation.
@@ -37,6 +39,13 @@ impl GaussianNoise {
     }
 }
 
+impl GaussianNoise {
+    /// A `GaussianNoise` from its Keras config.
+    pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
+        apply_base_config(GaussianNoise::new(c.f64_or("stddev", 0.0)?), c)
+    }
+}
+
 impl Layer for GaussianNoise {
     fn supports_masking(&self) -> bool {
         true
@@ -44,8 +53,7 @@ impl Layer for GaussianNoise {
     fn class_name(&self) -> &str {
         "GaussianNoise"
     }
-    fn get_config(&self) -> Result<crate::saving::config::Config> {
-        use crate::saving::config::{config, json};
+    fn get_config(&self) -> Result<Config> {
         Ok(config(json!({"stddev": self.stddev, "seed": null})))
     }
     fn args(&self) -> &LayerArgs {
@@ -100,6 +108,13 @@ impl GaussianDropout {
     }
 }
 
+impl GaussianDropout {
+    /// A `GaussianDropout` from its Keras config.
+    pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
+        apply_base_config(GaussianDropout::new(c.f64_or("rate", 0.0)?), c)
+    }
+}
+
 impl Layer for GaussianDropout {
     fn supports_masking(&self) -> bool {
         true
@@ -107,8 +122,7 @@ impl Layer for GaussianDropout {
     fn class_name(&self) -> &str {
         "GaussianDropout"
     }
-    fn get_config(&self) -> Result<crate::saving::config::Config> {
-        use crate::saving::config::{config, json};
+    fn get_config(&self) -> Result<Config> {
         Ok(config(json!({"rate": self.rate, "seed": null})))
     }
     fn args(&self) -> &LayerArgs {

@@ -1,7 +1,9 @@
 //! `SpatialDropout1D` / `SpatialDropout2D`: drop whole feature maps while training.
 
-use crate::engine::{CallCtx, InputSpec, Layer, LayerArgs, Shape, WeightBuilder};
+use crate::engine::config::apply_base_config;
+use crate::engine::{CallCtx, InputSpec, Layer, LayerArgs, LayerRef, Shape, WeightBuilder};
 use crate::ops::{self, random, DType, Tensor};
+use crate::serialization::{config, json, Cfg, Config};
 use crate::{Error, Result};
 
 /// Checks a dropout rate as Keras does.
@@ -64,21 +66,30 @@ impl SpatialDropout2D {
     }
 }
 
+impl SpatialDropout1D {
+    /// A `SpatialDropout1D` from its Keras config.
+    pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
+        apply_base_config(SpatialDropout1D::new(c.f64_or("rate", 0.0)?), c)
+    }
+}
+
+impl SpatialDropout2D {
+    /// A `SpatialDropout2D` from its Keras config.
+    pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
+        c.channels_last()?;
+        apply_base_config(SpatialDropout2D::new(c.f64_or("rate", 0.0)?), c)
+    }
+}
+
 impl Layer for SpatialDropout {
     fn supports_masking(&self) -> bool {
         true
     }
-    fn base_config(
-        &self,
-        mut base: crate::saving::config::Config,
-    ) -> crate::saving::config::Config {
+    fn base_config(&self, mut base: Config) -> Config {
         // Keras's SpatialDropout takes no `trainable` and writes its dtype as a name.
         base.remove("trainable");
         let dtype = self.args.dtype.unwrap_or(DType::F32);
-        base.insert(
-            "dtype".into(),
-            crate::saving::config::dtype_name(dtype).into(),
-        );
+        base.insert("dtype".into(), ops::dtype_name(dtype).into());
         base
     }
     fn class_name(&self) -> &str {
@@ -88,8 +99,7 @@ impl Layer for SpatialDropout {
             "SpatialDropout2D"
         }
     }
-    fn get_config(&self) -> Result<crate::saving::config::Config> {
-        use crate::saving::config::{config, json};
+    fn get_config(&self) -> Result<Config> {
         let mut v = json!({"rate": self.rate, "seed": null});
         if self.rank == 4 {
             v["data_format"] = json!("channels_last");

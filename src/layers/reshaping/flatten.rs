@@ -1,7 +1,9 @@
 //! `Flatten`: one axis per sample.
 
-use crate::engine::{CallCtx, Layer, LayerArgs, Shape};
+use crate::engine::config::apply_base_config;
+use crate::engine::{CallCtx, Layer, LayerArgs, LayerRef, Shape};
 use crate::ops::Tensor;
+use crate::serialization::{config, json, Cfg, Config};
 use crate::Result;
 
 /// Flattens each sample to one axis: `(batch, d1, d2, ...)` becomes `(batch, d1 * d2 * ...)`.
@@ -24,6 +26,14 @@ impl Flatten {
     }
 }
 
+impl Flatten {
+    /// A `Flatten` from its Keras config.
+    pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
+        c.channels_last()?;
+        apply_base_config(Flatten::new(), c)
+    }
+}
+
 impl Layer for Flatten {
     fn class_name(&self) -> &str {
         "Flatten"
@@ -34,8 +44,7 @@ impl Layer for Flatten {
     fn args_mut(&mut self) -> &mut LayerArgs {
         &mut self.args
     }
-    fn get_config(&self) -> Result<crate::saving::config::Config> {
-        use crate::saving::config::{config, json};
+    fn get_config(&self) -> Result<Config> {
         Ok(config(json!({"data_format": "channels_last"})))
     }
     fn compute_output_shape(&self, s: &[Shape]) -> Result<Vec<Shape>> {

@@ -1,8 +1,10 @@
 //! `ZeroPadding1D/2D` and `Cropping1D/2D`.
 
 use super::Sides;
-use crate::engine::{CallCtx, InputSpec, Layer, LayerArgs, Shape};
+use crate::engine::config::apply_base_config;
+use crate::engine::{CallCtx, InputSpec, Layer, LayerArgs, LayerRef, Shape};
 use crate::ops::Tensor;
+use crate::serialization::{config, json, Cfg, Config, Value};
 use crate::{Error, Result};
 
 /// Zero padding or cropping of the spatial axes; made by [`ZeroPadding2D::new`],
@@ -71,6 +73,68 @@ impl Cropping1D {
     }
 }
 
+impl ZeroPadding1D {
+    /// A `ZeroPadding1D` from its Keras config.
+    pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
+        let (a, b) = sides1(c, "padding", 1)?;
+        apply_base_config(ZeroPadding1D::new(a, b), c)
+    }
+}
+
+impl ZeroPadding2D {
+    /// A `ZeroPadding2D` from its Keras config.
+    pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
+        apply_base_config(ZeroPadding2D::new(sides2(c, "padding", 1)?), c)
+    }
+}
+
+impl Cropping1D {
+    /// A `Cropping1D` from its Keras config.
+    pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
+        let (a, b) = sides1(c, "cropping", 0)?;
+        apply_base_config(Cropping1D::new(a, b), c)
+    }
+}
+
+impl Cropping2D {
+    /// A `Cropping2D` from its Keras config.
+    pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
+        apply_base_config(Cropping2D::new(sides2(c, "cropping", 0)?), c)
+    }
+}
+
+/// A 1D padding / cropping of a config: one number for both sides or a pair.
+fn sides1(c: &Cfg, key: &str, default: usize) -> Result<(usize, usize)> {
+    c.channels_last()?;
+    match c.get(key) {
+        None => Ok((default, default)),
+        Some(Value::Array(_)) => c.pair(key, (default, default)),
+        Some(_) => c.usize(key).map(|n| (n, n)),
+    }
+}
+
+/// A 2D padding / cropping of a config: a number, a pair (symmetric per axis), or a pair of
+/// pairs.
+fn sides2(c: &Cfg, key: &str, default: usize) -> Result<Sides> {
+    c.channels_last()?;
+    let bad = || c.bad(key, "an integer, two integers or two pairs of integers");
+    let num = |v: &Value| v.as_u64().map(|n| n as usize).ok_or_else(bad);
+    match c.get(key) {
+        None => Ok(Sides::from(default)),
+        Some(Value::Array(a)) if a.len() == 2 => match (&a[0], &a[1]) {
+            (Value::Array(h), Value::Array(w)) if h.len() == 2 && w.len() == 2 => Ok(Sides([
+                (num(&h[0])?, num(&h[1])?),
+                (num(&w[0])?, num(&w[1])?),
+            ])),
+            (h, w) => {
+                let (h, w) = (num(h)?, num(w)?);
+                Ok(Sides([(h, h), (w, w)]))
+            }
+        },
+        Some(v) => num(v).map(Sides::from),
+    }
+}
+
 impl PadCrop {
     fn axes(&self) -> Vec<(usize, (usize, usize))> {
         if self.rank == 1 {
@@ -90,8 +154,7 @@ impl Layer for PadCrop {
             (false, _) => "Cropping2D",
         }
     }
-    fn get_config(&self) -> Result<crate::saving::config::Config> {
-        use crate::saving::config::{config, json};
+    fn get_config(&self) -> Result<Config> {
         let [(t, b), (l, r)] = self.sides.0;
         let sides = if self.rank == 1 {
             json!([l, r])

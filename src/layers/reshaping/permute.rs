@@ -1,7 +1,9 @@
 //! `Permute` and `RepeatVector`.
 
-use crate::engine::{CallCtx, InputSpec, Layer, LayerArgs, Shape, WeightBuilder};
+use crate::engine::config::apply_base_config;
+use crate::engine::{CallCtx, InputSpec, Layer, LayerArgs, LayerRef, Shape, WeightBuilder};
 use crate::ops::Tensor;
+use crate::serialization::{config, json, Cfg, Config};
 use crate::{Error, Result};
 
 /// Reorders the non-batch axes; `dims` are 1-based, as in Keras (`Permute((2, 1))` swaps the
@@ -29,12 +31,18 @@ impl Permute {
     }
 }
 
+impl Permute {
+    /// A `Permute` from its Keras config.
+    pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
+        apply_base_config(Permute::new(&c.usizes("dims")?), c)
+    }
+}
+
 impl Layer for Permute {
     fn class_name(&self) -> &str {
         "Permute"
     }
-    fn get_config(&self) -> Result<crate::saving::config::Config> {
-        use crate::saving::config::{config, json};
+    fn get_config(&self) -> Result<Config> {
         Ok(config(json!({"dims": self.dims})))
     }
     fn args(&self) -> &LayerArgs {
@@ -96,12 +104,18 @@ impl RepeatVector {
     }
 }
 
+impl RepeatVector {
+    /// A `RepeatVector` from its Keras config.
+    pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
+        apply_base_config(RepeatVector::new(c.usize("n")?), c)
+    }
+}
+
 impl Layer for RepeatVector {
     fn class_name(&self) -> &str {
         "RepeatVector"
     }
-    fn get_config(&self) -> Result<crate::saving::config::Config> {
-        use crate::saving::config::{config, json};
+    fn get_config(&self) -> Result<Config> {
         Ok(config(json!({"n": self.n})))
     }
     fn args(&self) -> &LayerArgs {

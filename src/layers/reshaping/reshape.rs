@@ -1,7 +1,9 @@
 //! `Reshape`: a new shape for each sample.
 
-use crate::engine::{CallCtx, Layer, LayerArgs, Shape, WeightBuilder};
+use crate::engine::config::apply_base_config;
+use crate::engine::{CallCtx, Layer, LayerArgs, LayerRef, Shape, WeightBuilder};
 use crate::ops::Tensor;
+use crate::serialization::{config, json, Cfg, Config, Value};
 use crate::{Error, Result};
 
 /// Reshapes each sample to `target_shape` (batch axis excluded); one entry may be `-1`.
@@ -85,6 +87,18 @@ impl Reshape {
     }
 }
 
+impl Reshape {
+    /// A `Reshape` from its Keras config (`target_shape`: integers, `-1` for one unknown).
+    pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
+        let target: Option<Vec<i64>> = match c.get("target_shape") {
+            Some(Value::Array(a)) => a.iter().map(Value::as_i64).collect(),
+            _ => None,
+        };
+        let target = target.ok_or_else(|| c.bad("target_shape", "a list of integers"))?;
+        apply_base_config(Reshape::new(&target), c)
+    }
+}
+
 impl Layer for Reshape {
     fn class_name(&self) -> &str {
         "Reshape"
@@ -95,8 +109,7 @@ impl Layer for Reshape {
     fn args_mut(&mut self) -> &mut LayerArgs {
         &mut self.args
     }
-    fn get_config(&self) -> Result<crate::saving::config::Config> {
-        use crate::saving::config::{config, json};
+    fn get_config(&self) -> Result<Config> {
         Ok(config(json!({"target_shape": self.target})))
     }
     fn build(&mut self, s: &[Shape], _: &mut WeightBuilder) -> Result<()> {

@@ -1,8 +1,10 @@
 //! `UpSampling1D` / `UpSampling2D`: repeat (nearest) or interpolate (bilinear).
 
-use crate::engine::{CallCtx, InputSpec, Layer, LayerArgs, Shape, WeightBuilder};
+use crate::engine::config::apply_base_config;
+use crate::engine::{CallCtx, InputSpec, Layer, LayerArgs, LayerRef, Shape, WeightBuilder};
 use crate::layers::convolutional::Size2;
 use crate::ops::{self, Tensor};
+use crate::serialization::{config, json, Cfg, Config};
 use crate::{Error, Result};
 
 /// Upsampling by integer factors; made by [`UpSampling1D::new`] or [`UpSampling2D::new`].
@@ -68,6 +70,23 @@ fn bilinear_matrix(n_in: usize, scale: usize) -> Vec<f64> {
     m
 }
 
+impl UpSampling1D {
+    /// An `UpSampling1D` from its Keras config.
+    pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
+        apply_base_config(UpSampling1D::new(c.one("size", 2)?), c)
+    }
+}
+
+impl UpSampling2D {
+    /// An `UpSampling2D` from its Keras config.
+    pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
+        c.channels_last()?;
+        let l = UpSampling2D::new(c.pair("size", (2, 2))?)
+            .interpolation(c.str_or("interpolation", "nearest")?);
+        apply_base_config(l, c)
+    }
+}
+
 impl Layer for UpSampling {
     fn class_name(&self) -> &str {
         if self.rank == 1 {
@@ -76,8 +95,7 @@ impl Layer for UpSampling {
             "UpSampling2D"
         }
     }
-    fn get_config(&self) -> Result<crate::saving::config::Config> {
-        use crate::saving::config::{config, json};
+    fn get_config(&self) -> Result<Config> {
         Ok(config(if self.rank == 1 {
             json!({ "size": self.size.1 })
         } else {

@@ -1,10 +1,14 @@
 //! What the recurrent layers share (`keras/src/layers/rnn/rnn.py`): the sequence options, the
 //! output shapes, input dropout and the recurrent dropout mask.
 
-use crate::engine::{CallCtx, Layer, Shape};
+use crate::activations::ActivationArg;
+use crate::engine::config::apply_base_config;
+use crate::engine::{CallCtx, Layer, LayerRef, Shape};
+use crate::initializers::{self, InitializerArg};
 use crate::layers::regularization::check_rate;
 use crate::ops::{self, random, Tensor};
-use crate::Result;
+use crate::serialization::{config, json, Cfg, Config};
+use crate::{Error, Result};
 
 /// The options of Keras's `RNN` base class.
 #[derive(Clone, Debug, Default)]
@@ -24,6 +28,57 @@ pub struct RnnOptions {
     pub zero_output_for_mask: bool,
 }
 
+/// The config keys every recurrent layer reads (the twin of [`RnnOptions::config`]): each
+/// layer reads its own beside them (`recurrent_activation`, `unit_forget_bias`, ...).
+pub(crate) struct RnnConfig {
+    pub units: usize,
+    pub activation: ActivationArg,
+    pub use_bias: bool,
+    pub kernel_initializer: InitializerArg,
+    pub recurrent_initializer: InitializerArg,
+    pub opts: RnnOptions,
+}
+
+impl RnnConfig {
+    /// Reads them, with Keras's defaults; stateful and unrolled layers are refused.
+    pub(crate) fn read(c: &Cfg) -> Result<Self> {
+        if c.bool_or("stateful", false)? || c.bool_or("unroll", false)? {
+            return Err(Error::value(format!(
+                "{}: stateful and unrolled recurrent layers are not supported",
+                c.class
+            )));
+        }
+        Ok(RnnConfig {
+            units: c.usize("units")?,
+            activation: c.activation("activation", "tanh")?,
+            use_bias: c.bool_or("use_bias", true)?,
+            kernel_initializer: c.initializer("kernel_initializer", "glorot_uniform")?,
+            recurrent_initializer: c.initializer("recurrent_initializer", "orthogonal")?,
+            opts: RnnOptions {
+                return_sequences: c.bool_or("return_sequences", false)?,
+                return_state: c.bool_or("return_state", false)?,
+                go_backwards: c.bool_or("go_backwards", false)?,
+                dropout: c.f64_or("dropout", 0.0)?,
+                recurrent_dropout: c.f64_or("recurrent_dropout", 0.0)?,
+                zero_output_for_mask: c.bool_or("zero_output_for_mask", false)?,
+            },
+        })
+    }
+}
+
+/// A recurrent layer read from its Keras config: the keys every recurrent layer shares
+/// ([`RnnConfig`]) and its own.
+pub(crate) trait RecurrentConfig: Recurrent {
+    /// The layer from the keys of its config (also the layer inside a `Bidirectional`); the
+    /// base keys are the caller's.
+    fn read_config(c: &Cfg) -> Result<Self>;
+
+    /// The layer from its config, base keys included.
+    fn from_config(c: &Cfg) -> Result<LayerRef> {
+        apply_base_config(Self::read_config(c)?, c)
+    }
+}
+
 impl RnnOptions {
     pub(crate) fn check(&self, units: usize) -> Result<()> {
         if units == 0 {
@@ -40,21 +95,18 @@ impl RnnOptions {
     pub(crate) fn config(
         &self,
         units: usize,
-        activation: &crate::activations::ActivationArg,
+        activation: &ActivationArg,
         use_bias: bool,
-        kernel_initializer: &crate::initializers::InitializerArg,
-        recurrent_initializer: &crate::initializers::InitializerArg,
-    ) -> Result<crate::saving::config::Config> {
-        use crate::saving::config::{
-            activation_value, config, initializer_value, json, zeros_initializer,
-        };
+        kernel_initializer: &InitializerArg,
+        recurrent_initializer: &InitializerArg,
+    ) -> Result<Config> {
         Ok(config(json!({
             "units": units,
-            "activation": activation_value(activation),
+            "activation": activation.serialize(),
             "use_bias": use_bias,
-            "kernel_initializer": initializer_value(kernel_initializer)?,
-            "recurrent_initializer": initializer_value(recurrent_initializer)?,
-            "bias_initializer": zeros_initializer(),
+            "kernel_initializer": kernel_initializer.serialize()?,
+            "recurrent_initializer": recurrent_initializer.serialize()?,
+            "bias_initializer": initializers::serialize(&initializers::ZEROS),
             "return_sequences": self.return_sequences,
             "return_state": self.return_state,
             "go_backwards": self.go_backwards,

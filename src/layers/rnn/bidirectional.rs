@@ -1,9 +1,13 @@
 //! `Bidirectional`: one recurrent layer forwards and a copy backwards
 //! (`keras/src/layers/rnn/bidirectional.py`).
 
-use super::base_rnn::Recurrent;
-use crate::engine::{context, naming, CallCtx, Layer, LayerArgs, LayerRef, Shape, WeightBuilder};
+use super::base_rnn::{Recurrent, RecurrentConfig};
+use super::{SimpleRNN, GRU, LSTM};
+use crate::engine::config::apply_base_config;
+use crate::engine::WeightBuilder;
+use crate::engine::{context, naming, CallCtx, Layer, LayerArgs, LayerExt, LayerRef, Shape};
 use crate::ops::{self, Merge, Tensor};
+use crate::serialization::{config, json, Cfg, Config, Value};
 use crate::{Error, Result};
 
 /// Runs a recurrent layer over the sequence forwards and a copy of it backwards, then merges
@@ -113,16 +117,80 @@ impl Bidirectional {
     }
 }
 
+impl Bidirectional {
+    /// A `Bidirectional` from its Keras config: `layer` (and `backward_layer`) are serialized
+    /// `LSTM`, `GRU` or `SimpleRNN` layers; `merge_mode` absent is Keras's default "concat",
+    /// null returns the two directions apart.
+    pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
+        let (class, fwd) =
+            inner_config(c, "layer")?.ok_or_else(|| c.bad("layer", "a serialized layer"))?;
+        let bwd = inner_config(c, "backward_layer")?;
+        let merge = match c.map.get("merge_mode") {
+            None => Some("concat"),
+            Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s.as_str()),
+            Some(_) => return Err(c.bad("merge_mode", "a string or null")),
+        };
+        let l = match class {
+            "LSTM" => wrap(LSTM::read_config, class, fwd, bwd)?,
+            "GRU" => wrap(GRU::read_config, class, fwd, bwd)?,
+            "SimpleRNN" => wrap(SimpleRNN::read_config, class, fwd, bwd)?,
+            other => {
+                return Err(Error::value(format!(
+                "Bidirectional: cannot wrap a {other} layer; LSTM, GRU and SimpleRNN can be loaded"
+            )))
+            }
+        };
+        apply_base_config(l.merge_mode(merge), c)
+    }
+}
+
+/// The `{class_name, config}` of the serialized layer at `key`, if present.
+fn inner_config<'a>(c: &Cfg<'a>, key: &str) -> Result<Option<(&'a str, &'a Config)>> {
+    let Some(v) = c.get(key) else { return Ok(None) };
+    let class = v.get("class_name").and_then(Value::as_str);
+    let config = v.get("config").and_then(Value::as_object);
+    match (class, config) {
+        (Some(class), Some(config)) => Ok(Some((class, config))),
+        _ => Err(c.bad(key, "a serialized layer with a class_name and a config")),
+    }
+}
+
+/// The wrapper of the recurrent layers `read` makes from `fwd` (and `bwd`), each named as its
+/// config says.
+fn wrap<R: Recurrent>(
+    read: fn(&Cfg) -> Result<R>,
+    class: &str,
+    fwd: &Config,
+    bwd: Option<(&str, &Config)>,
+) -> Result<Bidirectional> {
+    let make = |class: &str, config: &Config| -> Result<R> {
+        let c = Cfg::new(class, config);
+        let l = read(&c)?;
+        Ok(match c.opt_str("name")? {
+            Some(n) => l.name(n),
+            None => l,
+        })
+    };
+    let f = make(class, fwd)?;
+    match bwd {
+        Some((bclass, b)) if bclass == class => Bidirectional::with_backward(f, make(bclass, b)?),
+        Some((bclass, _)) => Err(Error::value(format!(
+            "Bidirectional: a {class} forward layer with a {bclass} backward layer is not supported"
+        ))),
+        None => Ok(Bidirectional::new(f)),
+    }
+}
+
 impl Layer for Bidirectional {
     fn class_name(&self) -> &str {
         "Bidirectional"
     }
-    fn get_config(&self) -> Result<crate::saving::config::Config> {
-        use crate::saving::config::{config, json};
+    fn get_config(&self) -> Result<Config> {
         Ok(config(json!({
             "merge_mode": self.merge_mode,
-            "layer": crate::saving::model_config::serialize_layer(&self.forward)?,
-            "backward_layer": crate::saving::model_config::serialize_layer(&self.backward)?,
+            "layer": self.forward.serialize()?,
+            "backward_layer": self.backward.serialize()?,
         })))
     }
     fn args(&self) -> &LayerArgs {

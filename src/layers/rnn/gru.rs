@@ -1,10 +1,11 @@
 //! `GRU`: gated recurrent unit (`keras/src/layers/rnn/gru.py`).
 
-use super::base_rnn::{Recurrent, RnnOptions};
+use super::base_rnn::{Recurrent, RecurrentConfig, RnnConfig, RnnOptions};
 use crate::activations::{Act, ActivationArg};
 use crate::engine::{CallCtx, InputSpec, Layer, LayerArgs, Shape, VarGroup, Weight, WeightBuilder};
 use crate::initializers::{self, InitializerArg, Orthogonal};
 use crate::ops::{self, Cell, Tensor};
+use crate::serialization::{json, Cfg, Config};
 use crate::{Error, Result};
 
 /// A GRU over `(batch, steps, features)` with Keras 3's defaults (tanh, sigmoid gates,
@@ -102,6 +103,19 @@ impl Recurrent for GRU {
     }
 }
 
+impl RecurrentConfig for GRU {
+    fn read_config(c: &Cfg) -> Result<GRU> {
+        let r = RnnConfig::read(c)?;
+        let mut l = GRU::new(r.units)
+            .recurrent_activation(c.activation("recurrent_activation", "sigmoid")?)
+            .reset_after(c.bool_or("reset_after", true)?);
+        (l.activation, l.use_bias, l.opts) = (r.activation, r.use_bias, r.opts);
+        (l.kernel_initializer, l.recurrent_initializer) =
+            (r.kernel_initializer, r.recurrent_initializer);
+        Ok(l)
+    }
+}
+
 impl Layer for GRU {
     fn class_name(&self) -> &str {
         "GRU"
@@ -112,8 +126,7 @@ impl Layer for GRU {
     fn args_mut(&mut self) -> &mut LayerArgs {
         &mut self.args
     }
-    fn get_config(&self) -> Result<crate::saving::config::Config> {
-        use crate::saving::config::{activation_value, json};
+    fn get_config(&self) -> Result<Config> {
         let mut c = self.opts.config(
             self.units,
             &self.activation,
@@ -123,7 +136,7 @@ impl Layer for GRU {
         )?;
         c.insert(
             "recurrent_activation".into(),
-            activation_value(&self.recurrent_activation),
+            self.recurrent_activation.serialize(),
         );
         c.insert("reset_after".into(), json!(self.reset_after));
         Ok(c)

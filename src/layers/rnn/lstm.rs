@@ -1,12 +1,13 @@
 //! `LSTM`: long short-term memory over a sequence (`keras/src/layers/rnn/lstm.py`).
 
-use super::base_rnn::{Recurrent, RnnOptions};
+use super::base_rnn::{Recurrent, RecurrentConfig, RnnConfig, RnnOptions};
 use crate::activations::{Act, ActivationArg};
 use crate::engine::{
     CallCtx, Initialize, InputSpec, Layer, LayerArgs, Shape, VarGroup, Weight, WeightBuilder,
 };
 use crate::initializers::{self, InitializerArg, Orthogonal};
 use crate::ops::{self, Cell, DType, Tensor};
+use crate::serialization::{json, Cfg, Config};
 use crate::{Error, Result};
 
 /// An LSTM over `(batch, steps, features)`, with Keras's defaults (tanh, sigmoid gates,
@@ -113,6 +114,19 @@ impl Recurrent for LSTM {
     }
 }
 
+impl RecurrentConfig for LSTM {
+    fn read_config(c: &Cfg) -> Result<LSTM> {
+        let r = RnnConfig::read(c)?;
+        let mut l = LSTM::new(r.units)
+            .recurrent_activation(c.activation("recurrent_activation", "sigmoid")?)
+            .unit_forget_bias(c.bool_or("unit_forget_bias", true)?);
+        (l.activation, l.use_bias, l.opts) = (r.activation, r.use_bias, r.opts);
+        (l.kernel_initializer, l.recurrent_initializer) =
+            (r.kernel_initializer, r.recurrent_initializer);
+        Ok(l)
+    }
+}
+
 impl Layer for LSTM {
     fn class_name(&self) -> &str {
         "LSTM"
@@ -123,8 +137,7 @@ impl Layer for LSTM {
     fn args_mut(&mut self) -> &mut LayerArgs {
         &mut self.args
     }
-    fn get_config(&self) -> Result<crate::saving::config::Config> {
-        use crate::saving::config::{activation_value, json};
+    fn get_config(&self) -> Result<Config> {
         let mut c = self.opts.config(
             self.units,
             &self.activation,
@@ -134,7 +147,7 @@ impl Layer for LSTM {
         )?;
         c.insert(
             "recurrent_activation".into(),
-            activation_value(&self.recurrent_activation),
+            self.recurrent_activation.serialize(),
         );
         c.insert("unit_forget_bias".into(), json!(self.unit_forget_bias));
         Ok(c)

@@ -18,6 +18,7 @@ mod lstm;
 mod simple_rnn;
 mod time_distributed;
 
+pub(crate) use base_rnn::RecurrentConfig;
 pub use base_rnn::{Recurrent, RnnOptions};
 pub use bidirectional::Bidirectional;
 pub use gru::GRU;

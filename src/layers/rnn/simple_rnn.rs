@@ -1,11 +1,12 @@
 //! `SimpleRNN`: a fully connected recurrence (`keras/src/layers/rnn/simple_rnn.py`).
 
-use super::base_rnn::{Recurrent, RnnOptions};
+use super::base_rnn::{Recurrent, RecurrentConfig, RnnConfig, RnnOptions};
 use super::gru::{add_kernels, feature_dim, rnn_input_spec, run_cell};
 use crate::activations::{Act, ActivationArg};
 use crate::engine::{CallCtx, InputSpec, Layer, LayerArgs, Shape, VarGroup, Weight, WeightBuilder};
 use crate::initializers::{self, InitializerArg, Orthogonal};
 use crate::ops::{Cell, Tensor};
+use crate::serialization::{Cfg, Config};
 use crate::Result;
 
 /// `h_t = activation(x_t W + b + h_{t-1} U)` over `(batch, steps, features)`, with Keras's
@@ -87,6 +88,17 @@ impl Recurrent for SimpleRNN {
     }
 }
 
+impl RecurrentConfig for SimpleRNN {
+    fn read_config(c: &Cfg) -> Result<SimpleRNN> {
+        let r = RnnConfig::read(c)?;
+        let mut l = SimpleRNN::new(r.units);
+        (l.activation, l.use_bias, l.opts) = (r.activation, r.use_bias, r.opts);
+        (l.kernel_initializer, l.recurrent_initializer) =
+            (r.kernel_initializer, r.recurrent_initializer);
+        Ok(l)
+    }
+}
+
 impl Layer for SimpleRNN {
     fn class_name(&self) -> &str {
         "SimpleRNN"
@@ -97,7 +109,7 @@ impl Layer for SimpleRNN {
     fn args_mut(&mut self) -> &mut LayerArgs {
         &mut self.args
     }
-    fn get_config(&self) -> Result<crate::saving::config::Config> {
+    fn get_config(&self) -> Result<Config> {
         let c = self.opts.config(
             self.units,
             &self.activation,

@@ -1,10 +1,13 @@
 //! `TimeDistributed`: one layer applied to every time step
 //! (`keras/src/layers/rnn/time_distributed.py`).
 
+use crate::engine::config::apply_base_config;
 use crate::engine::{
     context, CallCtx, InputSpec, Layer, LayerArgs, LayerRef, Shape, WeightBuilder,
 };
 use crate::ops::Tensor;
+use crate::serialization::registration::deserialize_object;
+use crate::serialization::{config, json, Cfg, Config};
 use crate::{Error, Result};
 
 /// Applies `layer` to each step of `(batch, steps, ...)` with the same weights, by folding the
@@ -36,6 +39,17 @@ impl TimeDistributed {
     pub fn layer(&self) -> &LayerRef {
         &self.inner
     }
+
+    /// A `TimeDistributed` from its Keras config (`layer`: a serialized layer).
+    pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
+        let inner = c
+            .get("layer")
+            .ok_or_else(|| c.bad("layer", "a serialized layer"))?;
+        apply_base_config(
+            TimeDistributed::new(deserialize_object::<LayerRef>(inner)?),
+            c,
+        )
+    }
 }
 
 fn child(s: &Shape) -> Shape {
@@ -51,11 +65,8 @@ impl Layer for TimeDistributed {
     fn class_name(&self) -> &str {
         "TimeDistributed"
     }
-    fn get_config(&self) -> Result<crate::saving::config::Config> {
-        use crate::saving::config::{config, json};
-        Ok(config(
-            json!({"layer": crate::saving::model_config::serialize_layer(&self.inner)?}),
-        ))
+    fn get_config(&self) -> Result<Config> {
+        Ok(config(json!({"layer": self.inner.serialize()?})))
     }
     fn args(&self) -> &LayerArgs {
         &self.args

@@ -6,7 +6,7 @@ use super::base::{affine_options, batch_size, hw, image_axes, seed_json, SeedRng
 use crate::engine::{CallCtx, Shape};
 use crate::ops::image::{self, FillMode, Interpolation, Transform};
 use crate::ops::{self, DType, Tensor};
-use crate::saving::config::{config, json, Config, Value};
+use crate::serialization::{config, json, Cfg, Config, Value};
 use crate::Result;
 
 /// The arguments `RandomRotation`, `RandomTranslation` and `RandomZoom` share: `fill_mode`,
@@ -30,6 +30,15 @@ impl Default for AffineOptions {
 }
 
 impl AffineOptions {
+    /// Reads `fill_mode`, `interpolation` and `fill_value` from a config (Keras's defaults
+    /// when absent); the seed is the layer's (see `base::apply_seeded_config`).
+    pub fn read_config(&mut self, c: &Cfg) -> Result<()> {
+        self.fill_mode = c.str_or("fill_mode", "reflect")?.into();
+        self.interpolation = c.str_or("interpolation", "bilinear")?.into();
+        self.fill_value = c.f64_or("fill_value", 0.0)?;
+        Ok(())
+    }
+
     /// Checks `fill_mode` and `interpolation`.
     pub fn check(&self) -> Result<(FillMode, Interpolation)> {
         affine_options(&self.fill_mode, &self.interpolation)

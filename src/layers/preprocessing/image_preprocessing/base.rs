@@ -2,10 +2,11 @@
 //! `factor` argument, per-layer seeded randomness, image-rank checks and the fill mode /
 //! interpolation arguments.
 
-use crate::engine::Shape;
+use crate::engine::config::apply_base_config;
+use crate::engine::{LayerExt, LayerRef, Shape};
 use crate::ops::image::{FillMode, Interpolation};
 use crate::ops::random::{self, Rng};
-use crate::saving::config::{json, Value};
+use crate::serialization::{json, Cfg, Value};
 use crate::{Error, Result};
 use std::sync::Mutex;
 
@@ -172,6 +173,30 @@ impl SeedRng {
     /// `n` uniform numbers in `[lo, hi)` (exactly `lo` when `lo == hi`).
     pub fn uniform(&self, n: usize, lo: f64, hi: f64) -> Vec<f64> {
         self.with(|r| (0..n).map(|_| lo + (hi - lo) * r.uniform()).collect())
+    }
+}
+
+/// A random image layer from its config: `layer`, given the config's `seed` (through its
+/// `seed` builder) when there is one, then the base keys. Its `data_format` must be
+/// `channels_last`.
+pub(crate) fn apply_seeded_config<L: LayerExt>(
+    layer: L,
+    with_seed: fn(L, u64) -> L,
+    c: &Cfg,
+) -> Result<LayerRef> {
+    c.channels_last()?;
+    let layer = match c.opt_usize("seed")? {
+        Some(s) => with_seed(layer, s as u64),
+        None => layer,
+    };
+    apply_base_config(layer, c)
+}
+
+/// The factor at `key` of a config (required).
+pub(crate) fn config_factor(c: &Cfg, key: &str) -> Result<Factor> {
+    match c.get(key) {
+        Some(v) => Factor::from_json(v, c.class, key),
+        None => Err(Error::value(format!("{}: config needs `{key}`", c.class))),
     }
 }
 

@@ -1,9 +1,10 @@
 //! `RandomContrast` (`keras/src/layers/preprocessing/image_preprocessing/random_contrast.py`).
 
-use super::base::{batch_size, image_axes, same_image_shape, seed_json, Factor, SeedRng};
-use crate::engine::{CallCtx, Layer, LayerArgs, Shape, WeightBuilder};
+use super::base::{apply_seeded_config, batch_size, config_factor, image_axes};
+use super::base::{same_image_shape, seed_json, Factor, SeedRng};
+use crate::engine::{CallCtx, Layer, LayerArgs, LayerRef, Shape, WeightBuilder};
 use crate::ops::{self, DType, Tensor};
-use crate::saving::config::{config, json, Config};
+use crate::serialization::{config, json, Cfg, Config};
 use crate::{Error, Result};
 
 /// Scales each image's contrast by a random factor while training: each channel's pixels
@@ -85,6 +86,20 @@ impl RandomContrast {
             }
         }
         crate::ops::image::Images { data: out, ..img }.tensor(x)
+    }
+}
+
+impl RandomContrast {
+    /// A `RandomContrast` from its Keras config (`value_range`: two numbers).
+    pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
+        let mut l = RandomContrast::new(config_factor(c, "factor")?);
+        if c.get("value_range").is_some() {
+            match config_factor(c, "value_range")? {
+                Factor::Range(lo, hi) => l = l.value_range(lo, hi),
+                Factor::Symmetric(_) => return Err(c.bad("value_range", "two numbers")),
+            }
+        }
+        apply_seeded_config(l, RandomContrast::seed, c)
     }
 }
 

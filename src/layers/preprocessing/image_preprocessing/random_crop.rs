@@ -1,13 +1,13 @@
 //! `RandomCrop` (`keras/src/layers/preprocessing/image_preprocessing/random_crop.py`).
 
-use super::base::{hw, seed_json, SeedRng};
-use crate::engine::{CallCtx, Layer, LayerArgs, Shape, WeightBuilder};
+use super::base::{apply_seeded_config, hw, seed_json, SeedRng};
+use crate::engine::{CallCtx, Layer, LayerArgs, LayerRef, Shape, WeightBuilder};
 use crate::layers::preprocessing::resizing::{
     aspect_crop_box, build_sized, resize_images, with_size, Aspect,
 };
 use crate::ops::image::{self, Interpolation};
 use crate::ops::{self, DType, Tensor};
-use crate::saving::config::{config, json, Config};
+use crate::serialization::{config, json, Cfg, Config};
 use crate::Result;
 
 /// Crops a random `height` x `width` window while training (one window for the whole batch,
@@ -72,6 +72,14 @@ impl RandomCrop {
             );
         }
         Ok(y)
+    }
+}
+
+impl RandomCrop {
+    /// A `RandomCrop` from its Keras config.
+    pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
+        let l = RandomCrop::new(c.usize("height")?, c.usize("width")?);
+        apply_seeded_config(l, RandomCrop::seed, c)
     }
 }
 

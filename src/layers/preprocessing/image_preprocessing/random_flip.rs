@@ -1,9 +1,10 @@
 //! `RandomFlip` (`keras/src/layers/preprocessing/image_preprocessing/random_flip.py`).
 
-use super::base::{batch_size, image_axes, same_image_shape, seed_json, SeedRng};
-use crate::engine::{CallCtx, Layer, LayerArgs, Shape, WeightBuilder};
+use super::base::{apply_seeded_config, batch_size, image_axes, same_image_shape};
+use super::base::{seed_json, SeedRng};
+use crate::engine::{CallCtx, Layer, LayerArgs, LayerRef, Shape, WeightBuilder};
 use crate::ops::{self, DType, Tensor};
-use crate::saving::config::{config, json, Config};
+use crate::serialization::{config, json, Cfg, Config};
 use crate::{Error, Result};
 
 /// Flips images at random while training: `mode` `"horizontal"`, `"vertical"` or
@@ -85,6 +86,14 @@ impl RandomFlip {
         }
         let y = Tensor::cat(&rows, 0)?;
         Ok(if batched { y } else { y.squeeze(0)? })
+    }
+}
+
+impl RandomFlip {
+    /// A `RandomFlip` from its Keras config.
+    pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
+        let l = RandomFlip::new(c.str_or("mode", "horizontal_and_vertical")?);
+        apply_seeded_config(l, RandomFlip::seed, c)
     }
 }
 

@@ -1,10 +1,10 @@
 //! `RandomRotation` (`keras/src/layers/preprocessing/image_preprocessing/random_rotation.py`).
 
 use super::affine::{self, affine_builders, AffineOptions};
-use super::base::{same_image_shape, Factor, SeedRng};
-use crate::engine::{CallCtx, Layer, LayerArgs, Shape, WeightBuilder};
+use super::base::{apply_seeded_config, config_factor, same_image_shape, Factor, SeedRng};
+use crate::engine::{CallCtx, Layer, LayerArgs, LayerRef, Shape, WeightBuilder};
 use crate::ops::Tensor;
-use crate::saving::config::{json, Config};
+use crate::serialization::{json, Cfg, Config};
 use crate::Result;
 
 /// Rotates each image by a random angle while training: `factor` is a fraction of a full
@@ -39,6 +39,15 @@ impl RandomRotation {
     affine_builders!();
     fn range(&self) -> Result<(f64, f64)> {
         self.factor.base_range((-1.0, 1.0))
+    }
+}
+
+impl RandomRotation {
+    /// A `RandomRotation` from its Keras config.
+    pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
+        let mut l = RandomRotation::new(config_factor(c, "factor")?);
+        l.affine.read_config(c)?;
+        apply_seeded_config(l, RandomRotation::seed, c)
     }
 }
 

@@ -2,10 +2,10 @@
 //! (`keras/src/layers/preprocessing/image_preprocessing/random_translation.py`).
 
 use super::affine::{self, affine_builders, AffineOptions};
-use super::base::{same_image_shape, Factor, SeedRng};
-use crate::engine::{CallCtx, Layer, LayerArgs, Shape, WeightBuilder};
+use super::base::{apply_seeded_config, config_factor, same_image_shape, Factor, SeedRng};
+use crate::engine::{CallCtx, Layer, LayerArgs, LayerRef, Shape, WeightBuilder};
 use crate::ops::Tensor;
-use crate::saving::config::{json, Config};
+use crate::serialization::{json, Cfg, Config};
 use crate::Result;
 
 const TRANSLATION_ERROR: &str = "The `factor` argument should be a number (or a list of two \
@@ -49,6 +49,18 @@ impl RandomTranslation {
             self.width_factor
                 .symmetric_range(false, TRANSLATION_ERROR)?,
         ))
+    }
+}
+
+impl RandomTranslation {
+    /// A `RandomTranslation` from its Keras config.
+    pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
+        let mut l = RandomTranslation::new(
+            config_factor(c, "height_factor")?,
+            config_factor(c, "width_factor")?,
+        );
+        l.affine.read_config(c)?;
+        apply_seeded_config(l, RandomTranslation::seed, c)
     }
 }
 

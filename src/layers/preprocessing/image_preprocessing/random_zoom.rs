@@ -1,10 +1,10 @@
 //! `RandomZoom` (`keras/src/layers/preprocessing/image_preprocessing/random_zoom.py`).
 
 use super::affine::{self, affine_builders, AffineOptions};
-use super::base::{same_image_shape, Factor, SeedRng};
-use crate::engine::{CallCtx, Layer, LayerArgs, Shape, WeightBuilder};
+use super::base::{apply_seeded_config, config_factor, same_image_shape, Factor, SeedRng};
+use crate::engine::{CallCtx, Layer, LayerArgs, LayerRef, Shape, WeightBuilder};
 use crate::ops::Tensor;
-use crate::saving::config::{json, Config, Value};
+use crate::serialization::{json, Cfg, Config, Value};
 use crate::Result;
 
 const ZOOM_ERROR: &str = "The `height_factor` and `width_factor` arguments should be a number \
@@ -57,6 +57,18 @@ impl RandomZoom {
             .map(|f| f.symmetric_range(true, ZOOM_ERROR))
             .transpose()?;
         Ok((h, w))
+    }
+}
+
+impl RandomZoom {
+    /// A `RandomZoom` from its Keras config (no `width_factor`: the height's).
+    pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
+        let mut l = RandomZoom::new(config_factor(c, "height_factor")?);
+        if c.get("width_factor").is_some() {
+            l = l.width_factor(config_factor(c, "width_factor")?);
+        }
+        l.affine.read_config(c)?;
+        apply_seeded_config(l, RandomZoom::seed, c)
     }
 }
 
