@@ -260,3 +260,77 @@ fn absent_keys_take_the_layers_own_defaults() {
         assert_eq!(ours["config"]["merge_mode"], want, "{json}");
     }
 }
+
+/// A model config naming a class nobody registered: the error names the class and the
+/// registered classes closest to it (layers and models alike).
+#[test]
+fn unknown_classes_name_the_closest_registered_ones() {
+    let json = r#"{"class_name": "Sequential", "config": {"name": "s", "layers": [
+        {"class_name": "InputLayer", "config": {"batch_shape": [null, 3]}},
+        {"class_name": "Dnse", "config": {"units": 2}}]}}"#;
+    let e = keras::models::model_from_json(json)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("'Dnse'") && e.contains("'Dense'"), "{e}");
+    assert!(e.contains("(a layer)"), "{e}");
+    let e = keras::models::model_from_json(r#"{"class_name": "Sequentail", "config": {}}"#)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        e.contains("'Sequentail'") && e.contains("'Sequential'"),
+        "{e}"
+    );
+}
+
+/// Keras's aliases, the `InputLayer` and nested models are classes of the same registry.
+#[test]
+fn aliases_inputs_and_nested_models_load_through_the_registry() {
+    let empty = serde_json::Map::new();
+    for (alias, class) in [
+        ("AvgPool2D", "AveragePooling2D"),
+        ("MaxPool1D", "MaxPooling1D"),
+        ("GlobalAvgPool1D", "GlobalAveragePooling1D"),
+    ] {
+        assert_eq!(
+            layer_from_config(alias, &empty).unwrap().class_name(),
+            class
+        );
+    }
+    let conv: serde_json::Map<String, Value> =
+        serde_json::from_str(r#"{"filters": 2, "kernel_size": 3}"#).unwrap();
+    assert_eq!(
+        layer_from_config("Convolution2D", &conv)
+            .unwrap()
+            .class_name(),
+        "Conv2D"
+    );
+    // An InputLayer keeps its dtype (int16 included) both ways; int8 has no candle dtype.
+    let input: serde_json::Map<String, Value> =
+        serde_json::from_str(r#"{"batch_shape": [null, 4], "dtype": "int16", "name": "ids"}"#)
+            .unwrap();
+    let layer = layer_from_config("InputLayer", &input).unwrap();
+    let v = serialize_layer(&layer).unwrap();
+    assert_eq!(v["config"]["dtype"], "int16");
+    assert_eq!(v["config"]["name"], "ids");
+    assert!(v.get("build_config").is_none());
+    let mut bad = input.clone();
+    bad.insert("dtype".into(), "int8".into());
+    let e = layer_from_config("InputLayer", &bad)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("'int8'") && e.contains("no candle dtype"), "{e}");
+    // A Sequential nested as a layer: its whole config, read back as a layer.
+    let inner = keras::prelude::Sequential::from_layers([
+        keras::prelude::Input::new([3]).into(),
+        keras::prelude::Dense::new(2).into(),
+    ])
+    .unwrap();
+    let v = serialize_layer(inner.layer()).unwrap();
+    let back = keras::saving::model_config::deserialize_layer(&v).unwrap();
+    assert_eq!(back.class_name(), "Sequential");
+    assert_eq!(back.count_params(), 8);
+    assert_eq!(serialize_layer(&back).unwrap(), v);
+}
