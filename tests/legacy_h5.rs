@@ -125,6 +125,16 @@ fn keras3_legacy_files_of_the_saving_models_load() {
         assert_eq!(classes(&back), classes(&m), "{name}");
         assert_close(name, &predict(&back, &inputs(&f)), &f.get("pred0"), 1e-5);
     }
+    // The layer zoo (make_saving_zoo.py: wrappers, attention, separable and transposed
+    // convolutions, normalizations, RNNs), compiled, through our .h5 and back.
+    let f = Fixture::load("saving/zoo.npz");
+    let m = keras::saving::load_model(zoo_path("zoo.keras")).unwrap();
+    let p = tmp("zoo.h5");
+    m.save(&p).unwrap();
+    let back = keras::saving::load_model(&p).unwrap();
+    assert_eq!(classes(&back), classes(&m));
+    assert!(back.compiled());
+    assert_close("zoo", &predict(&back, &inputs(&f)), &f.get("pred0"), 1e-5);
 }
 
 #[test]
@@ -376,8 +386,10 @@ struct Case {
     layers: Vec<String>,
     /// The learning rate, for a compiled model.
     lr: Option<f64>,
-    /// Whether the model nests models (tf_keras numbers their nodes differently).
-    nested: bool,
+    /// Keras 3 only: a model that nests models (tf_keras numbers their nodes differently
+    /// from Keras 3's legacy loader, and our files follow Keras 3's), or whose layers tf_keras
+    /// lacks or calls differently (attention's query and value).
+    keras3_only: bool,
 }
 
 #[test]
@@ -408,9 +420,22 @@ fn our_h5_files_load_in_python_keras() {
             npz,
             layers: classes(&m),
             lr: None,
-            nested: *name == "nested_autoencoder",
+            keras3_only: *name == "nested_autoencoder",
         });
     }
+    // The layer zoo, compiled with Adam(0.01, amsgrad=True).
+    let m = keras::saving::load_model(zoo_path("zoo.keras")).unwrap();
+    let h5 = tmp("ours_zoo.h5");
+    m.save(&h5).unwrap();
+    let lr = 0.01;
+    cases.push(Case {
+        name: "zoo".into(),
+        h5,
+        npz: zoo_path("zoo.npz"),
+        layers: classes(&m),
+        lr: Some(lr),
+        keras3_only: true,
+    });
     // Keras's files, loaded here and saved by us.
     for (name, want, lr) in [
         ("mnist_cnn", CNN, 0.01),
@@ -427,7 +452,7 @@ fn our_h5_files_load_in_python_keras() {
             npz,
             layers: want.iter().map(|s| s.to_string()).collect(),
             lr: Some(lr),
-            nested: name == "nested",
+            keras3_only: name == "nested",
         });
     }
     let mut modes = vec!["check"];
@@ -435,11 +460,9 @@ fn our_h5_files_load_in_python_keras() {
         modes.push("check_tf_keras");
     }
     for mode in modes {
-        // tf_keras numbers a nested model's nodes differently from Keras 3's legacy loader,
-        // and our files follow Keras 3's.
         let run: Vec<&Case> = cases
             .iter()
-            .filter(|c| mode == "check" || !c.nested)
+            .filter(|c| mode == "check" || !c.keras3_only)
             .collect();
         let files: Vec<(PathBuf, PathBuf)> =
             run.iter().map(|c| (c.h5.clone(), c.npz.clone())).collect();

@@ -65,6 +65,10 @@ const PYTHON_LAYERS: &[&str] = &[
     "TensorFlowOpLayer",
 ];
 
+/// Layer arguments Keras 3 renamed (and still reads under their Keras 2 names):
+/// `(class, Keras 2 name, Keras 3 name)`.
+pub(super) const RENAMED_ARGS: &[(&str, &str, &str)] = &[("LeakyReLU", "alpha", "negative_slope")];
+
 /// Config keys that hold a nested layer (wrappers, RNNs).
 pub(super) const NESTED_LAYER_KEYS: &[&str] = &["layer", "forward_layer", "backward_layer", "cell"];
 
@@ -343,6 +347,13 @@ fn layer_from_keras2(e: &Value, keras2_nodes: bool) -> Result<(Value, Option<Val
     if class == "InputLayer" {
         if let Some(s) = &batch_input_shape {
             config.insert("batch_shape".into(), s.clone());
+        }
+    }
+    for (c, keras2, keras3) in RENAMED_ARGS {
+        if *c == class && !config.contains_key(*keras3) {
+            if let Some(v) = config.remove(*keras2) {
+                config.insert(keras3.to_string(), v);
+            }
         }
     }
     if let Some(Value::Array(a)) = config.get("axis") {

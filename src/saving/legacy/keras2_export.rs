@@ -4,7 +4,7 @@
 //! lists, no Keras 3-only layer arguments at their defaults, no `module` / `build_config`.
 //! [`super::keras2_config`] reads it back.
 
-use super::keras2_config::{class_of, entry_name, is_model_class, NESTED_LAYER_KEYS};
+use super::keras2_config::{class_of, entry_name, is_model_class, NESTED_LAYER_KEYS, RENAMED_ARGS};
 use crate::serialization::Config;
 use crate::{Error, Result};
 use serde_json::{json, Map, Value};
@@ -82,14 +82,18 @@ fn functional_to_keras2(config: &Config) -> Result<Value> {
             .unwrap_or_default();
         let mut out_nodes = vec![];
         for n in &nodes {
-            let mut hist = vec![];
-            collect_history(n.get("args").unwrap_or(&Value::Null), &mut hist);
+            let args = n.get("args").cloned().unwrap_or_else(|| json!([]));
             let kwargs = n.get("kwargs").cloned().unwrap_or_else(|| json!({}));
-            let kwargs = if contains_tensor(&kwargs) {
-                json!({})
-            } else {
-                kwargs
-            };
+            // Keras 2's form holds one input (a tensor or a list of them) and plain keyword
+            // arguments; a call with more (attention's query and value) keeps Keras 3's form,
+            // which Keras 3's legacy loader reads node by node (tf_keras does not).
+            let single = args.as_array().is_some_and(|a| a.len() == 1);
+            if !single || contains_tensor(&kwargs) {
+                out_nodes.push(n.clone());
+                continue;
+            }
+            let mut hist = vec![];
+            collect_history(&args, &mut hist);
             // A nested model's node index as Keras 3's legacy loader reads it (from 0).
             let inputs: Vec<Value> = hist
                 .into_iter()
@@ -171,6 +175,13 @@ fn layer_to_keras2(e: &Value) -> Result<Value> {
             config.insert("batch_input_shape".into(), s);
         }
     }
+    for (c, keras2, keras3) in RENAMED_ARGS {
+        if *c == class {
+            if let Some(v) = config.remove(*keras3) {
+                config.insert(keras2.to_string(), v);
+            }
+        }
+    }
     for (key, default) in KERAS3_ONLY {
         if config.get(*key).is_some_and(|v| v == default) {
             config.remove(*key);
@@ -178,18 +189,30 @@ fn layer_to_keras2(e: &Value) -> Result<Value> {
     }
     for key in NESTED_LAYER_KEYS {
         if let Some(inner) = config.get(*key).filter(|v| v.get("class_name").is_some()) {
-            let inner = layer_to_keras2(inner)?;
+            let inner = nested_layer_to_keras2(inner)?;
             config.insert(key.to_string(), inner);
         }
     }
     if let Some(Value::Array(cells)) = config.get("cells") {
         let cells = cells
             .iter()
-            .map(layer_to_keras2)
+            .map(nested_layer_to_keras2)
             .collect::<Result<Vec<_>>>()?;
         config.insert("cells".into(), Value::Array(cells));
     }
     Ok(json!({"class_name": class, "config": config}))
+}
+
+/// A layer inside a layer's config (a wrapper's `layer`, an RNN's `cell`): Keras 3 reads it
+/// with its own deserializer, which needs its `module` (tf.keras 2.13+ writes it too).
+fn nested_layer_to_keras2(e: &Value) -> Result<Value> {
+    let mut out = layer_to_keras2(e)?;
+    for key in ["module", "registered_name"] {
+        if let Some(v) = e.get(key) {
+            out[key] = v.clone();
+        }
+    }
+    Ok(out)
 }
 
 /// A `DTypePolicy` object as tf.keras 2 writes dtypes: the name, or a mixed `Policy`.
@@ -235,6 +258,23 @@ mod tests {
         assert_eq!(
             back["config"]["layers"][1]["inbound_nodes"][0]["args"][0]["config"]["keras_history"],
             json!(["a", 0, 0])
+        );
+    }
+
+    #[test]
+    fn renamed_arguments_go_both_ways() {
+        let k3 = json!({"class_name": "Sequential", "config": {"name": "s", "layers": [
+            {"module": "keras.layers", "class_name": "LeakyReLU",
+             "config": {"name": "l", "negative_slope": 0.1}}]}});
+        let k2 = to_keras2(&k3).unwrap();
+        assert_eq!(
+            k2["config"]["layers"][0]["config"],
+            json!({"name": "l", "alpha": 0.1})
+        );
+        let back = super::super::keras2_config::from_keras2(&k2).unwrap();
+        assert_eq!(
+            back["config"]["layers"][0]["config"]["negative_slope"],
+            json!(0.1)
         );
     }
 }
