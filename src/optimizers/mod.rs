@@ -34,10 +34,10 @@ mod base;
 mod builders;
 mod ftrl;
 mod lamb;
+mod layout;
 mod lion;
 mod loss_scale_optimizer;
 mod muon;
-mod layout;
 mod nadam;
 mod registry;
 mod rmsprop;
@@ -317,4 +317,3 @@ pub trait Optimizer: Send {
         (n + 1 + lr, bytes + 4.0 * (1 + lr) as f64)
     }
 }
-
