@@ -246,6 +246,43 @@ fn our_h5_files_round_trip_with_keras_attributes() {
     );
 }
 
+#[test]
+fn a_model_config_over_64_kib_is_written_and_read() {
+    // HDF5 keeps a large attribute out of the object header (dense storage); Keras 2 files of
+    // big models have model_config attributes of hundreds of KiB.
+    let mut layers: Vec<keras::engine::LayerRef> = vec![Input::new([4]).into()];
+    for _ in 0..150 {
+        layers.push(Dense::new(2).into());
+    }
+    let m = Sequential::from_layers(layers).unwrap().into_model();
+    let p = tmp("big.h5");
+    m.save(&p).unwrap();
+    let root = read_tree(&p);
+    assert!(root.attrs["model_config"].len() > 64 << 10);
+    assert_eq!(
+        root.get("model_weights")
+            .unwrap()
+            .strings("layer_names")
+            .len(),
+        150
+    );
+    let back = keras::saving::load_model(&p).unwrap();
+    assert_eq!(back.count_params(), m.count_params());
+    if let Some(py) = python() {
+        let out = std::process::Command::new(py)
+            .arg("-c")
+            .arg("import h5py, json, sys; f = h5py.File(sys.argv[1]); print(len(json.loads(f.attrs['model_config'])['config']['layers']), len(f['model_weights'].attrs['layer_names']))")
+            .arg(&p)
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            "151 150",
+            "{out:?}"
+        );
+    }
+}
+
 fn assert_err_names(r: keras::Result<Model>, needles: &[&str]) {
     let e = match r {
         Ok(_) => panic!("expected an error naming {needles:?}"),

@@ -109,14 +109,17 @@ pub fn load_model_uncompiled(path: impl AsRef<Path>) -> Result<Model> {
     load(path.as_ref(), false)
 }
 
-/// [`load_model`] from the bytes of a `.keras` file, e.g. one built into the binary with
-/// `include_bytes!`, for single-file deployment.
+/// [`load_model`] from the bytes of a `.keras` file (or a legacy `.h5` one), e.g. one built
+/// into the binary with `include_bytes!`, for single-file deployment.
 ///
 /// ```no_run
 /// let model = keras::saving::load_model_from_bytes(include_bytes!("../../tests/fixtures/saving/seq_mlp.keras"))?;
 /// # Ok::<(), keras::Error>(())
 /// ```
 pub fn load_model_from_bytes(bytes: &[u8]) -> Result<Model> {
+    if super::legacy::h5_model::is_h5_bytes(bytes) {
+        return super::legacy::h5_model::from_bytes(bytes.to_vec(), "<bytes>", true);
+    }
     load_from(std::io::Cursor::new(bytes), "<bytes>", true)
 }
 

@@ -26,6 +26,20 @@ pub fn is_h5_path(path: impl AsRef<Path>) -> bool {
     p.ends_with(".h5") || p.ends_with(".hdf5")
 }
 
+/// Whether `bytes` are an HDF5 file (its signature), i.e. a legacy `.h5` model rather than a
+/// `.keras` zip archive ([`crate::saving::load_model_from_bytes`] reads both).
+///
+/// ```
+/// let h5 = include_bytes!("../../../tests/fixtures/legacy_h5/keras3_two_input.h5");
+/// assert!(keras::saving::legacy::h5_model::is_h5_bytes(h5));
+/// let model = keras::saving::load_model_from_bytes(h5)?;
+/// assert_eq!(model.count_params(), 56);
+/// # Ok::<(), keras::Error>(())
+/// ```
+pub fn is_h5_bytes(bytes: &[u8]) -> bool {
+    hdf5_pure::is_hdf5_bytes(bytes)
+}
+
 /// Saves a model as Keras 2's whole-model HDF5 file (Keras's `save_model_to_hdf5`), which
 /// Keras 3's `keras.saving.load_model` and tf.keras 2's `load_model` read: the model's config
 /// in tf.keras 2's form, its compile arguments, its weights and its optimizer's state (in
