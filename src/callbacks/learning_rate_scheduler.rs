@@ -44,7 +44,7 @@ impl Callback for LearningRateScheduler {
                 "The output of the `schedule` function should be a finite float. Got: {lr}"
             )));
         }
-        opt.set_learning_rate(lr);
+        opt.try_set_learning_rate(lr)?;
         if self.verbose > 0 {
             println!(
                 "\nEpoch {}: LearningRateScheduler setting learning rate to {}.",

@@ -152,7 +152,7 @@ impl Callback for ReduceLROnPlateau {
                 let old_lr = opt.get_learning_rate() as f32 as f64;
                 if old_lr > self.min_lr as f32 as f64 {
                     let new_lr = (old_lr * self.factor).max(self.min_lr);
-                    opt.set_learning_rate(new_lr);
+                    opt.try_set_learning_rate(new_lr)?;
                     if self.verbose > 0 {
                         println!(
                             "\nEpoch {}: ReduceLROnPlateau reducing learning rate to {}.",

@@ -194,7 +194,10 @@ impl Registrable for Box<dyn Metric> {
 /// registered names.
 pub fn get(name: &str) -> Result<Box<dyn Metric>> {
     let Some(make) = get_registered::<Box<dyn Metric>>(name) else {
-        let near = closest(name, &registered_names::<Box<dyn Metric>>(), 3);
+        // `acc` / `accuracy` are resolved by `compile` from the shapes, not registered.
+        let mut names = registered_names::<Box<dyn Metric>>();
+        names.extend(["acc".to_string(), "accuracy".to_string()]);
+        let near = closest(name, &names, 3);
         let hint = if near.is_empty() {
             String::new()
         } else {

@@ -273,6 +273,11 @@ fn fit_adapter(
             break;
         }
     }
+    // Keras: the EMA weights replace the trained ones when `use_ema` is set.
+    let weights = model.trainable_weights();
+    if let Some(opt) = model.optimizer() {
+        opt.finalize_variable_values(&weights)?;
+    }
     callbacks.on_train_end(model, &mut training_logs)?;
     Ok(callbacks.take_history())
 }

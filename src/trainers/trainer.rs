@@ -223,13 +223,12 @@ impl Trainer {
             // metric shows it, so callbacks such as TerminateOnNaN see it.
             return Ok(loss);
         }
-        let grads = total.backward()?;
+        let c = self.compiled.as_mut().ok_or_else(not_compiled)?;
+        // Keras's `optimizer.scale_loss` (loss_scale_factor, LossScaleOptimizer): the
+        // optimizer divides the gradients by the same factor.
+        let grads = c.optimizer.scale_loss(&total)?.backward()?;
         let gv = crate::engine::gradients(&grads, weights)?;
-        self.compiled
-            .as_mut()
-            .ok_or_else(not_compiled)?
-            .optimizer
-            .apply_gradients(&gv)?;
+        c.optimizer.apply_gradients(&gv)?;
         self.update_metrics(ys, &preds, sample_weight)?;
         Ok(loss)
     }
@@ -422,7 +421,9 @@ impl StepContext<'_> {
     /// Gradients of `loss` with respect to `weights` (Keras's `tape.gradient`); weights the
     /// loss does not depend on are left out.
     pub fn gradients(&self, loss: &Tensor, weights: &[Weight]) -> Result<Vec<(Tensor, Weight)>> {
-        let grads = loss.backward()?;
+        // Scaled as the optimizer's `apply_gradients` expects (Keras's `scale_loss`).
+        let c = self.trainer.compiled.as_ref().ok_or_else(not_compiled)?;
+        let grads = c.optimizer.scale_loss(loss)?.backward()?;
         crate::engine::gradients(&grads, weights)
     }
 
