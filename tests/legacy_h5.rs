@@ -326,6 +326,21 @@ fn corrupt_files_and_unknown_classes_are_errors_that_name_them() {
         std::fs::write(&p, &b).unwrap();
         let _ = keras::saving::load_model(&p);
     }
+    // Keras's split name lists (layer_names0, layer_names1, ...) of models with many layers.
+    let mut root = read_tree(&path("keras3_two_input.h5"));
+    let mw = root.groups.get_mut("model_weights").unwrap();
+    let names = mw.lists.remove("layer_names").unwrap();
+    mw.lists.insert("layer_names0".into(), names[..2].to_vec());
+    mw.lists.insert("layer_names1".into(), names[2..].to_vec());
+    let p = tmp("chunked.h5");
+    std::fs::write(
+        &p,
+        keras::saving::legacy::h5_writer::to_bytes(&root).unwrap(),
+    )
+    .unwrap();
+    let f = fixture("keras3_two_input");
+    let m = keras::saving::load_model(&p).unwrap();
+    assert_close("chunked", &predict(&m, &inputs(&f)), &f.get("y"), 1e-5);
     // An unknown Keras 2 layer class, by name.
     let p = with_model_config("tfkeras_mnist_cnn.h5", "unknown.h5", |v| {
         v["config"]["layers"][2]["class_name"] = "FancyPooling2D".into();

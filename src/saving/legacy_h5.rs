@@ -80,15 +80,29 @@ pub fn save_legacy(model: &Model) -> Result<Group> {
     Ok(root)
 }
 
+/// The strings of attribute `name`, or of `name0`, `name1`, ... where Keras split a list too
+/// large for one HDF5 object header (`load_attributes_from_hdf5_group`).
+pub fn attribute_strings(g: &Group, name: &str) -> Vec<String> {
+    let whole = g.strings(name);
+    if !whole.is_empty() {
+        return whole;
+    }
+    (0..)
+        .map(|i| g.strings(&format!("{name}{i}")))
+        .take_while(|chunk| !chunk.is_empty())
+        .flatten()
+        .collect()
+}
+
 /// Whether `root` is a Keras 2 weights tree rather than Keras 3's `layers/...` layout.
 pub fn is_legacy(root: &Group) -> bool {
-    root.groups.contains_key("model_weights") || !root.strings("layer_names").is_empty()
+    root.groups.contains_key("model_weights") || !attribute_strings(root, "layer_names").is_empty()
 }
 
 /// Sets the model's weights from a Keras 2 weights tree.
 pub fn load_legacy(model: &mut Model, root: &Group) -> Result<()> {
     let g = root.get("model_weights").unwrap_or(root);
-    let names = g.strings("layer_names");
+    let names = attribute_strings(g, "layer_names");
     if names.is_empty() {
         return Err(Error::value(
             "not a Keras weights file: no `layer_names` attribute in the legacy HDF5 layout",
@@ -102,7 +116,7 @@ pub fn load_legacy(model: &mut Model, root: &Group) -> Result<()> {
                 "layer_names lists \"{name}\" but the file has no such group"
             ))
         })?;
-        let weight_names = lg.strings("weight_names");
+        let weight_names = attribute_strings(lg, "weight_names");
         if weight_names.is_empty() {
             continue;
         }

@@ -189,7 +189,7 @@ pub fn from_bytes(bytes: Vec<u8>, what: &str, compile: bool) -> Result<Model> {
 /// Restores the optimizer's variables from `optimizer_weights` (listed by `weight_names`, in
 /// the `.keras` file's order) through the `.keras` weights reader.
 fn set_optimizer_weights(model: &mut Model, g: &Group) -> Result<()> {
-    let names = g.strings("weight_names");
+    let names = crate::saving::legacy_h5::attribute_strings(g, "weight_names");
     let mut tree = crate::saving::weights::to_h5(model)?;
     let vars = tree.make("optimizer/vars");
     vars.datasets.clear();
