@@ -100,7 +100,8 @@ fn wrong_kind_files_are_errors_naming_the_problem() {
         (
             "h5",
             bytes("saving/seq_mlp.weights.h5"),
-            "not a valid .keras file",
+            // An HDF5 file is read as a whole-model .h5 (Keras's wording for a weights file).
+            "No model config found in the file",
         ),
         (
             "no weights",
