@@ -32,7 +32,7 @@ fn main() -> keras::Result<()> {
     model.compile(
         Adam::new().learning_rate(1e-3),
         "sparse_categorical_crossentropy",
-        Vec::<&str>::new(),
+        (),
     )?;
 
     for _ in 0..20 {

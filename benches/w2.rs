@@ -23,11 +23,7 @@ fn main() -> keras::Result<()> {
         Flatten::new().into(),
         Dense::new(10).activation("softmax").into(),
     ])?;
-    model.compile(
-        "adam",
-        "sparse_categorical_crossentropy",
-        Vec::<&str>::new(),
-    )?;
+    model.compile("adam", "sparse_categorical_crossentropy", ())?;
     for _ in 0..5 {
         model.train_on_batch(&x, &y)?;
     }

@@ -21,7 +21,7 @@ fn main() -> keras::Result<()> {
     model.compile(
         RMSprop::new().learning_rate(1e-3),
         "binary_crossentropy",
-        Vec::<&str>::new(),
+        (),
     )?;
     for _ in 0..3 {
         model.train_on_batch(&x, &y)?;

@@ -38,7 +38,7 @@ fn main() -> keras::Result<()> {
     let ((x_train, _), _) = keras::datasets::mnist::load_data()?;
     let n = 4096;
     let images = (x_train.narrow(0, 0, n)?.to_dtype(DType::F32)? / 255.0)?.unsqueeze(3)?;
-    autoencoder.compile("adam", "mse", Vec::<&str>::new())?;
+    autoencoder.compile("adam", "mse", ())?;
     let h = autoencoder.fit(
         &images,
         &images,

@@ -37,7 +37,7 @@ fn main() -> keras::Result<()> {
         .reshape((n, 784))?
         .to_dtype(DType::F32)?
         / 255.0)?;
-    autoencoder.compile("adam", "binary_crossentropy", Vec::<&str>::new())?;
+    autoencoder.compile("adam", "binary_crossentropy", ())?;
     let h = autoencoder.fit(
         &images,
         &images,

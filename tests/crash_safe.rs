@@ -17,7 +17,7 @@ fn model(seed: u64) -> Model {
     let x = Dense::new(2000).activation("relu").call(&inp).unwrap();
     let out = Dense::new(4).call(&x).unwrap();
     let mut m = Model::new(&[inp], &[out]).unwrap();
-    m.compile("adam", "mse", Vec::<&str>::new()).unwrap();
+    m.compile("adam", "mse", ()).unwrap();
     m
 }
 

@@ -152,7 +152,7 @@ fn basic_flow_multi_input_and_multi_output() {
         )
         .unwrap();
     assert_eq!((out[0].dims(), out[1].dims()), (&[7, 2][..], &[7, 4][..]));
-    m.compile("adam", "mse", Vec::<&str>::new()).unwrap();
+    m.compile("adam", "mse", ()).unwrap();
     let before = m.get_weights().unwrap();
     let h = m
         .fit(
@@ -175,7 +175,7 @@ fn named_inputs_and_targets_by_map() {
     let x = layers::concatenate(&[a.clone(), b.clone()], -1).unwrap();
     let out = Dense::new(1).name("answer").call(&x).unwrap();
     let mut m = Model::new(&[a, b], &[out]).unwrap();
-    m.compile("sgd", "mse", Vec::<&str>::new()).unwrap();
+    m.compile("sgd", "mse", ()).unwrap();
     let x = || -> Data { vec![("question", zeros(&[5, 4])), ("text", zeros(&[5, 2]))].into() };
     m.fit(x(), vec![("answer", zeros(&[5, 1]))], quiet(1))
         .unwrap();
@@ -229,7 +229,7 @@ fn nested_and_deeply_nested_models_share_weights() {
     assert_eq!(outer.layers()[1].class_name(), "Functional");
     // Training the outer model moves the inner model's weights: they are the same variables.
     let before = inner.get_weights().unwrap();
-    outer.compile("sgd", "mse", Vec::<&str>::new()).unwrap();
+    outer.compile("sgd", "mse", ()).unwrap();
     outer
         .fit(randn(&[8, 4], 1), randn(&[8, 2], 2), quiet(1))
         .unwrap();
@@ -299,8 +299,7 @@ fn shared_layer_uses_one_set_of_weights_and_sums_gradients() {
     assert_eq!(m.weights().len(), 3);
     // With ids only in the left input the right path contributes nothing: rows seen by both
     // inputs get the sum of both gradients. Compare one step against the two single-path ones.
-    m.compile(SGD::new().learning_rate(1.0), "mse", Vec::<&str>::new())
-        .unwrap();
+    m.compile(SGD::new().learning_rate(1.0), "mse", ()).unwrap();
     let ids = keras::ops::from_vec(vec![1i32, 2, 3], &[1, 3]).unwrap();
     let t0 = m.get_weights().unwrap();
     m.train_on_batch(vec![ids.clone(), ids.clone()], zeros(&[1, 1]))

@@ -480,7 +480,7 @@ fn activity_regularization_joins_the_loss_of_fit_and_evaluate_only() {
         .unwrap();
     let out = ActivityRegularization::new(0.1, 0.5).call(&h).unwrap();
     let mut m = Model::new(&[inputs], &[out]).unwrap();
-    m.compile("sgd", "mse", Vec::<&str>::new()).unwrap();
+    m.compile("sgd", "mse", ()).unwrap();
     let x = Tensor::new(&[[1f32, -2.0], [3.0, 0.5]], &Device::Cpu).unwrap();
     let y = Tensor::zeros((2, 2), DType::F32, &Device::Cpu).unwrap();
     let xs = [1f64, -2.0, 3.0, 0.5];

@@ -90,9 +90,7 @@ fn padding_does_not_change_a_masked_lstm() {
     let a = model.predict_on_batch(&short).unwrap();
     let b = model.predict_on_batch(&padded).unwrap();
     assert_close("padding ignored", &a[0], &b[0], 1e-6);
-    model
-        .compile("adam", "binary_crossentropy", Vec::<&str>::new())
-        .unwrap();
+    model.compile("adam", "binary_crossentropy", ()).unwrap();
     let y = Tensor::new(&[[1f32], [0.0]], &Device::Cpu).unwrap();
     let first = model
         .train_on_batch(&padded, &y)

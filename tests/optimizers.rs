@@ -357,7 +357,7 @@ fn bad_arguments_are_clear_errors() {
     // The errors reach compile and apply_gradients, and configs.
     let mut m = Sequential::from_layers([Input::new([2]).into(), Dense::new(1).into()]).unwrap();
     let e = m
-        .compile(SGD::new().learning_rate(-1.0), "mse", Vec::<&str>::new())
+        .compile(SGD::new().learning_rate(-1.0), "mse", ())
         .unwrap_err()
         .to_string();
     assert!(e.contains("learning_rate=-1.0"), "{e}");

@@ -82,7 +82,7 @@ fn model(opt: impl Optimizer + 'static) -> Model {
         Dense::new(2).into(),
     ])
     .unwrap();
-    m.compile(opt, "mse", Vec::<&str>::new()).unwrap();
+    m.compile(opt, "mse", ()).unwrap();
     m.into_model()
 }
 

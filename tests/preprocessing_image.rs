@@ -732,7 +732,7 @@ fn image_model(data: &Tensor) -> Model {
     let x = GlobalAveragePooling2D::new().call(&x).unwrap();
     let out = Dense::new(1).call(&x).unwrap();
     let mut m = Model::new(&[inp], &[out]).unwrap();
-    m.compile("adam", "mse", Vec::<&str>::new()).unwrap();
+    m.compile("adam", "mse", ()).unwrap();
     m
 }
 
@@ -760,7 +760,7 @@ fn tabular_model() -> Model {
     let x = keras::layers::concatenate(&[e, h, hs, n], -1).unwrap();
     let out = Dense::new(1).call(&x).unwrap();
     let mut m = Model::new(&[num, cat], &[out]).unwrap();
-    m.compile("adam", "mse", Vec::<&str>::new()).unwrap();
+    m.compile("adam", "mse", ()).unwrap();
     m
 }
 

@@ -157,7 +157,7 @@ fn nested_autoencoder() -> Model {
     let img = Input::shape([12]).name("img").build();
     let out = decoder.call(&encoder.call(&img).unwrap()).unwrap();
     let mut m = Model::new(&[img], &[out]).unwrap();
-    m.compile("adam", "mse", Vec::<&str>::new()).unwrap();
+    m.compile("adam", "mse", ()).unwrap();
     m
 }
 

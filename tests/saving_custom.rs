@@ -130,7 +130,7 @@ fn registered_custom_layer_saves_and_loads() {
         .unwrap();
     let out = Dense::new(2).call(&x).unwrap();
     let mut m = Model::new(&[inputs], &[out]).unwrap();
-    m.compile("sgd", "mse", Vec::<&str>::new()).unwrap();
+    m.compile("sgd", "mse", ()).unwrap();
     let file = dir.join("custom.keras");
     m.save(&file).unwrap();
     // Not registered yet: the error names the class.
@@ -154,7 +154,7 @@ fn subclassed_model_with_config_saves_and_loads() {
     std::fs::create_dir_all(&dir).unwrap();
     let mut m = Model::subclass(Mlp::new(5));
     m.build(&[None, Some(3)]).unwrap();
-    m.compile("adam", "mse", Vec::<&str>::new()).unwrap();
+    m.compile("adam", "mse", ()).unwrap();
     let x = probe(&[4, 3]);
     let y = probe(&[4, 2]);
     m.train_on_batch(vec![x.clone()], vec![y.clone()]).unwrap();

@@ -83,7 +83,7 @@ fn frozen_layers_do_not_train() {
     assert_eq!(m.trainable_weights().len(), 2);
     assert_eq!(m.non_trainable_weights().len(), 2);
     let before = first.get_weights().unwrap();
-    m.compile("sgd", "mse", Vec::<&str>::new()).unwrap();
+    m.compile("sgd", "mse", ()).unwrap();
     let x = Tensor::ones((8, 4), DType::F32, &Device::Cpu).unwrap();
     let y = Tensor::ones((8, 2), DType::F32, &Device::Cpu).unwrap();
     m.fit(

@@ -198,7 +198,7 @@ fn frozen_subclassed_model_keeps_its_weights() {
     model.set_trainable(false);
     assert!(model.trainable_weights().is_empty());
     model
-        .compile("sgd", "sparse_categorical_crossentropy", Vec::<&str>::new())
+        .compile("sgd", "sparse_categorical_crossentropy", ())
         .unwrap();
     let before = model.get_weights().unwrap();
     let (x, y) = data(64);

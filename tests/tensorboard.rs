@@ -441,7 +441,7 @@ fn sequential_weights_are_tagged_with_keras_paths() {
     .unwrap()
     .into_model()
     .name("seq");
-    m.compile("sgd", "mse", Vec::<&str>::new()).unwrap();
+    m.compile("sgd", "mse", ()).unwrap();
     let mut tb = TensorBoard::new(&dir).histogram_freq(1);
     m.fit(
         &x,

@@ -263,7 +263,7 @@ fn regularization_joins_the_loss() {
                 .into(),
         ])
         .unwrap();
-        m.compile("sgd", "mse", Vec::<&str>::new()).unwrap();
+        m.compile("sgd", "mse", ()).unwrap();
         m
     };
     let plain = build(0.0)
@@ -288,7 +288,7 @@ fn wrong_feature_count_names_layer_axis_and_shape() {
         Dense::new(10).into(),
     ])
     .unwrap();
-    m.compile("adam", "mse", Vec::<&str>::new()).unwrap();
+    m.compile("adam", "mse", ()).unwrap();
     let x = Tensor::zeros((100, 63), DType::F32, &Device::Cpu).unwrap();
     let y = Tensor::zeros((100, 10), DType::F32, &Device::Cpu).unwrap();
     let e = m.fit(&x, &y, quiet(1)).unwrap_err().to_string();
@@ -324,15 +324,9 @@ fn bad_data_and_calls_are_clear_errors() {
     assert_eq!(e, "You must call `compile()` before using the model.");
     assert!(m.evaluate(&x, &y, EvalArgs::default()).is_err());
 
-    let e = m
-        .compile("adamx", "mse", Vec::<&str>::new())
-        .unwrap_err()
-        .to_string();
+    let e = m.compile("adamx", "mse", ()).unwrap_err().to_string();
     assert!(e.contains("adamx") && e.contains("rmsprop"), "{e}");
-    let e = m
-        .compile("adam", "msex", Vec::<&str>::new())
-        .unwrap_err()
-        .to_string();
+    let e = m.compile("adam", "msex", ()).unwrap_err().to_string();
     assert!(
         e.contains("msex") && e.contains("categorical_crossentropy"),
         "{e}"
@@ -383,12 +377,8 @@ fn nan_loss_is_reported_at_its_batch() {
     v[40 * 8] = f32::NAN;
     let x = keras::ops::from_vec(v, &[64, 8]).unwrap();
     let mut m = classifier();
-    m.compile(
-        "adam",
-        "sparse_categorical_crossentropy",
-        Vec::<&str>::new(),
-    )
-    .unwrap();
+    m.compile("adam", "sparse_categorical_crossentropy", ())
+        .unwrap();
     let e = m
         .fit(
             &x,
@@ -415,7 +405,7 @@ fn learning_rate_is_readable_and_settable() {
     m.compile(
         SGD::new().learning_rate(0.05),
         "sparse_categorical_crossentropy",
-        Vec::<&str>::new(),
+        (),
     )
     .unwrap();
     let opt = m.optimizer().unwrap();
