@@ -14,6 +14,7 @@ pub mod naming;
 mod node;
 mod shape;
 pub mod store;
+pub mod trace;
 mod var_group;
 pub(crate) mod weight;
 
