@@ -31,6 +31,9 @@
 // Kernels take storages, layouts and geometry: long argument lists are their nature.
 #![allow(clippy::too_many_arguments)]
 
+// `#[keras::layer]` names `::keras::...`; this lets the crate use it on its own types.
+extern crate self as keras;
+
 pub mod activations;
 pub mod applications;
 pub mod callbacks;
@@ -60,5 +63,6 @@ pub mod utils;
 pub struct ReadmeDoctest;
 
 pub use engine::Shape;
+pub use keras_macros::layer;
 pub use error::{Error, Result};
 pub use ops::{DType, Device, Tensor};
