@@ -3,6 +3,7 @@
 pub use crate::activations::Act;
 pub use crate::callbacks::{Callback, History, Logs};
 pub use crate::data::Dataset;
+pub use crate::engine::{CallCtx, LayerArgs, OptionalWeight, Weight, WeightBuilder};
 pub use crate::engine::{KerasTensor, Layer, LayerExt, LayerRef, Shape};
 pub use crate::layers::{
     Activation, Dense, Dropout, Embedding, Flatten, Input, InputLayer, Recurrent, Reshape,

@@ -11,6 +11,7 @@ use super::input_spec::InputSpec;
 use super::naming;
 use super::node::{KerasTensor, Node, TensorDesc};
 use super::shape::{IntoDims, Shape};
+use super::tracker;
 use super::store::{Assets, Group};
 use super::var_group::VarGroup;
 use super::weight::{Weight, WeightBuilder};
@@ -58,6 +59,40 @@ impl CallCtx<'_> {
 /// A Keras layer. Implement this for a new layer type; wrap it with [`LayerRef::new`] (or
 /// `.into_layer()`) to use it.
 ///
+/// A custom layer needs only its `forward` (Keras's `call`) and, if it has weights, `build`;
+/// [`#[keras::layer]`](macro@crate::layer) on the `impl` block writes `class_name` (the
+/// type's name), `args` and `args_mut` (its `args: LayerArgs` field), and the output shape
+/// is found by running `forward` ([`Layer::compute_output_shape`]'s default). Keras's
+/// `Linear`:
+///
+/// ```
+/// use keras::prelude::*;
+/// use keras::engine::{CallCtx, Layer, LayerArgs, Weight, WeightBuilder};
+///
+/// #[derive(Default)]
+/// struct Linear { args: LayerArgs, units: usize, w: Option<Weight> }
+///
+/// #[keras::layer]
+/// impl Layer for Linear {
+///     fn build(&mut self, s: &[Shape], w: &mut WeightBuilder) -> keras::Result<()> {
+///         self.w = Some(w.add_weight("w", [s[0].last_dim()?, self.units], "random_normal")?);
+///         Ok(())
+///     }
+///     fn forward(&self, x: &[Tensor], _: &CallCtx) -> keras::Result<Vec<Tensor>> {
+///         Ok(vec![x[0].matmul(&self.w.value()?)?])
+///     }
+/// }
+///
+/// let layer = Linear { units: 4, ..Default::default() }.into_layer();
+/// assert_eq!((layer.name().as_str(), layer.class_name()), ("linear", "Linear"));
+/// let y = layer.call(&Input::new([3]))?;
+/// assert_eq!(y.shape().to_string(), "(None, 4)");
+/// assert_eq!(layer.count_params(), 12);
+/// # Ok::<(), keras::Error>(())
+/// ```
+///
+/// Without the attribute, write the three methods yourself:
+///
 /// ```
 /// use keras::prelude::*;
 /// use keras::engine::{CallCtx, Layer, LayerArgs};
@@ -82,8 +117,11 @@ impl CallCtx<'_> {
 /// # Ok::<(), keras::Error>(())
 /// ```
 pub trait Layer: Any + Send + Sync {
-    /// The Keras class name, e.g. `"Dense"`.
-    fn class_name(&self) -> &str;
+    /// The Keras class name, e.g. `"Dense"`; by default the Rust type's name (without its
+    /// module path and generic arguments), as Keras uses the Python class's name.
+    fn class_name(&self) -> &str {
+        short_type_name(std::any::type_name::<Self>())
+    }
     /// The common options.
     fn args(&self) -> &LayerArgs;
     /// The common options, mutable (for the builder methods of [`LayerExt`]).
@@ -96,8 +134,23 @@ pub trait Layer: Any + Send + Sync {
     fn build(&mut self, _input_shapes: &[Shape], _weights: &mut WeightBuilder) -> Result<()> {
         Ok(())
     }
-    /// The output shapes for these input shapes, without computing anything.
-    fn compute_output_shape(&self, input_shapes: &[Shape]) -> Result<Vec<Shape>>;
+    /// The output shapes for these input shapes. Built-in layers compute them without
+    /// computing anything; the default does what Keras 3 does for a layer without a shape
+    /// rule: it runs [`Layer::forward`] (not training) on zero inputs of the layer's dtype,
+    /// with unknown sizes set to two different values, and marks the output sizes that follow
+    /// them `None` (see [`trace::infer_output_shapes`](super::trace::infer_output_shapes)).
+    fn compute_output_shape(&self, input_shapes: &[Shape]) -> Result<Vec<Shape>> {
+        let dtypes = vec![self.args().dtype.unwrap_or(DType::F32); input_shapes.len()];
+        let ctx = CallCtx {
+            name: self.class_name(),
+            training: false,
+            masks: &[],
+        };
+        let _mode = context::set_training(false);
+        let f = |xs: &[Tensor]| tracker::inside_layer(|| self.forward(xs, &ctx));
+        let out = super::trace::infer_output_shapes(&f, input_shapes, &dtypes)?;
+        Ok(out.into_iter().map(|(s, _)| s).collect())
+    }
     /// The output dtypes; by default the layer's dtype (float32) for every output.
     fn compute_output_dtype(&self, _input_dtypes: &[DType], n_outputs: usize) -> Vec<DType> {
         vec![self.args().dtype.unwrap_or(DType::F32); n_outputs]
@@ -215,6 +268,12 @@ pub trait Layer: Any + Send + Sync {
     fn load_own_variables(&mut self, _group: &Group) -> Result<()> {
         Ok(())
     }
+}
+
+/// `Linear` for `my_crate::layers::Linear<f32>`.
+fn short_type_name(full: &'static str) -> &'static str {
+    let path = full.split('<').next().unwrap_or(full);
+    path.rsplit("::").next().unwrap_or(path)
 }
 
 static NEXT_LAYER_ID: AtomicU64 = AtomicU64::new(1);
@@ -476,10 +535,32 @@ impl LayerRef {
     /// Runs the layer on real tensors, returning every output.
     pub fn apply_many(&self, xs: &[Tensor]) -> Result<Vec<Tensor>> {
         let shapes: Vec<Shape> = xs.iter().map(|x| Shape::known(x.dims())).collect();
-        if !self.built() {
-            self.build(&shapes)?;
+        self.prepare_apply(&shapes)?;
+        tracker::inside_layer(|| self.run(xs, &shapes, context::training()))
+    }
+
+    /// Reports the layer to the [`tracker`] (how a subclassed model finds its layers) and
+    /// builds it on first use from the real tensors' shapes, with a `None` batch axis while
+    /// a model is traced for an unknown batch size (as Keras builds from symbolic shapes).
+    fn prepare_apply(&self, shapes: &[Shape]) -> Result<()> {
+        tracker::report(self);
+        if self.built() {
+            return Ok(());
         }
-        self.run(xs, &shapes, context::training())
+        if !tracker::unknown_batch() {
+            return self.build(shapes);
+        }
+        let unbatched: Vec<Shape> = shapes
+            .iter()
+            .map(|s| {
+                let mut d = s.0.clone();
+                if let Some(b) = d.first_mut() {
+                    *b = None;
+                }
+                Shape(d)
+            })
+            .collect();
+        self.build(&unbatched)
     }
 
     /// Runs the layer on real tensors with their masks (one per input, `None` for no mask),
@@ -499,10 +580,8 @@ impl LayerRef {
         masks: &[Option<Tensor>],
     ) -> Result<(Vec<Tensor>, Vec<Option<Tensor>>)> {
         let shapes: Vec<Shape> = xs.iter().map(|x| Shape::known(x.dims())).collect();
-        if !self.built() {
-            self.build(&shapes)?;
-        }
-        self.run_masked(xs, &shapes, context::training(), masks)
+        self.prepare_apply(&shapes)?;
+        tracker::inside_layer(|| self.run_masked(xs, &shapes, context::training(), masks))
     }
 
     /// Runs an already-built layer (the graph executor's entry point): checks the input spec

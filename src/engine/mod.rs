@@ -15,6 +15,7 @@ mod node;
 mod shape;
 pub mod store;
 pub mod trace;
+pub mod tracker;
 mod var_group;
 pub(crate) mod weight;
 
@@ -25,4 +26,4 @@ pub use layer::{CallCtx, Layer, LayerArgs, LayerExt, LayerRef};
 pub use node::{KerasTensor, Node};
 pub use shape::{tuple, IntoDims, Shape};
 pub use var_group::VarGroup;
-pub use weight::{gradients, Penalize, Weight, WeightBuilder};
+pub use weight::{gradients, OptionalWeight, Penalize, Weight, WeightBuilder};

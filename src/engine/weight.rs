@@ -1,7 +1,8 @@
 //! Weights (Keras "variables"): a candle `Var` with a name, a trainable flag and an optional
 //! regularizer, shared by handle between the layer, its model and the optimizer.
 
-use crate::initializers::Initialize;
+use super::shape::{IntoDims, Shape};
+use crate::initializers::{Initialize, InitializerArg};
 use crate::ops::{DType, Device, Tensor, Var};
 use crate::{Error, Result};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -269,9 +270,104 @@ impl WeightBuilder {
         Ok(w)
     }
 
+    /// Adds a trainable weight of `shape` with the initial values of `initializer`, a Keras
+    /// name (`"glorot_uniform"`, `"zeros"`, `"random_normal"`, ...) or an initializer value;
+    /// Keras's `self.add_weight(shape=..., initializer=..., name=...)`. Use
+    /// [`WeightBuilder::default_initializer`] for Keras's default. Every dimension must be
+    /// known.
+    ///
+    /// ```
+    /// use keras::prelude::*;
+    /// use keras::engine::{CallCtx, Layer, LayerArgs, Weight, WeightBuilder};
+    /// #[derive(Default)]
+    /// struct Scale { args: LayerArgs, w: Option<Weight> }
+    /// #[keras::layer]
+    /// impl Layer for Scale {
+    ///     fn build(&mut self, s: &[Shape], w: &mut WeightBuilder) -> keras::Result<()> {
+    ///         self.w = Some(w.add_weight("scale", [s[0].dim(-1)], "ones")?);
+    ///         Ok(())
+    ///     }
+    ///     fn forward(&self, x: &[Tensor], _: &CallCtx) -> keras::Result<Vec<Tensor>> {
+    ///         Ok(vec![x[0].broadcast_mul(&self.w.value()?)?])
+    ///     }
+    /// }
+    /// let layer = Scale::default().into_layer();
+    /// let y = layer.apply(&Tensor::new(&[[1f32, 2.0]], &Device::Cpu)?)?;
+    /// assert_eq!(y.to_vec2::<f32>()?, vec![vec![1.0, 2.0]]);
+    /// assert_eq!(layer.weights()[0].path(), "scale/scale");
+    /// # Ok::<(), keras::Error>(())
+    /// ```
+    pub fn add_weight(
+        &mut self,
+        name: &str,
+        shape: impl IntoDims,
+        initializer: impl Into<InitializerArg>,
+    ) -> Result<Weight> {
+        let dims = shape.into_dims();
+        let Some(known) = dims.iter().copied().collect::<Option<Vec<usize>>>() else {
+            return Err(Error::value(format!(
+                "Shapes used to initialize variables must be fully-defined (no `None` \
+                 dimensions). Received: shape={} for variable path='{}/{name}'",
+                Shape(dims),
+                self.layer
+            )));
+        };
+        let init = initializer.into().resolve()?;
+        self.add(name, &known, init.as_ref(), None, true)
+    }
+
+    /// Keras's default initializer for a weight of this layer's dtype: `"glorot_uniform"` for
+    /// floating-point weights, `"zeros"` otherwise.
+    ///
+    /// ```
+    /// # use keras::prelude::*;
+    /// # use keras::engine::{CallCtx, Layer, LayerArgs, WeightBuilder};
+    /// # #[derive(Default)] struct K { args: LayerArgs }
+    /// # #[keras::layer]
+    /// # impl Layer for K {
+    /// fn build(&mut self, _: &[Shape], w: &mut WeightBuilder) -> keras::Result<()> {
+    ///     assert_eq!(w.default_initializer(), "glorot_uniform");
+    ///     w.add_weight("kernel", [2, 3], w.default_initializer())?;
+    ///     Ok(())
+    /// }
+    /// # fn forward(&self, x: &[Tensor], _: &CallCtx) -> keras::Result<Vec<Tensor>> { Ok(x.to_vec()) }
+    /// # }
+    /// # K::default().into_layer().build(&[Shape::batched([2])])?;
+    /// # Ok::<(), keras::Error>(())
+    /// ```
+    pub fn default_initializer(&self) -> &'static str {
+        if self.dtype.is_float() {
+            "glorot_uniform"
+        } else {
+            "zeros"
+        }
+    }
+
     /// The name of the layer being built.
     pub fn layer_name(&self) -> &str {
         &self.layer
+    }
+}
+
+/// The value of a weight a layer creates in `build` and keeps as `Option<Weight>`: an error,
+/// not a panic, when the layer runs before it is built.
+///
+/// ```
+/// use keras::engine::{OptionalWeight, Weight};
+/// let w: Option<Weight> = None;
+/// let e = w.value().unwrap_err().to_string();
+/// assert!(e.contains("before the layer was built"), "{e}");
+/// ```
+pub trait OptionalWeight {
+    /// The weight's [`Weight::value`].
+    fn value(&self) -> Result<Tensor>;
+}
+
+impl OptionalWeight for Option<Weight> {
+    fn value(&self) -> Result<Tensor> {
+        self.as_ref().map(Weight::value).ok_or_else(|| {
+            Error::value("A weight was used before the layer was built (its `build` creates it)")
+        })
     }
 }
 

@@ -2,7 +2,7 @@
 
 use crate::callbacks::Logs;
 use crate::engine::config::{base_config, built_config};
-use crate::engine::{context, CallCtx, Layer, LayerArgs, LayerRef, Shape, WeightBuilder};
+use crate::engine::{context, tracker, CallCtx, Layer, LayerArgs, LayerRef, Shape, WeightBuilder};
 use crate::ops::{DType, Tensor};
 use crate::serialization::{json, object, Value};
 use crate::trainers::StepContext;
@@ -11,7 +11,9 @@ use std::sync::Arc;
 
 /// A model written as code, as subclassing `keras.Model`: hold the layers as fields, run them
 /// in `call`. Wrap it with [`Model::subclass`](super::Model::subclass) to build, summarize,
-/// compile and fit it; override `train_step` for a custom training step.
+/// compile and fit it; override `train_step` for a custom training step. Its layers need not
+/// be listed: the model records the layers `call` applies (with [`LayerRef::apply`] and its
+/// siblings) when it is built, in the order of their first use.
 ///
 /// ```
 /// use keras::prelude::*;
@@ -25,9 +27,6 @@ use std::sync::Arc;
 ///         let x = self.dense2.apply(&x)?;
 ///         Ok(vec![self.output_layer.apply(&x)?])
 ///     }
-///     fn layers(&self) -> Vec<LayerRef> {
-///         vec![self.dense1.clone(), self.dense2.clone(), self.output_layer.clone()]
-///     }
 /// }
 ///
 /// let model = Model::subclass(MyModel {
@@ -37,14 +36,24 @@ use std::sync::Arc;
 /// });
 /// model.build(&[None, Some(784)])?;
 /// assert_eq!(model.count_params(), 55_050);
+/// // Its layers, found as `call` applied them while the model was built.
+/// let names: Vec<String> = model.layers().iter().map(|l| l.name()).collect();
+/// assert_eq!(names.len(), 3);
+/// assert_eq!(model.layers()[0].output_shape().unwrap()[0].to_string(), "(None, 64)");
 /// # Ok::<(), keras::Error>(())
 /// ```
 pub trait Subclass: Send + Sync + 'static {
     /// The forward pass on real tensors (layers called with `apply` pick up `training` from
     /// the call context).
     fn call(&self, inputs: &[Tensor], training: bool) -> Result<Vec<Tensor>>;
-    /// The layers the model holds (for weights, `summary` and freezing).
-    fn layers(&self) -> Vec<LayerRef>;
+    /// The layers the model holds (for weights, `summary`, saving and freezing). By default
+    /// (an empty list) the layers `call` applied while the model was built, in the order of
+    /// their first use (Keras tracks the layers assigned to a model's attributes). Write it to
+    /// list layers `call` does not apply when building (a layer used only in training), or to
+    /// choose their order; a list given here is used as it is.
+    fn layers(&self) -> Vec<LayerRef> {
+        vec![]
+    }
     /// The class name shown by `summary` (default: the Rust type's name).
     fn class_name(&self) -> String {
         let full = std::any::type_name::<Self>();
@@ -73,6 +82,8 @@ pub(crate) struct SubclassNet {
     args: LayerArgs,
     class: String,
     pub(crate) inner: Arc<dyn Subclass>,
+    /// The layers `call` applied when the model was built (used when `layers()` is empty).
+    found: Vec<LayerRef>,
 }
 
 impl SubclassNet {
@@ -81,11 +92,12 @@ impl SubclassNet {
             args: LayerArgs::default(),
             class: inner.class_name(),
             inner,
+            found: vec![],
         }
     }
 
     /// Runs `call` on zeros of these shapes (unknown sizes as 1) to build the layers or to find
-    /// the output shapes.
+    /// the output shapes. Layers first built here record an unknown batch axis as `None`.
     fn trace(&self, shapes: &[Shape]) -> Result<Vec<Tensor>> {
         let xs: Vec<Tensor> = shapes
             .iter()
@@ -110,7 +122,13 @@ impl Layer for SubclassNet {
         &mut self.args
     }
     fn build(&mut self, input_shapes: &[Shape], _: &mut WeightBuilder) -> Result<()> {
-        self.trace(input_shapes).map(|_| ())
+        let unknown_batch = input_shapes
+            .first()
+            .is_some_and(|s| s.0.first().is_some_and(Option::is_none));
+        let (out, found) = tracker::record_layers(unknown_batch, || self.trace(input_shapes));
+        out?;
+        self.found = found;
+        Ok(())
     }
     fn compute_output_shape(&self, input_shapes: &[Shape]) -> Result<Vec<Shape>> {
         let batch = input_shapes
@@ -133,7 +151,12 @@ impl Layer for SubclassNet {
         self.inner.call(inputs, ctx.training)
     }
     fn sublayers(&self) -> Vec<LayerRef> {
-        self.inner.layers()
+        let listed = self.inner.layers();
+        if listed.is_empty() {
+            self.found.clone()
+        } else {
+            listed
+        }
     }
     fn var_group(&self, name: &str, own: &[crate::engine::Weight]) -> crate::engine::VarGroup {
         // Its layers in a `layers` container, in `layers()` order (Keras walks a subclassed
