@@ -200,7 +200,11 @@ impl Functional {
             if matches!(class, "Functional" | "Model") {
                 nested.insert(lname.clone());
             }
-            let layer = deserialize_object::<LayerRef>(e)?;
+            // An op node (`keras.src.ops.*`: `x * 2`, `ops.mean`) or a layer.
+            let layer = match crate::engine::op_layer::from_entry(e) {
+                Some(op) => op?,
+                None => deserialize_object::<LayerRef>(e)?,
+            };
             let nodes = match e.get("inbound_nodes") {
                 Some(Value::Array(a)) => a.clone(),
                 _ => vec![],

@@ -90,15 +90,6 @@ pub fn elementwise(xs: &[Tensor], how: Merge) -> Result<Tensor> {
     Ok(acc)
 }
 
-/// Concatenates along `axis` (negative counts from the end).
-pub fn concatenate(xs: &[Tensor], axis: isize) -> Result<Tensor> {
-    let first = xs
-        .first()
-        .ok_or_else(|| Error::value("concatenate: no inputs"))?;
-    let axis = normalize_axis(axis, first.rank())?;
-    Ok(Tensor::cat(xs, axis)?)
-}
-
 /// Resolves a possibly negative axis for a tensor of `rank` dimensions.
 pub fn normalize_axis(axis: isize, rank: usize) -> Result<usize> {
     let a = if axis < 0 { axis + rank as isize } else { axis };
@@ -233,7 +224,7 @@ mod tests {
         let w = t(&[3, 7], 0.5);
         check_gradient(
             &[t(&[3, 4], 0.3), t(&[3, 3], 0.9)],
-            |v| Ok(concatenate(v, -1)?.mul(&w)?.sum_all()?),
+            |v| Ok(crate::ops::concatenate(v, -1)?.mul(&w)?.sum_all()?),
             1e-6,
             1e-6,
         )

@@ -23,12 +23,17 @@ mod dense;
 mod depthwise;
 mod describe;
 mod embedding;
+mod get_item;
 pub mod hash;
 pub mod image;
 mod loss;
 mod merge;
+mod nn_ops;
 mod norm;
 pub mod npy;
+pub mod numpy;
+mod numpy_shape;
+pub mod operation;
 mod optim;
 mod parallel;
 mod pool;
@@ -45,15 +50,23 @@ pub use basic::*;
 pub use candle_core::{DType, Device, Tensor, Var};
 pub use conv::{conv2d, conv2d_transpose, ConvGeom, ConvOpts, Padding};
 pub use ctc::ctc_loss;
-pub use dense::{dense, dense_with_sinks, matmul};
+pub use dense::{dense, dense_with_sinks};
 pub use depthwise::depthwise_conv2d;
 pub use describe::{dtype_from_name, dtype_name, shape_str};
 pub use embedding::{gather_rows, ids};
+pub use get_item::{get_item, Idx};
 pub use loss::{crossentropy, elementwise_loss, sparse_crossentropy, ElementwiseLoss};
-pub use merge::{
-    batch_dot, broadcast_dims, concatenate, elementwise, l2_normalize, normalize_axis, Merge,
-};
+pub use merge::{batch_dot, broadcast_dims, elementwise, l2_normalize, normalize_axis, Merge};
+pub use nn_ops::{cast, gelu, one_hot, one_hot_with, relu, sigmoid, softmax};
 pub use norm::{batch_norm, moments, normalize};
+pub use numpy::{
+    abs, add, argmax, clip, divide, equal, exp, greater, less, log, max, maximum, mean, min,
+    minimum, multiply, negative, sqrt, square, subtract, sum, tanh, where_, Axis,
+};
+pub use numpy_shape::{
+    concatenate, einsum, expand_dims, matmul, reshape, split, squeeze, stack, transpose, Sections,
+};
+pub use operation::{Arg, IntoOperand, Op, Operand, TensorLike};
 pub use optim::{update_in_place, Slot, Update, UpdateArgs};
 pub use pool::{pool2d, PoolKind};
 pub use recurrent::{recurrent, Cell, RecurrentOut, StepMask};
