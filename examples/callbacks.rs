@@ -62,7 +62,7 @@ impl Callback for ActivationLogger {
             .activations_model
             .as_mut()
             .expect("built in on_train_begin");
-        let activations = model.predict_outputs(&validation_sample, EvalArgs::quiet())?;
+        let activations: Vec<Tensor> = model.predict(&validation_sample, EvalArgs::quiet())?;
         let names: Vec<String> = (0..activations.len()).map(|i| format!("arr_{i}")).collect();
         let arrays: Vec<(&str, &Tensor)> =
             names.iter().map(String::as_str).zip(&activations).collect();

@@ -109,7 +109,7 @@ fn main() -> keras::Result<()> {
     println!("History: {history}");
     let logs = on_dataset.evaluate_dataset(&test_ds, EvalArgs::quiet())?;
     let dataset_acc = logs.get("accuracy").unwrap_or(0.0);
-    let predictions = on_dataset.predict_dataset(&test_ds, EvalArgs::quiet())?;
+    let predictions: Tensor = on_dataset.predict_dataset(&test_ds, EvalArgs::quiet())?;
     println!(
         "predictions: {:?} (in the test set's order)",
         predictions.dims()

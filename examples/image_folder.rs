@@ -103,7 +103,7 @@ fn main() -> keras::Result<()> {
         .map_err(|e| keras::Error::runtime(format!("{first:?}: {e}")))?
         .to_luma8();
     let x = Tensor::from_vec(img.into_raw(), (1, 28, 28, 1), &Device::Cpu)?.to_dtype(DType::F32)?;
-    let logits = loaded.predict(&x, EvalArgs::quiet())?;
+    let logits: Tensor = loaded.predict(&x, EvalArgs::quiet())?;
     let class = logits.argmax(1)?.to_vec1::<u32>()?[0];
     println!("{} is classified as {class}", first.display());
     if val_acc < 0.8 {

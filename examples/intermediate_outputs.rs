@@ -21,7 +21,7 @@ impl Callback for ActivationLogger {
         _logs: &mut Logs,
         _ctx: &mut CallbackContext,
     ) -> keras::Result<()> {
-        let activations = self.activations_model.predict_outputs(
+        let activations: Vec<Tensor> = self.activations_model.predict(
             &self.sample,
             EvalArgs {
                 verbose: 0,

@@ -49,7 +49,7 @@ fn main() -> keras::Result<()> {
     )?;
     println!("{h}");
     // The encoder alone now gives codes learned by the autoencoder: the weights are shared.
-    let codes = encoder.predict(
+    let codes: Tensor = encoder.predict(
         images.narrow(0, 0, 5)?,
         EvalArgs {
             verbose: 0,

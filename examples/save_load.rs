@@ -56,8 +56,8 @@ fn main() -> keras::Result<()> {
 
     let mut restored = keras::models::load_model(&path)?;
     restored.summary();
-    let a = model.predict(&x_test, EvalArgs::quiet())?;
-    let b = restored.predict(&x_test, EvalArgs::quiet())?;
+    let a: Tensor = model.predict(&x_test, EvalArgs::quiet())?;
+    let b: Tensor = restored.predict(&x_test, EvalArgs::quiet())?;
     let diff = (a - b)?.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()?;
     println!("largest prediction difference, original vs loaded: {diff:e}");
     assert!(

@@ -40,7 +40,7 @@ fn main() -> keras::Result<()> {
         .call(&concatenate(&[fl, fr], -1)?)?;
     let mut head = Model::new(&[l, r], &[same])?;
     let start = std::time::Instant::now();
-    let p = head.predict(
+    let p: Tensor = head.predict(
         vec![
             keras::random::uniform(&[2, 96, 96, 3], 0.0, 1.0)?,
             keras::random::uniform(&[2, 96, 96, 3], 0.0, 1.0)?,

@@ -177,7 +177,7 @@ fn every_hook_runs_in_keras_order() {
     assert_eq!(rec.0[0], "test_begin");
     assert_eq!(rec.0.len(), 2 + 2 * 2);
     rec.0.clear();
-    m.predict(
+    m.predict::<Tensor>(
         &x,
         EvalArgs {
             batch_size: 32,

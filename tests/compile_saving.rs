@@ -107,7 +107,7 @@ fn resume(name: &str) {
         let logs = model.train_on_batch(x, y).unwrap();
         assert_logs(&format!("{name} resumed step {i}"), &logs, want);
     }
-    let pred = model.predict(&data[0].0, Default::default()).unwrap();
+    let pred: Tensor = model.predict(&data[0].0, Default::default()).unwrap();
     let want = matrix(&case["predictions"]);
     let (p, w) = (
         keras::ops::to_vec_f64(&pred).unwrap(),

@@ -268,7 +268,7 @@ fn zeroed_layer_options_never_panic() {
                     let mut shape = vec![2];
                     shape.extend_from_slice(dims);
                     let x = Tensor::ones(shape, DType::F32, &Device::Cpu)?;
-                    m.predict_on_batch(vec![x]).map(|_| ())
+                    m.predict_on_batch::<Vec<Tensor>>(vec![x]).map(|_| ())
                 });
                 if r.is_err() {
                     panics.push(what);

@@ -31,7 +31,8 @@ fn probe() -> Tensor {
 }
 
 fn predict(m: &Model) -> Vec<f32> {
-    m.predict_on_batch(vec![probe()]).unwrap()[0]
+    m.predict_on_batch::<Tensor>(vec![probe()])
+        .unwrap()
         .flatten_all()
         .unwrap()
         .to_vec1()

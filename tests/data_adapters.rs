@@ -154,7 +154,7 @@ fn every_adapter_feeds_the_same_batches() {
         .unwrap();
     let e_ds = reference.evaluate_dataset(&ds, EvalArgs::quiet()).unwrap();
     assert_eq!(e_arrays.values(), e_ds.values());
-    let p_arrays = reference
+    let p_arrays: Tensor = reference
         .predict(
             &x,
             EvalArgs {
@@ -163,10 +163,10 @@ fn every_adapter_feeds_the_same_batches() {
             },
         )
         .unwrap();
-    let p_seq = reference
+    let p_seq: Tensor = reference
         .predict_dataset(DataSource::sequence(slices(&x, &y, 3)), EvalArgs::quiet())
         .unwrap();
-    let p_ds = reference.predict_dataset(&ds, EvalArgs::quiet()).unwrap();
+    let p_ds: Tensor = reference.predict_dataset(&ds, EvalArgs::quiet()).unwrap();
     assert_eq!(p_arrays.dims(), &[72, 1]);
     assert_eq!(
         p_arrays.to_vec2::<f32>().unwrap(),

@@ -64,8 +64,8 @@ fn forward_and_training_match_keras() {
     let n = keras::ops::scalar(&f.get("n_weights")).unwrap() as usize;
     let w: Vec<Tensor> = (0..n).map(|i| f.get(&format!("w{i}"))).collect();
     m.set_weights(&w).unwrap();
-    let p = m
-        .predict_outputs(
+    let p: Vec<Tensor> = m
+        .predict(
             vec![f.get("x_left"), f.get("x_right")],
             EvalArgs {
                 verbose: 0,
@@ -142,8 +142,8 @@ fn basic_flow_multi_input_and_multi_output() {
         m.count_params(),
         2 * (3 * 5 + 5) + (5 * 2 + 2) + (5 * 4 + 4)
     );
-    let out = m
-        .predict_outputs(
+    let out: Vec<Tensor> = m
+        .predict(
             vec![zeros(&[7, 3]), zeros(&[7, 3])],
             EvalArgs {
                 verbose: 0,
@@ -180,7 +180,7 @@ fn named_inputs_and_targets_by_map() {
     m.fit(x(), vec![("answer", zeros(&[5, 1]))], quiet(1))
         .unwrap();
     assert_eq!(
-        m.predict(
+        m.predict::<Tensor>(
             x(),
             EvalArgs {
                 verbose: 0,
@@ -240,7 +240,7 @@ fn nested_and_deeply_nested_models_share_weights() {
     // Nested outputs equal running the inner models by hand.
     let x = randn(&[3, 4], 5);
     let direct = middle.apply(&[x.clone()]).unwrap().remove(0);
-    let via = outer
+    let via: Tensor = outer
         .predict(
             &x,
             EvalArgs {
@@ -375,8 +375,8 @@ fn intermediate_outputs_model_shares_weights() {
     let mut act = Model::new(&[m.input().unwrap()], &outs).unwrap();
     assert_eq!(act.count_params(), m.count_params());
     let x = randn(&[2, 4], 3);
-    let all = act
-        .predict_outputs(
+    let all: Vec<Tensor> = act
+        .predict(
             &x,
             EvalArgs {
                 verbose: 0,

@@ -221,7 +221,7 @@ fn fit_history_and_weights_match_keras() {
             1e-5,
         );
     }
-    let p = model
+    let p: Tensor = model
         .predict(
             f.get("x"),
             EvalArgs {

@@ -502,8 +502,8 @@ fn activity_regularization_joins_the_loss_of_fit_and_evaluate_only() {
         (ev.get("loss").unwrap() - (mse + penalty)).abs() < 1e-5,
         "{ev:?}"
     );
-    let pred = m.predict_on_batch(&x).unwrap();
-    assert_close("identity", &pred[0], &x, 1e-6);
+    let pred: Tensor = m.predict_on_batch(&x).unwrap();
+    assert_close("identity", &pred, &x, 1e-6);
 }
 
 #[test]

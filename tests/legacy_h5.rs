@@ -39,7 +39,7 @@ fn classes(m: &Model) -> Vec<String> {
 }
 
 fn predict(m: &Model, xs: &[Tensor]) -> Tensor {
-    m.predict_on_batch(xs.to_vec()).unwrap().remove(0)
+    m.predict_on_batch(xs.to_vec()).unwrap()
 }
 
 fn tmp(name: &str) -> PathBuf {

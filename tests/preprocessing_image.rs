@@ -659,8 +659,8 @@ fn configs_equal_keras_both_ways() {
 fn keras_models_with_preprocessing_layers_load_and_predict_keras_numbers() {
     let f = Fixture::load("preprocessing/image_model.npz");
     let m = keras::saving::load_model(path("image_model.keras")).unwrap();
-    let p = m.predict_on_batch(vec![f.get("x0")]).unwrap();
-    assert_close("image_model", &p[0], &f.get("pred0"), 1e-5);
+    let p: Tensor = m.predict_on_batch(vec![f.get("x0")]).unwrap();
+    assert_close("image_model", &p, &f.get("pred0"), 1e-5);
     let names: Vec<String> = m
         .layers()
         .iter()
@@ -677,14 +677,14 @@ fn keras_models_with_preprocessing_layers_load_and_predict_keras_numbers() {
     }
     let f = Fixture::load("preprocessing/tabular_model.npz");
     let m = keras::saving::load_model(path("tabular_model.keras")).unwrap();
-    let p = m.predict_on_batch(vec![f.get("x0"), f.get("x1")]).unwrap();
-    assert_close("tabular_model", &p[0], &f.get("pred0"), 1e-5);
+    let p: Tensor = m.predict_on_batch(vec![f.get("x0"), f.get("x1")]).unwrap();
+    assert_close("tabular_model", &p, &f.get("pred0"), 1e-5);
 }
 
 /// Writes `name.keras`, `name.json`, `name.weights.h5` and `name.npz` (inputs, our
 /// predictions) for tests/fixtures/check_preprocessing_files.py.
 fn export(dir: &std::path::Path, name: &str, m: &Model, xs: &[Tensor]) -> Vec<Tensor> {
-    let pred = m.predict_on_batch(xs.to_vec()).unwrap();
+    let pred: Vec<Tensor> = m.predict_on_batch(xs.to_vec()).unwrap();
     m.save(dir.join(format!("{name}.keras"))).unwrap();
     m.save_weights(dir.join(format!("{name}.weights.h5")))
         .unwrap();
@@ -777,7 +777,7 @@ fn our_models_with_preprocessing_layers_round_trip_here_and_in_keras() {
     let b = keras::saving::load_model(dir.join("prep_image.keras")).unwrap();
     assert_close(
         "round trip",
-        &b.predict_on_batch(vec![data.clone()]).unwrap()[0],
+        &b.predict_on_batch(vec![data.clone()]).unwrap(),
         &before[0],
         1e-6,
     );
@@ -794,7 +794,7 @@ fn our_models_with_preprocessing_layers_round_trip_here_and_in_keras() {
     c.load_weights(dir.join("prep_image.weights.h5")).unwrap();
     assert_close(
         "weights",
-        &c.predict_on_batch(vec![data]).unwrap()[0],
+        &c.predict_on_batch(vec![data]).unwrap(),
         &before[0],
         1e-6,
     );
@@ -812,7 +812,7 @@ fn our_models_with_preprocessing_layers_round_trip_here_and_in_keras() {
     let b = keras::saving::load_model(dir.join("prep_tabular.keras")).unwrap();
     assert_close(
         "tabular",
-        &b.predict_on_batch(xs).unwrap()[0],
+        &b.predict_on_batch(xs).unwrap(),
         &before[0],
         1e-6,
     );
@@ -876,6 +876,6 @@ fn adapt_reaches_every_adaptable_layer_and_datasets() {
         .unwrap()
         .reshape((2, 1, 5))
         .unwrap();
-    let p = m.predict_on_batch(vec![words]).unwrap();
-    assert_eq!(ints(&p[0]), [296, 939]);
+    let p: Tensor = m.predict_on_batch(vec![words]).unwrap();
+    assert_eq!(ints(&p), [296, 939]);
 }

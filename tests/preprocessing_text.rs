@@ -458,7 +458,7 @@ fn end_to_end_text_classifier_trains_saves_and_classifies_raw_strings() {
         "awful boring acting",
         "hated it",
     ];
-    let p = m.predict(&probe, quiet()).unwrap();
+    let p: Tensor = m.predict(&probe, quiet()).unwrap();
     let classes: Vec<u32> = p.argmax(1).unwrap().to_vec1().unwrap();
     assert_eq!(classes, vec![0, 1, 1], "{p}");
     let dir = std::env::temp_dir().join(format!("keras_rs_text_e2e_{}", std::process::id()));
@@ -525,7 +525,7 @@ fn end_to_end_text_classifier_trains_saves_and_classifies_raw_strings() {
     );
     // A string input refuses numbers, naming the input.
     let e = back
-        .predict(
+        .predict::<Tensor>(
             Tensor::zeros((2, 1), DType::F32, &Device::Cpu).unwrap(),
             quiet(),
         )
@@ -551,7 +551,7 @@ fn python_with_tensorflow() -> Option<String> {
 /// predictions and the vocabularies of its text layers.
 fn export(dir: &Path, name: &str, m: &mut Model, x: Value, input: Tensor) {
     m.save(dir.join(format!("{name}.keras"))).unwrap();
-    let pred = m.predict(input, quiet()).unwrap();
+    let pred: Tensor = m.predict(input, quiet()).unwrap();
     let pred: Vec<Vec<f32>> = pred.to_vec2().unwrap();
     let mut vocabularies = serde_json::Map::new();
     for l in m.layers() {
@@ -834,7 +834,7 @@ fn adapt_over_a_dataset_and_a_sequential_built_from_strings() {
         Dense::new(3).into(),
     ])
     .unwrap();
-    let p = s.predict(&REVIEWS, quiet()).unwrap();
+    let p: Tensor = s.predict(&REVIEWS, quiet()).unwrap();
     assert_eq!(p.dims(), &[12, 3]);
     assert!(s.inputs()[0].is_string());
     assert_eq!(s.inputs()[0].shape().to_string(), "(None,)");

@@ -173,7 +173,7 @@ const MODELS: [(&str, Build, bool); 5] = [
 ];
 
 fn check_predictions(what: &str, m: &Model, f: &Fixture, key: &str, tol: f64) {
-    let preds = m.predict_on_batch(inputs(f)).unwrap();
+    let preds: Vec<Tensor> = m.predict_on_batch(inputs(f)).unwrap();
     for (i, p) in preds.iter().enumerate() {
         assert_close(
             &format!("{what} {key}{i}"),
@@ -324,7 +324,7 @@ fn our_model_files_round_trip() {
             .train_on_batch(batch(&f, "x"), batch(&f, "y"))
             .unwrap()
             .names();
-        let before = a.predict_on_batch(inputs(&f)).unwrap();
+        let before: Vec<Tensor> = a.predict_on_batch(inputs(&f)).unwrap();
         let file = dir.join(format!("{name}.keras"));
         a.save(&file).unwrap();
         let listed: Vec<String> = keras::saving::list_archive(&file)
@@ -336,7 +336,7 @@ fn our_model_files_round_trip() {
         let mut b = keras::saving::load_model(&file).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(b.get_name(), a.get_name());
         assert_eq!(b.summary_string(), a.summary_string(), "{name}");
-        for (p, q) in b.predict_on_batch(inputs(&f)).unwrap().iter().zip(&before) {
+        for (p, q) in b.predict_on_batch::<Vec<Tensor>>(inputs(&f)).unwrap().iter().zip(&before) {
             assert_close(name, p, q, 1e-6);
         }
         let keys_b: Vec<String> = b
@@ -352,7 +352,7 @@ fn our_model_files_round_trip() {
         // Uncompiled loading ignores the optimizer.
         let u = keras::saving::load_model_uncompiled(&file).unwrap();
         assert!(!u.compiled());
-        for (p, q) in u.predict_on_batch(inputs(&f)).unwrap().iter().zip(&before) {
+        for (p, q) in u.predict_on_batch::<Vec<Tensor>>(inputs(&f)).unwrap().iter().zip(&before) {
             assert_close(name, p, q, 1e-6);
         }
     }

@@ -140,8 +140,8 @@ fn registered_custom_layer_saves_and_loads() {
     let loaded = keras::saving::load_model(&file).unwrap();
     let x = probe(&[4, 3]);
     same(
-        &loaded.predict_on_batch(vec![x.clone()]).unwrap()[0],
-        &m.predict_on_batch(vec![x]).unwrap()[0],
+        &loaded.predict_on_batch(vec![x.clone()]).unwrap(),
+        &m.predict_on_batch(vec![x]).unwrap(),
     );
     let json = keras::saving::to_json(&loaded).unwrap();
     assert!(json.contains(r#""scale":2.5"#), "{json}");
@@ -165,8 +165,8 @@ fn subclassed_model_with_config_saves_and_loads() {
     fresh.build(&[None, Some(3)]).unwrap();
     fresh.load_weights(&weights).unwrap();
     same(
-        &fresh.predict_on_batch(vec![x.clone()]).unwrap()[0],
-        &m.predict_on_batch(vec![x.clone()]).unwrap()[0],
+        &fresh.predict_on_batch(vec![x.clone()]).unwrap(),
+        &m.predict_on_batch(vec![x.clone()]).unwrap(),
     );
     // The whole model, through its config and register_model.
     let file = dir.join("mlp.keras");
@@ -180,15 +180,15 @@ fn subclassed_model_with_config_saves_and_loads() {
     let mut loaded = keras::saving::load_model(&file).unwrap();
     assert_eq!(loaded.count_params(), m.count_params());
     same(
-        &loaded.predict_on_batch(vec![x.clone()]).unwrap()[0],
-        &m.predict_on_batch(vec![x.clone()]).unwrap()[0],
+        &loaded.predict_on_batch(vec![x.clone()]).unwrap(),
+        &m.predict_on_batch(vec![x.clone()]).unwrap(),
     );
     // The optimizer state came along: one more step gives the same weights in both.
     m.train_on_batch(vec![x.clone()], vec![y.clone()]).unwrap();
     loaded.train_on_batch(vec![x.clone()], vec![y]).unwrap();
     same(
-        &loaded.predict_on_batch(vec![x.clone()]).unwrap()[0],
-        &m.predict_on_batch(vec![x]).unwrap()[0],
+        &loaded.predict_on_batch(vec![x.clone()]).unwrap(),
+        &m.predict_on_batch(vec![x]).unwrap(),
     );
     std::fs::remove_dir_all(&dir).ok();
 }

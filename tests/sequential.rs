@@ -57,10 +57,10 @@ fn get_and_set_weights_round_trip() {
         Tensor::zeros(2, DType::F32, &Device::Cpu).unwrap(),
     ];
     m.set_weights(&new).unwrap();
-    let y = m
+    let y: Tensor = m
         .predict_on_batch(Tensor::new(&[[1f32, 2.0, 3.0]], &Device::Cpu).unwrap())
         .unwrap();
-    assert_eq!(y[0].to_vec2::<f32>().unwrap(), vec![vec![6.0, 6.0]]);
+    assert_eq!(y.to_vec2::<f32>().unwrap(), vec![vec![6.0, 6.0]]);
     let e = m.set_weights(&new[..1]).unwrap_err().to_string();
     assert!(e.contains("expecting 2 weights"), "{e}");
     let e = m

@@ -138,7 +138,7 @@ fn build_summary_fit_evaluate_predict() {
     assert!(ev.get("accuracy").unwrap() > 0.6);
     assert_eq!(
         model
-            .predict(
+            .predict::<Tensor>(
                 &x,
                 EvalArgs {
                     verbose: 0,

@@ -218,7 +218,7 @@ fn evaluate_predict_and_single_batch_calls() {
     assert_eq!(ev.names(), vec!["loss", "accuracy", "mse"]);
     assert_eq!(ev.values().len(), 3);
     assert_eq!(ev.to_map().len(), 3);
-    let p = m
+    let p: Tensor = m
         .predict(
             &x,
             EvalArgs {
@@ -230,7 +230,7 @@ fn evaluate_predict_and_single_batch_calls() {
         .unwrap();
     assert_eq!(p.dims(), &[100, 3]);
     // Batched prediction equals one big batch, and rows sum to one.
-    let q = m.predict_on_batch(&x).unwrap().remove(0);
+    let q: Tensor = m.predict_on_batch(&x).unwrap();
     let d = (p.clone() - q)
         .unwrap()
         .abs()
@@ -292,12 +292,20 @@ fn wrong_feature_count_names_layer_axis_and_shape() {
     let x = Tensor::zeros((100, 63), DType::F32, &Device::Cpu).unwrap();
     let y = Tensor::zeros((100, 10), DType::F32, &Device::Cpu).unwrap();
     let e = m.fit(&x, &y, quiet(1)).unwrap_err().to_string();
+    // Keras 3's call report: the model it was called in, the inner layer's message, the
+    // arguments the model received.
+    let name = m.get_name();
     assert_eq!(
         e,
-        "Input 0 of layer \"hidden\" is incompatible with the layer: expected axis -1 of input shape to have \
-         value 64, but received input with shape (32, 63)"
+        format!(
+            "Exception encountered when calling Sequential.call() of model \"{name}\".\n\n\
+             Input 0 of layer \"hidden\" is incompatible with the layer: expected axis -1 of input \
+             shape to have value 64, but received input with shape (32, 63)\n\n\
+             Arguments received by Sequential.call():\n  • inputs=Tensor(shape=(32, 63), dtype=float32)"
+        )
     );
-    let e = m.predict(&x, EvalArgs::default()).unwrap_err().to_string();
+    let e = m
+        .predict::<Tensor>(&x, EvalArgs::default()).unwrap_err().to_string();
     assert!(
         e.contains("expected axis -1 of input shape to have value 64"),
         "{e}"

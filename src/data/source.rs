@@ -124,6 +124,8 @@ impl<S: Structure> Dataset<S> {
     /// ```
     pub fn from_tensor_slices(data: S) -> Result<Self> {
         let rows = data.num_rows()?;
+        // Strided views (a column slice, a transpose) are copied once here, not every batch.
+        let data = data.map_components(|t| Ok(t.contiguous()?))?;
         Ok(Dataset::from_source(Slices { data, rows }))
     }
 

@@ -600,7 +600,8 @@ impl LayerRef {
             training,
             masks: &[],
         };
-        imp.forward(xs, &ctx).map_err(|e| self.annotate(e))
+        imp.forward(xs, &ctx)
+            .map_err(|e| e.in_call(self.class_name(), &name, imp.is_model(), xs))
     }
 
     /// [`LayerRef::run`] with input masks, returning the output masks too.
@@ -619,7 +620,8 @@ impl LayerRef {
             training,
             masks,
         };
-        imp.forward_masked(xs, &ctx).map_err(|e| self.annotate(e))
+        imp.forward_masked(xs, &ctx)
+            .map_err(|e| e.in_call(self.class_name(), &name, imp.is_model(), xs))
     }
 
     fn annotate(&self, e: Error) -> Error {

@@ -369,25 +369,48 @@ impl Model {
         crate::trainers::evaluate(self, x.into(), y.into(), args)
     }
 
-    /// Predictions of a single-output model, in batches.
-    pub fn predict(
+    /// Predictions in batches, Keras's `model.predict(x)`: the binding's type picks the form
+    /// ([`crate::trainers::FromOutputs`]): a [`Tensor`] for a single-output model (Keras's
+    /// array), `[Tensor; N]` or `Vec<Tensor>` for several outputs (Keras's list). A type that
+    /// does not fit the model's outputs is an error naming the model and its output count.
+    ///
+    /// ```
+    /// use keras::prelude::*;
+    /// let x = Input::new([3]);
+    /// let h = Dense::new(4).call(&x)?;
+    /// let (a, b) = (Dense::new(1).call(&h)?, Dense::new(2).call(&h)?);
+    /// let mut two = Model::new(&[x.clone()], &[a.clone(), b])?;
+    /// let data = Tensor::ones((5, 3), DType::F32, &Device::Cpu)?;
+    /// let [pa, pb]: [Tensor; 2] = two.predict(&data, EvalArgs::quiet())?;
+    /// assert_eq!((pa.dims(), pb.dims()), (&[5, 1][..], &[5, 2][..]));
+    /// let all: Vec<Tensor> = two.predict(&data, EvalArgs::quiet())?;
+    /// assert_eq!(all.len(), 2);
+    /// assert!(two.predict::<Tensor>(&data, EvalArgs::quiet()).is_err());
+    ///
+    /// let mut one = Model::new(&[x], &[a])?;
+    /// let y: Tensor = one.predict(&data, EvalArgs::quiet())?;
+    /// assert_eq!(y.dims(), &[5, 1]);
+    /// # Ok::<(), keras::Error>(())
+    /// ```
+    pub fn predict<P: crate::trainers::FromOutputs>(
         &mut self,
         x: impl Into<crate::trainers::Data>,
         args: crate::trainers::EvalArgs,
-    ) -> Result<Tensor> {
-        single_output(
-            crate::trainers::predict(self, x.into(), args)?,
-            "predict_outputs",
-        )
+    ) -> Result<P> {
+        let out = crate::trainers::predict(self, x.into(), args)?;
+        P::from_outputs(&self.get_name(), out)
     }
 
     /// Predictions of every output, in batches.
+    #[deprecated(
+        note = "`predict` returns every output when asked: `let ys: Vec<Tensor> = model.predict(..)?`"
+    )]
     pub fn predict_outputs(
         &mut self,
         x: impl Into<crate::trainers::Data>,
         args: crate::trainers::EvalArgs,
     ) -> Result<Vec<Tensor>> {
-        crate::trainers::predict(self, x.into(), args)
+        self.predict(x, args)
     }
 
     /// Trains on a source of batches: a [`crate::data::Dataset`] (`&ds`), a
@@ -424,24 +447,28 @@ impl Model {
         crate::trainers::evaluate_source(self, data.into(), args)
     }
 
-    /// Predictions of a single-output model for every batch of a source, concatenated in
-    /// order (targets in the elements are ignored; Keras's `model.predict(dataset)`).
-    pub fn predict_dataset(
+    /// Predictions for every batch of a source, concatenated in order (targets in the
+    /// elements are ignored; Keras's `model.predict(dataset)`). The result's type picks the
+    /// form, as in [`Model::predict`].
+    pub fn predict_dataset<P: crate::trainers::FromOutputs>(
         &mut self,
         data: impl Into<crate::trainers::DataSource>,
         args: crate::trainers::EvalArgs,
-    ) -> Result<Tensor> {
+    ) -> Result<P> {
         let out = crate::trainers::predict_source(self, data.into(), args)?;
-        single_output(out, "predict_dataset_outputs")
+        P::from_outputs(&self.get_name(), out)
     }
 
     /// Predictions of every output for a source of batches.
+    #[deprecated(
+        note = "`predict_dataset` returns every output when asked: `let ys: Vec<Tensor> = model.predict_dataset(..)?`"
+    )]
     pub fn predict_dataset_outputs(
         &mut self,
         data: impl Into<crate::trainers::DataSource>,
         args: crate::trainers::EvalArgs,
     ) -> Result<Vec<Tensor>> {
-        crate::trainers::predict_source(self, data.into(), args)
+        self.predict_dataset(data, args)
     }
 
     /// One gradient step on one batch; returns that batch's loss and metrics.
@@ -530,10 +557,14 @@ impl Model {
         )
     }
 
-    /// Outputs for one batch.
-    pub fn predict_on_batch(&self, x: impl Into<crate::trainers::Data>) -> Result<Vec<Tensor>> {
+    /// Outputs for one batch (Keras's `predict_on_batch`); the result's type picks the form,
+    /// as in [`Model::predict`]: `let y: Tensor = model.predict_on_batch(&x)?`.
+    pub fn predict_on_batch<P: crate::trainers::FromOutputs>(
+        &self,
+        x: impl Into<crate::trainers::Data>,
+    ) -> Result<P> {
         let xs = x.into().resolve(&Network::input_names(&self.net), "x")?;
-        Network::forward(&self.net, &xs, false)
+        P::from_outputs(&self.get_name(), Network::forward(&self.net, &xs, false)?)
     }
 
     /// The optimizer (after `compile`), to read or set the learning rate.
@@ -591,16 +622,4 @@ impl Network for ModelNet<'_> {
     ) -> Option<Result<crate::callbacks::Logs>> {
         self.custom.and_then(|c| c.train_step(step, x, y))
     }
-}
-
-/// The one output of a single-output model's predictions; `instead` names the method for
-/// several outputs.
-fn single_output(mut out: Vec<Tensor>, instead: &str) -> Result<Tensor> {
-    if out.len() != 1 {
-        return Err(Error::value(format!(
-            "The model has {} outputs; use {instead}.",
-            out.len()
-        )));
-    }
-    Ok(out.remove(0))
 }

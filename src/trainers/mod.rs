@@ -12,6 +12,7 @@ pub mod data_adapters;
 mod epoch_iterator;
 mod fit_args;
 mod loops;
+mod outputs;
 mod progbar;
 mod trainer;
 
@@ -24,6 +25,7 @@ pub use data_adapters::{
 };
 pub use fit_args::{EvalArgs, FitArgs, ValidationData};
 pub(crate) use loops::{evaluate, evaluate_source, fit, fit_source, predict, predict_source};
+pub use outputs::FromOutputs;
 pub use progbar::Progbar;
 pub use trainer::{StepContext, Trainer};
 
