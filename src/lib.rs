@@ -55,6 +55,7 @@ pub mod saving;
 pub mod serialization;
 pub mod testing;
 pub mod trainers;
+pub mod tuner;
 pub mod utils;
 
 /// The README's example, compiled as a doc test so it stays correct.
@@ -63,6 +64,6 @@ pub mod utils;
 pub struct ReadmeDoctest;
 
 pub use engine::Shape;
-pub use keras_macros::layer;
 pub use error::{Error, Result};
+pub use keras_macros::layer;
 pub use ops::{DType, Device, Tensor};

@@ -13,6 +13,7 @@
 //! ```
 
 mod config;
+mod ensemble;
 pub(crate) mod functional;
 mod functional_config;
 mod model;
@@ -24,6 +25,7 @@ mod summary;
 // Keras's `keras.models.load_model`, the one name of this module that `saving` defines.
 pub use crate::saving::load_model;
 pub use config::{model_from_config, model_from_json};
+pub use ensemble::ensemble;
 pub use functional::Functional;
 pub use model::Model;
 pub use sequential::{Sequential, SequentialNet};

@@ -14,6 +14,8 @@ mod timeseries_dataset;
 
 use crate::ops;
 
+pub(crate) use random_state::{draw_seed, RandomState};
+
 pub use crate::ops::npy::{read_npy, read_npz, write_npy, write_npz};
 pub use dataset_utils::{split_dataset, split_dataset_of, SplitDatasetArgs, SplitSize};
 pub use directory_index::{DirectoryDataset, Labels};
