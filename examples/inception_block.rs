@@ -31,7 +31,7 @@ fn main() -> keras::Result<()> {
     let branch_d = conv(128, 1, 1).call(&x)?;
     let branch_d = conv(128, 3, 1).call(&branch_d)?;
     let branch_d = conv(128, 3, 2).call(&branch_d)?;
-    let output = concatenate(&[branch_a, branch_b, branch_c, branch_d], -1)?;
+    let output = concatenate(&[branch_a, branch_b, branch_c, branch_d])?;
     println!("concatenated: {}", output.shape());
     let y = Dense::new(10)
         .activation("softmax")

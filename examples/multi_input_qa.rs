@@ -27,7 +27,7 @@ fn main() -> keras::Result<()> {
     let embedded_question = Embedding::new(question_vocabulary_size, 32).call(&question_input)?;
     let encoded_question = LSTM::new(16).call(&embedded_question)?;
 
-    let concatenated = layers::concatenate(&[encoded_text, encoded_question], -1)?;
+    let concatenated = layers::concatenate(&[encoded_text, encoded_question])?;
     let answer = Dense::new(answer_vocabulary_size)
         .activation("softmax")
         .call(&concatenated)?;

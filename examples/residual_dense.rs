@@ -3,7 +3,7 @@
 //!
 //! `cargo run --release --example residual_dense`
 
-use keras::layers::Add;
+use keras::layers;
 use keras::prelude::*;
 
 fn main() -> keras::Result<()> {
@@ -14,7 +14,7 @@ fn main() -> keras::Result<()> {
     let x = Dense::new(64).activation("relu").call(&x)?;
     // Residual connection (a projection, needed when the sizes differ).
     let residual = Dense::new(64).call(&inputs)?;
-    let outputs = Add::new().call_many(&[x, residual])?.remove(0);
+    let outputs = layers::add(&[x, residual])?;
     let out = Dense::new(1).call(&outputs)?;
     let mut model = Model::new(&[inputs], &[out])?;
     model.summary();

@@ -3,7 +3,7 @@
 //!
 //! `cargo run --release --example shared_embedding`
 
-use keras::layers::{Concatenate, Embedding, LSTM};
+use keras::layers::{self, Embedding, LSTM};
 use keras::prelude::*;
 
 fn main() -> keras::Result<()> {
@@ -16,7 +16,7 @@ fn main() -> keras::Result<()> {
     let embedded_b = shared_embedding.call(&input_b)?;
     let x_a = LSTM::new(32).call(&embedded_a)?;
     let x_b = LSTM::new(32).call(&embedded_b)?;
-    let merged = Concatenate::new(-1).call_many(&[x_a, x_b])?.remove(0);
+    let merged = layers::concatenate(&[x_a, x_b])?;
     let outputs = Dense::new(1).activation("sigmoid").call(&merged)?;
     let mut model = Model::new(&[input_a, input_b], &[outputs])?;
     model.summary();

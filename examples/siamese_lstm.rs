@@ -14,7 +14,7 @@ fn main() -> keras::Result<()> {
     let left_output = lstm.call(&left_input)?;
     let right_input = Input::new([None, Some(128)]);
     let right_output = lstm.call(&right_input)?;
-    let merged = concatenate(&[left_output, right_output], -1)?;
+    let merged = concatenate(&[left_output, right_output])?;
     let predictions = Dense::new(1).activation("sigmoid").call(&merged)?;
     let mut model = Model::new(&[left_input, right_input], &[predictions])?;
     model.summary();

@@ -21,7 +21,7 @@ fn main() -> keras::Result<()> {
     let right_input = Input::new([250, 250, 3]);
     let left_features = xception_base.call(&left_input)?;
     let right_features = xception_base.call(&right_input)?;
-    let merged_features = concatenate(&[left_features, right_features], -1)?;
+    let merged_features = concatenate(&[left_features, right_features])?;
     println!("merged features: {}", merged_features.shape());
     let model = Model::new(&[left_input, right_input], &[merged_features])?;
     model.summary();
@@ -37,7 +37,7 @@ fn main() -> keras::Result<()> {
     let fr = GlobalAveragePooling2D::new().call(&xception_base.call(&r)?)?;
     let same = Dense::new(1)
         .activation("sigmoid")
-        .call(&concatenate(&[fl, fr], -1)?)?;
+        .call(&concatenate(&[fl, fr])?)?;
     let mut head = Model::new(&[l, r], &[same])?;
     let start = std::time::Instant::now();
     let p: Tensor = head.predict(

@@ -11,8 +11,8 @@ use keras::prelude::*;
 /// The encoder block of "Attention is all you need" (post-norm, as Keras's examples write it).
 fn encoder_block(x: &KerasTensor, heads: usize, ff_dim: usize) -> keras::Result<KerasTensor> {
     let dim = x.shape().dim(-1).unwrap_or(0);
-    let attn = MultiHeadAttention::new(heads, dim / heads).call_many(&[x.clone(), x.clone()])?;
-    let attn = Dropout::new(0.1).call(&attn[0])?;
+    let attn = MultiHeadAttention::new(heads, dim / heads).call(&[x.clone(), x.clone()])?;
+    let attn = Dropout::new(0.1).call(&attn)?;
     let x = LayerNormalization::new()
         .epsilon(1e-6)
         .call(&add(&[x.clone(), attn])?)?;

@@ -42,7 +42,7 @@ fn two_tower() -> Model {
     .unwrap()
     .name("inner");
     let ia = inner.call(&ha).unwrap();
-    let m = layers::concatenate(&[ia, hb], -1).unwrap();
+    let m = layers::concatenate(&[ia, hb]).unwrap();
     let proj = Dense::new(9).name("proj").call(&m).unwrap();
     let m2 = layers::add(&[proj, m]).unwrap();
     let out1 = Dense::new(3)
@@ -172,7 +172,7 @@ fn basic_flow_multi_input_and_multi_output() {
 fn named_inputs_and_targets_by_map() {
     let a = Input::shape([2]).name("text").build();
     let b = Input::shape([4]).name("question").build();
-    let x = layers::concatenate(&[a.clone(), b.clone()], -1).unwrap();
+    let x = layers::concatenate(&[a.clone(), b.clone()]).unwrap();
     let out = Dense::new(1).name("answer").call(&x).unwrap();
     let mut m = Model::new(&[a, b], &[out]).unwrap();
     m.compile("sgd", "mse", ()).unwrap();
@@ -285,13 +285,10 @@ fn shared_layer_uses_one_set_of_weights_and_sums_gradients() {
         .unwrap_err()
         .to_string()
         .contains("multiple inbound nodes"));
-    let x = layers::concatenate(
-        &[
-            Flatten::new().call(&ea).unwrap(),
-            Flatten::new().call(&eb).unwrap(),
-        ],
-        -1,
-    )
+    let x = layers::concatenate(&[
+        Flatten::new().call(&ea).unwrap(),
+        Flatten::new().call(&eb).unwrap(),
+    ])
     .unwrap();
     let out = Dense::new(1).call(&x).unwrap();
     let mut m = Model::new(&[a, b], &[out]).unwrap();

@@ -75,7 +75,7 @@ fn rust_functional() -> (Model, Vec<Tensor>, Vec<Tensor>) {
     let b = Dense::new(8).call(&b_in).unwrap();
     let x = add(&[a.clone(), b.clone()]).unwrap();
     let x = Activation::new("relu").call(&x).unwrap();
-    let x = concatenate(&[x, a], -1).unwrap();
+    let x = concatenate(&[x, a]).unwrap();
     let x = Reshape::new(&[4, 4]).call(&x).unwrap();
     let x = GlobalAveragePooling1D::new().call(&x).unwrap();
     let score = Dense::new(1).name("score").call(&x).unwrap();
@@ -154,7 +154,7 @@ fn rust_zoo() -> (Model, Vec<Tensor>, Vec<Tensor>) {
     let i = UpSampling2D::new(2).call(&i).unwrap();
     let i = Cropping2D::new(2).call(&i).unwrap();
     let i = GlobalMaxPooling2D::new().call(&i).unwrap();
-    let x = concatenate(&[s, i], -1).unwrap();
+    let x = concatenate(&[s, i]).unwrap();
     let x = Dense::new(6)
         .activation("elu")
         .kernel_regularizer(keras::regularizers::L2::new(0.01))

@@ -176,7 +176,7 @@ fn our_h5_files_round_trip_with_keras_attributes() {
         .name("db")
         .call(&b)
         .unwrap();
-    let c = concatenate(&[x, y], -1).unwrap();
+    let c = concatenate(&[x, y]).unwrap();
     let c = BatchNormalization::new().call(&c).unwrap();
     let out = Dense::new(1).activation("sigmoid").call(&c).unwrap();
     let mut m = Model::new(&[a, b], &[out]).unwrap().name("ours");

@@ -218,7 +218,7 @@ fn two_tower() -> Model {
     .unwrap()
     .name("inner");
     let ia = inner.call(&ha).unwrap();
-    let m = layers::concatenate(&[ia, hb], -1).unwrap();
+    let m = layers::concatenate(&[ia, hb]).unwrap();
     let proj = Dense::new(9).name("proj").call(&m).unwrap();
     let m2 = layers::add(&[proj, m]).unwrap();
     let out1 = Dense::new(3)

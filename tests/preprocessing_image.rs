@@ -757,7 +757,7 @@ fn tabular_model() -> Model {
         .mean_variance(&[0.5, -0.5, 1.0], &[2.0, 1.0, 0.5])
         .call(&num)
         .unwrap();
-    let x = keras::layers::concatenate(&[e, h, hs, n], -1).unwrap();
+    let x = keras::layers::concatenate(&[e, h, hs, n]).unwrap();
     let out = Dense::new(1).call(&x).unwrap();
     let mut m = Model::new(&[num, cat], &[out]).unwrap();
     m.compile("adam", "mse", ()).unwrap();

@@ -95,7 +95,7 @@ fn two_input_lstm() -> Model {
         .unwrap();
     let out = Dense::new(5)
         .activation("softmax")
-        .call(&concatenate(&[a, b], -1).unwrap())
+        .call(&concatenate(&[a, b]).unwrap())
         .unwrap();
     let mut m = Model::new(&[text, question], &[out]).unwrap();
     m.compile(

@@ -81,8 +81,7 @@ fn block(
     let y = bn(&y, &format!("{name}_3_bn"))?;
     let y = Add::new()
         .name(&format!("{name}_add"))
-        .call_many(&[shortcut, y])?
-        .remove(0);
+        .call(&[shortcut, y])?;
     Activation::new("relu")
         .name(&format!("{name}_out"))
         .call(&y)

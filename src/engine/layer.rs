@@ -6,6 +6,7 @@
 //! computes. Wrapped in a [`LayerRef`] it gets what every Keras layer has: a unique name,
 //! build-on-first-call, weights, the trainable flag, and its nodes in graphs.
 
+use super::call_inputs::CallInputs;
 use super::context;
 use super::input_spec::InputSpec;
 use super::naming;
@@ -455,12 +456,28 @@ impl LayerRef {
         Ok(())
     }
 
-    /// Calls the layer on a symbolic tensor, building it if needed, and records the node.
-    pub fn call(&self, x: &KerasTensor) -> Result<KerasTensor> {
-        let mut out = self.call_many(std::slice::from_ref(x))?;
+    /// Calls the layer on its inputs, building it if needed, and records the node: Keras's
+    /// `layer(x)` or `layer([a, b])`. The inputs are one tensor or several ([`CallInputs`]);
+    /// the result is the layer's single output (a layer with several outputs is an error
+    /// naming it: use [`LayerRef::call_many`]).
+    ///
+    /// ```
+    /// use keras::prelude::*;
+    /// use keras::layers::Add;
+    /// let (a, b) = (Input::new([4]), Input::new([4]));
+    /// let add = Add::new().into_layer();
+    /// let s = add.call(&[a, b])?;
+    /// assert_eq!(s.shape().to_string(), "(None, 4)");
+    /// let dense = Dense::new(2).into_layer();
+    /// assert_eq!(dense.call(&s)?.shape().to_string(), "(None, 2)");
+    /// # Ok::<(), keras::Error>(())
+    /// ```
+    pub fn call(&self, inputs: impl CallInputs) -> Result<KerasTensor> {
+        let mut out = self.call_many(inputs)?;
         if out.len() != 1 {
             return Err(Error::value(format!(
-                "layer \"{}\" returns {} outputs; use call_many to get them all",
+                "Layer \"{}\" returns {} outputs, but `call` returns one tensor; use call_many to \
+                 get them all",
                 self.name(),
                 out.len()
             )));
@@ -468,8 +485,18 @@ impl LayerRef {
         Ok(out.remove(0))
     }
 
-    /// Calls the layer on several symbolic tensors (merging layers), returning every output.
-    pub fn call_many(&self, xs: &[KerasTensor]) -> Result<Vec<KerasTensor>> {
+    /// Calls the layer on its inputs (one tensor or several, [`CallInputs`]), returning every
+    /// output (an RNN with `return_state`, ...).
+    ///
+    /// ```
+    /// use keras::prelude::*;
+    /// use keras::layers::GRU;
+    /// let outs = GRU::new(8).return_state(true).into_layer().call_many(&Input::new((None, 3)))?;
+    /// assert_eq!(outs.len(), 2);
+    /// # Ok::<(), keras::Error>(())
+    /// ```
+    pub fn call_many(&self, inputs: impl CallInputs) -> Result<Vec<KerasTensor>> {
+        let xs = inputs.into_inputs();
         let shapes: Vec<Shape> = xs.iter().map(|x| x.shape().clone()).collect();
         let dtypes: Vec<DType> = xs.iter().map(|x| x.dtype()).collect();
         self.check_inputs(&shapes)?;
@@ -482,7 +509,7 @@ impl LayerRef {
             let d = imp.compute_output_dtype(&dtypes, s.len());
             (s, d)
         };
-        Ok(self.add_node(xs.to_vec(), out_shapes, out_dtypes))
+        Ok(self.add_node(xs, out_shapes, out_dtypes))
     }
 
     /// Records a node with these inputs and outputs; returns the output tensors.
@@ -811,13 +838,24 @@ pub trait LayerExt: Layer + Sized {
     fn into_layer(self) -> LayerRef {
         LayerRef::new(self)
     }
-    /// Calls the layer on a symbolic tensor.
-    fn call(self, x: &KerasTensor) -> Result<KerasTensor> {
-        self.into_layer().call(x)
+    /// Calls the layer on one symbolic tensor or several (`&x`, `&[a, b]`: [`CallInputs`]),
+    /// returning its single output ([`LayerRef::call`]).
+    ///
+    /// ```
+    /// use keras::prelude::*;
+    /// use keras::layers::Concatenate;
+    /// let (a, b) = (Input::new([3]), Input::new([5]));
+    /// let y = Concatenate::new(-1).call(&[a, b])?;
+    /// assert_eq!(y.shape().to_string(), "(None, 8)");
+    /// # Ok::<(), keras::Error>(())
+    /// ```
+    fn call(self, inputs: impl CallInputs) -> Result<KerasTensor> {
+        self.into_layer().call(inputs)
     }
-    /// Calls the layer on several symbolic tensors.
-    fn call_many(self, xs: &[KerasTensor]) -> Result<Vec<KerasTensor>> {
-        self.into_layer().call_many(xs)
+    /// Calls the layer on one symbolic tensor or several, returning every output
+    /// ([`LayerRef::call_many`]).
+    fn call_many(self, inputs: impl CallInputs) -> Result<Vec<KerasTensor>> {
+        self.into_layer().call_many(inputs)
     }
     /// Sets the layer's name.
     fn name(mut self, name: &str) -> Self {

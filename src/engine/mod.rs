@@ -6,6 +6,7 @@
 //! - [`KerasTensor`] and [`Node`]: the symbolic graph a functional model is made of;
 //! - [`Weight`]: a named variable with its trainable flag and regularizer.
 
+mod call_inputs;
 pub mod config;
 pub mod context;
 mod input_spec;
@@ -23,9 +24,10 @@ pub(crate) mod weight;
 
 pub use crate::initializers::Initialize;
 pub use crate::ops::dtype_name;
+pub use call_inputs::CallInputs;
 pub use input_spec::InputSpec;
 pub use layer::{CallCtx, Layer, LayerArgs, LayerExt, LayerRef};
 pub use node::{KerasTensor, Node};
-pub use shape::{tuple, IntoDims, Shape};
+pub use shape::{tuple, Dim, IntoDims, Shape};
 pub use var_group::VarGroup;
 pub use weight::{gradients, OptionalWeight, Penalize, Weight, WeightBuilder};

@@ -32,8 +32,8 @@ pub use convolutional::{
     Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D,
 };
 pub use merging::{
-    add, average, concatenate, dot, maximum, minimum, multiply, subtract, Add, Average,
-    Concatenate, Dot, Maximum, Minimum, Multiply, Subtract,
+    add, average, concatenate, concatenate_axis, dot, maximum, minimum, multiply, subtract, Add,
+    Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract,
 };
 pub use normalization::{BatchNormalization, GroupNormalization, LayerNormalization};
 pub use pooling::{

@@ -3,7 +3,7 @@
 use super::functional::Functional;
 use super::sequential::SequentialNet;
 use super::subclass::{Subclass, SubclassNet};
-use crate::engine::{KerasTensor, LayerRef, Shape, Weight};
+use crate::engine::{CallInputs, IntoDims, KerasTensor, LayerRef, Shape, Weight};
 use crate::ops::Tensor;
 use crate::trainers::{Network, Trainer};
 use crate::{Error, Result};
@@ -102,15 +102,16 @@ impl Model {
         &self.net
     }
 
-    /// Calls the model on a symbolic tensor: the model becomes one layer of a bigger graph,
-    /// sharing its weights.
-    pub fn call(&self, x: &KerasTensor) -> Result<KerasTensor> {
-        self.net.call(x)
+    /// Calls the model on one symbolic tensor or several (`&x`, `&[a, b]`: [`CallInputs`]):
+    /// the model becomes one layer of a bigger graph, sharing its weights. Returns its single
+    /// output (a model with several is an error: use [`Model::call_many`]).
+    pub fn call(&self, inputs: impl CallInputs) -> Result<KerasTensor> {
+        self.net.call(inputs)
     }
 
-    /// Calls the model on several symbolic tensors, returning every output.
-    pub fn call_many(&self, xs: &[KerasTensor]) -> Result<Vec<KerasTensor>> {
-        self.net.call_many(xs)
+    /// Calls the model on one symbolic tensor or several, returning every output.
+    pub fn call_many(&self, inputs: impl CallInputs) -> Result<Vec<KerasTensor>> {
+        self.net.call_many(inputs)
     }
 
     /// Runs the model on real tensors (inference mode unless inside a training step).
@@ -178,9 +179,11 @@ impl Model {
         self.net.built()
     }
 
-    /// Builds the model for batches of this shape (batch axis included).
-    pub fn build(&self, input_shape: &[Option<usize>]) -> Result<()> {
-        self.net.build(&[Shape(input_shape.to_vec())])
+    /// Builds the model for batches of this shape (batch axis included), Keras's
+    /// `model.build((None, 784))`: a tuple, `shape![None, 784]`, `&[None, Some(784)]`
+    /// (any [`IntoDims`]).
+    pub fn build(&self, input_shape: impl IntoDims) -> Result<()> {
+        self.net.build(&[Shape(input_shape.into_dims())])
     }
 
     /// All weights (each once), in layer order.

@@ -10,7 +10,7 @@ use crate::{Error, Result};
 /// Dot-product attention of `query (batch, tq, dim)` over `value (batch, tv, dim)` (and an
 /// optional `key`, default the value): `softmax(scores) @ value`, with scores `query @ keyᵀ`
 /// ("dot") or `Σ tanh(query + key)` ("concat"). `use_scale` learns a scalar that multiplies
-/// the scores (Keras's defaults: no scale, "dot"). Call with `call_many(&[query, value])`.
+/// the scores (Keras's defaults: no scale, "dot"). Call with `call(&[query, value])`.
 /// Where Keras takes `use_causal_mask` and `return_attention_scores` at call time, here they
 /// are builder options; with the latter the weights `(batch, tq, tv)` are a second output.
 ///
@@ -18,8 +18,8 @@ use crate::{Error, Result};
 /// use keras::prelude::*;
 /// use keras::layers::Attention;
 /// let (q, v) = (Input::new([4, 8]), Input::new([6, 8]));
-/// let y = Attention::new().call_many(&[q, v])?;
-/// assert_eq!(y[0].shape().to_string(), "(None, 4, 8)");
+/// let y = Attention::new().call(&[q, v])?;
+/// assert_eq!(y.shape().to_string(), "(None, 4, 8)");
 /// # Ok::<(), keras::Error>(())
 /// ```
 pub struct Attention {

@@ -14,8 +14,8 @@ use crate::{Error, Result};
 /// `(dim, heads, key_dim)` and biases `(heads, key_dim)`, then `attention_output` kernel
 /// `(heads, value_dim, out)` and bias `(out,)`.
 ///
-/// Call it on `[query, value]` or `[query, value, key]` with `call_many`, or on one tensor for
-/// self-attention. Inputs are `(batch, steps, features)` (attention over the steps, Keras's
+/// Call it on `[query, value]` or `[query, value, key]`, or on one tensor for self-attention
+/// (`call` for the output; `call_many` with `return_attention_scores`). Inputs are `(batch, steps, features)` (attention over the steps, Keras's
 /// default `attention_axes`). Where Keras takes `use_causal_mask` and
 /// `return_attention_scores` at call time, here they are builder options; with the latter the
 /// layer has a second output, the weights `(batch, heads, query steps, key steps)`.
@@ -24,9 +24,9 @@ use crate::{Error, Result};
 /// use keras::prelude::*;
 /// use keras::layers::MultiHeadAttention;
 /// let x = Input::new([10, 16]);
-/// let y = MultiHeadAttention::new(2, 8).call_many(&[x.clone(), x])?;
-/// assert_eq!(y[0].shape().to_string(), "(None, 10, 16)");
-/// assert_eq!(y[0].layer().count_params(), 3 * (16 * 2 * 8 + 2 * 8) + 2 * 8 * 16 + 16);
+/// let y = MultiHeadAttention::new(2, 8).call(&[x.clone(), x])?;
+/// assert_eq!(y.shape().to_string(), "(None, 10, 16)");
+/// assert_eq!(y.layer().count_params(), 3 * (16 * 2 * 8 + 2 * 8) + 2 * 8 * 16 + 16);
 /// # Ok::<(), keras::Error>(())
 /// ```
 pub struct MultiHeadAttention {

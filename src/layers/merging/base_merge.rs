@@ -46,8 +46,8 @@ merge_class!(
     /// ```
     /// use keras::prelude::*;
     /// use keras::layers::Add;
-    /// let y = Add::new().call_many(&[Input::new(&[4]), Input::new(&[4])])?;
-    /// assert_eq!(y[0].shape().to_string(), "(None, 4)");
+    /// let y = Add::new().call(&[Input::new(&[4]), Input::new(&[4])])?;
+    /// assert_eq!(y.shape().to_string(), "(None, 4)");
     /// # Ok::<(), keras::Error>(())
     /// ```
     Add,

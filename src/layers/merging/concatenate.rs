@@ -11,8 +11,8 @@ use crate::{Error, Result};
 /// ```
 /// use keras::prelude::*;
 /// use keras::layers::Concatenate;
-/// let y = Concatenate::new(-1).call_many(&[Input::new(&[3]), Input::new(&[5])])?;
-/// assert_eq!(y[0].shape().to_string(), "(None, 8)");
+/// let y = Concatenate::new(-1).call(&[Input::new(&[3]), Input::new(&[5])])?;
+/// assert_eq!(y.shape().to_string(), "(None, 8)");
 /// # Ok::<(), keras::Error>(())
 /// ```
 pub struct Concatenate {

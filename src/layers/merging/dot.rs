@@ -12,8 +12,8 @@ use crate::{Error, Result};
 /// ```
 /// use keras::prelude::*;
 /// use keras::layers::Dot;
-/// let y = Dot::new(1).normalize(true).call_many(&[Input::new(&[8]), Input::new(&[8])])?;
-/// assert_eq!(y[0].shape().to_string(), "(None, 1)");
+/// let y = Dot::new(1).normalize(true).call(&[Input::new(&[8]), Input::new(&[8])])?;
+/// assert_eq!(y.shape().to_string(), "(None, 1)");
 /// # Ok::<(), keras::Error>(())
 /// ```
 pub struct Dot {

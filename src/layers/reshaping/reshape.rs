@@ -1,17 +1,21 @@
 //! `Reshape`: a new shape for each sample.
 
 use crate::engine::config::apply_base_config;
-use crate::engine::{CallCtx, Layer, LayerArgs, LayerRef, Shape, WeightBuilder};
+use crate::engine::{CallCtx, IntoDims, Layer, LayerArgs, LayerRef, Shape, WeightBuilder};
 use crate::ops::Tensor;
 use crate::serialization::{config, json, Cfg, Config, Value};
 use crate::{Error, Result};
 
-/// Reshapes each sample to `target_shape` (batch axis excluded); one entry may be `-1`.
+/// Reshapes each sample to `target_shape` (batch axis excluded); one entry may be `-1`
+/// (or `None`). The shape is written as Keras writes it: `Reshape::new((4, -1))`, or
+/// `&[4, -1]`, `vec![4, -1]` (any [`IntoDims`](crate::engine::IntoDims)).
 ///
 /// ```
 /// use keras::prelude::*;
-/// let y = Reshape::new(&[4, -1]).call(&Input::new(&[16]))?;
+/// let y = Reshape::new((4, -1)).call(&Input::new((16,)))?;
 /// assert_eq!(y.shape().to_string(), "(None, 4, 4)");
+/// let z = Reshape::new(&[2, 8]).call(&Input::new([16]))?;
+/// assert_eq!(z.shape().to_string(), "(None, 2, 8)");
 /// # Ok::<(), keras::Error>(())
 /// ```
 pub struct Reshape {
@@ -20,11 +24,11 @@ pub struct Reshape {
 }
 
 impl Reshape {
-    /// A reshape to `target_shape`.
-    pub fn new(target_shape: &[i64]) -> Self {
+    /// A reshape to `target_shape` (`-1` or `None` for the one inferred dimension).
+    pub fn new(target_shape: impl IntoDims) -> Self {
         Reshape {
             args: LayerArgs::default(),
-            target: target_shape.to_vec(),
+            target: target_shape.into_signed_dims(),
         }
     }
 
