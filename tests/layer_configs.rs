@@ -126,8 +126,8 @@ fn unsupported_options_are_refused_not_dropped() {
         ("BatchNormalization", r#"{"renorm": true}"#, "renorm"),
         (
             "Conv2D",
-            r#"{"filters": 2, "kernel_size": 3, "data_format": "channels_first"}"#,
-            "channels_first",
+            r#"{"filters": 2, "kernel_size": 3, "data_format": "channels_middle"}"#,
+            "Received: data_format=channels_middle",
         ),
         (
             "Dense",

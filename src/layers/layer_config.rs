@@ -1,14 +1,17 @@
 //! Config readers several layers share, beyond the base keys of
-//! [`crate::engine::config`]: keras-rs computes in `channels_last` only, so every layer with
-//! a `data_format` refuses the other one when it reads its config; and it has no sparse
-//! tensors, so the preprocessing layers refuse `sparse=True`.
+//! [`crate::engine::config`]: the layers that compute in `channels_last` only (the
+//! preprocessing layers, `SpatialDropout`, and `Cropping1D`, which has no `data_format` in
+//! Keras) refuse the other format when they read their config (convolution, pooling,
+//! `Flatten`, `UpSampling2D`, `ZeroPadding` and `Cropping2D` take both: see
+//! [`crate::layers::data_format`]); and keras-rs has no sparse tensors, so the preprocessing
+//! layers refuse `sparse=True`.
 //!
 //! ```
 //! use keras::engine::LayerRef;
 //! use keras::serialization::{config, json, registration::deserialize};
-//! let c = config(json!({"filters": 2, "kernel_size": 3, "data_format": "channels_first"}));
-//! let e = deserialize::<LayerRef>("Conv2D", &c).unwrap_err().to_string();
-//! assert!(e.contains("Conv2D: only data_format=\"channels_last\""), "{e}");
+//! let c = config(json!({"cropping": [1, 1], "data_format": "channels_first"}));
+//! let e = deserialize::<LayerRef>("Cropping1D", &c).unwrap_err().to_string();
+//! assert!(e.contains("Cropping1D: only data_format=\"channels_last\""), "{e}");
 //! ```
 
 use crate::activations::ActivationArg;

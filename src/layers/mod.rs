@@ -15,6 +15,7 @@ pub mod activations;
 pub mod attention;
 pub mod convolutional;
 pub mod core;
+pub mod data_format;
 mod layer_config;
 pub mod merging;
 pub mod normalization;

@@ -5,6 +5,7 @@ use crate::activations::{Act, ActivationArg};
 use crate::engine::config::apply_base_config;
 use crate::engine::{CallCtx, InputSpec, Layer, LayerArgs, LayerRef, Shape, Weight, WeightBuilder};
 use crate::initializers::{self, InitializerArg};
+use crate::layers::data_format::DataFormat;
 use crate::layers::layer_config::KernelConfig;
 use crate::ops::{self, ConvOpts, Padding, Tensor};
 use crate::regularizers::{self, RegularizerArg};
@@ -15,7 +16,19 @@ use crate::{Error, Result};
 ///
 /// Defaults as Keras: strides 1, `valid` padding, dilation 1, groups 1, no activation, a bias,
 /// `glorot_uniform` kernel, `zeros` bias. The kernel is `(kh, kw, in / groups, filters)`
-/// (`(k, in / groups, filters)` for 1D), as Keras stores it.
+/// (`(k, in / groups, filters)` for 1D), as Keras stores it, whatever the `data_format`.
+///
+/// `data_format("channels_first")` takes `(batch, channels, ...)`: the input is moved to
+/// `channels_last` once per call, convolved, and the result moved back (one transpose each way).
+///
+/// ```
+/// use keras::prelude::*;
+/// use keras::layers::Conv2D;
+/// let y = Conv2D::new(4, 3).data_format("channels_first").call(&Input::new([2, 9, 8]))?;
+/// assert_eq!(y.shape().to_string(), "(None, 4, 7, 6)");
+/// assert_eq!(y.layer().count_params(), 3 * 3 * 2 * 4 + 4);
+/// # Ok::<(), keras::Error>(())
+/// ```
 pub struct BaseConv {
     args: LayerArgs,
     rank: usize,
@@ -23,6 +36,7 @@ pub struct BaseConv {
     kernel_size: Size2,
     strides: Size2,
     padding: String,
+    data_format: String,
     dilation: Size2,
     groups: usize,
     activation: ActivationArg,
@@ -82,9 +96,9 @@ impl Conv1D {
 impl BaseConv {
     /// The config keys `Conv1D` and `Conv2D` share (all but the sizes), then the base keys.
     fn read_config(self, c: &Cfg) -> Result<LayerRef> {
-        c.channels_last()?;
         let k = KernelConfig::read(c)?;
         let mut l = self
+            .data_format(&DataFormat::read(c)?)
             .padding(c.str_or("padding", "valid")?)
             .groups(c.usize_or("groups", 1)?);
         (l.activation, l.use_bias) = (k.activation, k.use_bias);
@@ -101,6 +115,7 @@ impl BaseConv {
             kernel_size,
             strides: Size2(1, 1),
             padding: "valid".into(),
+            data_format: "channels_last".into(),
             dilation: Size2(1, 1),
             groups: 1,
             activation: Act::Linear.into(),
@@ -136,6 +151,15 @@ impl BaseConv {
     pub fn padding(mut self, p: &str) -> Self {
         self.padding = p.to_string();
         self
+    }
+    /// `"channels_last"` (default: `(batch, ..., channels)`) or `"channels_first"`
+    /// (`(batch, channels, ...)`); any other value is an error when the layer is built.
+    pub fn data_format(mut self, f: &str) -> Self {
+        self.data_format = f.to_lowercase();
+        self
+    }
+    fn format(&self) -> Result<DataFormat> {
+        DataFormat::parse(&self.data_format)
     }
     /// Dilation rate (an int or a pair).
     pub fn dilation_rate(mut self, d: impl Into<Size2>) -> Self {
@@ -228,7 +252,7 @@ impl Layer for BaseConv {
     fn get_config(&self) -> Result<Config> {
         let r = self.rank;
         let v = json!({"filters": self.filters, "kernel_size": self.kernel_size.to_json(r), "strides": self.strides.to_json(r),
-            "padding": self.padding, "data_format": "channels_last", "dilation_rate": self.dilation.to_json(r),
+            "padding": self.padding, "data_format": self.data_format, "dilation_rate": self.dilation.to_json(r),
             "groups": self.groups, "activation": self.activation.serialize(), "use_bias": self.use_bias,
             "kernel_initializer": self.kernel_initializer.serialize()?,
             "bias_initializer": self.bias_initializer.serialize()?,
@@ -240,11 +264,12 @@ impl Layer for BaseConv {
     fn input_spec(&self) -> Vec<InputSpec> {
         let spec = InputSpec::new().ndim(self.rank + 2);
         vec![match self.in_channels {
-            Some(c) => spec.axis(-1, c),
+            Some(c) => spec.axis(self.format().unwrap_or_default().channel_axis(), c),
             None => spec,
         }]
     }
     fn build(&mut self, s: &[Shape], w: &mut WeightBuilder) -> Result<()> {
+        let s = &[self.format()?.shape_to_last(&s[0])];
         self.kernel_size = self.axes(self.kernel_size);
         super::check_positive("kernel_size", self.kernel_size, self.rank)?;
         super::check_positive("strides", self.strides, self.rank)?;
@@ -313,11 +338,13 @@ impl Layer for BaseConv {
     }
     fn compute_output_shape(&self, s: &[Shape]) -> Result<Vec<Shape>> {
         let pad = Padding::parse(&self.padding)?;
-        let r = s[0].rank();
-        let mut out = vec![s[0].0[0]];
-        out.extend(self.out_spatial(&s[0].0[1..r - 1], pad)?);
+        let f = self.format()?;
+        let s = f.shape_to_last(&s[0]);
+        let r = s.rank();
+        let mut out = vec![s.0[0]];
+        out.extend(self.out_spatial(&s.0[1..r - 1], pad)?);
         out.push(Some(self.filters));
-        Ok(vec![Shape(out)])
+        Ok(vec![f.shape_from_last(&Shape(out))])
     }
     fn forward(&self, inputs: &[Tensor], _ctx: &CallCtx) -> Result<Vec<Tensor>> {
         let kw = self
@@ -325,7 +352,8 @@ impl Layer for BaseConv {
             .as_ref()
             .ok_or_else(|| Error::runtime("Conv called before build"))?;
         let mut kernel = kw.value();
-        let mut x = ops::cast(&inputs[0], kernel.dtype())?;
+        let f = self.format()?;
+        let mut x = f.to_last(&ops::cast(&inputs[0], kernel.dtype())?)?;
         if self.rank == 1 {
             x = x.unsqueeze(1)?;
             kernel = kernel.unsqueeze(0)?;
@@ -363,7 +391,11 @@ impl Layer for BaseConv {
             }
             ops::activation(&y, self.act)?
         };
-        Ok(vec![if self.rank == 1 { y.squeeze(1)? } else { y }])
+        Ok(vec![f.back_from_last(&if self.rank == 1 {
+            y.squeeze(1)?
+        } else {
+            y
+        })?])
     }
 }
 

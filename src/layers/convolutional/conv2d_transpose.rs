@@ -5,12 +5,15 @@ use crate::activations::{Act, ActivationArg};
 use crate::engine::config::apply_base_config;
 use crate::engine::{CallCtx, InputSpec, Layer, LayerArgs, LayerRef, Shape, Weight, WeightBuilder};
 use crate::initializers::{self, InitializerArg};
+use crate::layers::data_format::DataFormat;
 use crate::ops::{self, ConvOpts, Padding, Tensor};
 use crate::serialization::{config, json, Cfg, Config};
 use crate::{Error, Result};
 
 /// Upsamples by the transpose of a convolution: output `(H - 1) * stride + k` (`valid`) or
-/// `H * stride` (`same`) per axis. Kernel `(kh, kw, filters, in)`, as Keras stores it.
+/// `H * stride` (`same`) per axis. Kernel `(kh, kw, filters, in)`, as Keras stores it, for
+/// either `data_format` (`channels_first` inputs are moved to `channels_last` once per call and
+/// the result moved back).
 ///
 /// ```
 /// use keras::prelude::*;
@@ -18,6 +21,9 @@ use crate::{Error, Result};
 /// let y = Conv2DTranspose::new(16, 3).activation("relu").call(&Input::new([4, 4, 1]))?;
 /// assert_eq!(y.shape().to_string(), "(None, 6, 6, 16)");
 /// assert_eq!(y.layer().count_params(), 3 * 3 * 16 + 16);
+/// let y = Conv2DTranspose::new(5, 2).strides(2).data_format("channels_first")
+///     .call(&Input::new([3, 4, 6]))?;
+/// assert_eq!(y.shape().to_string(), "(None, 5, 8, 12)");
 /// # Ok::<(), keras::Error>(())
 /// ```
 pub struct Conv2DTranspose {
@@ -28,6 +34,7 @@ pub struct Conv2DTranspose {
     kernel_size: Size2,
     strides: Size2,
     padding: String,
+    data_format: String,
     activation: ActivationArg,
     use_bias: bool,
     kernel_initializer: InitializerArg,
@@ -49,6 +56,7 @@ impl Conv2DTranspose {
             kernel_size: kernel_size.into(),
             strides: Size2(1, 1),
             padding: "valid".into(),
+            data_format: "channels_last".into(),
             activation: Act::Linear.into(),
             use_bias: true,
             kernel_initializer: initializers::GLOROT_UNIFORM.into(),
@@ -70,6 +78,14 @@ impl Conv2DTranspose {
     pub fn padding(mut self, p: &str) -> Self {
         self.padding = p.into();
         self
+    }
+    /// `"channels_last"` (default) or `"channels_first"`; another value is an error at build.
+    pub fn data_format(mut self, f: &str) -> Self {
+        self.data_format = f.to_lowercase();
+        self
+    }
+    fn format(&self) -> Result<DataFormat> {
+        DataFormat::parse(&self.data_format)
     }
     /// The activation.
     pub fn activation(mut self, a: impl Into<ActivationArg>) -> Self {
@@ -129,7 +145,6 @@ impl Conv2DTranspose {
     /// The config keys both transposed convolutions share (all but the sizes); the options
     /// keras-rs lacks (`output_padding`, a dilation) are refused.
     fn read_config(self, c: &Cfg) -> Result<LayerRef> {
-        c.channels_last()?;
         if let Some(op) = c.get("output_padding") {
             return Err(Error::value(format!(
                 "{}: output_padding is not supported yet; received {op}",
@@ -144,6 +159,7 @@ impl Conv2DTranspose {
         }
         let l = self
             .padding(c.str_or("padding", "valid")?)
+            .data_format(&DataFormat::read(c)?)
             .activation(c.activation("activation", "linear")?)
             .use_bias(c.bool_or("use_bias", true)?)
             .kernel_initializer(c.initializer("kernel_initializer", "glorot_uniform")?);
@@ -155,7 +171,7 @@ impl Conv1DTranspose {
     /// A `Conv1DTranspose` from its Keras config.
     pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
         let l = Conv1DTranspose::new(c.usize("filters")?, c.one("kernel_size", 1)?)
-            .strides(Size2(1, c.one("strides", 1)?));
+            .strides(c.one("strides", 1)?);
         l.read_config(c)
     }
 }
@@ -172,7 +188,7 @@ impl Layer for Conv2DTranspose {
         let r = self.rank;
         Ok(config(json!({
             "filters": self.filters, "kernel_size": self.kernel_size.to_json(r), "strides": self.strides.to_json(r),
-            "padding": self.padding, "output_padding": null, "data_format": "channels_last",
+            "padding": self.padding, "output_padding": null, "data_format": self.data_format,
             "dilation_rate": Size2(1, 1).to_json(r), "activation": self.activation.serialize(), "use_bias": self.use_bias,
             "kernel_initializer": self.kernel_initializer.serialize()?,
             "bias_initializer": self.bias_initializer.serialize()?,
@@ -189,11 +205,12 @@ impl Layer for Conv2DTranspose {
     fn input_spec(&self) -> Vec<InputSpec> {
         let spec = InputSpec::new().ndim(self.rank + 2);
         vec![match self.in_channels {
-            Some(c) => spec.axis(-1, c),
+            Some(c) => spec.axis(self.format().unwrap_or_default().channel_axis(), c),
             None => spec,
         }]
     }
     fn build(&mut self, s: &[Shape], w: &mut WeightBuilder) -> Result<()> {
+        let s = &[self.format()?.shape_to_last(&s[0])];
         super::check_positive("kernel_size", self.kernel_size, 2)?;
         super::check_positive("strides", self.strides, 2)?;
         if self.filters == 0 {
@@ -232,20 +249,21 @@ impl Layer for Conv2DTranspose {
     }
     fn compute_output_shape(&self, s: &[Shape]) -> Result<Vec<Shape>> {
         let pad = Padding::parse(&self.padding)?;
-        let d = &s[0].0;
+        let f = self.format()?;
+        let d = &f.shape_to_last(&s[0]).0;
         if self.rank == 1 {
-            return Ok(vec![Shape(vec![
+            return Ok(vec![f.shape_from_last(&Shape(vec![
                 d[0],
                 self.out_len(d[1], self.kernel_size.1, self.strides.1, pad),
                 Some(self.filters),
-            ])]);
+            ]))]);
         }
-        Ok(vec![Shape(vec![
+        Ok(vec![f.shape_from_last(&Shape(vec![
             d[0],
             self.out_len(d[1], self.kernel_size.0, self.strides.0, pad),
             self.out_len(d[2], self.kernel_size.1, self.strides.1, pad),
             Some(self.filters),
-        ])])
+        ]))])
     }
     fn forward(&self, inputs: &[Tensor], _: &CallCtx) -> Result<Vec<Tensor>> {
         let kernel = self
@@ -253,7 +271,8 @@ impl Layer for Conv2DTranspose {
             .as_ref()
             .ok_or_else(|| Error::runtime("Conv2DTranspose called before build"))?
             .value();
-        let mut x = ops::cast(&inputs[0], kernel.dtype())?;
+        let f = self.format()?;
+        let mut x = f.to_last(&ops::cast(&inputs[0], kernel.dtype())?)?;
         let kernel = if self.rank == 1 {
             x = x.unsqueeze(1)?;
             kernel.unsqueeze(0)?
@@ -274,6 +293,10 @@ impl Layer for Conv2DTranspose {
         };
         let bias = self.bias.as_ref().map(Weight::value);
         let y = ops::conv2d_transpose(&x, &kernel, bias.as_ref(), opts, (oh, ow), self.act)?;
-        Ok(vec![if self.rank == 1 { y.squeeze(1)? } else { y }])
+        Ok(vec![f.back_from_last(&if self.rank == 1 {
+            y.squeeze(1)?
+        } else {
+            y
+        })?])
     }
 }

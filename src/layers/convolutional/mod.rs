@@ -1,5 +1,6 @@
-//! Convolution layers in Keras's `channels_last` layout: `Conv1D`, `Conv2D`,
-//! `Conv2DTranspose`.
+//! Convolution layers: `Conv1D`, `Conv2D`, `Conv1DTranspose`, `Conv2DTranspose`,
+//! `DepthwiseConv2D`, `SeparableConv2D`, in Keras's `channels_last` layout (the default) or
+//! `channels_first` (`.data_format("channels_first")`, moved to `channels_last` once per call).
 //!
 //! ```
 //! use keras::prelude::*;

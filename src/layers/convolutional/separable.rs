@@ -5,6 +5,7 @@ use crate::activations::{Act, ActivationArg};
 use crate::engine::config::apply_base_config;
 use crate::engine::{CallCtx, InputSpec, Layer, LayerArgs, LayerRef, Shape, Weight, WeightBuilder};
 use crate::initializers;
+use crate::layers::data_format::DataFormat;
 use crate::ops::{self, ConvOpts, Padding, Tensor};
 use crate::serialization::{config, json, Cfg, Config};
 use crate::{Error, Result};
@@ -14,6 +15,7 @@ struct Common {
     kernel_size: Size2,
     strides: Size2,
     padding: String,
+    data_format: String,
     dilation: Size2,
     depth_multiplier: usize,
     activation: ActivationArg,
@@ -26,8 +28,8 @@ struct Common {
 impl Common {
     /// The options from a Keras config (the keys both layers share).
     fn from_config(c: &Cfg) -> Result<Self> {
-        c.channels_last()?;
         let mut o = Common::new(c.pair("kernel_size", (1, 1))?.into());
+        o.data_format = DataFormat::read(c)?;
         o.strides = c.pair("strides", (1, 1))?.into();
         o.padding = c.str_or("padding", "valid")?.into();
         o.dilation = c.pair("dilation_rate", (1, 1))?.into();
@@ -41,7 +43,7 @@ impl Common {
     fn config(&self) -> Config {
         config(json!({
             "depth_multiplier": self.depth_multiplier, "kernel_size": self.kernel_size.to_json(2),
-            "strides": self.strides.to_json(2), "padding": self.padding, "data_format": "channels_last",
+            "strides": self.strides.to_json(2), "padding": self.padding, "data_format": self.data_format,
             "dilation_rate": self.dilation.to_json(2), "activation": self.activation.serialize(),
             "use_bias": self.use_bias,
             "depthwise_initializer": initializers::serialize(&initializers::GLOROT_UNIFORM),
@@ -56,6 +58,7 @@ impl Common {
             kernel_size,
             strides: Size2(1, 1),
             padding: "valid".into(),
+            data_format: "channels_last".into(),
             dilation: Size2(1, 1),
             depth_multiplier: 1,
             activation: Act::Linear.into(),
@@ -64,6 +67,10 @@ impl Common {
             pad: Padding::Valid,
             in_channels: None,
         }
+    }
+
+    fn format(&self) -> Result<DataFormat> {
+        DataFormat::parse(&self.data_format)
     }
 
     fn opts(&self) -> ConvOpts {
@@ -77,13 +84,14 @@ impl Common {
     fn spec(&self) -> Vec<InputSpec> {
         let s = InputSpec::new().ndim(4);
         vec![match self.in_channels {
-            Some(c) => s.axis(-1, c),
+            Some(c) => s.axis(self.format().unwrap_or_default().channel_axis(), c),
             None => s,
         }]
     }
 
     /// Resolves options; returns the input channel count.
     fn prepare(&mut self, s: &Shape) -> Result<usize> {
+        let s = &self.format()?.shape_to_last(s);
         super::check_positive("kernel_size", self.kernel_size, 2)?;
         super::check_positive("strides", self.strides, 2)?;
         super::check_positive("dilation_rate", self.dilation, 2)?;
@@ -103,6 +111,18 @@ impl Common {
         self.in_channels = Some(c);
         self.spatial(s)?;
         Ok(c)
+    }
+
+    /// The output shape for a `channels_last` input shape `s` with `channels` outputs.
+    fn output_shape(
+        &self,
+        s: &Shape,
+        channels: impl Fn(Option<usize>) -> Option<usize>,
+    ) -> Result<Shape> {
+        let f = self.format()?;
+        let s = f.shape_to_last(s);
+        let (h, w) = self.spatial(&s)?;
+        Ok(f.shape_from_last(&Shape(vec![s.0[0], h, w, channels(s.dim(-1))])))
     }
 
     fn spatial(&self, s: &Shape) -> Result<(Option<usize>, Option<usize>)> {
@@ -132,6 +152,12 @@ macro_rules! common_builders {
         /// `"valid"` or `"same"`.
         pub fn padding(mut self, p: &str) -> Self {
             self.common.padding = p.into();
+            self
+        }
+        /// `"channels_last"` (default) or `"channels_first"` (moved to `channels_last` once per
+        /// call and back); another value is an error at build.
+        pub fn data_format(mut self, f: &str) -> Self {
+            self.common.data_format = f.to_lowercase();
             self
         }
         /// Dilation rate.
@@ -229,13 +255,10 @@ impl Layer for DepthwiseConv2D {
         Ok(())
     }
     fn compute_output_shape(&self, s: &[Shape]) -> Result<Vec<Shape>> {
-        let (h, w) = self.common.spatial(&s[0])?;
-        Ok(vec![Shape(vec![
-            s[0].0[0],
-            h,
-            w,
-            s[0].dim(-1).map(|c| c * self.common.depth_multiplier),
-        ])])
+        let m = self.common.depth_multiplier;
+        Ok(vec![self
+            .common
+            .output_shape(&s[0], |c| c.map(|c| c * m))?])
     }
     fn forward(&self, inputs: &[Tensor], _: &CallCtx) -> Result<Vec<Tensor>> {
         let k = self
@@ -243,12 +266,15 @@ impl Layer for DepthwiseConv2D {
             .as_ref()
             .ok_or_else(|| Error::runtime("DepthwiseConv2D called before build"))?
             .value();
-        let mut y =
-            ops::depthwise_conv2d(&ops::cast(&inputs[0], k.dtype())?, &k, self.common.opts())?;
+        let f = self.common.format()?;
+        let x = f.to_last(&ops::cast(&inputs[0], k.dtype())?)?;
+        let mut y = ops::depthwise_conv2d(&x, &k, self.common.opts())?;
         if let Some(b) = &self.bias {
             y = y.broadcast_add(&b.value())?;
         }
-        Ok(vec![ops::activation(&y, self.common.act)?])
+        Ok(vec![
+            f.back_from_last(&ops::activation(&y, self.common.act)?)?
+        ])
     }
 }
 
@@ -341,29 +367,25 @@ impl Layer for SeparableConv2D {
         Ok(())
     }
     fn compute_output_shape(&self, s: &[Shape]) -> Result<Vec<Shape>> {
-        let (h, w) = self.common.spatial(&s[0])?;
-        Ok(vec![Shape(vec![s[0].0[0], h, w, Some(self.filters)])])
+        Ok(vec![self
+            .common
+            .output_shape(&s[0], |_| Some(self.filters))?])
     }
     fn forward(&self, inputs: &[Tensor], _: &CallCtx) -> Result<Vec<Tensor>> {
         let (dk, pk) = match (&self.depthwise, &self.pointwise) {
             (Some(d), Some(p)) => (d.value(), p.value()),
             _ => return Err(Error::runtime("SeparableConv2D called before build")),
         };
-        let y =
-            ops::depthwise_conv2d(&ops::cast(&inputs[0], dk.dtype())?, &dk, self.common.opts())?;
+        let f = self.common.format()?;
+        let x = f.to_last(&ops::cast(&inputs[0], dk.dtype())?)?;
+        let y = ops::depthwise_conv2d(&x, &dk, self.common.opts())?;
         let bias = self.bias.as_ref().map(Weight::value);
         let one = ConvOpts {
             strides: (1, 1),
             padding: Padding::Valid,
             dilation: (1, 1),
         };
-        Ok(vec![ops::conv2d(
-            &y,
-            &pk,
-            bias.as_ref(),
-            one,
-            self.common.act,
-            None,
-        )?])
+        let y = ops::conv2d(&y, &pk, bias.as_ref(), one, self.common.act, None)?;
+        Ok(vec![f.back_from_last(&y)?])
     }
 }

@@ -32,6 +32,17 @@ pub struct Embedding {
     embeddings: Option<Weight>,
 }
 
+/// Keras 3's warning for the deprecated `input_length` argument.
+const INPUT_LENGTH_WARNING: &str =
+    "UserWarning: Argument `input_length` is deprecated. Just remove it.";
+
+/// Prints Keras's `input_length` deprecation warning to stderr, once per process (as Python shows a warning once
+/// per call site).
+fn warn_input_length() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| eprintln!("{INPUT_LENGTH_WARNING}"));
+}
+
 impl Embedding {
     /// A table of `input_dim` rows of `output_dim` values.
     pub fn new(input_dim: usize, output_dim: usize) -> Self {
@@ -65,6 +76,21 @@ impl Embedding {
         self
     }
 
+    /// Keras 2's `input_length`: accepted and ignored, as Keras 3 does, with its deprecation
+    /// warning on stderr (once per process). It is not written by `get_config`.
+    ///
+    /// ```
+    /// use keras::prelude::*;
+    /// use keras::layers::Embedding;
+    /// let e = Embedding::new(100, 8).input_length(10).call(&Input::new([10]))?;
+    /// assert_eq!(e.shape().to_string(), "(None, 10, 8)");
+    /// # Ok::<(), keras::Error>(())
+    /// ```
+    pub fn input_length(self, _n: usize) -> Self {
+        warn_input_length();
+        self
+    }
+
     /// The table, once built.
     pub fn embeddings(&self) -> Option<&Weight> {
         self.embeddings.as_ref()
@@ -76,6 +102,10 @@ impl Embedding {
     pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
         let l = Embedding::new(c.usize("input_dim")?, c.usize("output_dim")?)
             .mask_zero(c.bool_or("mask_zero", false)?);
+        if c.get("input_length").is_some() {
+            // Keras 3 pops it (whatever its value) from the kwargs with a warning, keeps nothing.
+            warn_input_length();
+        }
         apply_base_config(l, c)
     }
 }

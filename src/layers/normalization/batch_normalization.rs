@@ -4,16 +4,20 @@
 use crate::engine::config::apply_base_config;
 use crate::engine::{CallCtx, InputSpec, Layer, LayerArgs, LayerRef, Shape, Weight, WeightBuilder};
 use crate::initializers::{ONES, ZEROS};
+use crate::layers::data_format::{move_axis_last, move_last_to};
 use crate::ops::{self, Tensor};
 use crate::serialization::{config, json, Cfg, Config};
 use crate::{Error, Result};
 
-/// Normalizes the last axis: `gamma * (x - mean) / sqrt(var + epsilon) + beta`, with the
+/// Normalizes the feature axis `axis` (default -1, the last; any axis, negative counting from
+/// the end, e.g. `axis(1)` after a `channels_first` convolution):
+/// `gamma * (x - mean) / sqrt(var + epsilon) + beta`, with the
 /// batch's mean and variance while training (updating the moving averages) and the moving
 /// averages otherwise. `moving_mean` and `moving_variance` are non-trainable weights. A frozen
 /// layer (`trainable(false)`) always runs in inference mode, as in Keras 3.
 ///
-/// Defaults as Keras: axis -1, momentum 0.99, epsilon 1e-3, center and scale.
+/// Defaults as Keras: axis -1, momentum 0.99, epsilon 1e-3, center and scale. Another axis
+/// than the last is moved last once per call (one transpose in, one out) and normalized there.
 ///
 /// ```
 /// use keras::prelude::*;
@@ -23,6 +27,8 @@ use crate::{Error, Result};
 /// assert_eq!(bn.count_params(), 4 * 32);
 /// assert_eq!(bn.trainable_weights().len(), 2);
 /// assert_eq!(bn.non_trainable_weights().len(), 2);
+/// let y = BatchNormalization::new().axis(1).call(&Input::new([3, 8, 8]))?;
+/// assert_eq!(y.layer().count_params(), 4 * 3);
 /// # Ok::<(), keras::Error>(())
 /// ```
 pub struct BatchNormalization {
@@ -32,6 +38,8 @@ pub struct BatchNormalization {
     center: bool,
     scale: bool,
     axis: isize,
+    /// `axis` counted from the front, and the input rank, once built.
+    resolved: Option<(usize, usize)>,
     channels: Option<usize>,
     gamma: Option<Weight>,
     beta: Option<Weight>,
@@ -55,6 +63,7 @@ impl BatchNormalization {
             center: true,
             scale: true,
             axis: -1,
+            resolved: None,
             channels: None,
             gamma: None,
             beta: None,
@@ -82,7 +91,7 @@ impl BatchNormalization {
         self.scale = s;
         self
     }
-    /// The feature axis (only -1, the last one, in `channels_last` layout).
+    /// The feature axis (default -1, the last; 1 for `channels_first` images).
     pub fn axis(mut self, a: isize) -> Self {
         self.axis = a;
         self
@@ -107,6 +116,18 @@ impl BatchNormalization {
     }
 }
 
+impl BatchNormalization {
+    /// `axis` counted from the front for an input of shape `s`, or Keras's error.
+    fn resolve_axis(&self, s: &Shape) -> Result<usize> {
+        ops::normalize_axis(self.axis, s.rank()).map_err(|_| {
+            Error::value(format!(
+                "Axis {} is out of bounds for input shape {s}. Received: axis={}",
+                self.axis, self.axis
+            ))
+        })
+    }
+}
+
 impl Layer for BatchNormalization {
     fn class_name(&self) -> &str {
         "BatchNormalization"
@@ -124,19 +145,16 @@ impl Layer for BatchNormalization {
         ))
     }
     fn input_spec(&self) -> Vec<InputSpec> {
-        match self.channels {
-            Some(c) => vec![InputSpec::new().min_ndim(2).axis(-1, c)],
-            None => vec![InputSpec::new().min_ndim(2)],
+        match (self.channels, self.resolved) {
+            (Some(c), Some((axis, rank))) => {
+                vec![InputSpec::new().ndim(rank).axis(axis as isize, c)]
+            }
+            _ => vec![InputSpec::new().min_ndim(2)],
         }
     }
     fn build(&mut self, s: &[Shape], w: &mut WeightBuilder) -> Result<()> {
-        if self.axis != -1 && self.axis != s[0].rank() as isize - 1 {
-            return Err(Error::value(format!(
-                "BatchNormalization supports the last axis only (channels_last). Received: axis={}",
-                self.axis
-            )));
-        }
-        let c = s[0].dim(-1).ok_or_else(|| Error::value(format!("Axis -1 of input tensor should have a defined dimension but the layer received an input with shape {}.", s[0])))?;
+        let axis = self.resolve_axis(&s[0])?;
+        let c = s[0].0[axis].ok_or_else(|| Error::value(format!("Axis {} of input tensor should have a defined dimension but the layer received an input with shape {}.", self.axis, s[0])))?;
         if self.scale {
             self.gamma = Some(w.add("gamma", &[c], &ONES, None, true)?);
         }
@@ -146,9 +164,11 @@ impl Layer for BatchNormalization {
         self.moving_mean = Some(w.add("moving_mean", &[c], &ZEROS, None, false)?);
         self.moving_variance = Some(w.add("moving_variance", &[c], &ONES, None, false)?);
         self.channels = Some(c);
+        self.resolved = Some((axis, s[0].rank()));
         Ok(())
     }
     fn compute_output_shape(&self, s: &[Shape]) -> Result<Vec<Shape>> {
+        self.resolve_axis(&s[0])?;
         Ok(vec![s[0].clone()])
     }
     fn forward(&self, inputs: &[Tensor], ctx: &CallCtx) -> Result<Vec<Tensor>> {
@@ -156,7 +176,12 @@ impl Layer for BatchNormalization {
             (Some(m), Some(v)) => (m, v),
             _ => return Err(Error::runtime("BatchNormalization called before build")),
         };
-        let x = &inputs[0];
+        let axis = match self.resolved {
+            Some((a, _)) => a,
+            None => ops::normalize_axis(self.axis, inputs[0].rank())?,
+        };
+        // The feature axis last (a no-op for the default axis -1).
+        let x = &move_axis_last(&inputs[0], axis)?;
         let dims = x.dims().to_vec();
         let c = *dims.last().unwrap_or(&1);
         let x2 = ops::cast(x, mm.dtype())?.reshape((x.elem_count() / c.max(1), c))?;
@@ -197,7 +222,7 @@ impl Layer for BatchNormalization {
             None => ones()?.zeros_like()?,
         };
         let y = ops::batch_norm(&x2, &gamma, &beta, self.epsilon, stats)?;
-        Ok(vec![y.reshape(dims)?])
+        Ok(vec![move_last_to(&y.reshape(dims)?, axis)?])
     }
 }
 

@@ -106,8 +106,17 @@ impl Layer for LayerNormalization {
         &mut self.args
     }
     fn get_config(&self) -> Result<Config> {
+        // As Keras: one axis is written as an int until the layer is built, then (as Keras's
+        // build turns it into one) as a sorted list.
+        let axis = if self.axes.len() == 1 && self.resolved.is_empty() {
+            json!(self.axes[0])
+        } else {
+            let mut a = self.axes.clone();
+            a.sort_unstable();
+            json!(a)
+        };
         Ok(config(
-            json!({"axis": if self.axes.len() == 1 { json!(self.axes[0]) } else { json!(self.axes) }, "epsilon": self.epsilon, "center": self.center, "scale": self.scale}),
+            json!({"axis": axis, "epsilon": self.epsilon, "center": self.center, "scale": self.scale}),
         ))
     }
     fn build(&mut self, s: &[Shape], w: &mut WeightBuilder) -> Result<()> {

@@ -3,13 +3,24 @@
 use crate::engine::config::apply_base_config;
 use crate::engine::{CallCtx, InputSpec, Layer, LayerArgs, LayerRef, Shape, WeightBuilder};
 use crate::layers::convolutional::Size2;
+use crate::layers::data_format::DataFormat;
 use crate::ops::{self, Padding, PoolKind, Tensor};
 use crate::serialization::{config, json, Cfg, Config};
 use crate::{Error, Result};
 
 /// A pooling layer; made by [`MaxPooling2D::new`], [`AveragePooling1D::new`], ...
 ///
-/// Defaults as Keras: `strides` = `pool_size`, `valid` padding.
+/// Defaults as Keras: `strides` = `pool_size`, `valid` padding, `channels_last`. With
+/// `data_format("channels_first")` the input is moved to `channels_last` once per call,
+/// pooled, and moved back.
+///
+/// ```
+/// use keras::prelude::*;
+/// use keras::layers::MaxPooling2D;
+/// let y = MaxPooling2D::new(2).data_format("channels_first").call(&Input::new([3, 8, 6]))?;
+/// assert_eq!(y.shape().to_string(), "(None, 3, 4, 3)");
+/// # Ok::<(), keras::Error>(())
+/// ```
 pub struct Pooling {
     args: LayerArgs,
     rank: usize,
@@ -17,6 +28,7 @@ pub struct Pooling {
     pool: Size2,
     strides: Option<Size2>,
     padding: String,
+    data_format: String,
     pad: Padding,
 }
 
@@ -66,7 +78,6 @@ pooling_class!(
 impl Pooling {
     /// A pooling layer over `rank` axes from its Keras config (`strides` default to the pool).
     fn from_config(rank: usize, kind: PoolKind, c: &Cfg) -> Result<LayerRef> {
-        c.channels_last()?;
         let (pool, strides) = if rank == 1 {
             let p = c.one("pool_size", 2)?;
             let s = c.get("strides").map(|_| c.one("strides", p)).transpose()?;
@@ -76,7 +87,9 @@ impl Pooling {
             let s = c.get("strides").map(|_| c.pair("strides", p)).transpose()?;
             (Size2::from(p), s.map(Size2::from))
         };
-        let mut l = Pooling::new(rank, kind, pool).padding(c.str_or("padding", "valid")?);
+        let mut l = Pooling::new(rank, kind, pool)
+            .padding(c.str_or("padding", "valid")?)
+            .data_format(&DataFormat::read(c)?);
         if let Some(s) = strides {
             l = l.strides(s);
         }
@@ -92,6 +105,7 @@ impl Pooling {
             pool,
             strides: None,
             padding: "valid".into(),
+            data_format: "channels_last".into(),
             pad: Padding::Valid,
         }
     }
@@ -105,6 +119,14 @@ impl Pooling {
     pub fn padding(mut self, p: &str) -> Self {
         self.padding = p.into();
         self
+    }
+    /// `"channels_last"` (default) or `"channels_first"`; another value is an error at build.
+    pub fn data_format(mut self, f: &str) -> Self {
+        self.data_format = f.to_lowercase();
+        self
+    }
+    fn format(&self) -> Result<DataFormat> {
+        DataFormat::parse(&self.data_format)
     }
     fn stride(&self) -> Size2 {
         self.strides.unwrap_or(self.pool)
@@ -131,7 +153,7 @@ impl Layer for Pooling {
             "pool_size": self.pool.to_json(self.rank),
             "strides": self.stride().to_json(self.rank),
             "padding": self.padding,
-            "data_format": "channels_last",
+            "data_format": self.data_format,
         })))
     }
     fn input_spec(&self) -> Vec<InputSpec> {
@@ -145,7 +167,8 @@ impl Layer for Pooling {
     }
     fn compute_output_shape(&self, s: &[Shape]) -> Result<Vec<Shape>> {
         let pad = Padding::parse(&self.padding)?;
-        let d = &s[0].0;
+        let f = self.format()?;
+        let d = &f.shape_to_last(&s[0]).0;
         let spatial = &d[1..d.len() - 1];
         let (ps, ss) = (
             [self.pool.0, self.pool.1],
@@ -166,14 +189,12 @@ impl Layer for Pooling {
             });
         }
         out.push(d[d.len() - 1]);
-        Ok(vec![Shape(out)])
+        Ok(vec![f.shape_from_last(&Shape(out))])
     }
     fn forward(&self, inputs: &[Tensor], _: &CallCtx) -> Result<Vec<Tensor>> {
-        let x = if self.rank == 1 {
-            inputs[0].unsqueeze(1)?
-        } else {
-            inputs[0].clone()
-        };
+        let f = self.format()?;
+        let x = f.to_last(&inputs[0])?;
+        let x = if self.rank == 1 { x.unsqueeze(1)? } else { x };
         let y = ops::pool2d(
             &x,
             self.kind,
@@ -181,7 +202,11 @@ impl Layer for Pooling {
             (self.stride().0, self.stride().1),
             self.pad,
         )?;
-        Ok(vec![if self.rank == 1 { y.squeeze(1)? } else { y }])
+        Ok(vec![f.back_from_last(&if self.rank == 1 {
+            y.squeeze(1)?
+        } else {
+            y
+        })?])
     }
 }
 

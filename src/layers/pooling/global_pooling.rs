@@ -2,16 +2,30 @@
 
 use crate::engine::config::apply_base_config;
 use crate::engine::{CallCtx, InputSpec, Layer, LayerArgs, LayerRef, Shape};
+use crate::layers::data_format::DataFormat;
 use crate::ops::{self, Padding, PoolKind, Tensor};
 use crate::serialization::{config, json, Cfg, Config};
 use crate::Result;
 
 /// A global pooling layer; made by [`GlobalMaxPooling2D::new`], ...
+///
+/// With `data_format("channels_first")` the input `(batch, channels, ...)` is moved to
+/// `channels_last` once per call; `keepdims` outputs are `(batch, channels, 1, ...)`, as Keras.
+///
+/// ```
+/// use keras::prelude::*;
+/// use keras::layers::GlobalAveragePooling2D;
+/// let l = GlobalAveragePooling2D::new().data_format("channels_first").keepdims(true);
+/// let y = l.call(&Input::new([3, 8, 6]))?;
+/// assert_eq!(y.shape().to_string(), "(None, 3, 1, 1)");
+/// # Ok::<(), keras::Error>(())
+/// ```
 pub struct GlobalPooling {
     args: LayerArgs,
     rank: usize,
     kind: PoolKind,
     keepdims: bool,
+    data_format: String,
 }
 
 macro_rules! global_class {
@@ -22,12 +36,20 @@ macro_rules! global_class {
             /// The layer (`keepdims` false).
             #[allow(clippy::new_ret_no_self)]
             pub fn new() -> GlobalPooling {
-                GlobalPooling { args: LayerArgs::default(), rank: $rank, kind: $kind, keepdims: false }
+                GlobalPooling {
+                    args: LayerArgs::default(),
+                    rank: $rank,
+                    kind: $kind,
+                    keepdims: false,
+                    data_format: "channels_last".into(),
+                }
             }
             /// The layer from its Keras config.
             pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
-                c.channels_last()?;
-                apply_base_config(Self::new().keepdims(c.bool_or("keepdims", false)?), c)
+                let l = Self::new()
+                    .keepdims(c.bool_or("keepdims", false)?)
+                    .data_format(&DataFormat::read(c)?);
+                apply_base_config(l, c)
             }
         }
     };
@@ -64,6 +86,15 @@ impl GlobalPooling {
         self.keepdims = k;
         self
     }
+    /// `"channels_last"` (default) or `"channels_first"`; another value is an error when
+    /// the layer is called.
+    pub fn data_format(mut self, f: &str) -> Self {
+        self.data_format = f.to_lowercase();
+        self
+    }
+    fn format(&self) -> Result<DataFormat> {
+        DataFormat::parse(&self.data_format)
+    }
 }
 
 impl Layer for GlobalPooling {
@@ -83,21 +114,22 @@ impl Layer for GlobalPooling {
     }
     fn get_config(&self) -> Result<Config> {
         Ok(config(
-            json!({"data_format": "channels_last", "keepdims": self.keepdims}),
+            json!({"data_format": self.data_format, "keepdims": self.keepdims}),
         ))
     }
     fn input_spec(&self) -> Vec<InputSpec> {
         vec![InputSpec::new().ndim(self.rank + 2)]
     }
     fn compute_output_shape(&self, s: &[Shape]) -> Result<Vec<Shape>> {
-        let d = &s[0].0;
+        let f = self.format()?;
+        let d = &f.shape_to_last(&s[0]).0;
         let c = d[d.len() - 1];
         let mut out = vec![d[0]];
         if self.keepdims {
             out.extend(std::iter::repeat_n(Some(1), self.rank));
         }
         out.push(c);
-        Ok(vec![Shape(out)])
+        Ok(vec![f.shape_from_last(&Shape(out))])
     }
     fn supports_masking(&self) -> bool {
         // GlobalAveragePooling1D averages over the unmasked steps only (and drops the mask).
@@ -107,18 +139,23 @@ impl Layer for GlobalPooling {
         Ok(vec![None])
     }
     fn forward(&self, inputs: &[Tensor], ctx: &CallCtx) -> Result<Vec<Tensor>> {
+        let f = self.format()?;
+        let x = &f.to_last(&inputs[0])?;
         if let (Some(m), true) = (ctx.mask(0), self.supports_masking()) {
             // sum(x * m) / sum(m) over the steps.
-            let x = &inputs[0];
             let m = ops::cast(m, x.dtype())?.unsqueeze(2)?;
             let s = x.broadcast_mul(&m)?.sum_keepdim(1)?;
             let y = s.broadcast_div(&m.sum_keepdim(1)?)?;
-            return Ok(vec![if self.keepdims { y } else { y.squeeze(1)? }]);
+            return Ok(vec![if self.keepdims {
+                f.back_from_last(&y)?
+            } else {
+                y.squeeze(1)?
+            }]);
         }
         let x = if self.rank == 1 {
-            inputs[0].unsqueeze(1)?
+            x.unsqueeze(1)?
         } else {
-            inputs[0].clone()
+            x.clone()
         };
         let (n, h, w, c) = x.dims4()?;
         let y = ops::pool2d(&x, self.kind, (h, w), (h.max(1), w.max(1)), Padding::Valid)?;
@@ -131,6 +168,6 @@ impl Layer for GlobalPooling {
         } else {
             y.reshape((n, c))?
         };
-        Ok(vec![y])
+        Ok(vec![f.back_from_last(&y)?])
     }
 }

@@ -3,17 +3,33 @@
 use super::Sides;
 use crate::engine::config::apply_base_config;
 use crate::engine::{CallCtx, InputSpec, Layer, LayerArgs, LayerRef, Shape};
+use crate::layers::data_format::DataFormat;
 use crate::ops::Tensor;
 use crate::serialization::{config, json, Cfg, Config, Value};
 use crate::{Error, Result};
 
 /// Zero padding or cropping of the spatial axes; made by [`ZeroPadding2D::new`],
 /// [`Cropping1D::new`], ...
+///
+/// `data_format("channels_first")` (`ZeroPadding1D/2D`, `Cropping2D`, as Keras) pads or crops
+/// the axes after the channels axis: `(batch, c, h, w)`.
+///
+/// ```
+/// use keras::prelude::*;
+/// use keras::layers::{Cropping2D, ZeroPadding2D};
+/// let x = Input::new([3, 8, 6]);
+/// let y = ZeroPadding2D::new((1, 2)).data_format("channels_first").call(&x)?;
+/// assert_eq!(y.shape().to_string(), "(None, 3, 10, 10)");
+/// let y = Cropping2D::new(((1, 0), (2, 1))).data_format("channels_first").call(&x)?;
+/// assert_eq!(y.shape().to_string(), "(None, 3, 7, 3)");
+/// # Ok::<(), keras::Error>(())
+/// ```
 pub struct PadCrop {
     args: LayerArgs,
     rank: usize,
     pad: bool,
     sides: Sides,
+    data_format: String,
 }
 
 /// `keras.layers.ZeroPadding2D`: zeros around the image.
@@ -27,6 +43,7 @@ impl ZeroPadding2D {
             rank: 2,
             pad: true,
             sides: p.into(),
+            data_format: "channels_last".into(),
         }
     }
 }
@@ -41,6 +58,7 @@ impl ZeroPadding1D {
             rank: 1,
             pad: true,
             sides: Sides([(0, 0), (before, after)]),
+            data_format: "channels_last".into(),
         }
     }
 }
@@ -55,6 +73,7 @@ impl Cropping2D {
             rank: 2,
             pad: false,
             sides: c.into(),
+            data_format: "channels_last".into(),
         }
     }
 }
@@ -69,6 +88,7 @@ impl Cropping1D {
             rank: 1,
             pad: false,
             sides: Sides([(0, 0), (start, end)]),
+            data_format: "channels_last".into(),
         }
     }
 }
@@ -77,20 +97,24 @@ impl ZeroPadding1D {
     /// A `ZeroPadding1D` from its Keras config.
     pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
         let (a, b) = sides1(c, "padding", 1)?;
-        apply_base_config(ZeroPadding1D::new(a, b), c)
+        let l = ZeroPadding1D::new(a, b).data_format(&DataFormat::read(c)?);
+        apply_base_config(l, c)
     }
 }
 
 impl ZeroPadding2D {
     /// A `ZeroPadding2D` from its Keras config.
     pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
-        apply_base_config(ZeroPadding2D::new(sides2(c, "padding", 1)?), c)
+        let l = ZeroPadding2D::new(sides2(c, "padding", 1)?).data_format(&DataFormat::read(c)?);
+        apply_base_config(l, c)
     }
 }
 
 impl Cropping1D {
     /// A `Cropping1D` from its Keras config.
     pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
+        // Keras's Cropping1D has no `data_format`: one written is refused unless channels_last.
+        c.channels_last()?;
         let (a, b) = sides1(c, "cropping", 0)?;
         apply_base_config(Cropping1D::new(a, b), c)
     }
@@ -99,13 +123,13 @@ impl Cropping1D {
 impl Cropping2D {
     /// A `Cropping2D` from its Keras config.
     pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
-        apply_base_config(Cropping2D::new(sides2(c, "cropping", 0)?), c)
+        let l = Cropping2D::new(sides2(c, "cropping", 0)?).data_format(&DataFormat::read(c)?);
+        apply_base_config(l, c)
     }
 }
 
 /// A 1D padding / cropping of a config: one number for both sides or a pair.
 fn sides1(c: &Cfg, key: &str, default: usize) -> Result<(usize, usize)> {
-    c.channels_last()?;
     match c.get(key) {
         None => Ok((default, default)),
         Some(Value::Array(_)) => c.pair(key, (default, default)),
@@ -116,7 +140,6 @@ fn sides1(c: &Cfg, key: &str, default: usize) -> Result<(usize, usize)> {
 /// A 2D padding / cropping of a config: a number, a pair (symmetric per axis), or a pair of
 /// pairs.
 fn sides2(c: &Cfg, key: &str, default: usize) -> Result<Sides> {
-    c.channels_last()?;
     let bad = || c.bad(key, "an integer, two integers or two pairs of integers");
     let num = |v: &Value| v.as_u64().map(|n| n as usize).ok_or_else(bad);
     match c.get(key) {
@@ -136,12 +159,22 @@ fn sides2(c: &Cfg, key: &str, default: usize) -> Result<Sides> {
 }
 
 impl PadCrop {
-    fn axes(&self) -> Vec<(usize, (usize, usize))> {
-        if self.rank == 1 {
-            vec![(1, self.sides.0[1])]
+    /// `"channels_last"` (default) or `"channels_first"` (the spatial axes start at 2); another
+    /// value is an error when the layer is called. `Cropping1D` has none in Keras.
+    pub fn data_format(mut self, f: &str) -> Self {
+        self.data_format = f.to_lowercase();
+        self
+    }
+
+    /// The padded / cropped axes and their amounts.
+    fn axes(&self) -> Result<Vec<(usize, (usize, usize))>> {
+        let first = DataFormat::parse(&self.data_format)? == DataFormat::ChannelsFirst;
+        let o = if first { 2 } else { 1 };
+        Ok(if self.rank == 1 {
+            vec![(o, self.sides.0[1])]
         } else {
-            vec![(1, self.sides.0[0]), (2, self.sides.0[1])]
-        }
+            vec![(o, self.sides.0[0]), (o + 1, self.sides.0[1])]
+        })
     }
 }
 
@@ -167,7 +200,7 @@ impl Layer for PadCrop {
             json!({ "cropping": sides })
         };
         if self.rank == 2 || self.pad {
-            v["data_format"] = json!("channels_last");
+            v["data_format"] = json!(self.data_format);
         }
         Ok(config(v))
     }
@@ -182,7 +215,7 @@ impl Layer for PadCrop {
     }
     fn compute_output_shape(&self, s: &[Shape]) -> Result<Vec<Shape>> {
         let mut out = s[0].0.clone();
-        for (axis, (a, b)) in self.axes() {
+        for (axis, (a, b)) in self.axes()? {
             out[axis] = match out[axis] {
                 None => None,
                 Some(d) if self.pad => Some(d + a + b),
@@ -201,7 +234,7 @@ impl Layer for PadCrop {
     }
     fn forward(&self, inputs: &[Tensor], _: &CallCtx) -> Result<Vec<Tensor>> {
         let mut x = inputs[0].clone();
-        for (axis, (a, b)) in self.axes() {
+        for (axis, (a, b)) in self.axes()? {
             x = if self.pad {
                 x.pad_with_zeros(axis, a, b)?
             } else {

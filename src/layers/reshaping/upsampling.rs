@@ -3,6 +3,7 @@
 use crate::engine::config::apply_base_config;
 use crate::engine::{CallCtx, InputSpec, Layer, LayerArgs, LayerRef, Shape, WeightBuilder};
 use crate::layers::convolutional::Size2;
+use crate::layers::data_format::DataFormat;
 use crate::ops::{self, Tensor};
 use crate::serialization::{config, json, Cfg, Config};
 use crate::{Error, Result};
@@ -13,10 +14,20 @@ pub struct UpSampling {
     rank: usize,
     size: Size2,
     interpolation: String,
+    data_format: String,
 }
 
 /// `keras.layers.UpSampling2D`: repeats rows and columns (`nearest`, default) or
-/// interpolates (`bilinear`).
+/// interpolates (`bilinear`). `data_format("channels_first")` inputs are moved to
+/// `channels_last` once per call and back.
+///
+/// ```
+/// use keras::prelude::*;
+/// use keras::layers::UpSampling2D;
+/// let y = UpSampling2D::new((2, 3)).data_format("channels_first").call(&Input::new([4, 5, 6]))?;
+/// assert_eq!(y.shape().to_string(), "(None, 4, 10, 18)");
+/// # Ok::<(), keras::Error>(())
+/// ```
 pub struct UpSampling2D;
 impl UpSampling2D {
     /// Upsampling by `size` (an int or `(h, w)`).
@@ -27,6 +38,7 @@ impl UpSampling2D {
             rank: 2,
             size: size.into(),
             interpolation: "nearest".into(),
+            data_format: "channels_last".into(),
         }
     }
 }
@@ -42,6 +54,7 @@ impl UpSampling1D {
             rank: 1,
             size: Size2(1, size),
             interpolation: "nearest".into(),
+            data_format: "channels_last".into(),
         }
     }
 }
@@ -51,6 +64,15 @@ impl UpSampling {
     pub fn interpolation(mut self, i: &str) -> Self {
         self.interpolation = i.to_string();
         self
+    }
+    /// `"channels_last"` (default) or `"channels_first"` (2D only, as Keras; `UpSampling1D`
+    /// has no `data_format`); another value is an error at build.
+    pub fn data_format(mut self, f: &str) -> Self {
+        self.data_format = f.to_lowercase();
+        self
+    }
+    fn format(&self) -> Result<DataFormat> {
+        DataFormat::parse(&self.data_format)
     }
 }
 
@@ -80,9 +102,9 @@ impl UpSampling1D {
 impl UpSampling2D {
     /// An `UpSampling2D` from its Keras config.
     pub(crate) fn from_config(c: &Cfg) -> Result<LayerRef> {
-        c.channels_last()?;
         let l = UpSampling2D::new(c.pair("size", (2, 2))?)
-            .interpolation(c.str_or("interpolation", "nearest")?);
+            .interpolation(c.str_or("interpolation", "nearest")?)
+            .data_format(&DataFormat::read(c)?);
         apply_base_config(l, c)
     }
 }
@@ -101,7 +123,7 @@ impl Layer for UpSampling {
         } else {
             json!({
                 "size": [self.size.0, self.size.1],
-                "data_format": "channels_last",
+                "data_format": self.data_format,
                 "interpolation": self.interpolation,
             })
         }))
@@ -116,6 +138,7 @@ impl Layer for UpSampling {
         vec![InputSpec::new().ndim(self.rank + 2)]
     }
     fn build(&mut self, _: &[Shape], _: &mut WeightBuilder) -> Result<()> {
+        self.format()?;
         match (self.interpolation.as_str(), self.rank) {
             ("nearest", _) | ("bilinear", 2) => Ok(()),
             (other, _) => Err(Error::value(format!(
@@ -124,7 +147,8 @@ impl Layer for UpSampling {
         }
     }
     fn compute_output_shape(&self, s: &[Shape]) -> Result<Vec<Shape>> {
-        let d = &s[0].0;
+        let f = self.format()?;
+        let d = &f.shape_to_last(&s[0]).0;
         let mut out = d.clone();
         if self.rank == 1 {
             out[1] = d[1].map(|v| v * self.size.1);
@@ -132,14 +156,12 @@ impl Layer for UpSampling {
             out[1] = d[1].map(|v| v * self.size.0);
             out[2] = d[2].map(|v| v * self.size.1);
         }
-        Ok(vec![Shape(out)])
+        Ok(vec![f.shape_from_last(&Shape(out))])
     }
     fn forward(&self, inputs: &[Tensor], _: &CallCtx) -> Result<Vec<Tensor>> {
-        let x = if self.rank == 1 {
-            inputs[0].unsqueeze(1)?
-        } else {
-            inputs[0].clone()
-        };
+        let f = self.format()?;
+        let x = f.to_last(&inputs[0])?;
+        let x = if self.rank == 1 { x.unsqueeze(1)? } else { x };
         let (n, h, w, c) = x.dims4()?;
         let (sh, sw) = (self.size.0, self.size.1);
         let y = if self.interpolation == "bilinear" {
@@ -172,6 +194,10 @@ impl Layer for UpSampling {
                 .contiguous()?
                 .reshape((n, h * sh, w * sw, c))?
         };
-        Ok(vec![if self.rank == 1 { y.squeeze(1)? } else { y }])
+        Ok(vec![f.back_from_last(&if self.rank == 1 {
+            y.squeeze(1)?
+        } else {
+            y
+        })?])
     }
 }
