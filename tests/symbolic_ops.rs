@@ -496,3 +496,56 @@ fn operator_shape_errors_surface_with_kerass_text() {
     assert!(model.save(&path).is_err());
     std::fs::remove_file(&path).ok();
 }
+
+#[test]
+fn registered_lambda_saves_and_loads_unregistered_is_refused() {
+    let x = Input::new([3]);
+    let y = keras::layers::Lambda::registered("symbolic_ops_cube", |t| Ok(t.powf(3.0)?))
+        .call(&x)
+        .unwrap();
+    let y = Dense::new(2).call(&y).unwrap();
+    let mut model = Model::new(&[x.clone()], &[y]).unwrap();
+    let data = Tensor::randn(0f32, 1.0, (4, 3), &Device::Cpu).unwrap();
+    let want: Tensor = model.predict(&data, EvalArgs::quiet()).unwrap();
+    let path = std::env::temp_dir().join(format!("keras_rs_lambda_{}.keras", std::process::id()));
+    model.save(&path).unwrap();
+    let mut back = keras::saving::load_model(&path).unwrap();
+    let got: Tensor = back.predict(&data, EvalArgs::quiet()).unwrap();
+    assert_close("registered Lambda round trip", &got, &want, 1e-6);
+    std::fs::remove_file(&path).ok();
+
+    let anon = keras::layers::Lambda::new(|t| Ok(t.exp()?))
+        .call(&x)
+        .unwrap();
+    let model = Model::new(&[x], &[anon]).unwrap();
+    let err = model.save(&path).unwrap_err().to_string();
+    assert!(
+        err.contains("anonymous Rust closure") && err.contains("Lambda::registered"),
+        "{err}"
+    );
+    std::fs::remove_file(&path).ok();
+}
+
+#[test]
+fn keras_lambda_files_python_code_refused_named_function_loads() {
+    let err = keras::saving::load_model(fixture("lambda_python.keras"))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        err.contains(
+            "Requested the deserialization of a `Lambda` layer whose `function` is a Python lambda"
+        ) && err.contains("safe_mode=False"),
+        "{err}"
+    );
+    // Keras saved `my>double`; registered here under that name it loads and predicts.
+    let missing = keras::saving::load_model(fixture("lambda_named.keras"));
+    if let Err(e) = &missing {
+        assert!(e.to_string().contains("Could not locate function"), "{e}");
+    }
+    keras::layers::register_lambda_function("my>double", |t| Ok((t * 2.0)?));
+    let mut model = keras::saving::load_model(fixture("lambda_named.keras")).unwrap();
+    let f = Fixture::load("symbolic_ops/lambda_named.npz");
+    let y: Tensor = model.predict(&f.get("x"), EvalArgs::quiet()).unwrap();
+    assert_close("Keras's named Lambda", &y, &f.get("y"), 1e-5);
+}

@@ -27,7 +27,10 @@ pub mod reshaping;
 pub mod rnn;
 
 pub use self::activations::{Activation, LeakyReLU, PReLU, ReLU, Softmax, ELU};
-pub use self::core::{Dense, Embedding, Input, InputBuilder, InputLayer, Masking};
+pub use self::core::{
+    register_lambda_function, register_lambda_function_many, Dense, Embedding, Input, InputBuilder,
+    InputLayer, Lambda, Masking,
+};
 pub use attention::{Attention, MultiHeadAttention};
 pub use convolutional::{
     Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D,

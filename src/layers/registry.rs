@@ -32,6 +32,7 @@ impl Registrable for LayerRef {
         r.add("Dense", Dense::from_config);
         r.add("Embedding", Embedding::from_config);
         r.add("Masking", Masking::from_config);
+        r.add("Lambda", Lambda::from_config);
         // activations
         r.add("Activation", Activation::from_config);
         r.add("ReLU", ReLU::from_config);
