@@ -3,6 +3,8 @@
 //! on a small regression whose best setting is known (the largest learning rate trains
 //! furthest in three epochs), stopped and resumed; plus `models::ensemble`.
 
+mod common;
+
 use keras::prelude::*;
 use keras::tuner::{
     BayesianOptimization, Choice, Float, GridSearch, HpValue, HyperParameter, HyperParameters,
@@ -575,4 +577,68 @@ fn ensembles_average_and_weigh_their_members_and_save() {
         e,
         "ensemble: expected one weight per model (1 models). Received: weights=[0.5, 0.5]"
     );
+}
+
+/// The ensembles' `.keras` files open in Python Keras with the same predictions (skipped
+/// without a Python that imports keras, unless `KERAS_RS_REQUIRE_PYTHON=1`).
+#[test]
+fn ensemble_files_load_in_python_keras() {
+    let required = std::env::var("KERAS_RS_REQUIRE_PYTHON").is_ok_and(|v| v == "1");
+    let Some(py) = common::keras_python() else {
+        assert!(
+            !required,
+            "KERAS_RS_REQUIRE_PYTHON=1 but no Python with keras was found"
+        );
+        eprintln!("skipped: no Python with keras");
+        return;
+    };
+    let dir = tmp("ensemble_interop");
+    std::fs::create_dir_all(&dir).unwrap();
+    let x = Tensor::from_vec(
+        (0..12).map(|i| i as f32 / 5.0 - 1.0).collect::<Vec<f32>>(),
+        (4, 3),
+        &Device::Cpu,
+    )
+    .unwrap();
+    keras::utils::write_npy(dir.join("x.npy"), &x).unwrap();
+    let quiet = || EvalArgs {
+        verbose: 0,
+        ..Default::default()
+    };
+    for (name, weights) in [("avg", None), ("weighted", Some(&[0.3, 0.7][..]))] {
+        let mut m = keras::models::ensemble(&[member(3, 7), member(5, 8)], weights).unwrap();
+        let y: Tensor = m.predict(&x, quiet()).unwrap();
+        m.save(dir.join(format!("{name}.keras"))).unwrap();
+        keras::utils::write_npy(dir.join(format!("{name}.npy")), &y).unwrap();
+    }
+    let script = r#"
+import sys, os, numpy as np, keras
+d = sys.argv[1]
+x = np.load(os.path.join(d, "x.npy"))
+for name in ["avg", "weighted"]:
+    m = keras.saving.load_model(os.path.join(d, name + ".keras"))
+    got = m.predict(x, verbose=0)
+    want = np.load(os.path.join(d, name + ".npy"))
+    assert np.allclose(got, want, atol=1e-5), (name, got, want)
+    print(name, "ok", [l.__class__.__name__ for l in m.layers])
+"#;
+    let out = std::process::Command::new(&py)
+        .args(["-c", script])
+        .arg(&dir)
+        .env("KERAS_BACKEND", "jax")
+        .env("JAX_PLATFORMS", "cpu")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("avg ok") && text.contains("weighted ok"),
+        "{text}"
+    );
+    assert!(text.contains("Rescaling") && text.contains("Add"), "{text}");
+    std::fs::remove_dir_all(&dir).ok();
 }
