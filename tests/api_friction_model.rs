@@ -196,9 +196,7 @@ fn a_failing_main_prints_the_message_with_the_call_path() {
     // What `fn main() -> keras::Result<()>` prints after `Error: ` is the Debug form.
     let ids = Input::shape([2]).dtype(DType::I64).build();
     let codes = Embedding::new(5, 2).name("emb").call(&ids).unwrap();
-    let encoder = Model::new(&[ids.clone()], &[codes])
-        .unwrap()
-        .name("encoder");
+    let encoder = Model::new(&[ids], &[codes]).unwrap().name("encoder");
     let outer_in = Input::shape([2]).dtype(DType::I64).build();
     let out = encoder.call(&outer_in).unwrap();
     let mut auto = Model::new(&[outer_in], &[out]).unwrap().name("autoencoder");
@@ -357,4 +355,40 @@ fn fit_takes_strided_tensors_as_their_contiguous_copies() {
         h.history["loss"].clone()
     };
     assert_eq!(fit_ds(xt.clone(), y.clone()), fit_ds(dense(&xt), dense(&y)));
+}
+
+#[test]
+fn class_weight_on_a_strided_target_equals_its_copy() {
+    let x = randn(&[16, 3], 11).t().unwrap().t().unwrap();
+    // Class ids in the second column of a (16, 2) array: a strided view.
+    let ids: Vec<u32> = (0..32).map(|i| (i * 7 % 3) as u32).collect();
+    let y = Tensor::from_vec(ids, (16, 2), &Device::Cpu)
+        .unwrap()
+        .narrow(1, 1, 1)
+        .unwrap();
+    assert!(!y.is_contiguous());
+    let run = |y: &Tensor| {
+        keras::utils::set_random_seed(5);
+        let mut m = Sequential::from_layers([
+            Input::new([3]).into(),
+            Dense::new(3).activation("softmax").into(),
+        ])
+        .unwrap();
+        m.compile("sgd", "sparse_categorical_crossentropy", ["accuracy"])
+            .unwrap();
+        let h = m
+            .fit(
+                &x,
+                y,
+                FitArgs {
+                    batch_size: 5,
+                    shuffle: true,
+                    class_weight: Some([(0, 2.0), (2, 0.5)].into_iter().collect()),
+                    ..quiet(2)
+                },
+            )
+            .unwrap();
+        h.history["loss"].clone()
+    };
+    assert_eq!(run(&y), run(&y.contiguous().unwrap().copy().unwrap()));
 }
