@@ -305,7 +305,9 @@ fn wrong_feature_count_names_layer_axis_and_shape() {
         )
     );
     let e = m
-        .predict::<Tensor>(&x, EvalArgs::default()).unwrap_err().to_string();
+        .predict::<Tensor>(&x, EvalArgs::default())
+        .unwrap_err()
+        .to_string();
     assert!(
         e.contains("expected axis -1 of input shape to have value 64"),
         "{e}"

@@ -315,10 +315,13 @@ fn graph_of(net: &LayerRef) -> Option<(Vec<String>, Vec<String>)> {
 /// Training, evaluation and prediction (Keras's `Trainer` methods).
 impl Model {
     /// Configures the model for training: optimizer, loss and metrics, by name or value.
+    /// No metrics is `()`: an empty `[]` has no element type Rust can infer (a list of
+    /// names and the by-output-name form `[("out", &["mae"][..])]` are both arrays).
     ///
     /// ```
     /// use keras::prelude::*;
     /// let mut model = Sequential::from_layers([Input::new(&[4]).into(), Dense::new(3).into()])?;
+    /// model.compile("sgd", "mse", ())?;
     /// model.compile("adam", "sparse_categorical_crossentropy", ["accuracy"])?;
     /// assert!(model.compile("adamx", "mse", ["mae"]).is_err());
     /// # Ok::<(), keras::Error>(())
