@@ -1,6 +1,7 @@
 //! The seeds' subclassed models: `MyModel` (layers as fields, a custom `call`) and
 //! `CustomModel` (also a custom `train_step`: forward, compiled loss, gradients, optimizer
-//! step, metrics), trained on MNIST.
+//! step, metrics), trained on MNIST. Neither lists its layers: the model finds them as its
+//! `call` applies them when it is built.
 //!
 //! `cargo run --release --example subclassed_model`
 
@@ -30,13 +31,6 @@ impl Subclass for MyModel {
         let x = self.dense2.apply(&x)?;
         Ok(vec![self.output_layer.apply(&x)?])
     }
-    fn layers(&self) -> Vec<LayerRef> {
-        vec![
-            self.dense1.clone(),
-            self.dense2.clone(),
-            self.output_layer.clone(),
-        ]
-    }
 }
 
 struct CustomModel {
@@ -48,9 +42,6 @@ impl Subclass for CustomModel {
     fn call(&self, inputs: &[Tensor], _training: bool) -> keras::Result<Vec<Tensor>> {
         let x = self.dense1.apply(&inputs[0])?;
         Ok(vec![self.dense2.apply(&x)?])
-    }
-    fn layers(&self) -> Vec<LayerRef> {
-        vec![self.dense1.clone(), self.dense2.clone()]
     }
     /// As the seeds' `train_step`: with GradientTape, compiled_loss, apply_gradients, and the
     /// compiled metrics.
@@ -84,7 +75,7 @@ fn main() -> keras::Result<()> {
     let x_test = (x_test.reshape((10_000, 784))?.to_dtype(DType::F32)? / 255.0)?;
 
     let mut model = Model::subclass(MyModel::new(64));
-    model.build(&[None, Some(784)])?;
+    model.build((None, 784))?;
     model.summary();
     model.compile("adam", "sparse_categorical_crossentropy", ["accuracy"])?;
     model.fit(

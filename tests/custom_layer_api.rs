@@ -35,7 +35,7 @@ struct Linear {
 #[keras::layer]
 impl Layer for Linear {
     fn build(&mut self, s: &[Shape], w: &mut WeightBuilder) -> keras::Result<()> {
-        self.w = Some(w.add_weight("w", [s[0].dim(-1), Some(self.units)], "random_normal")?);
+        self.w = Some(w.add_weight("w", (s[0].dim(-1), self.units), "random_normal")?);
         Ok(())
     }
     fn forward(&self, x: &[Tensor], _: &CallCtx) -> keras::Result<Vec<Tensor>> {
@@ -121,7 +121,7 @@ fn max_abs_diff(a: &Tensor, b: &Tensor) -> f32 {
 fn linear_output_shape_is_inferred_as_keras_does() {
     let _s = serial();
     clear_session();
-    let inp = Input::new([None, Some(3)]);
+    let inp = Input::new((None, 3));
     let x = linear(4).call(&inp).unwrap();
     assert_eq!(x.shape().to_string(), "(None, None, 4)");
     let out = linear(2).call(&x).unwrap();
@@ -192,7 +192,7 @@ fn linear_trains_saves_and_loads_with_its_registration() {
     keras::utils::set_random_seed(3);
     let (x, y) = regression_data(64, 3);
     let inp = Input::new([3]);
-    let out = linear(1).call(&linear(4).call(&inp).unwrap()).unwrap();
+    let out = linear(1).call(linear(4).call(&inp).unwrap()).unwrap();
     let mut model = Model::new(&[inp], &[out]).unwrap();
     model
         .compile(Adam::new().learning_rate(0.05), "mse", ())
@@ -236,7 +236,7 @@ fn subclassed_model_finds_its_layers() {
     let _s = serial();
     clear_session();
     let model = Model::subclass(MyModel::new(64));
-    model.build(&[None, Some(784)]).unwrap();
+    model.build((None, 784)).unwrap();
     assert_eq!(model.count_params(), 55_050);
     let names: Vec<String> = model.layers().iter().map(|l| l.name()).collect();
     assert_eq!(names, ["dense", "dense_1", "dense_2"]);
@@ -264,12 +264,12 @@ fn subclassed_model_finds_its_layers() {
     // A known batch size stays known, as Keras's eager call shows it.
     clear_session();
     let model = Model::subclass(MyModel::new(64));
-    model.build(&[Some(1), Some(784)]).unwrap();
+    model.build((1, 784)).unwrap();
     assert_eq!(model.summary_with_width(76), summary_fixture("subclassed"));
 
     // A hand-written list wins.
     let listed = Model::subclass(Listed(MyModel::new(8)));
-    listed.build(&[None, Some(4)]).unwrap();
+    listed.build((None, 4)).unwrap();
     assert_eq!(listed.layers().len(), 1);
     assert_eq!(listed.count_params(), 8 * 10 + 10);
 }
@@ -318,7 +318,7 @@ fn subclassed_model_without_layers_trains_and_round_trips_weights() {
     let file = dir.join("my_model.weights.h5");
     model.save_weights(&file).unwrap();
     let mut fresh = Model::subclass(MyModel::new(16));
-    fresh.build(&[None, Some(6)]).unwrap();
+    fresh.build((None, 6)).unwrap();
     fresh.load_weights(&file).unwrap();
     let a: Tensor = model.predict_on_batch(vec![x.clone()]).unwrap();
     let b: Tensor = fresh.predict_on_batch(vec![x]).unwrap();

@@ -95,7 +95,7 @@ fn build_summary_fit_evaluate_predict() {
     keras::utils::set_random_seed(4);
     let mut model = Model::subclass(MyModel::new(64));
     assert!(!model.built());
-    model.build(&[None, Some(784)]).unwrap();
+    model.build((None, 784)).unwrap();
     assert_eq!(model.count_params(), 55_050);
     // (The summary text is checked against Keras's in tests/summary.rs, where names are fixed.)
     assert!(
@@ -194,7 +194,7 @@ fn custom_train_step_runs_and_trains() {
 #[test]
 fn frozen_subclassed_model_keeps_its_weights() {
     let mut model = Model::subclass(MyModel::new(8));
-    model.build(&[None, Some(784)]).unwrap();
+    model.build((None, 784)).unwrap();
     model.set_trainable(false);
     assert!(model.trainable_weights().is_empty());
     model

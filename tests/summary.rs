@@ -83,7 +83,7 @@ fn summaries_match_keras() {
         output_layer: Dense::new(10).activation("softmax").into_layer(),
     });
     // The fixture's Keras model was built by an eager call on a batch of one.
-    sub.build(&[Some(1), Some(784)]).unwrap();
+    sub.build((1, 784)).unwrap();
     check("subclassed", &sub);
 
     graph_summaries();
