@@ -504,7 +504,7 @@ fn registered_lambda_saves_and_loads_unregistered_is_refused() {
         .call(&x)
         .unwrap();
     let y = Dense::new(2).call(&y).unwrap();
-    let mut model = Model::new(&[x.clone()], &[y]).unwrap();
+    let mut model = Model::new(std::slice::from_ref(&x), &[y]).unwrap();
     let data = Tensor::randn(0f32, 1.0, (4, 3), &Device::Cpu).unwrap();
     let want: Tensor = model.predict(&data, EvalArgs::quiet()).unwrap();
     let path = std::env::temp_dir().join(format!("keras_rs_lambda_{}.keras", std::process::id()));
@@ -546,6 +546,6 @@ fn keras_lambda_files_python_code_refused_named_function_loads() {
     keras::layers::register_lambda_function("my>double", |t| Ok((t * 2.0)?));
     let mut model = keras::saving::load_model(fixture("lambda_named.keras")).unwrap();
     let f = Fixture::load("symbolic_ops/lambda_named.npz");
-    let y: Tensor = model.predict(&f.get("x"), EvalArgs::quiet()).unwrap();
+    let y: Tensor = model.predict(f.get("x"), EvalArgs::quiet()).unwrap();
     assert_close("Keras's named Lambda", &y, &f.get("y"), 1e-5);
 }

@@ -10,7 +10,7 @@
 //! ```
 //! use keras::prelude::*;
 //! use keras::ops;
-//! let x = Input::new(&[3, 4]);
+//! let x = Input::new([3, 4]);
 //! let y = ops::mean(&ops::add(&x, 1.0)?, 1, false)?;
 //! assert_eq!(y.shape().to_string(), "(None, 4)");
 //! assert_eq!(y.layer().class_name(), "Mean");
@@ -346,7 +346,7 @@ mod tests {
 
     #[test]
     fn symbolic_ops_make_named_nodes() {
-        let x = Input::new(&[3, 4]);
+        let x = Input::new([3, 4]);
         let y = ops::add(&x, 1.0).unwrap();
         assert_eq!(y.layer().class_name(), "Add");
         assert!(y.layer().name().starts_with("add"));
@@ -363,8 +363,8 @@ mod tests {
 
     #[test]
     fn deferred_errors_surface_on_run_and_save() {
-        let a = Input::new(&[3]);
-        let b = Input::new(&[4]);
+        let a = Input::new([3]);
+        let b = Input::new([4]);
         let op = ops::numpy::binary_op(
             "Add",
             [ops::operation::Slot::Tensor, ops::operation::Slot::Tensor],

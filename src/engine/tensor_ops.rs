@@ -151,8 +151,8 @@ mod tests {
 
     #[test]
     fn operators_record_kerass_classes() {
-        let x = Input::new(&[2]);
-        let y = Input::new(&[2]);
+        let x = Input::new([2]);
+        let y = Input::new([2]);
         let classes: Vec<String> = [
             &x + &y,
             &x - 1.0,
