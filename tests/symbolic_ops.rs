@@ -12,8 +12,13 @@ use keras::prelude::*;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-/// Tests that depend on auto-generated names (`add`, `add_1`, ...) run one at a time.
+/// The tests of this file run one at a time: one of them compares auto-generated names
+/// (`add`, `add_1`, ...) after `clear_session`, which another test's layers would shift.
 static NAMES: Mutex<()> = Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    NAMES.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 fn fixture(file: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -63,6 +68,7 @@ fn check_predictions(what: &str, model: &mut Model, f: &Fixture) {
 
 #[test]
 fn keras_file_with_op_nodes_loads_and_predicts() {
+    let _g = one_at_a_time();
     let f = Fixture::load("symbolic_ops/ops_model.npz");
     let mut model = keras::saving::load_model(fixture("ops_model.keras")).unwrap();
     check_predictions("Keras's file", &mut model, &f);
@@ -71,7 +77,7 @@ fn keras_file_with_op_nodes_loads_and_predicts() {
 
 #[test]
 fn model_built_from_ops_matches_keras() {
-    let _g = NAMES.lock().unwrap_or_else(|e| e.into_inner());
+    let _g = one_at_a_time();
     keras::utils::clear_session();
     let f = Fixture::load("symbolic_ops/ops_model.npz");
     let mut model = ops_model().unwrap();
@@ -126,6 +132,7 @@ fn model_built_from_ops_matches_keras() {
 
 #[test]
 fn op_nodes_serialize_as_keras_writes_them() {
+    let _g = one_at_a_time();
     let x = Input::new([3, 4]);
     let y = (&x * 2.0).slice(&[Idx::all(), (1..3).into(), Idx::slice(None, None, Some(2))]);
     let y = y.unwrap();
@@ -154,6 +161,7 @@ fn op_nodes_serialize_as_keras_writes_them() {
 
 #[test]
 fn model_with_op_nodes_trains() {
+    let _g = one_at_a_time();
     keras::utils::set_random_seed(3);
     let x = Input::new([4]);
     let h = Dense::new(8).call(&x).unwrap();
@@ -223,6 +231,7 @@ fn eager_and_symbolic(
 
 #[test]
 fn each_op_matches_keras_eagerly_and_symbolically() {
+    let _g = one_at_a_time();
     let f = Fixture::load("symbolic_ops/ops_eager.npz");
     let (a, b, p, k) = (f.get("a"), f.get("b"), f.get("p"), f.get("k"));
     type Pair = (
@@ -476,6 +485,7 @@ fn each_op_matches_keras_eagerly_and_symbolically() {
 
 #[test]
 fn operator_shape_errors_surface_with_kerass_text() {
+    let _g = one_at_a_time();
     let a = Input::new([3]);
     let b = Input::new([4]);
     // The Result-returning function fails at once ...
@@ -499,6 +509,7 @@ fn operator_shape_errors_surface_with_kerass_text() {
 
 #[test]
 fn registered_lambda_saves_and_loads_unregistered_is_refused() {
+    let _g = one_at_a_time();
     let x = Input::new([3]);
     let y = keras::layers::Lambda::registered("symbolic_ops_cube", |t| Ok(t.powf(3.0)?))
         .call(&x)
@@ -528,6 +539,7 @@ fn registered_lambda_saves_and_loads_unregistered_is_refused() {
 
 #[test]
 fn keras_lambda_files_python_code_refused_named_function_loads() {
+    let _g = one_at_a_time();
     let err = keras::saving::load_model(fixture("lambda_python.keras"))
         .err()
         .unwrap()
