@@ -12,8 +12,8 @@ use super::input_spec::InputSpec;
 use super::naming;
 use super::node::{KerasTensor, Node, TensorDesc};
 use super::shape::{IntoDims, Shape};
-use super::store::{Assets, Group};
 use super::tracker;
+use super::store::{Assets, Group};
 use super::var_group::VarGroup;
 use super::weight::{Weight, WeightBuilder};
 use crate::ops::{DType, Tensor};
@@ -68,6 +68,7 @@ impl CallCtx<'_> {
 ///
 /// ```
 /// use keras::prelude::*;
+/// use keras::engine::{CallCtx, Layer, LayerArgs, Weight, WeightBuilder};
 ///
 /// #[derive(Default)]
 /// struct Linear { args: LayerArgs, units: usize, w: Option<Weight> }
@@ -75,7 +76,7 @@ impl CallCtx<'_> {
 /// #[keras::layer]
 /// impl Layer for Linear {
 ///     fn build(&mut self, s: &[Shape], w: &mut WeightBuilder) -> keras::Result<()> {
-///         self.w = Some(w.add_weight("w", (s[0].dim(-1), self.units), "random_normal")?);
+///         self.w = Some(w.add_weight("w", [s[0].last_dim()?, self.units], "random_normal")?);
 ///         Ok(())
 ///     }
 ///     fn forward(&self, x: &[Tensor], _: &CallCtx) -> keras::Result<Vec<Tensor>> {
@@ -654,7 +655,7 @@ impl LayerRef {
     /// [`Error::in_call`] (other errors there name the layer already).
     fn annotate(&self, e: Error) -> Error {
         match e {
-            Error::Backend(_) => e.in_call(self.class_name(), &self.name(), self.is_model(), &[]),
+            Error::Backend(_) => e.in_call(self.class_name(), &self.name(), false, &[]),
             other => other,
         }
     }
