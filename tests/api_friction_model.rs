@@ -278,10 +278,25 @@ fn validation_split_outside_zero_one_is_an_error() {
             )
             .unwrap_err()
             .to_string();
-        assert_eq!(
-            e,
-            format!("`validation_split` must be in [0, 1). Received: validation_split={bad}")
-        );
+        let want =
+            format!("`validation_split` must be in [0, 1). Received: validation_split={bad}");
+        assert_eq!(e, want);
+        // The same check for a dataset (which refuses any split > 0 besides).
+        let ds = Dataset::from_tensor_slices((x.clone(), y.clone()))
+            .unwrap()
+            .batch(5)
+            .unwrap();
+        let e = regression()
+            .fit_dataset(
+                &ds,
+                FitArgs {
+                    validation_split: bad,
+                    ..quiet(1)
+                },
+            )
+            .unwrap_err()
+            .to_string();
+        assert_eq!(e, want);
     }
 }
 

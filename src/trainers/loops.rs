@@ -120,12 +120,7 @@ pub(crate) fn fit(model: &mut Model, x: Data, y: Data, mut args: FitArgs) -> Res
         return Err(not_compiled());
     }
     check_batch_size(args.batch_size)?;
-    if !(0.0..1.0).contains(&args.validation_split) {
-        return Err(Error::value(format!(
-            "`validation_split` must be in [0, 1). Received: validation_split={}",
-            args.validation_split
-        )));
-    }
+    check_validation_split(args.validation_split)?;
     let data = arrays(model, x, Some(y), args.sample_weight.take())?;
     if let (Some(cw), Some(y)) = (&args.class_weight, data.ys.first()) {
         super::data_adapters::check_classes_present(y, cw)?;
@@ -149,11 +144,23 @@ pub(crate) fn fit(model: &mut Model, x: Data, y: Data, mut args: FitArgs) -> Res
     fit_adapter(model, Box::new(adapter), val, args)
 }
 
+/// A `validation_split` outside [0, 1) is an error, a negative one too (Keras 3 trains on
+/// without validation then).
+fn check_validation_split(split: f64) -> Result<()> {
+    if !(0.0..1.0).contains(&split) {
+        return Err(Error::value(format!(
+            "`validation_split` must be in [0, 1). Received: validation_split={split}"
+        )));
+    }
+    Ok(())
+}
+
 /// Trains on a source of batches (Keras's `Model.fit(dataset)`).
 pub(crate) fn fit_source(model: &mut Model, source: DataSource, args: FitArgs) -> Result<History> {
     if !model.trainer.compiled() {
         return Err(not_compiled());
     }
+    check_validation_split(args.validation_split)?;
     if args.validation_split > 0.0 {
         return Err(Error::value(
             "`validation_split` is only supported for Tensors or NumPy arrays. Found: a \
