@@ -151,7 +151,11 @@ impl Layer for OpLayer {
             let dt = if COMPARISONS.contains(&class) {
                 DType::U8
             } else {
-                dtypes[0]
+                dtypes
+                    .iter()
+                    .copied()
+                    .reduce(crate::ops::numpy::result_dtype)
+                    .unwrap_or(DType::F32)
             };
             *self.specs.lock().unwrap_or_else(|e| e.into_inner()) = Some(vec![dt]);
             return Ok(vec![out]);

@@ -5,6 +5,11 @@
 //! composition of plain candle ops on other devices. Every op with a gradient is checked
 //! against finite differences in its tests.
 //!
+//! Keras's user-facing `keras.ops` functions ([`add`], [`matmul`], [`mean`], [`get_item`],
+//! [`softmax`], ...; see [`numpy`], [`operation`]) take a real [`Tensor`] (computed at once)
+//! or a symbolic [`crate::engine::KerasTensor`] (a node of Keras's op class in a functional
+//! model): `ops::mean(&x, 1, false)` works on both.
+//!
 //! ```
 //! use keras::ops::{self, Act, Tensor, Device};
 //! let x = Tensor::new(&[[-1f32, 2.0]], &Device::Cpu)?;

@@ -53,6 +53,21 @@ pub(crate) fn fill_slots(slots: &[Slot], xs: &[Tensor]) -> Result<Vec<Tensor>> {
         .collect()
 }
 
+/// The dtype two operands meet in (a simplified Keras `result_type`): the wider float if
+/// either is a float, else the wider integer (`uint8`, Keras's `bool`, widens to the other).
+pub fn result_dtype(a: DType, b: DType) -> DType {
+    if a == b {
+        return a;
+    }
+    let float = |d: DType| d.is_float();
+    match (float(a), float(b)) {
+        (true, false) => a,
+        (false, true) => b,
+        _ if a.size_in_bytes() >= b.size_in_bytes() && a != DType::U8 => a,
+        _ => b,
+    }
+}
+
 /// The op of a broadcasting binary function of class `class`.
 pub fn binary_op(class: &str, slots: [Slot; 2], f: BinFn) -> Op {
     let name = class.to_string();
@@ -66,7 +81,12 @@ pub fn binary_op(class: &str, slots: [Slot; 2], f: BinFn) -> Op {
                 return Err(Error::value(format!("{name} needs at least one tensor")));
             }
             let ab = fill_slots(&slots, xs)?;
-            Ok(vec![f(&ab[0], &ab[1])?])
+            let dt = result_dtype(ab[0].dtype(), ab[1].dtype());
+            let (a, b) = (
+                super::basic::cast(&ab[0], dt)?,
+                super::basic::cast(&ab[1], dt)?,
+            );
+            Ok(vec![f(&a, &b)?])
         },
     )
 }
@@ -577,6 +597,13 @@ mod tests {
             vec![-1.0, -2.0, -4.0]
         );
         assert!(add::<Tensor>(1.0, 2.0).is_err());
+        // float * bool (uint8) is float, as in Keras.
+        let mask = greater(&x, 1.5).unwrap();
+        assert_eq!(mask.dtype(), DType::U8);
+        let m = multiply(&x, &mask).unwrap();
+        assert_eq!(m.to_vec1::<f32>().unwrap(), vec![0.0, 2.0, 4.0]);
+        assert_eq!(result_dtype(DType::U8, DType::I64), DType::I64);
+        assert_eq!(result_dtype(DType::F16, DType::F32), DType::F32);
     }
 
     #[test]
