@@ -25,9 +25,46 @@ use crate::engine::Shape;
 use crate::ops::Tensor;
 use crate::serialization::Cfg;
 use crate::{Error, Result};
+use std::sync::atomic::{AtomicBool, Ordering};
 
-/// Keras's default format, `keras.config.image_data_format()`.
-pub const IMAGE_DATA_FORMAT: &str = "channels_last";
+/// Whether [`set_image_data_format`] made `channels_first` the default.
+static CHANNELS_FIRST: AtomicBool = AtomicBool::new(false);
+
+/// `keras.config.image_data_format()`: the format layers take when given none
+/// (`"channels_last"` unless [`set_image_data_format`] changed it). Read when a layer is made,
+/// as Keras does.
+///
+/// ```
+/// assert_eq!(keras::layers::data_format::image_data_format(), "channels_last");
+/// ```
+pub fn image_data_format() -> &'static str {
+    if CHANNELS_FIRST.load(Ordering::Relaxed) {
+        "channels_first"
+    } else {
+        "channels_last"
+    }
+}
+
+/// `keras.config.set_image_data_format(...)`: the default format of the layers made after
+/// it (for the whole process). Another value than the two names is Keras's error.
+///
+/// ```
+/// use keras::layers::data_format::{image_data_format, set_image_data_format};
+/// use keras::layers::Conv2D;
+/// use keras::prelude::*;
+/// set_image_data_format("channels_first")?;
+/// let y = Conv2D::new(4, 3).call(&Input::new([2, 9, 8]))?;
+/// assert_eq!(y.shape().to_string(), "(None, 4, 7, 6)");
+/// set_image_data_format("channels_last")?;
+/// assert_eq!(image_data_format(), "channels_last");
+/// assert!(set_image_data_format("nhwc").is_err());
+/// # Ok::<(), keras::Error>(())
+/// ```
+pub fn set_image_data_format(f: &str) -> Result<()> {
+    let first = DataFormat::parse(f)? == DataFormat::ChannelsFirst;
+    CHANNELS_FIRST.store(first, Ordering::Relaxed);
+    Ok(())
+}
 
 /// The two layouts of an image-like tensor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -60,9 +97,9 @@ impl DataFormat {
     }
 
     /// The `data_format` key of a Keras config: missing or `null` is
-    /// `keras.config.image_data_format()` (`channels_last`). Returns the name as written back.
+    /// [`image_data_format`] (`channels_last`). Returns the name as written back.
     pub(crate) fn read(c: &Cfg) -> Result<String> {
-        let f = c.opt_str("data_format")?.unwrap_or(IMAGE_DATA_FORMAT);
+        let f = c.opt_str("data_format")?.unwrap_or(image_data_format());
         Ok(DataFormat::parse(f)?.as_str().to_string())
     }
 

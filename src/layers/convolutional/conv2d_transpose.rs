@@ -56,7 +56,7 @@ impl Conv2DTranspose {
             kernel_size: kernel_size.into(),
             strides: Size2(1, 1),
             padding: "valid".into(),
-            data_format: "channels_last".into(),
+            data_format: crate::layers::data_format::image_data_format().into(),
             activation: Act::Linear.into(),
             use_bias: true,
             kernel_initializer: initializers::GLOROT_UNIFORM.into(),

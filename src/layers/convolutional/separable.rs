@@ -58,7 +58,7 @@ impl Common {
             kernel_size,
             strides: Size2(1, 1),
             padding: "valid".into(),
-            data_format: "channels_last".into(),
+            data_format: crate::layers::data_format::image_data_format().into(),
             dilation: Size2(1, 1),
             depth_multiplier: 1,
             activation: Act::Linear.into(),

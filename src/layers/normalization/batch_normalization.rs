@@ -258,7 +258,7 @@ mod tests {
         let bn = BatchNormalization::new()
             .dtype(crate::ops::DType::F64)
             .into_layer();
-        bn.build(&[Shape::batched(&[3])]).unwrap();
+        bn.build(&[Shape::batched([3])]).unwrap();
         let x = crate::random::normal(&[5, 3])
             .unwrap()
             .to_dtype(crate::ops::DType::F64)

@@ -41,7 +41,7 @@ macro_rules! global_class {
                     rank: $rank,
                     kind: $kind,
                     keepdims: false,
-                    data_format: "channels_last".into(),
+                    data_format: crate::layers::data_format::image_data_format().into(),
                 }
             }
             /// The layer from its Keras config.

@@ -31,7 +31,7 @@ impl Default for Flatten {
     fn default() -> Self {
         Flatten {
             args: LayerArgs::default(),
-            data_format: "channels_last".into(),
+            data_format: crate::layers::data_format::image_data_format().into(),
         }
     }
 }

@@ -43,7 +43,7 @@ impl ZeroPadding2D {
             rank: 2,
             pad: true,
             sides: p.into(),
-            data_format: "channels_last".into(),
+            data_format: crate::layers::data_format::image_data_format().into(),
         }
     }
 }
@@ -58,7 +58,7 @@ impl ZeroPadding1D {
             rank: 1,
             pad: true,
             sides: Sides([(0, 0), (before, after)]),
-            data_format: "channels_last".into(),
+            data_format: crate::layers::data_format::image_data_format().into(),
         }
     }
 }
@@ -73,7 +73,7 @@ impl Cropping2D {
             rank: 2,
             pad: false,
             sides: c.into(),
-            data_format: "channels_last".into(),
+            data_format: crate::layers::data_format::image_data_format().into(),
         }
     }
 }

@@ -38,7 +38,7 @@ impl UpSampling2D {
             rank: 2,
             size: size.into(),
             interpolation: "nearest".into(),
-            data_format: "channels_last".into(),
+            data_format: crate::layers::data_format::image_data_format().into(),
         }
     }
 }
