@@ -325,3 +325,35 @@ fn subclassed_model_without_layers_trains_and_round_trips_weights() {
     assert_eq!(max_abs_diff(&a, &b), 0.0);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn the_attribute_keeps_written_methods_and_takes_another_args_field() {
+    let _s = serial();
+    #[derive(Default)]
+    struct Renamed {
+        base: LayerArgs,
+    }
+    #[keras::layer(args = base)]
+    impl Layer for Renamed {
+        fn class_name(&self) -> &str {
+            "Shifted"
+        }
+        fn compute_output_shape(&self, _: &[Shape]) -> keras::Result<Vec<Shape>> {
+            Ok(vec![Shape::new((None, 7))])
+        }
+        fn forward(&self, x: &[Tensor], _: &CallCtx) -> keras::Result<Vec<Tensor>> {
+            Ok(vec![x[0].affine(1.0, 1.0)?])
+        }
+    }
+    let l = Renamed::default().name("r").into_layer();
+    assert_eq!((l.class_name(), l.name().as_str()), ("Shifted", "r"));
+    // Its own compute_output_shape is used, not the traced one.
+    let y = l.call(Input::new([3])).unwrap();
+    assert_eq!(y.shape().to_string(), "(None, 7)");
+    let x = Tensor::zeros((1, 3), DType::F32, &Device::Cpu).unwrap();
+    assert_eq!(
+        l.apply(&x).unwrap().to_vec2::<f32>().unwrap(),
+        vec![vec![1f32; 3]]
+    );
+    l.with_dyn(|d| assert_eq!(d.args().name.as_deref(), Some("r")));
+}

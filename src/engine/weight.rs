@@ -390,3 +390,46 @@ pub fn gradients(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::{
+        CallCtx, Layer, LayerArgs, LayerExt, OptionalWeight, Weight, WeightBuilder,
+    };
+    use crate::ops::{DType, Device, Tensor};
+    use crate::{Result, Shape};
+
+    /// `#[keras::layer]` inside the crate itself (`extern crate self as keras`).
+    #[derive(Default)]
+    struct Bias {
+        args: LayerArgs,
+        b: Option<Weight>,
+    }
+
+    #[crate::layer]
+    impl Layer for Bias {
+        fn build(&mut self, s: &[Shape], w: &mut WeightBuilder) -> Result<()> {
+            let init = w.default_initializer();
+            assert_eq!(init, "glorot_uniform");
+            self.b = Some(w.add_weight("b", [s[0].dim(-1)], "ones")?);
+            Ok(())
+        }
+        fn forward(&self, x: &[Tensor], _: &CallCtx) -> Result<Vec<Tensor>> {
+            Ok(vec![x[0].broadcast_add(&self.b.value()?)?])
+        }
+    }
+
+    #[test]
+    fn add_weight_by_name_in_a_layer_made_with_the_attribute() {
+        let l = Bias::default().into_layer();
+        assert_eq!(l.class_name(), "Bias");
+        let x = Tensor::zeros((2, 3), DType::F32, &Device::Cpu).unwrap();
+        let y = l.apply(&x).unwrap();
+        assert_eq!(y.to_vec2::<f32>().unwrap(), vec![vec![1f32; 3]; 2]);
+        let w = &l.weights()[0];
+        assert_eq!((w.name(), w.shape(), w.trainable()), ("b", vec![3], true));
+        // Integer weights default to zeros.
+        let wb = WeightBuilder::new("int_layer", DType::I64);
+        assert_eq!(wb.default_initializer(), "zeros");
+    }
+}
