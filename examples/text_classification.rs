@@ -128,7 +128,8 @@ fn main() -> keras::Result<()> {
         "What a wonderful film, the actors were superb!",
         "Boring plot and a terrible ending.",
     ];
-    let scores: Tensor = loaded.predict(&keras::ops::strings::encode(&texts)?, EvalArgs::quiet())?;
+    let scores: Tensor =
+        loaded.predict(&keras::ops::strings::encode(&texts)?, EvalArgs::quiet())?;
     for (t, s) in texts.iter().zip(scores.flatten_all()?.to_vec1::<f32>()?) {
         println!("{s:.3}  {t}");
     }

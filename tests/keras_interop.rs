@@ -217,7 +217,12 @@ fn export(dir: &Path, name: &str, m: &mut Model, x: &[Tensor], y: &[Tensor], det
         let yb: Vec<Tensor> = y.iter().map(|t| t.narrow(0, 0, 16).unwrap()).collect();
         let loss = m.train_on_batch(xb, yb).unwrap().get("loss").unwrap();
         arrays.push(("step_loss".into(), Tensor::new(loss, &Device::Cpu).unwrap()));
-        for (i, t) in m.predict_on_batch::<Vec<Tensor>>(x.to_vec()).unwrap().iter().enumerate() {
+        for (i, t) in m
+            .predict_on_batch::<Vec<Tensor>>(x.to_vec())
+            .unwrap()
+            .iter()
+            .enumerate()
+        {
             arrays.push((format!("after{i}"), t.clone()));
         }
     }

@@ -336,7 +336,12 @@ fn our_model_files_round_trip() {
         let mut b = keras::saving::load_model(&file).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(b.get_name(), a.get_name());
         assert_eq!(b.summary_string(), a.summary_string(), "{name}");
-        for (p, q) in b.predict_on_batch::<Vec<Tensor>>(inputs(&f)).unwrap().iter().zip(&before) {
+        for (p, q) in b
+            .predict_on_batch::<Vec<Tensor>>(inputs(&f))
+            .unwrap()
+            .iter()
+            .zip(&before)
+        {
             assert_close(name, p, q, 1e-6);
         }
         let keys_b: Vec<String> = b
@@ -352,7 +357,12 @@ fn our_model_files_round_trip() {
         // Uncompiled loading ignores the optimizer.
         let u = keras::saving::load_model_uncompiled(&file).unwrap();
         assert!(!u.compiled());
-        for (p, q) in u.predict_on_batch::<Vec<Tensor>>(inputs(&f)).unwrap().iter().zip(&before) {
+        for (p, q) in u
+            .predict_on_batch::<Vec<Tensor>>(inputs(&f))
+            .unwrap()
+            .iter()
+            .zip(&before)
+        {
             assert_close(name, p, q, 1e-6);
         }
     }
