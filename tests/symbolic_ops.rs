@@ -461,6 +461,14 @@ fn each_op_matches_keras_eagerly_and_symbolically() {
     for (name, xs, eager, symbolic) in cases {
         eager_and_symbolic(name, &xs, &f.get(name), eager, symbolic);
     }
+    // `x ** 2` (Power) equals Keras's square.
+    eager_and_symbolic(
+        "power",
+        std::slice::from_ref(&a),
+        &f.get("square"),
+        |x| ops::power(&x[0], 2.0),
+        |x| ops::power(&x[0], 2.0),
+    );
     // Ops whose result has no batch axis run eagerly only.
     let t = ops::transpose(&a, None).unwrap();
     assert_close(

@@ -40,6 +40,7 @@ const BROADCASTING: &[&str] = &[
     "Greater",
     "Less",
     "Equal",
+    "Power",
 ];
 /// Broadcasting op classes whose output is boolean (`uint8` here).
 const COMPARISONS: &[&str] = &["Greater", "Less", "Equal"];

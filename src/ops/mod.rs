@@ -66,7 +66,7 @@ pub use nn_ops::{cast, gelu, one_hot, one_hot_with, relu, sigmoid, softmax};
 pub use norm::{batch_norm, moments, normalize};
 pub use numpy::{
     abs, add, argmax, clip, divide, equal, exp, greater, less, log, max, maximum, mean, min,
-    minimum, multiply, negative, sqrt, square, subtract, sum, tanh, where_, Axis,
+    minimum, multiply, negative, power, sqrt, square, subtract, sum, tanh, where_, Axis,
 };
 pub use numpy_shape::{
     concatenate, einsum, expand_dims, matmul, reshape, split, squeeze, stack, transpose, Sections,

@@ -207,6 +207,49 @@ pub fn equal<'a, T: TensorLike + 'a>(
     binary("Equal", x1, x2, Tensor::broadcast_eq)
 }
 
+fn power_op(slots: [Slot; 2]) -> Op {
+    Op::new(
+        NUMPY,
+        "Power",
+        Config::new(),
+        slots.iter().map(|s| s.arg()).collect(),
+        move |xs| {
+            let y = match slots {
+                // A number as the exponent: exact for negative bases (`x ** 2`).
+                [Slot::Tensor, Slot::Scalar(e)] => xs[0].powf(e)?,
+                _ => {
+                    let ab = fill_slots(&slots, xs)?;
+                    let dt = result_dtype(ab[0].dtype(), ab[1].dtype());
+                    super::basic::cast(&ab[0], dt)?
+                        .broadcast_pow(&super::basic::cast(&ab[1], dt)?)?
+                }
+            };
+            Ok(vec![y])
+        },
+    )
+}
+
+/// `x1 ** x2` (Python's `**`, class `Power`); a number exponent is exact for negative bases.
+///
+/// ```
+/// use keras::ops::{self, Device, Tensor};
+/// let x = Tensor::new(&[-2f32, 3.0], &Device::Cpu)?;
+/// assert_eq!(ops::power(&x, 2.0)?.to_vec1::<f32>()?, vec![4.0, 9.0]);
+/// # Ok::<(), keras::Error>(())
+/// ```
+pub fn power<'a, T: TensorLike + 'a>(
+    x1: impl IntoOperand<'a, T>,
+    x2: impl IntoOperand<'a, T>,
+) -> Result<T> {
+    let (slots, ts) = split_operands(&[x1.into_operand(), x2.into_operand()]);
+    if ts.is_empty() {
+        return Err(Error::value(
+            "Power: at least one argument must be a tensor",
+        ));
+    }
+    apply1(power_op([slots[0], slots[1]]), &ts)
+}
+
 /// `-x` (class `Negative`).
 pub fn negative<T: TensorLike>(x: &T) -> Result<T> {
     unary("Negative", x, Tensor::neg)
@@ -530,6 +573,10 @@ pub(crate) fn register(r: &mut Builtins<Op>) {
     r.add("Greater", |c| binary_from(c, Tensor::broadcast_gt));
     r.add("Less", |c| binary_from(c, Tensor::broadcast_lt));
     r.add("Equal", |c| binary_from(c, Tensor::broadcast_eq));
+    r.add("Power", |c| {
+        let args = template_from(c);
+        Ok(power_op([slot(c, &args, 0)?, slot(c, &args, 1)?]))
+    });
     r.add("Negative", |_| {
         Ok(unary_op(NUMPY, "Negative", Config::new(), Tensor::neg))
     });
