@@ -138,13 +138,22 @@ fn channels_first_keras_model_loads_and_predicts() {
     let f = Fixture::load("data_format_model.npz");
     let y = m.apply(&[f.get("x")]).unwrap().remove(0);
     assert_close("channels_first model", &y, &f.get("y"), 1e-5);
+    // Saved here and read back: data_format and the BatchNormalization axis survive.
+    let dir = std::env::temp_dir().join(format!("keras_rs_data_format_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("cf.keras");
+    m.save(&file).unwrap();
+    let back = keras::saving::load_model(&file).unwrap();
+    let y2 = back.apply(&[f.get("x")]).unwrap().remove(0);
+    assert_close("channels_first model saved here", &y2, &f.get("y"), 1e-5);
+    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]
 fn builders_take_data_format_and_refuse_others() {
     let y = Conv2D::new(8, 3)
         .data_format("channels_first")
-        .call(Input::new([3, 32, 32]))
+        .call(&Input::new([3, 32, 32]))
         .unwrap();
     let y = BatchNormalization::new().axis(1).call(&y).unwrap();
     let y = MaxPooling2D::new(2)
@@ -160,7 +169,7 @@ fn builders_take_data_format_and_refuse_others() {
 
     let e = Conv2D::new(8, 3)
         .data_format("NCHW")
-        .call(Input::new([3, 32, 32]))
+        .call(&Input::new([3, 32, 32]))
         .unwrap_err()
         .to_string();
     assert!(
@@ -194,7 +203,7 @@ fn builders_take_data_format_and_refuse_others() {
 fn batch_normalization_axis_out_of_bounds_is_keras_error() {
     let e = BatchNormalization::new()
         .axis(3)
-        .call(Input::new([4, 5]))
+        .call(&Input::new([4, 5]))
         .unwrap_err()
         .to_string();
     assert!(
@@ -207,7 +216,7 @@ fn batch_normalization_axis_out_of_bounds_is_keras_error() {
 fn embedding_accepts_input_length_as_keras_3() {
     let e = Embedding::new(50, 4)
         .input_length(7)
-        .call(Input::new([7]))
+        .call(&Input::new([7]))
         .unwrap();
     assert_eq!(e.shape().to_string(), "(None, 7, 4)");
     // A Keras 2 config with input_length loads; ours does not write it (nor does Keras 3).
