@@ -146,7 +146,41 @@ fn channels_first_keras_model_loads_and_predicts() {
     let back = keras::saving::load_model(&file).unwrap();
     let y2 = back.apply(&[f.get("x")]).unwrap().remove(0);
     assert_close("channels_first model saved here", &y2, &f.get("y"), 1e-5);
+    check_in_keras(&file);
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Our saved channels_first model in Python Keras (when one is found): it loads and predicts
+/// Keras's own numbers.
+fn check_in_keras(file: &std::path::Path) {
+    let required = std::env::var("KERAS_RS_REQUIRE_PYTHON").is_ok_and(|v| v == "1");
+    let Some(py) = common::keras_python() else {
+        assert!(
+            !required,
+            "KERAS_RS_REQUIRE_PYTHON=1 but no Python with keras was found"
+        );
+        eprintln!("skipping the Python Keras half: no python with keras (set KERAS_PYTHON)");
+        return;
+    };
+    let script = "import sys, numpy as np, keras\n\
+        m = keras.saving.load_model(sys.argv[1])\n\
+        f = np.load(sys.argv[2])\n\
+        d = float(np.abs(np.asarray(m(f['x'])) - f['y']).max())\n\
+        assert d < 1e-5, d\n\
+        assert m.layers[1].data_format == 'channels_first' and m.layers[2].axis == 1\n";
+    let out = std::process::Command::new(&py)
+        .args(["-c", script])
+        .arg(file)
+        .arg(fixture_dir().join("data_format_model.npz"))
+        .env("KERAS_BACKEND", "jax")
+        .env("JAX_PLATFORMS", "cpu")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "Keras could not use our channels_first model: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
