@@ -4,6 +4,8 @@
 //! Each new form must build the very model the old form builds: same summary text, same
 //! config JSON. Layer names come from global counters, so every test that makes layers runs
 //! in the one test function below, after `clear_session`, one model at a time.
+// The old, borrowed forms (`&[28, 28]`, `&Input::new(..)`) are what the new ones are compared with.
+#![allow(clippy::needless_borrows_for_generic_args)]
 
 use keras::layers::{self, Add, Concatenate, Dot, Flatten, LSTM};
 use keras::prelude::*;
@@ -270,7 +272,7 @@ fn new_forms_build_the_same_models() {
     assert_eq!(outs.len(), 3);
     // So does a nested model with two outputs.
     let h = Dense::new(2).call(&x).unwrap();
-    let two = Model::new(&[x.clone()], &[h.clone(), h])
+    let two = Model::new(std::slice::from_ref(&x), &[h.clone(), h])
         .unwrap()
         .name("two_heads");
     let e = two.call(&Input::new((None, 3))).unwrap_err().to_string();

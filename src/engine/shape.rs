@@ -314,7 +314,7 @@ mod tests {
 
     #[test]
     fn display_like_python() {
-        assert_eq!(Shape::batched(&[64]).to_string(), "(None, 64)");
+        assert_eq!(Shape::batched([64]).to_string(), "(None, 64)");
         assert_eq!(Shape::known(&[5]).to_string(), "(5,)");
         assert_eq!(Shape::known(&[5]).summary_string(), "(5)");
         assert_eq!(Shape(vec![]).to_string(), "()");

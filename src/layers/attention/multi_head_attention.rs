@@ -15,8 +15,8 @@ use crate::{Error, Result};
 /// `(heads, value_dim, out)` and bias `(out,)`.
 ///
 /// Call it on `[query, value]` or `[query, value, key]`, or on one tensor for self-attention
-/// (`call` for the output; `call_many` with `return_attention_scores`). Inputs are `(batch, steps, features)` (attention over the steps, Keras's
-/// default `attention_axes`). Where Keras takes `use_causal_mask` and
+/// (`call` for the output; `call_many` with `return_attention_scores`). Inputs are
+/// `(batch, steps, features)` (attention over the steps, Keras's default `attention_axes`). Where Keras takes `use_causal_mask` and
 /// `return_attention_scores` at call time, here they are builder options; with the latter the
 /// layer has a second output, the weights `(batch, heads, query steps, key steps)`.
 ///

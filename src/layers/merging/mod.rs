@@ -140,7 +140,8 @@ mod tests {
     #[test]
     fn functions_make_one_node_of_their_class() {
         let (a, b) = (Input::new([4]), Input::new([4]));
-        let cases: [(fn(&[KerasTensor; 2]) -> Result<KerasTensor>, &str); 8] = [
+        type Merge = fn(&[KerasTensor; 2]) -> Result<KerasTensor>;
+        let cases: [(Merge, &str); 8] = [
             (|x| add(x), "Add"),
             (|x| subtract(x), "Subtract"),
             (|x| multiply(x), "Multiply"),

@@ -12,9 +12,10 @@ use crate::{Error, Result};
 ///
 /// ```
 /// use keras::prelude::*;
-/// let y = Reshape::new((4, -1)).call(&Input::new((16,)))?;
+/// let y = Reshape::new((4, -1)).call(Input::new((16,)))?;
 /// assert_eq!(y.shape().to_string(), "(None, 4, 4)");
-/// let z = Reshape::new(&[2, 8]).call(&Input::new([16]))?;
+/// let x = Input::new([16]);
+/// let z = Reshape::new(&[2, 8]).call(&x)?;
 /// assert_eq!(z.shape().to_string(), "(None, 2, 8)");
 /// # Ok::<(), keras::Error>(())
 /// ```
@@ -145,19 +146,19 @@ mod tests {
 
     #[test]
     fn infers_minus_one_and_rejects_bad_sizes() {
-        let y = Reshape::new(&[-1, 2]).call(&Input::new([3, 4])).unwrap();
+        let y = Reshape::new((-1, 2)).call(Input::new((3, 4))).unwrap();
         assert_eq!(y.shape().to_string(), "(None, 6, 2)");
-        let e = Reshape::new(&[30, 30])
-            .call(&Input::new([784]))
+        let e = Reshape::new((30, 30))
+            .call(Input::new((784,)))
             .unwrap_err()
             .to_string();
         assert_eq!(e, "The total size of the tensor must be unchanged. Received: input_shape=(784,), target_shape=(30, 30)");
-        let e = Reshape::new(&[5, -1])
-            .call(&Input::new([12]))
+        let e = Reshape::new((5, -1))
+            .call(Input::new((12,)))
             .unwrap_err()
             .to_string();
         assert!(e.contains("cannot by divided"), "{e}");
-        let y = Reshape::new(&[2, -1]).call(&Input::new([None])).unwrap();
+        let y = Reshape::new((2, -1)).call(Input::new((None,))).unwrap();
         assert_eq!(y.shape().to_string(), "(None, 2, None)");
     }
 }
