@@ -357,3 +357,98 @@ fn the_attribute_keeps_written_methods_and_takes_another_args_field() {
     );
     l.with_dyn(|d| assert_eq!(d.args().name.as_deref(), Some("r")));
 }
+
+fn fixture_json(name: &str) -> serde_json::Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/custom_layer_api")
+        .join(name);
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn matrix(v: &serde_json::Value) -> Tensor {
+    let rows: Vec<Vec<f32>> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r.as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap() as f32)
+                .collect()
+        })
+        .collect();
+    Tensor::new(rows, &Device::Cpu).unwrap()
+}
+
+#[test]
+fn keras_file_with_the_custom_layer_loads_and_ours_loads_in_keras() {
+    let _s = serial();
+    // Keras saved it as `my_package>Linear`; our registration under the class name finds it.
+    register_linear();
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/custom_layer_api/linear.keras");
+    let model = keras::saving::load_model(&file).unwrap();
+    let fx = fixture_json("linear.json");
+    let (x, want) = (matrix(&fx["x"]), matrix(&fx["y"]));
+    let got: Tensor = model.predict_on_batch(vec![x.clone()]).unwrap();
+    assert!(max_abs_diff(&got, &want) < 1e-6, "{got} vs Keras {want}");
+    let units: Vec<usize> = model.layers()[1..]
+        .iter()
+        .map(|l| l.with(|l: &Linear| l.units).unwrap())
+        .collect();
+    assert_eq!(units, [4, 2]);
+
+    // Ours, saved again, in Keras (when a Python with Keras is at hand).
+    let Some(py) = common::keras_python() else {
+        eprintln!("no Python with Keras: skipping the Keras half");
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("keras_rs_custom_py_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ours = dir.join("ours.keras");
+    model.save(&ours).unwrap();
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/check_custom_layer_api.py");
+    let mut child = std::process::Command::new(py)
+        .arg(script)
+        .arg(&ours)
+        .env("KERAS_BACKEND", "jax")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(fx["x"].to_string().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let keras: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(keras["classes"], json!(["InputLayer", "Linear", "Linear"]));
+    assert_eq!(keras["units"], json!([null, 4, 2]));
+    assert!(max_abs_diff(&matrix(&keras["y"]), &want) < 1e-6, "{keras}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_custom_layer_is_written_as_keras_writes_a_custom_class() {
+    let _s = serial();
+    let v = linear(3).name("lin").into_layer().serialize().unwrap();
+    assert_eq!(v["class_name"], "Linear");
+    assert_eq!(v["registered_name"], "Linear");
+    assert_eq!(v["module"], "custom_layer_api");
+    assert_eq!(v["config"]["units"], 3);
+    // Built-in layers keep Keras's module and no registered name.
+    let d = Dense::new(2).into_layer().serialize().unwrap();
+    assert_eq!(d["module"], "keras.layers");
+    assert!(d["registered_name"].is_null(), "{d}");
+}

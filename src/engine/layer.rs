@@ -12,8 +12,8 @@ use super::input_spec::InputSpec;
 use super::naming;
 use super::node::{KerasTensor, Node, TensorDesc};
 use super::shape::{IntoDims, Shape};
-use super::tracker;
 use super::store::{Assets, Group};
+use super::tracker;
 use super::var_group::VarGroup;
 use super::weight::{Weight, WeightBuilder};
 use crate::ops::{DType, Tensor};
@@ -68,7 +68,6 @@ impl CallCtx<'_> {
 ///
 /// ```
 /// use keras::prelude::*;
-/// use keras::engine::{CallCtx, Layer, LayerArgs, Weight, WeightBuilder};
 ///
 /// #[derive(Default)]
 /// struct Linear { args: LayerArgs, units: usize, w: Option<Weight> }
@@ -76,7 +75,7 @@ impl CallCtx<'_> {
 /// #[keras::layer]
 /// impl Layer for Linear {
 ///     fn build(&mut self, s: &[Shape], w: &mut WeightBuilder) -> keras::Result<()> {
-///         self.w = Some(w.add_weight("w", [s[0].last_dim()?, self.units], "random_normal")?);
+///         self.w = Some(w.add_weight("w", (s[0].dim(-1), self.units), "random_normal")?);
 ///         Ok(())
 ///     }
 ///     fn forward(&self, x: &[Tensor], _: &CallCtx) -> keras::Result<Vec<Tensor>> {
@@ -217,9 +216,22 @@ pub trait Layer: Any + Send + Sync {
     /// [`config::serialize_layer`](super::config::serialize_layer), `{module, class_name,
     /// config, build_config}` from [`Layer::get_config`] and the base keys. `handle` is the
     /// layer's own [`LayerRef`] (its name, trainable flag and build shapes). Models write their
-    /// own (`Functional`: `layers`, `input_layers`, ...).
+    /// own (`Functional`: `layers`, `input_layers`, ...). A program's own layer type is written
+    /// as Keras writes a custom class: `module` is the type's module path (`my_app.layers`), and
+    /// `registered_name` its class name, the key Keras's `custom_objects` and our registry find
+    /// it by.
     fn serialize(&self, handle: &LayerRef) -> Result<Value> {
-        super::config::serialize_layer(self, handle)
+        let mut v = super::config::serialize_layer(self, handle)?;
+        if let (Some(module), Value::Object(m)) =
+            (user_module(std::any::type_name::<Self>()), &mut v)
+        {
+            m.insert("module".into(), Value::String(module));
+            m.insert(
+                "registered_name".into(),
+                Value::String(self.class_name().to_string()),
+            );
+        }
+        Ok(v)
     }
     /// Where this layer's variables go in a Keras weights file, given its own weights (in
     /// creation order) and name: by default all at `<path>/vars`. Layers whose Keras
@@ -275,6 +287,17 @@ pub trait Layer: Any + Send + Sync {
 fn short_type_name(full: &'static str) -> &'static str {
     let path = full.split('<').next().unwrap_or(full);
     path.rsplit("::").next().unwrap_or(path)
+}
+
+/// The module of a type defined outside this crate, as Keras writes a custom class's
+/// (`my_app.layers` for `my_app::layers::Linear`); `None` for this crate's own types.
+fn user_module(full: &str) -> Option<String> {
+    let path = full.split('<').next().unwrap_or(full);
+    if path.starts_with("keras::") {
+        return None;
+    }
+    let module = path.rsplit_once("::").map_or("", |(m, _)| m);
+    Some(module.replace("::", "."))
 }
 
 static NEXT_LAYER_ID: AtomicU64 = AtomicU64::new(1);
