@@ -197,8 +197,11 @@ fn data() -> (Tensor, Tensor) {
 }
 
 fn tiny_model(lr: f64) -> keras::Result<Model> {
-    let mut m =
-        Sequential::from_layers([Input::new([2]).into(), Dense::new(1).into()])?.into_model();
+    let mut m = Sequential::from_layers([
+        Input::new([2]).into(),
+        Dense::new(1).kernel_initializer("zeros").into(),
+    ])?
+    .into_model();
     m.compile(SGD::new().learning_rate(lr), "mse", ())?;
     Ok(m)
 }
@@ -522,8 +525,8 @@ fn ensembles_average_and_weigh_their_members_and_save() {
         verbose: 0,
         ..Default::default()
     };
-    let pa = a.apply(&[x.clone()]).unwrap().remove(0);
-    let pb = b.apply(&[x.clone()]).unwrap().remove(0);
+    let pa = a.apply(std::slice::from_ref(&x)).unwrap().remove(0);
+    let pb = b.apply(std::slice::from_ref(&x)).unwrap().remove(0);
     let mut avg = keras::models::ensemble(&[a, b], None).unwrap();
     let got: Tensor = avg.predict(&x, quiet()).unwrap();
     let want = ((&pa + &pb).unwrap() / 2.0).unwrap();
@@ -554,8 +557,8 @@ fn ensembles_average_and_weigh_their_members_and_save() {
 
     let (c, d) = (member(4, 3), member(6, 4));
     let (pc, pd) = (
-        c.apply(&[x.clone()]).unwrap().remove(0),
-        d.apply(&[x.clone()]).unwrap().remove(0),
+        c.apply(std::slice::from_ref(&x)).unwrap().remove(0),
+        d.apply(std::slice::from_ref(&x)).unwrap().remove(0),
     );
     let mut weighted = keras::models::ensemble(&[c, d], Some(&[0.25, 0.75])).unwrap();
     let got: Tensor = weighted.predict(&x, quiet()).unwrap();
@@ -640,5 +643,69 @@ for name in ["avg", "weighted"]:
         "{text}"
     );
     assert!(text.contains("Rescaling") && text.contains("Add"), "{text}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A project written here reloads in Python KerasTuner (`keras_tuner.RandomSearch` with the
+/// same directory): it reads our `oracle.json` and `trial.json` files, ranks the trials as we
+/// do and loads the best checkpoint. Skipped unless the Keras Python also imports
+/// `keras_tuner`.
+#[test]
+fn projects_reload_in_python_keras_tuner() {
+    let Some(py) = common::keras_python().filter(|p| {
+        std::process::Command::new(p)
+            .args(["-c", "import keras_tuner"])
+            .env("KERAS_BACKEND", "jax")
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false)
+    }) else {
+        eprintln!("skipped: no Python with keras and keras_tuner");
+        return;
+    };
+    let dir = tmp("kt_reload");
+    let (x, y) = data();
+    let mut tuner = RandomSearch::new(build)
+        .objective("val_loss")
+        .max_trials(3)
+        .seed(9)
+        .directory(&dir)
+        .project_name("p")
+        .overwrite(true);
+    tuner.search(&x, &y, fit_args(2)).unwrap();
+    let best = tuner.oracle().unwrap().get_best_trials(1)[0].clone();
+    let script = r#"
+import sys, keras, keras_tuner as kt
+def build(hp):
+    lr = hp.Float("lr", 1e-4, 0.3, sampling="log")
+    m = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    m.compile(keras.optimizers.SGD(lr), "mse")
+    return m
+t = kt.RandomSearch(build, objective="val_loss", max_trials=3, directory=sys.argv[1], project_name="p")
+best = t.oracle.get_best_trials(1)[0]
+print("best", best.trial_id, repr(best.score), repr(best.hyperparameters.values["lr"]))
+print("weights", len(t.get_best_models(1)[0].get_weights()))
+"#;
+    let out = std::process::Command::new(&py)
+        .args(["-c", script])
+        .arg(&dir)
+        .env("KERAS_BACKEND", "jax")
+        .env("JAX_PLATFORMS", "cpu")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{text}");
+    let want = format!(
+        "best {} {} {}",
+        best.trial_id,
+        keras::tuner::py_float(best.score.unwrap()),
+        keras::tuner::py_float(lr_of(&best.hyperparameters))
+    );
+    assert!(text.contains(&want), "want {want:?} in {text}");
+    assert!(text.contains("weights 2"), "{text}");
     std::fs::remove_dir_all(&dir).ok();
 }

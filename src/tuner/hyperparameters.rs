@@ -251,7 +251,7 @@ impl HyperParameters {
             .drain(..)
             .map(|(k, v)| (rank(&k), (k, v)))
             .collect();
-        keyed.sort_by(|a, b| a.0.cmp(&b.0));
+        keyed.sort_by_key(|a| a.0);
         self.values = keyed.into_iter().map(|(_, kv)| kv).collect();
     }
 }

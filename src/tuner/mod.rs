@@ -14,7 +14,8 @@
 //!         Input::new([784]).into(),
 //!         Dense::new(units).activation("relu").into(),
 //!         Dense::new(10).activation("softmax").into(),
-//!     ])?;
+//!     ])?
+//!     .into_model();
 //!     model.compile(keras::optimizers::Adam::new().learning_rate(lr), "sparse_categorical_crossentropy", ["accuracy"])?;
 //!     Ok(model)
 //! }

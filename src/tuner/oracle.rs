@@ -320,6 +320,7 @@ impl OracleCore {
             "seed_state": self.seed_state,
             "tried_so_far": self.tried_so_far,
             "id_to_hash": self.id_to_hash,
+            "display": {"search_start": null, "trial_start": {}, "trial_number": {}},
         });
         match m {
             Value::Object(m) => m,

@@ -33,7 +33,7 @@ impl Strategy for RandomSearchOracle {
 /// let dir = std::env::temp_dir().join(format!("kt_doc_rs_{}", std::process::id()));
 /// let mut tuner = RandomSearch::new(|hp: &mut HyperParameters| {
 ///     let units = hp.choice("units", &[2, 4])? as usize;
-///     let mut m = Sequential::from_layers([Input::new([3]).into(), Dense::new(units).into(), Dense::new(1).into()])?;
+///     let mut m = Sequential::from_layers([Input::new([3]).into(), Dense::new(units).into(), Dense::new(1).into()])?.into_model();
 ///     m.compile("adam", "mse", ())?;
 ///     Ok(m)
 /// })
@@ -41,12 +41,11 @@ impl Strategy for RandomSearchOracle {
 /// .max_trials(2)
 /// .seed(1)
 /// .directory(&dir)
-/// .overwrite(true)
-/// .verbose(0);
+/// .overwrite(true);
 /// let x = Tensor::ones((8, 3), DType::F32, &Device::Cpu)?;
 /// let y = Tensor::ones((8, 1), DType::F32, &Device::Cpu)?;
 /// tuner.search(&x, &y, FitArgs { epochs: 1, verbose: 0, ..Default::default() })?;
-/// assert_eq!(tuner.oracle().trials.len(), 2);
+/// assert_eq!(tuner.oracle()?.trials.len(), 2);
 /// let best = tuner.get_best_hyperparameters(1)?;
 /// assert!(best[0].contains("units"));
 /// # std::fs::remove_dir_all(&dir).ok();

@@ -108,7 +108,16 @@ impl Trial {
             let i = match self.metrics.iter().position(|(n, _)| n == name) {
                 Some(i) => i,
                 None => {
-                    let direction = (name == &objective.name).then(|| objective.direction.clone());
+                    // KerasTuner's `MetricsTracker.register`: the objective's direction,
+                    // else inferred from the name, else "min".
+                    let direction = if name == &objective.name {
+                        objective.direction.clone()
+                    } else {
+                        super::Objective::infer(name)
+                            .map(|o| o.direction)
+                            .unwrap_or_else(|_| "min".into())
+                    };
+                    let direction = Some(direction);
                     self.metrics.push((
                         name.clone(),
                         MetricHistory {
