@@ -1,4 +1,10 @@
 //! `use keras::prelude::*;` brings in what a Keras program uses.
+//!
+//! ```
+//! use keras::prelude::*;
+//! let x = Input::new(shape![None, 8]);
+//! assert_eq!(x.shape(), &shape![None, None, 8]);
+//! ```
 
 pub use crate::activations::Act;
 pub use crate::callbacks::{Callback, History, Logs};
@@ -15,4 +21,4 @@ pub use crate::optimizers::{
     Nadam, Optimizer, OptimizerExt, RMSprop, SGD,
 };
 pub use crate::trainers::{BatchArgs, CompileArgs, Data, DataSource, EvalArgs, FitArgs, Sequence};
-pub use crate::{Error, Result};
+pub use crate::{shape, Error, Result};
