@@ -499,20 +499,12 @@ fn operator_shape_errors_surface_with_kerass_text() {
     // The Result-returning function fails at once ...
     let err = ops::add(&a, &b).unwrap_err().to_string();
     assert!(err.contains("Cannot broadcast shape, the failure dim has value 3, which cannot be broadcasted to 4. Input shapes are: [None, 3] and [None, 4]."), "{err}");
-    // ... the operator records the node and the error comes when the model runs or saves.
+    // ... the operator records the node and the error comes when the graph is built, as
+    // Keras raises it when the operator runs on symbolic tensors.
     let y = &a + &b;
     assert!(keras::engine::op_layer::deferred_error(y.layer()).is_some());
-    let mut model = Model::new(&[a, b], &[y]).unwrap();
-    let x3 = Tensor::zeros((2, 3), DType::F32, &Device::Cpu).unwrap();
-    let x4 = Tensor::zeros((2, 4), DType::F32, &Device::Cpu).unwrap();
-    let err = model
-        .predict::<Tensor>(vec![x3, x4], EvalArgs::quiet())
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("Cannot broadcast shape"), "{err}");
-    let path = std::env::temp_dir().join(format!("keras_rs_bad_op_{}.keras", std::process::id()));
-    assert!(model.save(&path).is_err());
-    std::fs::remove_file(&path).ok();
+    let err = Model::new(&[a, b], &[y]).err().expect("a graph with a bad broadcast builds");
+    assert!(err.to_string().contains("Cannot broadcast shape, the failure dim has value 3"), "{err}");
 }
 
 #[test]

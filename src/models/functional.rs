@@ -211,8 +211,12 @@ impl Functional {
                 )));
             }
         }
-        // Unique layer names.
+        // Unique layer names; an operator node whose shapes did not broadcast (`&a + &b`
+        // cannot return an error) fails here, at graph build, as Keras's does.
         for l in &layers {
+            if let Some(e) = crate::engine::op_layer::deferred_error(l) {
+                return Err(e);
+            }
             let n = layers.iter().filter(|m| m.name() == l.name()).count();
             if n != 1 {
                 return Err(Error::value(format!(
