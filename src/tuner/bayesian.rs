@@ -5,7 +5,7 @@
 //! pattern search (KerasTuner runs L-BFGS-B).
 
 use super::gaussian_process::GaussianProcess;
-use super::hp_types::HyperParameter;
+use super::hyperparameter::HyperParameter;
 use super::hyperparameters::HyperParameters;
 use super::oracle::{OracleCore, Populate, Strategy};
 use super::trial::TrialStatus;

@@ -2,7 +2,8 @@
 //! runs, and the values of one trial. Asking for a hyperparameter registers it (on first use)
 //! and returns its value in this trial: the default until an oracle has chosen one.
 
-use super::hp_types::{Boolean, Choice, Fixed, Float, HyperParameter, Int};
+use super::hp_types::{Boolean, Choice, Fixed, Float, Int};
+use super::hyperparameter::HyperParameter;
 use super::value::HpValue;
 use crate::serialization::Value;
 use crate::{Error, Result};
