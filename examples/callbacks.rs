@@ -107,19 +107,17 @@ fn main() -> keras::Result<()> {
     let history = model.fit(
         &x,
         &y,
-        FitArgs {
-            epochs: 40,
-            batch_size: 64,
-            validation_split: 0.2,
-            verbose: 2,
-            callbacks: vec![
+        FitArgs::new()
+            .epochs(40)
+            .batch_size(64)
+            .validation_split(0.2)
+            .verbose(2)
+            .callbacks(vec![
                 &mut early_stopping,
                 &mut checkpoint,
                 &mut reduce_lr,
                 &mut activation_logger,
-            ],
-            ..Default::default()
-        },
+            ]),
     )?;
     println!("History: {history}");
     println!("keys: {:?}", history.history.keys().collect::<Vec<_>>());

@@ -39,15 +39,7 @@ fn main() -> keras::Result<()> {
     let n = 4096;
     let images = (x_train.narrow(0, 0, n)?.to_dtype(DType::F32)? / 255.0)?.unsqueeze(3)?;
     autoencoder.compile("adam", "mse", ())?;
-    let h = autoencoder.fit(
-        &images,
-        &images,
-        FitArgs {
-            epochs: 2,
-            batch_size: 64,
-            ..Default::default()
-        },
-    )?;
+    let h = autoencoder.fit(&images, &images, FitArgs::new().epochs(2).batch_size(64))?;
     println!("{h}");
     Ok(())
 }

@@ -48,15 +48,7 @@ fn main() -> Result<()> {
     let mut model = Model::new(&[inputs], &[outputs])?;
     model.summary();
     model.compile(Adam::new().learning_rate(0.05), "mse", ())?;
-    let history = model.fit(
-        &x,
-        &y,
-        FitArgs {
-            epochs: 10,
-            verbose: 0,
-            ..Default::default()
-        },
-    )?;
+    let history = model.fit(&x, &y, FitArgs::new().epochs(10).verbose(0))?;
     println!("loss: {:?}", history.history["loss"]);
 
     let path = std::env::temp_dir().join("custom_layer.keras");

@@ -137,12 +137,10 @@ fn main() -> keras::Result<()> {
     let history = model.fit(
         &x,
         &y,
-        FitArgs {
-            epochs: 8,
-            batch_size: 64,
-            validation_split: 0.2,
-            ..Default::default()
-        },
+        FitArgs::new()
+            .epochs(8)
+            .batch_size(64)
+            .validation_split(0.2),
     )?;
 
     let keys: Vec<&String> = history.history.keys().collect();

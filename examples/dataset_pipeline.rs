@@ -71,15 +71,7 @@ fn main() -> keras::Result<()> {
     keras::utils::set_random_seed(1337);
     let mut on_tensors = model()?;
     let t = Instant::now();
-    on_tensors.fit(
-        &x_train,
-        &y_train,
-        FitArgs {
-            epochs,
-            verbose: 2,
-            ..Default::default()
-        },
-    )?;
+    on_tensors.fit(&x_train, &y_train, FitArgs::new().epochs(epochs).verbose(2))?;
     let tensor_secs = t.elapsed().as_secs_f64() / epochs as f64;
     let tensor_acc = on_tensors
         .evaluate(&x_test, &y_test, EvalArgs::quiet())?
@@ -99,11 +91,7 @@ fn main() -> keras::Result<()> {
     let t = Instant::now();
     let history = on_dataset.fit_dataset(
         &train_ds,
-        FitArgs {
-            epochs,
-            validation_data: Some((&test_ds).into()),
-            ..Default::default()
-        },
+        FitArgs::new().epochs(epochs).validation_data(&test_ds),
     )?;
     let dataset_secs = t.elapsed().as_secs_f64() / epochs as f64;
     println!("History: {history}");

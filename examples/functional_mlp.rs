@@ -24,27 +24,12 @@ fn main() -> keras::Result<()> {
         / 255.0)?;
     let labels = keras::utils::to_categorical(&y_train.narrow(0, 0, n)?, Some(10))?;
     model.compile("rmsprop", "categorical_crossentropy", ["accuracy"])?;
-    let history = model.fit(
-        &data,
-        &labels,
-        FitArgs {
-            batch_size: 32,
-            epochs: 5,
-            ..Default::default()
-        },
-    )?;
+    let history = model.fit(&data, &labels, FitArgs::new().batch_size(32).epochs(5))?;
     println!("{history}");
 
     let x_test = (x_test.reshape((10_000, 784))?.to_dtype(DType::F32)? / 255.0)?;
     let y_test = keras::utils::to_categorical(&y_test, Some(10))?;
-    let logs = model.evaluate(
-        &x_test,
-        &y_test,
-        EvalArgs {
-            verbose: 0,
-            ..Default::default()
-        },
-    )?;
+    let logs = model.evaluate(&x_test, &y_test, EvalArgs::quiet())?;
     println!("test: {logs}");
     Ok(())
 }

@@ -84,12 +84,10 @@ fn main() -> keras::Result<()> {
     )?;
     let history = model.fit_dataset(
         &train_ds,
-        FitArgs {
-            epochs: 15,
-            verbose: 2,
-            validation_data: Some((&val_ds).into()),
-            ..Default::default()
-        },
+        FitArgs::new()
+            .epochs(15)
+            .verbose(2)
+            .validation_data(&val_ds),
     )?;
     let val_acc = *history.history["val_accuracy"].last().unwrap_or(&0.0);
     println!("final val_accuracy: {val_acc:.4}");

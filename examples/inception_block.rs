@@ -41,15 +41,7 @@ fn main() -> keras::Result<()> {
     model.compile("adam", "sparse_categorical_crossentropy", ["accuracy"])?;
     let data = keras::random::normal(&[64, 32, 32, 64])?;
     let labels = keras::random::randint(&[64], 0, 10)?;
-    let h = model.fit(
-        &data,
-        &labels,
-        FitArgs {
-            epochs: 2,
-            batch_size: 16,
-            ..Default::default()
-        },
-    )?;
+    let h = model.fit(&data, &labels, FitArgs::new().epochs(2).batch_size(16))?;
     println!("{h}");
     Ok(())
 }

@@ -21,13 +21,9 @@ impl Callback for ActivationLogger {
         _logs: &mut Logs,
         _ctx: &mut CallbackContext,
     ) -> keras::Result<()> {
-        let activations: Vec<Tensor> = self.activations_model.predict(
-            &self.sample,
-            EvalArgs {
-                verbose: 0,
-                ..Default::default()
-            },
-        )?;
+        let activations: Vec<Tensor> = self
+            .activations_model
+            .predict(&self.sample, EvalArgs::quiet())?;
         let names: Vec<String> = (0..activations.len()).map(|i| format!("arr_{i}")).collect();
         let arrays: Vec<(&str, &Tensor)> = names
             .iter()
@@ -77,12 +73,10 @@ fn main() -> keras::Result<()> {
     let h = model.fit(
         x.narrow(0, 0, 800)?,
         y.narrow(0, 0, 800)?,
-        FitArgs {
-            epochs: 3,
-            validation_data: Some((&x_val, &y_val).into()),
-            callbacks: vec![&mut logger],
-            ..Default::default()
-        },
+        FitArgs::new()
+            .epochs(3)
+            .validation_data((&x_val, &y_val))
+            .callback(&mut logger),
     )?;
     println!("{h}");
     Ok(())

@@ -27,25 +27,10 @@ fn main() -> keras::Result<()> {
     model.summary();
     model.compile("adam", "sparse_categorical_crossentropy", ["accuracy"])?;
     let start = std::time::Instant::now();
-    let history = model.fit(
-        &x_train,
-        &y_train,
-        FitArgs {
-            epochs: 3,
-            batch_size: 64,
-            ..Default::default()
-        },
-    )?;
+    let history = model.fit(&x_train, &y_train, FitArgs::new().epochs(3).batch_size(64))?;
     println!("History: {history}");
     println!("training time: {:.1}s", start.elapsed().as_secs_f64());
-    let logs = model.evaluate(
-        &x_test,
-        &y_test,
-        EvalArgs {
-            verbose: 0,
-            ..Default::default()
-        },
-    )?;
+    let logs = model.evaluate(&x_test, &y_test, EvalArgs::quiet())?;
     let acc = logs.get("accuracy").unwrap_or(0.0);
     println!(
         "test loss: {:.4}, test accuracy: {acc:.4}",

@@ -30,27 +30,13 @@ fn main() -> keras::Result<()> {
         ["accuracy"],
     )?;
     let start = std::time::Instant::now();
-    let history = model.fit(
-        &x_train,
-        &y_train,
-        FitArgs {
-            epochs: 5,
-            ..Default::default()
-        },
-    )?;
+    let history = model.fit(&x_train, &y_train, FitArgs::new().epochs(5))?;
     let secs = start.elapsed().as_secs_f64();
     println!("History: {history}");
     println!("params: {:?}, epoch: {:?}", history.params, history.epoch);
     println!("training time: {secs:.1}s ({:.2}s per epoch)", secs / 5.0);
 
-    let logs = model.evaluate(
-        &x_test,
-        &y_test,
-        EvalArgs {
-            verbose: 0,
-            ..Default::default()
-        },
-    )?;
+    let logs = model.evaluate(&x_test, &y_test, EvalArgs::quiet())?;
     let acc = logs.get("accuracy").unwrap_or(0.0);
     println!(
         "test loss: {:.4}, test accuracy: {:.4}",

@@ -45,11 +45,7 @@ fn main() -> keras::Result<()> {
     let answers = keras::random::randint(&[num_samples], 0, answer_vocabulary_size as i64)?;
     let answers = keras::utils::to_categorical(&answers, Some(answer_vocabulary_size))?;
 
-    let args = || FitArgs {
-        epochs: 3,
-        batch_size: 128,
-        ..Default::default()
-    };
+    let args = || FitArgs::new().epochs(3).batch_size(128);
     let h1 = model.fit(vec![text.clone(), question.clone()], &answers, args())?;
     let h2 = model.fit(
         vec![("text", text), ("question", question)],

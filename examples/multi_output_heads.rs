@@ -60,12 +60,10 @@ fn main() -> keras::Result<()> {
             ("income", income_targets),
             ("gender", gender_targets),
         ],
-        FitArgs {
-            epochs: 3,
-            batch_size: 64,
-            validation_split: 0.1,
-            ..Default::default()
-        },
+        FitArgs::new()
+            .epochs(3)
+            .batch_size(64)
+            .validation_split(0.1),
     )?;
     println!(
         "History keys: {:?}",

@@ -60,11 +60,7 @@ fn main() -> keras::Result<()> {
     let h = model.fit(
         &posts,
         vec![age_targets, income_targets, gender_targets],
-        FitArgs {
-            epochs: 2,
-            batch_size: 64,
-            ..Default::default()
-        },
+        FitArgs::new().epochs(2).batch_size(64),
     )?;
     println!("{h}");
     Ok(())

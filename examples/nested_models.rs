@@ -38,24 +38,10 @@ fn main() -> keras::Result<()> {
         .to_dtype(DType::F32)?
         / 255.0)?;
     autoencoder.compile("adam", "binary_crossentropy", ())?;
-    let h = autoencoder.fit(
-        &images,
-        &images,
-        FitArgs {
-            epochs: 3,
-            batch_size: 128,
-            ..Default::default()
-        },
-    )?;
+    let h = autoencoder.fit(&images, &images, FitArgs::new().epochs(3).batch_size(128))?;
     println!("{h}");
     // The encoder alone now gives codes learned by the autoencoder: the weights are shared.
-    let codes: Tensor = encoder.predict(
-        images.narrow(0, 0, 5)?,
-        EvalArgs {
-            verbose: 0,
-            ..Default::default()
-        },
-    )?;
+    let codes: Tensor = encoder.predict(images.narrow(0, 0, 5)?, EvalArgs::quiet())?;
     println!("codes of 5 images: {:?}", codes.dims());
     Ok(())
 }

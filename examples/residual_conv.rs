@@ -9,36 +9,19 @@ use keras::prelude::*;
 
 fn main() -> keras::Result<()> {
     keras::utils::set_random_seed(2);
-    let inputs = Input::new([16, 16, 3]);
-    let x = Conv2D::new(32, 3)
-        .activation("relu")
-        .padding("same")
-        .call(&inputs)?;
+    let conv = |filters| Conv2D::new(filters, 3).activation("relu").padding("same");
+    let inputs = Input::new((16, 16, 3));
+    let x = conv(32).call(&inputs)?;
 
     // Identity residual: the feature maps keep their size.
-    let y = Conv2D::new(32, 3)
-        .activation("relu")
-        .padding("same")
-        .call(&x)?;
-    let y = Conv2D::new(32, 3)
-        .activation("relu")
-        .padding("same")
-        .call(&y)?;
-    let y = Conv2D::new(32, 3)
-        .activation("relu")
-        .padding("same")
-        .call(&y)?;
+    let y = conv(32).call(&x)?;
+    let y = conv(32).call(&y)?;
+    let y = conv(32).call(&y)?;
     let x = add(&[y, x])?;
 
     // Linear residual: a strided 1x1 convolution brings the shortcut to the new shape.
-    let y = Conv2D::new(64, 3)
-        .activation("relu")
-        .padding("same")
-        .call(&x)?;
-    let y = Conv2D::new(64, 3)
-        .activation("relu")
-        .padding("same")
-        .call(&y)?;
+    let y = conv(64).call(&x)?;
+    let y = conv(64).call(&y)?;
     let y = MaxPooling2D::new(2).strides(2).call(&y)?;
     let residual = Conv2D::new(64, 1).strides(2).padding("same").call(&x)?;
     let y = add(&[y, residual])?;
@@ -54,15 +37,7 @@ fn main() -> keras::Result<()> {
         .mean_keepdim(3)?
         .reshape((128, 1))?;
     model.compile("adam", "mse", ["mae"])?;
-    let h = model.fit(
-        &images,
-        &target,
-        FitArgs {
-            epochs: 3,
-            batch_size: 32,
-            ..Default::default()
-        },
-    )?;
+    let h = model.fit(&images, &target, FitArgs::new().epochs(3).batch_size(32))?;
     println!("{h}");
     Ok(())
 }

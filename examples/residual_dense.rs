@@ -22,15 +22,7 @@ fn main() -> keras::Result<()> {
     let x = keras::random::normal(&[2048, 64])?;
     let y = (x.narrow(1, 0, 1)? * 2.0 + x.narrow(1, 1, 1)?.sqr()?)?;
     model.compile("adam", "mse", ["mae"])?;
-    let h = model.fit(
-        &x,
-        &y,
-        FitArgs {
-            epochs: 5,
-            validation_split: 0.2,
-            ..Default::default()
-        },
-    )?;
+    let h = model.fit(&x, &y, FitArgs::new().epochs(5).validation_split(0.2))?;
     println!("{h}");
     Ok(())
 }

@@ -38,12 +38,12 @@ fn main() -> keras::Result<()> {
         SparseCategoricalCrossentropy::new().from_logits(true),
         ["accuracy"],
     )?;
-    let args = |epochs, initial_epoch| FitArgs {
-        epochs,
-        initial_epoch,
-        batch_size: 64,
-        verbose: 2,
-        ..Default::default()
+    let args = |epochs, initial_epoch| {
+        FitArgs::new()
+            .epochs(epochs)
+            .initial_epoch(initial_epoch)
+            .batch_size(64)
+            .verbose(2)
     };
     model.fit(&x_train, &y_train, args(1, 0))?;
 

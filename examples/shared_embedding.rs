@@ -36,14 +36,7 @@ fn main() -> keras::Result<()> {
         .collect();
     let y = keras::ops::from_vec(same, &[1024, 1])?;
     model.compile("adam", "binary_crossentropy", ["accuracy"])?;
-    let h = model.fit(
-        vec![a, b],
-        &y,
-        FitArgs {
-            epochs: 5,
-            ..Default::default()
-        },
-    )?;
+    let h = model.fit(vec![a, b], &y, FitArgs::new().epochs(5))?;
     println!("{h}");
     Ok(())
 }

@@ -40,11 +40,7 @@ fn main() -> keras::Result<()> {
     let h = model.fit(
         vec![left_data, right_data],
         &targets,
-        FitArgs {
-            epochs: 5,
-            batch_size: 64,
-            ..Default::default()
-        },
+        FitArgs::new().epochs(5).batch_size(64),
     )?;
     println!("{h}");
     Ok(())

@@ -45,11 +45,7 @@ fn main() -> keras::Result<()> {
             keras::random::uniform(&[2, 96, 96, 3], 0.0, 1.0)?,
             keras::random::uniform(&[2, 96, 96, 3], 0.0, 1.0)?,
         ],
-        EvalArgs {
-            verbose: 0,
-            batch_size: 2,
-            ..Default::default()
-        },
+        EvalArgs::new().verbose(0).batch_size(2),
     )?;
     println!(
         "similarity of 2 pairs: {:?} ({:.1}s)",

@@ -78,24 +78,10 @@ fn main() -> keras::Result<()> {
     model.build((None, 784))?;
     model.summary();
     model.compile("adam", "sparse_categorical_crossentropy", ["accuracy"])?;
-    model.fit(
-        &x,
-        &y,
-        FitArgs {
-            epochs: 2,
-            ..Default::default()
-        },
-    )?;
+    model.fit(&x, &y, FitArgs::new().epochs(2))?;
     println!(
         "MyModel test: {}",
-        model.evaluate(
-            &x_test,
-            &y_test,
-            EvalArgs {
-                verbose: 0,
-                ..Default::default()
-            }
-        )?
+        model.evaluate(&x_test, &y_test, EvalArgs::quiet())?
     );
 
     let mut custom = Model::subclass(CustomModel {
@@ -103,25 +89,11 @@ fn main() -> keras::Result<()> {
         dense2: Dense::new(10).activation("softmax").into_layer(),
     });
     custom.compile("adam", "sparse_categorical_crossentropy", ["accuracy"])?;
-    let h = custom.fit(
-        &x,
-        &y,
-        FitArgs {
-            epochs: 2,
-            ..Default::default()
-        },
-    )?;
+    let h = custom.fit(&x, &y, FitArgs::new().epochs(2))?;
     println!("CustomModel history: {h}");
     println!(
         "CustomModel test: {}",
-        custom.evaluate(
-            &x_test,
-            &y_test,
-            EvalArgs {
-                verbose: 0,
-                ..Default::default()
-            }
-        )?
+        custom.evaluate(&x_test, &y_test, EvalArgs::quiet())?
     );
     Ok(())
 }

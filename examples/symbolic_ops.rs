@@ -33,15 +33,7 @@ fn main() -> keras::Result<()> {
     model.compile("adam", "mse", ())?;
     let xs = Tensor::randn(0f32, 1.0, (256, 8, 16), &Device::Cpu)?;
     let ys = xs.mean_keepdim(1)?.mean_keepdim(2)?.squeeze(2)?;
-    let history = model.fit(
-        &xs,
-        &ys,
-        FitArgs {
-            epochs: 5,
-            verbose: 0,
-            ..Default::default()
-        },
-    )?;
+    let history = model.fit(&xs, &ys, FitArgs::new().epochs(5).verbose(0))?;
     println!("loss by epoch: {:?}", history.history["loss"]);
 
     let path = std::env::temp_dir().join("symbolic_ops_example.keras");

@@ -98,13 +98,11 @@ fn main() -> keras::Result<()> {
     let history = model.fit(
         &x_train,
         &y_train,
-        FitArgs {
-            epochs: 10,
-            batch_size: 128,
-            validation_split: 0.2,
-            callbacks: vec![&mut tensorboard],
-            ..Default::default()
-        },
+        FitArgs::new()
+            .epochs(10)
+            .batch_size(128)
+            .validation_split(0.2)
+            .callback(&mut tensorboard),
     )?;
     println!("History: {history}");
     println!("training time: {:.1}s", start.elapsed().as_secs_f64());

@@ -42,23 +42,14 @@ fn main() -> keras::Result<()> {
     let history = model.fit(
         &x_train,
         &y_train,
-        FitArgs {
-            epochs: 2,
-            batch_size: 64,
-            validation_split: 0.1,
-            ..Default::default()
-        },
+        FitArgs::new()
+            .epochs(2)
+            .batch_size(64)
+            .validation_split(0.1),
     )?;
     println!("History: {history}");
     println!("training time: {:.1}s", start.elapsed().as_secs_f64());
-    let logs = model.evaluate(
-        &x_test,
-        &y_test,
-        EvalArgs {
-            verbose: 0,
-            ..Default::default()
-        },
-    )?;
+    let logs = model.evaluate(&x_test, &y_test, EvalArgs::quiet())?;
     let acc = logs.get("accuracy").unwrap_or(0.0);
     println!("test accuracy: {acc:.4}");
     if acc < 0.95 {

@@ -503,8 +503,14 @@ fn operator_shape_errors_surface_with_kerass_text() {
     // Keras raises it when the operator runs on symbolic tensors.
     let y = &a + &b;
     assert!(keras::engine::op_layer::deferred_error(y.layer()).is_some());
-    let err = Model::new(&[a, b], &[y]).err().expect("a graph with a bad broadcast builds");
-    assert!(err.to_string().contains("Cannot broadcast shape, the failure dim has value 3"), "{err}");
+    let err = Model::new(&[a, b], &[y])
+        .err()
+        .expect("a graph with a bad broadcast builds");
+    assert!(
+        err.to_string()
+            .contains("Cannot broadcast shape, the failure dim has value 3"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -175,3 +175,143 @@ impl EvalArgs<'_> {
         }
     }
 }
+
+/// Keras's keyword arguments as builder calls: `model.fit(x, y, epochs=5, batch_size=64)` is
+/// `model.fit(&x, &y, FitArgs::new().epochs(5).batch_size(64))`. Each method sets the field of
+/// the same name; the rest keep Keras's defaults.
+///
+/// ```
+/// use keras::prelude::*;
+/// use keras::callbacks::EarlyStopping;
+/// let x_val = Tensor::zeros((4, 2), DType::F32, &Device::Cpu)?;
+/// let mut stop = EarlyStopping::new().patience(2);
+/// let args = FitArgs::new()
+///     .epochs(5)
+///     .batch_size(64)
+///     .validation_data((&x_val, &x_val))
+///     .class_weight([(0, 1.0), (1, 5.0)])
+///     .callback(&mut stop);
+/// assert_eq!((args.epochs, args.batch_size, args.verbose, args.callbacks.len()), (5, 64, 1, 1));
+/// # Ok::<(), keras::Error>(())
+/// ```
+impl<'a> FitArgs<'a> {
+    /// Keras's defaults (the same as `FitArgs::default()`).
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Samples per gradient step (default 32).
+    pub fn batch_size(mut self, batch_size: usize) -> Self {
+        self.batch_size = batch_size;
+        self
+    }
+    /// Passes over the data (default 1).
+    pub fn epochs(mut self, epochs: usize) -> Self {
+        self.epochs = epochs;
+        self
+    }
+    /// 0 silent, 1 progress bar (default), 2 one line per epoch.
+    pub fn verbose(mut self, verbose: u8) -> Self {
+        self.verbose = verbose;
+        self
+    }
+    /// The fraction of the samples, taken from the end, held out for validation.
+    pub fn validation_split(mut self, validation_split: f64) -> Self {
+        self.validation_split = validation_split;
+        self
+    }
+    /// Data to validate on at the end of each epoch: `(x, y)`, `(x, y, sample_weight)` or a
+    /// source of batches.
+    pub fn validation_data(mut self, data: impl Into<ValidationData>) -> Self {
+        self.validation_data = Some(data.into());
+        self
+    }
+    /// Whether to shuffle the samples before each epoch (default true).
+    pub fn shuffle(mut self, shuffle: bool) -> Self {
+        self.shuffle = shuffle;
+        self
+    }
+    /// Per-sample weights of the loss.
+    pub fn sample_weight(mut self, sample_weight: impl Into<Data>) -> Self {
+        self.sample_weight = Some(sample_weight.into());
+        self
+    }
+    /// Loss weights by class index.
+    pub fn class_weight(mut self, weights: impl IntoIterator<Item = (usize, f64)>) -> Self {
+        self.class_weight = Some(weights.into_iter().collect());
+        self
+    }
+    /// The epoch to start at (to resume training).
+    pub fn initial_epoch(mut self, initial_epoch: usize) -> Self {
+        self.initial_epoch = initial_epoch;
+        self
+    }
+    /// Batches per epoch (default: all of the data).
+    pub fn steps_per_epoch(mut self, steps: usize) -> Self {
+        self.steps_per_epoch = Some(steps);
+        self
+    }
+    /// Validation batches per run (default: all of the validation data).
+    pub fn validation_steps(mut self, steps: usize) -> Self {
+        self.validation_steps = Some(steps);
+        self
+    }
+    /// Samples per validation batch (default: `batch_size`).
+    pub fn validation_batch_size(mut self, batch_size: usize) -> Self {
+        self.validation_batch_size = Some(batch_size);
+        self
+    }
+    /// Validate every this many epochs (default 1).
+    pub fn validation_freq(mut self, freq: usize) -> Self {
+        self.validation_freq = freq;
+        self
+    }
+    /// Adds a callback (borrowed: read its state after `fit`).
+    pub fn callback(mut self, callback: &'a mut dyn Callback) -> Self {
+        self.callbacks.push(callback);
+        self
+    }
+    /// Sets the callbacks.
+    pub fn callbacks(mut self, callbacks: Vec<&'a mut dyn Callback>) -> Self {
+        self.callbacks = callbacks;
+        self
+    }
+}
+
+/// `evaluate(x, y, batch_size=64, verbose=0)` is `evaluate(&x, &y, EvalArgs::new().batch_size(64).verbose(0))`.
+///
+/// ```
+/// use keras::prelude::*;
+/// let args = EvalArgs::new().batch_size(64).verbose(0);
+/// assert_eq!((args.batch_size, args.verbose, args.steps), (64, 0, None));
+/// ```
+impl<'a> EvalArgs<'a> {
+    /// Keras's defaults (the same as `EvalArgs::default()`).
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Samples per batch (default 32).
+    pub fn batch_size(mut self, batch_size: usize) -> Self {
+        self.batch_size = batch_size;
+        self
+    }
+    /// 0 silent, 1 progress bar (default), 2 one line.
+    pub fn verbose(mut self, verbose: u8) -> Self {
+        self.verbose = verbose;
+        self
+    }
+    /// Batches to run (default: all of the data).
+    pub fn steps(mut self, steps: usize) -> Self {
+        self.steps = Some(steps);
+        self
+    }
+    /// Per-sample weights (evaluate only).
+    pub fn sample_weight(mut self, sample_weight: impl Into<Data>) -> Self {
+        self.sample_weight = Some(sample_weight.into());
+        self
+    }
+    /// Adds a callback.
+    pub fn callback(mut self, callback: &'a mut dyn Callback) -> Self {
+        self.callbacks.push(callback);
+        self
+    }
+}
