@@ -709,3 +709,81 @@ print("weights", len(t.get_best_models(1)[0].get_weights()))
     assert!(text.contains("weights 2"), "{text}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Counts the `fit` runs it sees.
+struct CountFits(usize);
+impl Callback for CountFits {
+    fn on_train_begin(
+        &mut self,
+        _logs: &mut Logs,
+        _ctx: &mut keras::callbacks::CallbackContext,
+    ) -> keras::Result<()> {
+        self.0 += 1;
+        Ok(())
+    }
+}
+
+#[test]
+fn callbacks_see_every_execution_and_executions_are_averaged() {
+    let dir = tmp("executions");
+    let (x, y) = data();
+    let builds = std::cell::Cell::new(0);
+    let counting = |hp: &mut HyperParameters| {
+        builds.set(builds.get() + 1);
+        build(hp)
+    };
+    let mut tuner = RandomSearch::new(counting)
+        .max_trials(2)
+        .executions_per_trial(2)
+        .seed(13)
+        .directory(&dir)
+        .overwrite(true);
+    let mut count = CountFits(0);
+    let args = FitArgs {
+        callbacks: vec![&mut count],
+        ..fit_args(2)
+    };
+    tuner.search(&x, &y, args).unwrap();
+    assert_eq!(count.0, 4, "2 trials x 2 executions");
+    assert_eq!(builds.get(), 1 + 4);
+    // The tiny model trains the same way twice, so the mean of the two executions is each.
+    let oracle = tuner.oracle().unwrap();
+    for t in oracle.trials.values() {
+        let (_, h) = t.metrics.iter().find(|(n, _)| n == "val_loss").unwrap();
+        assert_eq!(h.observations.len(), 1);
+        assert_eq!(Some(h.observations[0].0), t.score);
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn bayesian_optimization_with_expected_improvement() {
+    let dir = tmp("bayes_ei");
+    let (x, y) = data();
+    let mut tuner = BayesianOptimization::new(build)
+        .objective("val_loss")
+        .max_trials(6)
+        .num_initial_points(3)
+        .acquisition("ei")
+        .seed(4)
+        .directory(&dir)
+        .overwrite(true);
+    tuner.search(&x, &y, fit_args(3)).unwrap();
+    let best = tuner.get_best_hyperparameters(1).unwrap();
+    assert!(lr_of(&best[0]) > 0.1, "{}", lr_of(&best[0]));
+    let bad_dir = tmp("bayes_bad");
+    let bad = BayesianOptimization::new(build)
+        .max_trials(6)
+        .num_initial_points(1)
+        .acquisition("pi")
+        .directory(&bad_dir)
+        .overwrite(true)
+        .search(&x, &y, fit_args(1));
+    let e = bad.err().unwrap().to_string();
+    assert_eq!(
+        e,
+        "BayesianOptimization: unknown acquisition 'pi'. Expected 'ucb' or 'ei'."
+    );
+    std::fs::remove_dir_all(&dir).ok();
+    std::fs::remove_dir_all(&bad_dir).ok();
+}

@@ -27,6 +27,9 @@ pub struct BayesianOptimizationOracle {
     pub alpha: f64,
     /// Exploration weight of sigma (default 2.6).
     pub beta: f64,
+    /// `"ucb"` (KerasTuner's: minimize `mu - beta * sigma`) or `"ei"` (maximize the expected
+    /// improvement over the best score).
+    pub acquisition: String,
     rng: Option<RandomState>,
 }
 
@@ -37,6 +40,7 @@ impl Default for BayesianOptimizationOracle {
             num_initial_points: None,
             alpha: 1e-4,
             beta: 2.6,
+            acquisition: "ucb".into(),
             rng: None,
         }
     }
@@ -55,6 +59,37 @@ fn nonfixed(space: &HyperParameters) -> Vec<HyperParameter> {
         .filter(|h| !matches!(h, HyperParameter::Fixed(_)))
         .cloned()
         .collect()
+}
+
+/// The complementary error function (Numerical Recipes' `erfcc`, relative error < 1.2e-7).
+fn erfc(x: f64) -> f64 {
+    let z = x.abs();
+    let t = 1.0 / (1.0 + 0.5 * z);
+    let poly = -z * z - 1.265_512_23
+        + t * (1.000_023_68
+            + t * (0.374_091_96
+                + t * (0.096_784_18
+                    + t * (-0.186_288_06
+                        + t * (0.278_868_07
+                            + t * (-1.135_203_98
+                                + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
+    let r = t * poly.exp();
+    if x >= 0.0 {
+        r
+    } else {
+        2.0 - r
+    }
+}
+
+/// The expected improvement below `best` of a normal with mean `mu` and deviation `sigma`.
+pub(crate) fn expected_improvement(best: f64, mu: f64, sigma: f64) -> f64 {
+    if sigma <= 1e-12 {
+        return (best - mu).max(0.0);
+    }
+    let z = (best - mu) / sigma;
+    let cdf = 0.5 * erfc(-z / std::f64::consts::SQRT_2);
+    let pdf = (-0.5 * z * z).exp() / (2.0 * std::f64::consts::PI).sqrt();
+    (best - mu) * cdf + sigma * pdf
 }
 
 /// Minimizes `f` over `[0, 1]^d` from `x0` by a bounded pattern search.
@@ -127,9 +162,23 @@ impl Strategy for BayesianOptimizationOracle {
         }
         let gp = GaussianProcess::fit(&xs, &ys, self.alpha)?;
         let beta = self.beta;
+        let best_y = ys.iter().cloned().fold(f64::INFINITY, f64::min);
+        let ei = match self.acquisition.as_str() {
+            "ucb" => false,
+            "ei" => true,
+            other => {
+                return Err(crate::Error::value(format!(
+                    "BayesianOptimization: unknown acquisition '{other}'. Expected 'ucb' or 'ei'."
+                )))
+            }
+        };
         let lcb = |p: &[f64]| {
             let (m, s) = gp.predict(p);
-            m - beta * s
+            if ei {
+                -expected_improvement(best_y, m, s)
+            } else {
+                m - beta * s
+            }
         };
         let seed = oracle.seed;
         let rng = self
@@ -218,5 +267,25 @@ impl<'h> Tuner<'h, BayesianOptimizationOracle> {
     pub fn beta(mut self, beta: f64) -> Self {
         self.strategy.beta = beta;
         self
+    }
+    /// `"ucb"` (the default, KerasTuner's only one) or `"ei"` (expected improvement).
+    pub fn acquisition(mut self, name: &str) -> Self {
+        self.strategy.acquisition = name.to_lowercase();
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expected_improvement_values() {
+        // sigma = 1, mu = best: sigma * pdf(0) = 0.3989...
+        assert!((expected_improvement(0.0, 0.0, 1.0) - 0.398_942_28).abs() < 1e-6);
+        // A mean 1 below the best: 1 * cdf(1) + pdf(1) = 0.8413447 + 0.2419707.
+        assert!((expected_improvement(0.0, -1.0, 1.0) - 1.083_315_4).abs() < 1e-6);
+        assert_eq!(expected_improvement(0.0, 1.0, 0.0), 0.0);
+        assert!((erfc(0.5) - 0.479_500_122).abs() < 1e-7);
     }
 }
