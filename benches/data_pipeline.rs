@@ -92,10 +92,10 @@ fn main() -> keras::Result<()> {
     let (mut p_t, mut p_d) = (vec![], vec![]);
     for _ in 0..3 {
         let t = Instant::now();
-        let a = m.predict(&x, EvalArgs::quiet())?;
+        let a: Tensor = m.predict(&x, EvalArgs::quiet())?;
         p_t.push(t.elapsed().as_secs_f64());
         let t = Instant::now();
-        let b = m.predict_dataset(&xs, EvalArgs::quiet())?;
+        let b: Tensor = m.predict_dataset(&xs, EvalArgs::quiet())?;
         p_d.push(t.elapsed().as_secs_f64());
         assert_eq!(a.dims(), b.dims());
     }

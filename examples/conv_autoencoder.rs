@@ -20,7 +20,7 @@ fn main() -> keras::Result<()> {
     encoder.summary();
 
     let decoder_input = Input::shape([16]).name("encoded_img").build();
-    let x = Reshape::new(&[4, 4, 1]).call(&decoder_input)?;
+    let x = Reshape::new([4, 4, 1]).call(&decoder_input)?;
     let x = Conv2DTranspose::new(16, 3).activation("relu").call(&x)?;
     let x = Conv2DTranspose::new(32, 3).activation("relu").call(&x)?;
     let x = UpSampling2D::new(3).call(&x)?;

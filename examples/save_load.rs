@@ -25,7 +25,7 @@ fn main() -> keras::Result<()> {
     let x_test = (x_test.to_dtype(DType::F32)? / 255.0)?;
 
     let inputs = Input::shape([28, 28]).name("digits").build();
-    let x = Reshape::new(&[28, 28, 1]).call(&inputs)?;
+    let x = Reshape::new([28, 28, 1]).call(&inputs)?;
     let x = Conv2D::new(16, 3).activation("relu").call(&x)?;
     let x = MaxPooling2D::new(2).call(&x)?;
     let x = Flatten::new().call(&x)?;

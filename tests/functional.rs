@@ -219,7 +219,7 @@ fn nested_and_deeply_nested_models_share_weights() {
     let i2 = Input::new([4]);
     let middle = Model::new(
         &[i2.clone()],
-        &[Dense::new(2).call(&inner.call(&i2).unwrap()).unwrap()],
+        &[Dense::new(2).call(inner.call(&i2).unwrap()).unwrap()],
     )
     .unwrap();
     let i3 = Input::new([4]);
@@ -315,7 +315,7 @@ fn graph_errors() {
     let a = Input::new([3]);
     let b = Input::new([3]);
     let y = Dense::new(2)
-        .call(&layers::add(&[a.clone(), b]).unwrap())
+        .call(layers::add(&[a.clone(), b]).unwrap())
         .unwrap();
     let e = Model::new(&[a.clone()], &[y.clone()])
         .err()
@@ -350,7 +350,7 @@ fn graph_errors() {
     // A layer built for 3 features rejects 5 when called again.
     let dense = Dense::new(2).into_layer();
     dense.call(&a).unwrap();
-    let e = dense.call(&Input::new([5])).unwrap_err().to_string();
+    let e = dense.call(Input::new([5])).unwrap_err().to_string();
     assert!(
         e.contains("expected axis -1 of input shape to have value 3"),
         "{e}"
@@ -422,11 +422,11 @@ fn gradients_through_shared_layer_and_nested_model() {
         .into_layer();
     let a = f64in(3);
     let b = f64in(3);
-    let left = inner.call(&shared.call(&a).unwrap()).unwrap();
+    let left = inner.call(shared.call(&a).unwrap()).unwrap();
     let right = shared.call(&b).unwrap();
     let out = Dense::new(1)
         .dtype(DType::F64)
-        .call(&layers::multiply(&[left, right]).unwrap())
+        .call(layers::multiply(&[left, right]).unwrap())
         .unwrap();
     let m = Model::new(&[a, b], &[out]).unwrap();
     let xa = randn(&[4, 3], 1).to_dtype(DType::F64).unwrap();

@@ -76,7 +76,7 @@ fn rust_functional() -> (Model, Vec<Tensor>, Vec<Tensor>) {
     let x = add(&[a.clone(), b.clone()]).unwrap();
     let x = Activation::new("relu").call(&x).unwrap();
     let x = concatenate(&[x, a]).unwrap();
-    let x = Reshape::new(&[4, 4]).call(&x).unwrap();
+    let x = Reshape::new([4, 4]).call(&x).unwrap();
     let x = GlobalAveragePooling1D::new().call(&x).unwrap();
     let score = Dense::new(1).name("score").call(&x).unwrap();
     let cls = Dense::new(3)

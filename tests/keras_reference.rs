@@ -150,7 +150,7 @@ fn first_three_optimizer_steps_match_keras() {
     for name in names {
         let mut opt = optimizer(name);
         let layer = Dense::new(4).use_bias(false).into_layer();
-        layer.build(&[Shape::batched(&[3])]).unwrap();
+        layer.build(&[Shape::batched([3])]).unwrap();
         let w = layer.weights()[0].clone();
         w.assign(&f.get("w0")).unwrap();
         for step in 0..3 {

@@ -187,7 +187,7 @@ fn check_in_keras(file: &std::path::Path) {
 fn builders_take_data_format_and_refuse_others() {
     let y = Conv2D::new(8, 3)
         .data_format("channels_first")
-        .call(&Input::new([3, 32, 32]))
+        .call(Input::new([3, 32, 32]))
         .unwrap();
     let y = BatchNormalization::new().axis(1).call(&y).unwrap();
     let y = MaxPooling2D::new(2)
@@ -203,7 +203,7 @@ fn builders_take_data_format_and_refuse_others() {
 
     let e = Conv2D::new(8, 3)
         .data_format("NCHW")
-        .call(&Input::new([3, 32, 32]))
+        .call(Input::new([3, 32, 32]))
         .unwrap_err()
         .to_string();
     assert!(
@@ -237,7 +237,7 @@ fn builders_take_data_format_and_refuse_others() {
 fn batch_normalization_axis_out_of_bounds_is_keras_error() {
     let e = BatchNormalization::new()
         .axis(3)
-        .call(&Input::new([4, 5]))
+        .call(Input::new([4, 5]))
         .unwrap_err()
         .to_string();
     assert!(
@@ -250,7 +250,7 @@ fn batch_normalization_axis_out_of_bounds_is_keras_error() {
 fn embedding_accepts_input_length_as_keras_3() {
     let e = Embedding::new(50, 4)
         .input_length(7)
-        .call(&Input::new([7]))
+        .call(Input::new([7]))
         .unwrap();
     assert_eq!(e.shape().to_string(), "(None, 7, 4)");
     // A Keras 2 config with input_length loads; ours does not write it (nor does Keras 3).

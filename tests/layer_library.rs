@@ -397,7 +397,7 @@ fn weight_counts_and_gradients_of_layers_with_weights() {
 fn bad_inputs_name_the_layer() {
     let e = Conv2D::new(8, 3)
         .name("c")
-        .call(&Input::new([28, 28]))
+        .call(Input::new([28, 28]))
         .unwrap_err()
         .to_string();
     assert!(
@@ -407,12 +407,12 @@ fn bad_inputs_name_the_layer() {
         "{e}"
     );
     let e = Conv2D::new(8, 5)
-        .call(&Input::new([3, 3, 1]))
+        .call(Input::new([3, 3, 1]))
         .unwrap_err()
         .to_string();
     assert!(e.contains("Computed output size would be negative"), "{e}");
     let e = MaxPooling2D::new(4)
-        .call(&Input::new([3, 3, 1]))
+        .call(Input::new([3, 3, 1]))
         .unwrap_err()
         .to_string();
     assert!(e.contains("Computed output size would be negative"), "{e}");
@@ -578,7 +578,7 @@ fn recurrent_layers_take_any_length_return_states_and_drop_out() {
     }
     let e = GRU::new(2)
         .dropout(1.0)
-        .call(&Input::new([3, 2]))
+        .call(Input::new([3, 2]))
         .unwrap_err();
     assert!(e.to_string().contains("rate=1"), "{e}");
 }
@@ -601,7 +601,7 @@ fn time_distributed_shares_one_layer_over_the_steps() {
         1e-6,
     );
     let e = TimeDistributed::new(Dense::new(3))
-        .call(&Input::new([5]))
+        .call(Input::new([5]))
         .unwrap_err()
         .to_string();
     assert!(e.contains("expected min_ndim=3, found ndim=2"), "{e}");
@@ -738,7 +738,7 @@ fn attention_gradients_and_scores() {
             );
         }
     }
-    let e = Attention::new().call(&Input::new([3, 4])).unwrap_err();
+    let e = Attention::new().call(Input::new([3, 4])).unwrap_err();
     assert!(e.to_string().contains("[query, value]"), "{e}");
 }
 
@@ -867,7 +867,7 @@ fn computed_output_shapes_equal_real_outputs_for_several_input_shapes() {
         for dims in shapes {
             let layer = make();
             let sample: Vec<Option<usize>> = dims[1..].iter().map(|&d| Some(d)).collect();
-            let symbolic = layer.call(&Input::new(sample)).unwrap();
+            let symbolic = layer.call(Input::new(sample)).unwrap();
             let x = if layer.class_name() == "Embedding" {
                 keras::random::randint(&dims, 0, 10).unwrap()
             } else {

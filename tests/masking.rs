@@ -66,7 +66,7 @@ fn masks_match_keras() {
     let inp = Input::new([None, Some(2)]);
     let h = LSTM::new(2)
         .name("lstm_m")
-        .call(&Masking::new().call(&inp).unwrap())
+        .call(Masking::new().call(&inp).unwrap())
         .unwrap();
     let model = Model::new(&[inp], &[h]).unwrap();
     set(&f, &model.get_layer("lstm_m").unwrap());
@@ -82,7 +82,7 @@ fn padding_does_not_change_a_masked_lstm() {
     let e = Embedding::new(20, 4).mask_zero(true).call(&inp).unwrap();
     let out = Dense::new(1)
         .activation("sigmoid")
-        .call(&LSTM::new(3).call(&e).unwrap())
+        .call(LSTM::new(3).call(&e).unwrap())
         .unwrap();
     let mut model = Model::new(&[inp], &[out]).unwrap();
     let short = Tensor::new(&[[3i64, 9, 4], [5, 6, 7]], &Device::Cpu).unwrap();

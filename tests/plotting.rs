@@ -467,7 +467,7 @@ fn subclassed_model_is_one_box() {
     let m = Model::subclass(Mlp {
         dense: Dense::new(3).into_layer(),
     });
-    m.build(&[None, Some(4)]).unwrap();
+    m.build([None, Some(4)]).unwrap();
     let svg = model_to_svg(&m, &PlotModelOptions::default()).unwrap();
     assert_eq!(svg.matches("<g class=\"node\"").count(), 1);
     assert_eq!(svg.matches("<g class=\"edge\"").count(), 0);

@@ -131,7 +131,7 @@ fn resizing_and_center_crop_layers_equal_keras() {
         &f.get("center_crop_single"),
         1e-6,
     );
-    let y = CenterCrop::new(3, 4).call(&Input::new([5, 7, 3])).unwrap();
+    let y = CenterCrop::new(3, 4).call(Input::new([5, 7, 3])).unwrap();
     assert_eq!(y.shape().to_string(), "(None, 3, 4, 3)");
 }
 

@@ -611,7 +611,7 @@ fn text_models_we_save_load_in_python_keras() {
         .max_tokens(25);
     tv.adapt(REVIEWS).unwrap();
     let inputs = Input::string(());
-    let out = Dense::new(3).call(&tv.call(&inputs).unwrap()).unwrap();
+    let out = Dense::new(3).call(tv.call(&inputs).unwrap()).unwrap();
     let mut m = Model::new(&[inputs], &[out]).unwrap();
     export(
         &dir,
@@ -637,10 +637,10 @@ fn text_models_we_save_load_in_python_keras() {
     let size = sl.vocabulary_size();
     let inputs = Input::string([3]);
     let x = Embedding::new(size, 4)
-        .call(&sl.call(&inputs).unwrap())
+        .call(sl.call(&inputs).unwrap())
         .unwrap();
     let out = Dense::new(2)
-        .call(&GlobalAveragePooling1D::new().call(&x).unwrap())
+        .call(GlobalAveragePooling1D::new().call(&x).unwrap())
         .unwrap();
     let mut m = Model::new(&[inputs], &[out]).unwrap();
     export(
@@ -677,10 +677,10 @@ fn text_models_we_save_load_in_python_keras() {
     let inputs = Input::string([1]);
     let out = Dense::new(2)
         .call(
-            &GlobalAveragePooling1D::new()
+            GlobalAveragePooling1D::new()
                 .call(
-                    &Embedding::new(10, 3)
-                        .call(&tv.call(&inputs).unwrap())
+                    Embedding::new(10, 3)
+                        .call(tv.call(&inputs).unwrap())
                         .unwrap(),
                 )
                 .unwrap(),
@@ -700,7 +700,7 @@ fn text_models_we_save_load_in_python_keras() {
     let mut il = IntegerLookup::new().output_mode("count");
     il.adapt([3, 5, 5, 9, 3, 5]).unwrap();
     let inputs = Input::shape([3]).dtype(DType::I64).build();
-    let out = Dense::new(2).call(&il.call(&inputs).unwrap()).unwrap();
+    let out = Dense::new(2).call(il.call(&inputs).unwrap()).unwrap();
     let mut m = Model::new(&[inputs], &[out]).unwrap();
     let ints = [[3i64, 5, 7], [9, 9, 9]];
     export(

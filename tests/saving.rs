@@ -88,14 +88,14 @@ fn two_input_lstm() -> Model {
         .name("question")
         .build();
     let a = LSTM::new(8)
-        .call(&Embedding::new(50, 6).call(&text).unwrap())
+        .call(Embedding::new(50, 6).call(&text).unwrap())
         .unwrap();
     let b = LSTM::new(4)
-        .call(&Embedding::new(50, 6).call(&question).unwrap())
+        .call(Embedding::new(50, 6).call(&question).unwrap())
         .unwrap();
     let out = Dense::new(5)
         .activation("softmax")
-        .call(&concatenate(&[a, b]).unwrap())
+        .call(concatenate(&[a, b]).unwrap())
         .unwrap();
     let mut m = Model::new(&[text, question], &[out]).unwrap();
     m.compile(
@@ -155,7 +155,7 @@ fn nested_autoencoder() -> Model {
     .unwrap()
     .name("decoder");
     let img = Input::shape([12]).name("img").build();
-    let out = decoder.call(&encoder.call(&img).unwrap()).unwrap();
+    let out = decoder.call(encoder.call(&img).unwrap()).unwrap();
     let mut m = Model::new(&[img], &[out]).unwrap();
     m.compile("adam", "mse", ()).unwrap();
     m

@@ -153,7 +153,7 @@ fn subclassed_model_with_config_saves_and_loads() {
     let dir = std::env::temp_dir().join(format!("keras_rs_subclass_{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut m = Model::subclass(Mlp::new(5));
-    m.build(&[None, Some(3)]).unwrap();
+    m.build([None, Some(3)]).unwrap();
     m.compile("adam", "mse", ()).unwrap();
     let x = probe(&[4, 3]);
     let y = probe(&[4, 2]);
@@ -162,7 +162,7 @@ fn subclassed_model_with_config_saves_and_loads() {
     let weights = dir.join("mlp.weights.h5");
     m.save_weights(&weights).unwrap();
     let mut fresh = Model::subclass(Mlp::new(5));
-    fresh.build(&[None, Some(3)]).unwrap();
+    fresh.build([None, Some(3)]).unwrap();
     fresh.load_weights(&weights).unwrap();
     same(
         &fresh.predict_on_batch(vec![x.clone()]).unwrap(),

@@ -149,6 +149,6 @@ fn input_shape_conflicts_are_errors() {
     let mut m = Sequential::new();
     m.add(Input::new([3])).unwrap();
     assert!(m.add(Input::new([3])).is_err(), "a second Input");
-    let e = m.add(Reshape::new(&[2, 2])).unwrap_err().to_string();
+    let e = m.add(Reshape::new([2, 2])).unwrap_err().to_string();
     assert!(e.contains("total size"), "{e}");
 }

@@ -113,7 +113,7 @@ fn graph_summaries() {
     .unwrap()
     .name("decoder");
     let img = Input::shape([16]).name("img").build();
-    let out = decoder.call(&encoder.call(&img).unwrap()).unwrap();
+    let out = decoder.call(encoder.call(&img).unwrap()).unwrap();
     let auto = Model::new(&[img], &[out]).unwrap().name("autoencoder");
     assert_eq!(auto.summary_with_width(76), summary_fixture("autoencoder"));
 
@@ -195,15 +195,15 @@ fn attention_and_recurrent_summaries() {
         .call_many(&[inp.clone(), inp.clone()])
         .unwrap();
     let x = LayerNormalization::new()
-        .call(&layers::add(&[inp.clone(), att[0].clone()]).unwrap())
+        .call(layers::add(&[inp.clone(), att[0].clone()]).unwrap())
         .unwrap();
     // Keras names the outer Dense first: `Dense(16)(Dense(32)(x))`.
     let outer = Dense::new(16).into_layer();
     let ff = outer
-        .call(&Dense::new(32).activation("relu").call(&x).unwrap())
+        .call(Dense::new(32).activation("relu").call(&x).unwrap())
         .unwrap();
     let x = LayerNormalization::new()
-        .call(&layers::add(&[x, ff]).unwrap())
+        .call(layers::add(&[x, ff]).unwrap())
         .unwrap();
     let x = GlobalAveragePooling1D::new().call(&x).unwrap();
     let m = Model::new(&[inp], &[Dense::new(2).call(&x).unwrap()]).unwrap();

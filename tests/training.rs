@@ -345,7 +345,7 @@ fn bad_data_and_calls_are_clear_errors() {
     assert!(e.contains("accx") && e.contains("'acc'"), "{e}");
     let e = Dense::new(3)
         .activation("reluu")
-        .call(&Input::new([2]))
+        .call(Input::new([2]))
         .unwrap_err()
         .to_string();
     assert!(e.contains("reluu") && e.contains("softmax"), "{e}");

@@ -350,7 +350,7 @@ mod tests {
         let mut m = Sequential::from_layers([Input::new([8]).into()]).unwrap();
         m.add(Dense::new(4).name("same")).unwrap();
         assert!(m.add(Dense::new(4).name("same")).is_err());
-        assert!(m.add(crate::layers::Reshape::new(&[3, 3])).is_err());
+        assert!(m.add(crate::layers::Reshape::new([3, 3])).is_err());
         assert_eq!(
             m.layers().len(),
             1,

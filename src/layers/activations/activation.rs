@@ -83,9 +83,9 @@ mod tests {
 
     #[test]
     fn keeps_shape_has_no_params() {
-        let y = Activation::new("tanh").call(&Input::new([3, 5])).unwrap();
+        let y = Activation::new("tanh").call(Input::new([3, 5])).unwrap();
         assert_eq!(y.shape().to_string(), "(None, 3, 5)");
         assert_eq!(y.layer().count_params(), 0);
-        assert!(Activation::new("nope").call(&Input::new([3])).is_err());
+        assert!(Activation::new("nope").call(Input::new([3])).is_err());
     }
 }

@@ -410,44 +410,42 @@ mod tests {
         let y = Conv2D::new(128, 3)
             .strides(2)
             .padding("same")
-            .call(&Input::new([9, 8, 16]))
+            .call(Input::new([9, 8, 16]))
             .unwrap();
         assert_eq!(y.shape().to_string(), "(None, 5, 4, 128)");
         assert_eq!(y.layer().count_params(), 3 * 3 * 16 * 128 + 128);
         let y = Conv1D::new(32, 7)
             .activation("relu")
-            .call(&Input::new([500, 128]))
+            .call(Input::new([500, 128]))
             .unwrap();
         assert_eq!(y.shape().to_string(), "(None, 494, 32)");
         assert_eq!(y.layer().count_params(), 7 * 128 * 32 + 32);
         let y = Conv2D::new(8, (3, 2))
             .groups(2)
             .dilation_rate(2)
-            .call(&Input::new([10, 10, 4]))
+            .call(Input::new([10, 10, 4]))
             .unwrap();
         assert_eq!(y.shape().to_string(), "(None, 6, 8, 8)");
         assert_eq!(y.layer().count_params(), 3 * 2 * 2 * 8 + 8);
-        let y = Conv1D::new(4, 3)
-            .call(&Input::new([None, Some(5)]))
-            .unwrap();
+        let y = Conv1D::new(4, 3).call(Input::new([None, Some(5)])).unwrap();
         assert_eq!(y.shape().to_string(), "(None, None, 4)");
     }
 
     #[test]
     fn bad_inputs_are_errors() {
         let e = Conv2D::new(8, 3)
-            .call(&Input::new([5, 5]))
+            .call(Input::new([5, 5]))
             .unwrap_err()
             .to_string();
         assert!(e.contains("expected ndim=4, found ndim=3"), "{e}");
         let e = Conv2D::new(8, 5)
-            .call(&Input::new([3, 3, 1]))
+            .call(Input::new([3, 3, 1]))
             .unwrap_err()
             .to_string();
         assert!(e.contains("Computed output size would be negative"), "{e}");
         let e = Conv2D::new(8, 3)
             .padding("full")
-            .call(&Input::new([5, 5, 1]))
+            .call(Input::new([5, 5, 1]))
             .unwrap_err()
             .to_string();
         assert!(e.contains("padding=full"), "{e}");

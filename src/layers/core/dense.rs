@@ -256,18 +256,15 @@ mod tests {
             );
             assert_eq!(y.layer().trainable_weights().len(), 2);
         }
-        let nb = Dense::new(4)
-            .use_bias(false)
-            .call(&Input::new([3]))
-            .unwrap();
+        let nb = Dense::new(4).use_bias(false).call(Input::new([3])).unwrap();
         assert_eq!(nb.layer().count_params(), 12);
     }
 
     #[test]
     fn wrong_last_axis_names_layer_and_shapes() {
         let d = Dense::new(4).name("probe").into_layer();
-        d.call(&Input::new([64])).unwrap();
-        let e = d.call(&Input::new([63])).unwrap_err().to_string();
+        d.call(Input::new([64])).unwrap();
+        let e = d.call(Input::new([63])).unwrap_err().to_string();
         assert_eq!(
             e,
             "Input 0 of layer \"probe\" is incompatible with the layer: expected axis -1 of input shape \
@@ -275,12 +272,12 @@ mod tests {
         );
         let e = Dense::new(2)
             .activation("relux")
-            .call(&Input::new([3]))
+            .call(Input::new([3]))
             .unwrap_err()
             .to_string();
         assert!(e.contains("relux"));
         let e = Dense::new(2)
-            .call(&Input::new([None]))
+            .call(Input::new([None]))
             .unwrap_err()
             .to_string();
         assert!(e.contains("should be defined"), "{e}");

@@ -196,7 +196,7 @@ mod tests {
             err,
             "Embedding layer \"emb\": index 5 is out of range [0, 5) (input_dim=5)"
         );
-        let s = Embedding::new(100, 8).call(&Input::new([10])).unwrap();
+        let s = Embedding::new(100, 8).call(Input::new([10])).unwrap();
         assert_eq!(s.shape().to_string(), "(None, 10, 8)");
     }
 }

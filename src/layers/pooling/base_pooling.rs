@@ -221,7 +221,7 @@ mod tests {
         assert_eq!(
             MaxPooling2D::new(2)
                 .strides(2)
-                .call(&Input::new([7, 6, 3]))
+                .call(Input::new([7, 6, 3]))
                 .unwrap()
                 .shape()
                 .to_string(),
@@ -230,7 +230,7 @@ mod tests {
         assert_eq!(
             AveragePooling2D::new(3)
                 .strides(2)
-                .call(&Input::new([9, 9, 8]))
+                .call(Input::new([9, 9, 8]))
                 .unwrap()
                 .shape()
                 .to_string(),
@@ -240,7 +240,7 @@ mod tests {
             AveragePooling2D::new(3)
                 .strides(2)
                 .padding("same")
-                .call(&Input::new([9, 9, 8]))
+                .call(Input::new([9, 9, 8]))
                 .unwrap()
                 .shape()
                 .to_string(),
@@ -248,7 +248,7 @@ mod tests {
         );
         assert_eq!(
             MaxPooling1D::new(5)
-                .call(&Input::new([496, 128]))
+                .call(Input::new([496, 128]))
                 .unwrap()
                 .shape()
                 .to_string(),

@@ -117,7 +117,7 @@ mod tests {
     #[test]
     fn bad_rate_is_an_error() {
         let e = Dropout::new(1.5)
-            .call(&crate::layers::Input::new([3]))
+            .call(crate::layers::Input::new([3]))
             .unwrap_err()
             .to_string();
         assert!(e.contains("rate=1.5"), "{e}");

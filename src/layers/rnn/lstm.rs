@@ -251,7 +251,7 @@ mod tests {
     fn shapes_params_and_errors() {
         let y = LSTM::new(16)
             .return_sequences(true)
-            .call(&Input::new([None, Some(128)]))
+            .call(Input::new([None, Some(128)]))
             .unwrap();
         assert_eq!(y.shape().to_string(), "(None, None, 16)");
         assert_eq!(y.layer().count_params(), 4 * 16 * (128 + 16 + 1));
@@ -263,7 +263,7 @@ mod tests {
         assert_eq!(outs[2].shape().to_string(), "(None, 4)");
         let e = LSTM::new(4)
             .name("lstm_in")
-            .call(&Input::new([3]))
+            .call(Input::new([3]))
             .unwrap_err()
             .to_string();
         assert!(
