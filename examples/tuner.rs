@@ -31,10 +31,7 @@ fn build_model(hp: &mut HyperParameters) -> keras::Result<Model> {
 }
 
 fn accuracy(model: &mut Model, x: &Tensor, y: &Tensor) -> keras::Result<f64> {
-    let quiet = EvalArgs {
-        verbose: 0,
-        ..Default::default()
-    };
+    let quiet = EvalArgs::quiet();
     Ok(model
         .evaluate(x, y, quiet)?
         .get("accuracy")
@@ -63,12 +60,7 @@ fn main() -> keras::Result<()> {
     tuner.search(
         &x_train,
         &y_train,
-        FitArgs {
-            epochs: 2,
-            validation_split: 0.2,
-            verbose: 1,
-            ..Default::default()
-        },
+        FitArgs::new().epochs(2).validation_split(0.2).verbose(1),
     )?;
     println!("search time: {:.1}s\n", start.elapsed().as_secs_f64());
     tuner.results_summary(3)?;
