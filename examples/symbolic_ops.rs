@@ -13,15 +13,15 @@
 //! Run with `cargo run --example symbolic_ops`.
 
 use keras::layers::Lambda;
-use keras::ops::{self, Idx};
+use keras::ops;
 use keras::prelude::*;
 
 fn main() -> keras::Result<()> {
     let x = Input::new([8, 16]);
     let h = &x * 2.0 + 1.0;
     let pooled = ops::concatenate(&[ops::mean(&h, 1, false)?, ops::max(&h, 1, false)?], -1)?;
-    let first = h.slice(&[Idx::all(), Idx::at(0)])?;
-    let feats = ops::relu(&pooled)? - first.slice(&[Idx::all(), (..1).into()])?;
+    let first = h.slice((.., 0))?; // h[:, 0]
+    let feats = ops::relu(&pooled)? - first.slice((.., ..1))?;
     let feats = Lambda::registered("l2_normalize", |t| {
         Ok(t.broadcast_div(&t.sqr()?.sum_keepdim(1)?.sqrt()?)?)
     })

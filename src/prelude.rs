@@ -12,10 +12,10 @@ pub use crate::data::Dataset;
 pub use crate::engine::{CallCtx, LayerArgs, OptionalWeight, Weight, WeightBuilder};
 pub use crate::engine::{KerasTensor, Layer, LayerExt, LayerRef, Shape};
 pub use crate::layers::{
-    Activation, Dense, Dropout, Embedding, Flatten, Input, InputLayer, Recurrent, Reshape,
+    Activation, Dense, Dropout, Embedding, Flatten, Input, InputLayer, Lambda, Recurrent, Reshape,
 };
 pub use crate::models::{Model, Sequential};
-pub use crate::ops::{DType, Device, Tensor};
+pub use crate::ops::{DType, Device, Idx, Tensor};
 pub use crate::optimizers::{
     Adadelta, Adafactor, Adagrad, Adam, AdamW, Adamax, Ftrl, Lamb, Lion, LossScaleOptimizer, Muon,
     Nadam, Optimizer, OptimizerExt, RMSprop, SGD,

@@ -25,7 +25,7 @@ use super::node::KerasTensor;
 use super::op_layer::apply_or_defer;
 use crate::ops::numpy::{binary_op, unary_op, NUMPY};
 use crate::ops::operation::Slot;
-use crate::ops::{Idx, Tensor};
+use crate::ops::Tensor;
 use crate::serialization::Config;
 use crate::Result;
 use std::ops::{Add, Div, Mul, Neg, Sub};
@@ -129,18 +129,19 @@ impl Neg for KerasTensor {
 }
 
 impl KerasTensor {
-    /// Python's `x[key]` (Keras's `GetItem` op): `x.slice(&[Idx::all(), Idx::at(0)])` is
-    /// `x[:, 0]`; ranges convert (`(1..3).into()` is `1:3`).
+    /// Python's `x[key]` (Keras's `GetItem` op): `x.slice((.., 0))` is `x[:, 0]`,
+    /// `x.slice((Idx::Ellipsis, 1..3))` is `x[..., 1:3]` (any [`crate::ops::IntoKey`]).
     ///
     /// ```
     /// use keras::prelude::*;
     /// use keras::ops::Idx;
     /// let x = Input::new(&[3, 4]);
-    /// assert_eq!(x.slice(&[Idx::all(), Idx::at(0)])?.shape().to_string(), "(None, 4)");
-    /// assert_eq!(x.slice(&[Idx::Ellipsis, (1..3).into()])?.shape().to_string(), "(None, 3, 2)");
+    /// assert_eq!(x.slice((.., 0))?.shape().to_string(), "(None, 4)");
+    /// assert_eq!(x.slice((Idx::Ellipsis, 1..3))?.shape().to_string(), "(None, 3, 2)");
+    /// assert_eq!(x.slice(&[Idx::all(), Idx::NewAxis])?.shape().to_string(), "(None, 1, 3, 4)");
     /// # Ok::<(), keras::Error>(())
     /// ```
-    pub fn slice(&self, key: &[Idx]) -> Result<KerasTensor> {
+    pub fn slice(&self, key: impl crate::ops::IntoKey) -> Result<KerasTensor> {
         crate::ops::get_item(self, key)
     }
 }

@@ -117,6 +117,69 @@ impl From<RangeTo<i64>> for Idx {
     }
 }
 
+/// An indexing key: `&[Idx]` / `[Idx; N]` / `Vec<Idx>`, or a tuple whose entries convert to
+/// [`Idx`] (an integer, a range, `..`, an `Idx`), so `x[:, 0]` is `(.., 0)` and `x[1:3, -1]`
+/// is `(1..3, -1)`.
+///
+/// ```
+/// use keras::ops::{self, Device, Idx, Tensor};
+/// let x = Tensor::new(&[[1f32, 2.0, 3.0], [4.0, 5.0, 6.0]], &Device::Cpu)?;
+/// assert_eq!(ops::get_item(&x, (.., 0))?.to_vec1::<f32>()?, vec![1.0, 4.0]);
+/// assert_eq!(ops::get_item(&x, (1, 1..))?.to_vec1::<f32>()?, vec![5.0, 6.0]);
+/// assert_eq!(ops::get_item(&x, (Idx::Ellipsis, -1))?.to_vec1::<f32>()?, vec![3.0, 6.0]);
+/// # Ok::<(), keras::Error>(())
+/// ```
+pub trait IntoKey {
+    /// The key's entries.
+    fn into_key(self) -> Vec<Idx>;
+}
+
+impl IntoKey for &[Idx] {
+    fn into_key(self) -> Vec<Idx> {
+        self.to_vec()
+    }
+}
+impl<const N: usize> IntoKey for &[Idx; N] {
+    fn into_key(self) -> Vec<Idx> {
+        self.to_vec()
+    }
+}
+impl<const N: usize> IntoKey for [Idx; N] {
+    fn into_key(self) -> Vec<Idx> {
+        self.to_vec()
+    }
+}
+impl IntoKey for Vec<Idx> {
+    fn into_key(self) -> Vec<Idx> {
+        self
+    }
+}
+impl IntoKey for &Vec<Idx> {
+    fn into_key(self) -> Vec<Idx> {
+        self.clone()
+    }
+}
+impl<A: Into<Idx>> IntoKey for (A,) {
+    fn into_key(self) -> Vec<Idx> {
+        vec![self.0.into()]
+    }
+}
+impl<A: Into<Idx>, B: Into<Idx>> IntoKey for (A, B) {
+    fn into_key(self) -> Vec<Idx> {
+        vec![self.0.into(), self.1.into()]
+    }
+}
+impl<A: Into<Idx>, B: Into<Idx>, C: Into<Idx>> IntoKey for (A, B, C) {
+    fn into_key(self) -> Vec<Idx> {
+        vec![self.0.into(), self.1.into(), self.2.into()]
+    }
+}
+impl<A: Into<Idx>, B: Into<Idx>, C: Into<Idx>, D: Into<Idx>> IntoKey for (A, B, C, D) {
+    fn into_key(self) -> Vec<Idx> {
+        vec![self.0.into(), self.1.into(), self.2.into(), self.3.into()]
+    }
+}
+
 /// Python's `slice.indices`: the positions a slice picks from an axis of length `n`.
 fn positions(
     n: usize,
@@ -209,8 +272,8 @@ fn get_item_op(key: Vec<Idx>) -> Op {
 }
 
 /// `x[key]` (class `GetItem`): indices, slices, `...` and new axes, as numpy.
-pub fn get_item<T: TensorLike>(x: &T, key: &[Idx]) -> Result<T> {
-    apply1(get_item_op(key.to_vec()), &[x])
+pub fn get_item<T: TensorLike>(x: &T, key: impl IntoKey) -> Result<T> {
+    apply1(get_item_op(key.into_key()), &[x])
 }
 
 /// Registers `GetItem`.
@@ -235,6 +298,31 @@ pub(crate) fn register(r: &mut Builtins<Op>) {
 mod tests {
     use super::*;
     use candle_core::Device;
+
+    #[test]
+    fn tuple_keys_are_the_idx_lists() {
+        assert_eq!((.., 0).into_key(), vec![Idx::all(), Idx::at(0)]);
+        assert_eq!(
+            (1..3, ..2, 4..).into_key(),
+            vec![
+                Idx::slice(Some(1), Some(3), None),
+                Idx::slice(None, Some(2), None),
+                Idx::slice(Some(4), None, None)
+            ]
+        );
+        assert_eq!(
+            (Idx::Ellipsis, Idx::NewAxis, -1).into_key(),
+            vec![Idx::Ellipsis, Idx::NewAxis, Idx::at(-1)]
+        );
+        let x = Tensor::arange(0f32, 12.0, &Device::Cpu)
+            .unwrap()
+            .reshape((3, 4))
+            .unwrap();
+        let a = get_item(&x, (1.., -1)).unwrap();
+        let b = get_item(&x, &[Idx::slice(Some(1), None, None), Idx::at(-1)]).unwrap();
+        assert_eq!(a.to_vec1::<f32>().unwrap(), vec![7.0, 11.0]);
+        assert_eq!(a.to_vec1::<f32>().unwrap(), b.to_vec1::<f32>().unwrap());
+    }
 
     #[test]
     fn slices_like_python() {

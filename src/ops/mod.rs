@@ -59,7 +59,7 @@ pub use dense::{dense, dense_with_sinks};
 pub use depthwise::depthwise_conv2d;
 pub use describe::{dtype_from_name, dtype_name, shape_str};
 pub use embedding::{gather_rows, ids};
-pub use get_item::{get_item, Idx};
+pub use get_item::{get_item, Idx, IntoKey};
 pub use loss::{crossentropy, elementwise_loss, sparse_crossentropy, ElementwiseLoss};
 pub use merge::{batch_dot, broadcast_dims, elementwise, l2_normalize, normalize_axis, Merge};
 pub use nn_ops::{cast, gelu, one_hot, one_hot_with, relu, sigmoid, softmax};
