@@ -3,8 +3,8 @@
 //! here; `LSTM` runs here when it needs what its fused op lacks (recurrent dropout, devices
 //! other than the CPU). Weight layouts and gate orders are Keras's.
 
-use super::dense::{self, matmul};
-use super::{activation, Act};
+use super::dense::matmul;
+use super::{activation, dense, Act};
 use crate::{Error, Result};
 use candle_core::Tensor;
 
