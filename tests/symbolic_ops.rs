@@ -567,3 +567,65 @@ fn keras_lambda_files_python_code_refused_named_function_loads() {
     let y: Tensor = model.predict(f.get("x"), EvalArgs::quiet()).unwrap();
     assert_close("Keras's named Lambda", &y, &f.get("y"), 1e-5);
 }
+
+/// Every group and dataset path of an HDF5 tree, as h5py's `visit` lists them (sorted).
+fn h5_paths(g: &keras::saving::h5::Group, prefix: &str, out: &mut Vec<String>) {
+    for name in g.datasets.keys() {
+        out.push(format!("{prefix}{name}"));
+    }
+    for (name, child) in &g.groups {
+        out.push(format!("{prefix}{name}"));
+        h5_paths(child, &format!("{prefix}{name}/"), out);
+    }
+}
+
+#[test]
+fn layers_leave_op_nodes_out_operations_list_them_as_keras() {
+    let _g = one_at_a_time();
+    let text = std::fs::read_to_string(fixture("ops_model_layers.json")).unwrap();
+    let want: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let strings = |key: &str| -> Vec<String> {
+        want[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect()
+    };
+    let names = |ls: Vec<LayerRef>| ls.iter().map(|l| l.name()).collect::<Vec<_>>();
+    let classes = |ls: Vec<LayerRef>| {
+        ls.iter()
+            .map(|l| l.class_name().to_string())
+            .collect::<Vec<_>>()
+    };
+    keras::utils::clear_session();
+    let built = ops_model().unwrap();
+    let loaded = keras::saving::load_model(fixture("ops_model.keras")).unwrap();
+    for (what, model) in [("built here", &built), ("Keras's file", &loaded)] {
+        assert_eq!(names(model.layers()), strings("layers"), "{what}");
+        assert!(model.layers().iter().all(|l| !l.is_operation()), "{what}");
+        assert_eq!(names(model.operations()), strings("operations"), "{what}");
+        assert_eq!(
+            classes(model.operations()),
+            strings("operation_classes"),
+            "{what}"
+        );
+        // get_layer searches `layers`, as Keras's does: an op node is no layer.
+        assert!(model.get_layer("dense").is_ok());
+        let err = model.get_layer("add").unwrap_err().to_string();
+        assert!(err.contains("No such layer: add."), "{what}: {err}");
+    }
+    assert!(built.operations()[1].is_operation()); // `multiply`
+
+    // The weights file holds Keras's groups: `model.layers` only, no op node.
+    let dir = std::env::temp_dir().join(format!("keras_rs_ops_layers_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("ops_model.weights.h5");
+    built.save_weights(&path).unwrap();
+    let tree = keras::saving::h5::Group::from_bytes(std::fs::read(&path).unwrap()).unwrap();
+    let mut got = vec![];
+    h5_paths(&tree, "", &mut got);
+    got.sort();
+    assert_eq!(got, strings("weight_groups"));
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -248,6 +248,13 @@ pub trait Layer: Any + Send + Sync {
     fn is_model(&self) -> bool {
         false
     }
+    /// Whether this is an op node (a `keras.ops` call on symbolic tensors, Keras's
+    /// `Operation` that is not a `Layer`): such nodes are in a model's
+    /// [`operations`](crate::models::Model::operations) but not its
+    /// [`layers`](crate::models::Model::layers).
+    fn is_operation(&self) -> bool {
+        false
+    }
     /// Whether this layer's outputs are strings (Keras's dtype `"string"`), carried as the
     /// `(..., max_bytes)` `u8` byte tensors of [`crate::ops::strings`]: a string `Input`, an
     /// inverting `StringLookup`.
@@ -779,6 +786,11 @@ impl LayerRef {
     /// Whether this layer is a model.
     pub fn is_model(&self) -> bool {
         read(&self.0.imp).is_model()
+    }
+
+    /// Whether this is an op node (see [`Layer::is_operation`]).
+    pub fn is_operation(&self) -> bool {
+        read(&self.0.imp).is_operation()
     }
 
     /// The nodes (calls) of this layer that still exist, in call order.

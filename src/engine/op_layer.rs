@@ -129,6 +129,9 @@ impl Layer for OpLayer {
     fn class_name(&self) -> &str {
         self.op.class_name()
     }
+    fn is_operation(&self) -> bool {
+        true
+    }
     fn args(&self) -> &LayerArgs {
         &self.args
     }

@@ -265,8 +265,19 @@ impl Functional {
         })
     }
 
-    /// The layers, Keras's order (input layers included).
-    pub fn layers(&self) -> &[LayerRef] {
+    /// The layers, Keras's order (input layers included), without the op nodes (Keras's
+    /// `Functional.layers`: the operations that are `Layer`s).
+    pub fn layers(&self) -> Vec<LayerRef> {
+        self.layers
+            .iter()
+            .filter(|l| !l.is_operation())
+            .cloned()
+            .collect()
+    }
+
+    /// Every node-making operation of the graph, op nodes included, Keras's order (Keras's
+    /// `Function.operations`): what the summary, the config and the plot list.
+    pub fn operations(&self) -> &[LayerRef] {
         &self.layers
     }
 
@@ -450,7 +461,8 @@ impl Layer for Functional {
         )
     }
     fn sublayers(&self) -> Vec<LayerRef> {
-        self.layers.clone()
+        // Keras walks `model.layers` for weights and assets: op nodes hold none.
+        self.layers()
     }
     fn is_model(&self) -> bool {
         true

@@ -129,16 +129,39 @@ impl Model {
     }
 
     /// The layers: for a functional model every layer of the graph, `InputLayer`s included
-    /// (Keras's order); for a `Sequential` the added layers.
+    /// (Keras's order), op nodes (`keras::ops` calls on symbolic tensors) left out as Keras
+    /// leaves them out of `model.layers`; for a `Sequential` the added layers.
+    ///
+    /// ```
+    /// use keras::prelude::*;
+    /// let x = Input::shape([3]).name("x").build();
+    /// let y = Dense::new(2).name("d").call(&(&x * 2.0))?;
+    /// let model = Model::new(&[x], &[y])?;
+    /// let names = |ls: Vec<LayerRef>| ls.iter().map(|l| l.name()).collect::<Vec<_>>();
+    /// assert_eq!(names(model.layers()), ["x", "d"]);
+    /// assert_eq!(model.operations().len(), 3); // x, the multiply node, d
+    /// # Ok::<(), keras::Error>(())
+    /// ```
     pub fn layers(&self) -> Vec<LayerRef> {
         if let Some(l) = self.net.with(|s: &SequentialNet| s.layers().to_vec()) {
             return l;
         }
-        self.functional(|g| g.layers().to_vec())
+        self.functional(|g| g.layers())
             .unwrap_or_else(|| self.net.sublayers())
     }
 
-    /// The layer called `name`.
+    /// Every operation of a functional model's graph, op nodes included (Keras's
+    /// `model.operations`, in its order); for a `Sequential` or a subclassed model, which
+    /// have no op nodes, the same as [`layers`](Model::layers).
+    pub fn operations(&self) -> Vec<LayerRef> {
+        if self.net.with(|_: &SequentialNet| ()).is_some() {
+            return self.layers();
+        }
+        self.functional(|g| g.operations().to_vec())
+            .unwrap_or_else(|| self.layers())
+    }
+
+    /// The layer called `name` (searched among [`layers`](Model::layers), as Keras does).
     pub fn get_layer(&self, name: &str) -> Result<LayerRef> {
         let layers = self.layers();
         layers

@@ -263,7 +263,7 @@ fn connections(layer: &LayerRef, g: &Functional) -> String {
 /// The summary text of a model; `line_length` as Keras's argument (default from the terminal).
 pub(crate) fn summary(model: &Model, line_length: Option<usize>) -> String {
     let graph_layers: Option<(Vec<LayerRef>, bool)> =
-        model.functional(|g| (g.layers().to_vec(), sequential_like(g)));
+        model.functional(|g| (g.operations().to_vec(), sequential_like(g)));
     let is_sequential = model.layer().class_name() == "Sequential";
     let (layers, seq_like) = match (&graph_layers, is_sequential) {
         (_, true) | (None, _) => (model.layers(), true),

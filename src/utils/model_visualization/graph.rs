@@ -83,7 +83,7 @@ fn layers_and_edges(model: &Model) -> (Vec<LayerRef>, Vec<(usize, usize)>) {
     // of another (only the calls that belong to this graph).
     let graph = model.functional(|g| {
         let nodes: Vec<_> = g.nodes_by_depth.iter().flatten().cloned().collect();
-        let layers = g.layers().to_vec();
+        let layers = g.operations().to_vec();
         let mut pairs = vec![];
         for (j, layer) in layers.iter().enumerate() {
             for node in layer.inbound_nodes() {
