@@ -37,6 +37,7 @@ mod nn_ops;
 mod norm;
 pub mod npy;
 pub mod numpy;
+mod numpy_reduce;
 mod numpy_shape;
 pub mod operation;
 mod optim;
@@ -65,9 +66,10 @@ pub use merge::{batch_dot, broadcast_dims, elementwise, l2_normalize, normalize_
 pub use nn_ops::{cast, gelu, one_hot, one_hot_with, relu, sigmoid, softmax};
 pub use norm::{batch_norm, moments, normalize};
 pub use numpy::{
-    abs, add, argmax, clip, divide, equal, exp, greater, less, log, max, maximum, mean, min,
-    minimum, multiply, negative, power, sqrt, square, subtract, sum, tanh, where_, Axis,
+    abs, add, clip, divide, equal, exp, greater, less, log, maximum, minimum, multiply, negative,
+    power, sqrt, square, subtract, tanh, where_,
 };
+pub use numpy_reduce::{argmax, max, mean, min, sum, Axis};
 pub use numpy_shape::{
     concatenate, einsum, expand_dims, matmul, reshape, split, squeeze, stack, transpose, Sections,
 };
