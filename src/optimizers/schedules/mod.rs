@@ -32,13 +32,15 @@ mod exponential_decay;
 mod inverse_time_decay;
 mod piecewise_constant_decay;
 mod polynomial_decay;
+mod step_decay;
 
 pub use cosine_decay::CosineDecay;
 pub use cosine_decay_restarts::CosineDecayRestarts;
-pub use exponential_decay::ExponentialDecay;
-pub use inverse_time_decay::InverseTimeDecay;
+pub use exponential_decay::{Exponential, ExponentialDecay};
+pub use inverse_time_decay::{InverseTime, InverseTimeDecay};
 pub use piecewise_constant_decay::PiecewiseConstantDecay;
 pub use polynomial_decay::PolynomialDecay;
+pub use step_decay::{DecayRule, StepDecay};
 
 use crate::saving::object_registration::{deserialize_object, Builtins, Registrable};
 use crate::serialization::{json, object, Cfg, Value};
