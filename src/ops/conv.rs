@@ -309,14 +309,17 @@ fn run_parts(parts: &[(usize, usize)], f: impl Fn(usize, usize, usize) + Sync) {
     super::for_each_part(parts.len(), |i| f(i, parts[i].0, parts[i].1));
 }
 
-/// `out[rows, f] = im2col(x) @ w`, each thread over whole images in L2-sized row blocks.
+/// `out[rows, f] = act(im2col(x) @ w + bias)`, each thread over whole images in L2-sized row
+/// blocks: a block's bias rows are written, multiplied into and activated while in cache, so
+/// the output is written once and no pass over it runs on one thread. With `bias` None the
+/// product accumulates into `out` (no activation).
 fn conv_forward<T: Float>(
     g: &ConvGeom,
     x: &[T],
     w: &[T],
     f: usize,
     out: &mut [T],
-    accumulate: bool,
+    bias: Option<(&[T], Act)>,
 ) {
     let (k, bs, per_img) = (g.k(), block_rows::<T>(g), g.oh * g.ow);
     let parts = image_parts(g, f);
@@ -331,7 +334,13 @@ fn conv_forward<T: Float>(
                 im2col(g, x, r0, r1, col);
                 // SAFETY: parts own disjoint images, hence disjoint output rows.
                 let o = unsafe { out.slice(r0 * f, r1 * f) };
-                gemm(o, col, w, r1 - r0, k, f, false, false, accumulate);
+                if let Some((b, _)) = bias {
+                    o.chunks_exact_mut(f).for_each(|row| row.copy_from_slice(b));
+                }
+                gemm(o, col, w, r1 - r0, k, f, false, false, true);
+                if let Some((_, act)) = bias {
+                    apply_in_place(act, o, f);
+                }
                 r0 = r1;
             }
         })
@@ -521,15 +530,9 @@ impl CustomOp3 for ConvOp {
             let k = contiguous::<T>("conv2d", sk, lk)?;
             let b = contiguous::<T>("conv2d", sb, lb)?;
             let out_len = op.g.rows() * op.f;
-            let mut out = Vec::with_capacity(out_len);
-            out.extend_from_slice(b);
-            // Broadcast the bias row by doubling copies (a few large moves, not one per row).
-            while out.len() < out_len {
-                let n = out.len().min(out_len - out.len());
-                out.extend_from_within(..n);
-            }
-            conv_forward(&op.g, x, k, op.f, &mut out, true);
-            apply_in_place(op.act, &mut out, op.f);
+            // SAFETY: conv_forward writes every row's bias before multiplying into it.
+            let mut out = unsafe { super::uninit_vec::<T>(out_len) };
+            conv_forward(&op.g, x, k, op.f, &mut out, Some((b, op.act)));
             Ok(storage(out))
         }
         let out = dispatch_float!("conv2d", sx, run(self, sx, lx, sk, lk, sb, lb))?;
@@ -780,7 +783,7 @@ impl CustomOp2 for Forward {
             let x = contiguous::<T>("conv2d_plain", sx, lx)?;
             let k = contiguous::<T>("conv2d_plain", sk, lk)?;
             let mut out = vec![T::zero(); op.g.rows() * op.f];
-            conv_forward(&op.g, x, k, op.f, &mut out, false);
+            conv_forward(&op.g, x, k, op.f, &mut out, None);
             Ok(storage(out))
         }
         let out = dispatch_float!("conv2d_plain", sx, run(self, sx, lx, sk, lk))?;
@@ -907,6 +910,15 @@ mod tests {
             let got = crate::ops::to_vec_f64(&y).unwrap();
             assert_eq!(got.len(), want.len(), "{o:?}");
             for (a, b) in got.iter().zip(&want) {
+                assert!((a - b).abs() < 1e-12, "{o:?}: {a} vs {b}");
+            }
+            // Bias and activation are applied block by block, inside the product's threads.
+            let bias = t(&[4], 0.9);
+            let bv = crate::ops::to_vec_f64(&bias).unwrap();
+            let y = conv2d(&x, &k, Some(&bias), o, Act::Relu, None).unwrap();
+            let got = crate::ops::to_vec_f64(&y).unwrap();
+            for (i, (a, b)) in got.iter().zip(&want).enumerate() {
+                let b = (b + bv[i % 4]).max(0.0);
                 assert!((a - b).abs() < 1e-12, "{o:?}: {a} vs {b}");
             }
         }

@@ -331,6 +331,20 @@ impl Gemm {
     }
 }
 
+/// A vector of `n` values left unwritten, for outputs whose every element a kernel writes
+/// before anything reads it (filling 100 MB with zeros first costs a pass over memory on one
+/// thread).
+///
+/// # Safety
+/// The caller writes every element before reading any; `T` (f32 / f64) has no invalid bit
+/// patterns.
+#[allow(clippy::uninit_vec)]
+pub(crate) unsafe fn uninit_vec<T: Float>(n: usize) -> Vec<T> {
+    let mut v = Vec::with_capacity(n);
+    v.set_len(n);
+    v
+}
+
 /// Wraps a result vector as CPU storage.
 pub(crate) fn storage<T: Float>(v: Vec<T>) -> CpuStorage {
     T::to_cpu_storage_owned(v)

@@ -296,6 +296,7 @@ fn evaluate_epoch(
     resolver: &Resolver,
     callbacks: &mut CallbackList,
 ) -> Result<Logs> {
+    crate::ops::tune_allocator();
     callbacks.on_test_begin(model)?;
     // Evaluation uses the same metric objects as training: they start again here.
     model.trainer.reset_metrics();
@@ -384,6 +385,7 @@ fn predict_adapter(
     a: Box<dyn DataAdapter>,
     args: EvalArgs,
 ) -> Result<Vec<Tensor>> {
+    crate::ops::tune_allocator();
     let mut it = EpochIterator::new(a, args.steps)?;
     let params = Params {
         verbose: args.verbose,
