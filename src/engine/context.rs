@@ -30,6 +30,41 @@ impl Drop for TrainingGuard {
 }
 
 thread_local! {
+    static INFERENCE: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether the current call takes no gradient (inside `predict` and `evaluate`), so a model
+/// may let a layer fold the layer after it into its own call ([`crate::engine::Layer::forward_fused`]).
+pub fn inference() -> bool {
+    INFERENCE.with(|t| t.get())
+}
+
+/// Marks the calls made until the guard drops as taking no gradient.
+#[must_use = "the flag is restored when the guard drops"]
+pub struct InferenceGuard(bool);
+
+/// Enters (or leaves) inference for the guard's lifetime.
+///
+/// ```
+/// use keras::engine::context::{inference, set_inference};
+/// assert!(!inference());
+/// {
+///     let _g = set_inference(true);
+///     assert!(inference());
+/// }
+/// assert!(!inference());
+/// ```
+pub fn set_inference(on: bool) -> InferenceGuard {
+    InferenceGuard(INFERENCE.with(|t| t.replace(on)))
+}
+
+impl Drop for InferenceGuard {
+    fn drop(&mut self) {
+        INFERENCE.with(|t| t.set(self.0));
+    }
+}
+
+thread_local! {
     static LOSSES: std::cell::RefCell<Option<Vec<crate::ops::Tensor>>> =
         const { std::cell::RefCell::new(None) };
 }

@@ -188,6 +188,21 @@ pub trait Layer: Any + Send + Sync {
         masks.resize(outs.len(), None);
         Ok((outs, masks))
     }
+    /// Inference only (no gradient is taken: inside `predict` and `evaluate`): the output of
+    /// `next` on this layer's output, computed in one pass, when this layer can fold `next`
+    /// into its own call, as a convolution does with the pooling after it so its output never
+    /// leaves the cache. `None` (the default) runs the two one after the other. A model asks
+    /// only where `next`'s one input is this layer's one output and nothing else reads it;
+    /// the result must equal running the two layers apart. Keras has no such hook (XLA fuses
+    /// for it).
+    fn forward_fused(
+        &self,
+        _inputs: &[Tensor],
+        _next: &dyn Layer,
+        _ctx: &CallCtx,
+    ) -> Option<Result<Vec<Tensor>>> {
+        None
+    }
     /// The layer's own arguments as Keras's `get_config()` writes them (the engine adds
     /// `name`, `trainable` and `dtype`). Layers that cannot be serialized yet say so.
     fn get_config(&self) -> Result<Config> {
@@ -679,6 +694,31 @@ impl LayerRef {
         };
         imp.forward_masked(xs, &ctx)
             .map_err(|e| e.in_call(self.class_name(), &name, imp.is_model(), xs))
+    }
+
+    /// `next`'s outputs on this layer's outputs for `xs` in one call ([`Layer::forward_fused`]),
+    /// or `None` where this layer does not fold `next` in.
+    pub(crate) fn run_fused(
+        &self,
+        next: &LayerRef,
+        xs: &[Tensor],
+        shapes: &[Shape],
+    ) -> Option<Result<Vec<Tensor>>> {
+        if self.same(next) {
+            return None;
+        }
+        if let Err(e) = self.check_inputs(shapes) {
+            return Some(Err(e));
+        }
+        let (imp, next_imp) = (read(&self.0.imp), read(&next.0.imp));
+        let name = self.name();
+        let ctx = CallCtx {
+            name: &name,
+            training: false,
+            masks: &[],
+        };
+        imp.forward_fused(xs, next_imp.as_ref(), &ctx)
+            .map(|r| r.map_err(|e| e.in_call(self.class_name(), &name, imp.is_model(), xs)))
     }
 
     /// A backend error raised while the layer computes its output shape, in the form of

@@ -32,10 +32,44 @@ struct Step {
     node: Arc<Node>,
     ins: Vec<usize>,
     outs: Vec<usize>,
+    /// The step whose one input is this step's one output, read by nothing else: in
+    /// inference this step's layer may compute it too ([`Layer::forward_fused`]).
+    fuse: Option<usize>,
+    /// Slots read for the last time by this step (not model outputs): freed after it, so an
+    /// activation lives only as long as it is needed.
+    frees: Vec<usize>,
 }
 
 fn ptr(n: &Arc<Node>) -> usize {
     Arc::as_ptr(n) as usize
+}
+
+/// Fills each step's `fuse` and `frees` (see [`Step`]).
+fn plan_fusion_and_frees(steps: &mut [Step], output_slots: &[usize]) {
+    let mut readers: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (i, st) in steps.iter().enumerate() {
+        for &s in &st.ins {
+            readers.entry(s).or_default().push(i);
+        }
+    }
+    for i in 0..steps.len() {
+        let fuse = match steps[i].outs[..] {
+            [s] if !output_slots.contains(&s) => match readers.get(&s).map(Vec::as_slice) {
+                Some(&[j]) if j > i && steps[j].ins == [s] => Some(j),
+                _ => None,
+            },
+            _ => None,
+        };
+        steps[i].fuse = fuse;
+    }
+    for (&s, rs) in &readers {
+        if !output_slots.contains(&s) {
+            let last = *rs.iter().max().expect("a reader");
+            if !steps[last].frees.contains(&s) {
+                steps[last].frees.push(s);
+            }
+        }
+    }
 }
 
 impl Functional {
@@ -248,9 +282,12 @@ impl Functional {
                 node: node.clone(),
                 ins,
                 outs,
+                fuse: None,
+                frees: vec![],
             });
         }
-        let output_slots = outputs.iter().map(|t| slot(t.id(), &mut slot_of)).collect();
+        let output_slots: Vec<usize> = outputs.iter().map(|t| slot(t.id(), &mut slot_of)).collect();
+        plan_fusion_and_frees(&mut steps, &output_slots);
         Ok(Functional {
             args: LayerArgs::default(),
             class,
@@ -326,33 +363,25 @@ impl Functional {
         {
             slots[s] = Some(prepare_input(name, i, x, kt)?);
         }
-        for step in &self.steps {
-            let ins: Vec<Tensor> = step
-                .ins
-                .iter()
-                .map(|&s| slots[s].clone().expect("computed in order"))
-                .collect();
-            let shapes: Vec<Shape> = ins.iter().map(|t| Shape::known(t.dims())).collect();
-            let in_masks: Vec<Option<Tensor>> =
-                step.ins.iter().map(|&s| mask_slots[s].clone()).collect();
-            let (outs, out_masks) = if in_masks.iter().any(Option::is_some) {
-                step.node
-                    .layer()
-                    .run_masked(&ins, &shapes, training, &in_masks)?
-            } else {
-                step.node.layer().run_masked(&ins, &shapes, training, &[])?
-            };
-            if outs.len() != step.outs.len() {
-                return Err(Error::runtime(format!(
-                    "layer \"{}\" returned {} outputs, expected {}",
-                    step.node.layer().name(),
-                    outs.len(),
-                    step.outs.len()
-                )));
+        // Inside predict / evaluate (no gradient), a layer may compute its consumer too.
+        let fusing =
+            !training && crate::engine::context::inference() && masks.iter().all(Option::is_none);
+        let mut done = vec![false; self.steps.len()];
+        for (i, step) in self.steps.iter().enumerate() {
+            if !done[i] {
+                self.run_step(
+                    i,
+                    step,
+                    fusing,
+                    &mut done,
+                    &mut slots,
+                    &mut mask_slots,
+                    training,
+                )?;
             }
-            for ((&s, t), m) in step.outs.iter().zip(outs).zip(out_masks) {
-                slots[s] = Some(t);
-                mask_slots[s] = m;
+            for &s in &step.frees {
+                slots[s] = None;
+                mask_slots[s] = None;
             }
         }
         let outs = self
@@ -366,6 +395,65 @@ impl Functional {
             .map(|&s| mask_slots[s].clone())
             .collect();
         Ok((outs, out_masks))
+    }
+
+    /// Runs step `i` (and the step it fuses with, marked done, where its layer folds it in).
+    #[allow(clippy::too_many_arguments)]
+    fn run_step(
+        &self,
+        i: usize,
+        step: &Step,
+        fusing: bool,
+        done: &mut [bool],
+        slots: &mut [Option<Tensor>],
+        mask_slots: &mut [Option<Tensor>],
+        training: bool,
+    ) -> Result<()> {
+        let ins: Vec<Tensor> = step
+            .ins
+            .iter()
+            .map(|&s| slots[s].clone().expect("computed in order"))
+            .collect();
+        let shapes: Vec<Shape> = ins.iter().map(|t| Shape::known(t.dims())).collect();
+        let in_masks: Vec<Option<Tensor>> =
+            step.ins.iter().map(|&s| mask_slots[s].clone()).collect();
+        let unmasked = in_masks.iter().all(Option::is_none);
+        let fused = step.fuse.filter(|_| fusing && unmasked).and_then(|j| {
+            let next = self.steps[j].node.layer();
+            let r = step.node.layer().run_fused(next, &ins, &shapes)?;
+            Some(r.map(|outs| (j, outs)))
+        });
+        let (target, outs, out_masks) = match fused.transpose()? {
+            Some((j, outs)) => {
+                done[j] = true;
+                let n = outs.len();
+                (&self.steps[j], outs, vec![None; n])
+            }
+            None => {
+                let (outs, out_masks) = if unmasked {
+                    step.node.layer().run_masked(&ins, &shapes, training, &[])?
+                } else {
+                    step.node
+                        .layer()
+                        .run_masked(&ins, &shapes, training, &in_masks)?
+                };
+                (step, outs, out_masks)
+            }
+        };
+        done[i] = true;
+        if outs.len() != target.outs.len() {
+            return Err(Error::runtime(format!(
+                "layer \"{}\" returned {} outputs, expected {}",
+                target.node.layer().name(),
+                outs.len(),
+                target.outs.len()
+            )));
+        }
+        for ((&s, t), m) in target.outs.iter().zip(outs).zip(out_masks) {
+            slots[s] = Some(t);
+            mask_slots[s] = m;
+        }
+        Ok(())
     }
 
     /// Output shapes for new input shapes, by running shape inference through the graph.

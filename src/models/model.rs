@@ -593,7 +593,9 @@ impl Model {
         x: impl Into<crate::trainers::Data>,
     ) -> Result<P> {
         let xs = x.into().resolve(&Network::input_names(&self.net), "x")?;
-        P::from_outputs(&self.get_name(), Network::forward(&self.net, &xs, false)?)
+        let _inference = crate::engine::context::set_inference(true);
+        let out = Network::forward(&self.net, &xs, false)?;
+        P::from_outputs(&self.get_name(), out.iter().map(Tensor::detach).collect())
     }
 
     /// The optimizer (after `compile`), to read or set the learning rate.

@@ -297,6 +297,8 @@ fn evaluate_epoch(
     callbacks: &mut CallbackList,
 ) -> Result<Logs> {
     crate::ops::tune_allocator();
+    // No gradient is taken here: layers may fuse (Layer::forward_fused).
+    let _inference = crate::engine::context::set_inference(true);
     callbacks.on_test_begin(model)?;
     // Evaluation uses the same metric objects as training: they start again here.
     model.trainer.reset_metrics();
@@ -386,6 +388,8 @@ fn predict_adapter(
     args: EvalArgs,
 ) -> Result<Vec<Tensor>> {
     crate::ops::tune_allocator();
+    // No gradient is taken here: layers may fuse (Layer::forward_fused).
+    let _inference = crate::engine::context::set_inference(true);
     let mut it = EpochIterator::new(a, args.steps)?;
     let params = Params {
         verbose: args.verbose,
