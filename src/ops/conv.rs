@@ -125,7 +125,7 @@ impl ConvGeom {
         })
     }
 
-    fn k(&self) -> usize {
+    pub(super) fn k(&self) -> usize {
         self.kh * self.kw * self.c
     }
 
@@ -143,7 +143,7 @@ impl ConvGeom {
     }
 }
 
-fn too_big(input: [usize; 4], kernel: (usize, usize)) -> Error {
+pub(super) fn too_big(input: [usize; 4], kernel: (usize, usize)) -> Error {
     Error::shape(format!(
         "the kernel of size {kernel:?} is larger than the (padded) input of spatial size ({}, {})",
         input[1], input[2]
@@ -153,7 +153,7 @@ fn too_big(input: [usize; 4], kernel: (usize, usize)) -> Error {
 /// Rows `[r0, r1)` of the im2col matrix (each row: the `kh*kw*c` input values an output
 /// position sees, zeros outside the image). A kernel row whose taps all fall inside the image
 /// (no dilation) is one contiguous copy of `kw * c` values.
-fn im2col<T: Float>(g: &ConvGeom, x: &[T], r0: usize, r1: usize, col: &mut [T]) {
+pub(super) fn im2col<T: Float>(g: &ConvGeom, x: &[T], r0: usize, r1: usize, col: &mut [T]) {
     let k = g.k();
     let seg = g.kw * g.c;
     // (batch, output row, output column) of row r0, then counted up: no divisions per row.
@@ -258,7 +258,7 @@ thread_local! {
 
 /// Runs `f` with a reusable scratch buffer of `len` values (the im2col matrix), so every step
 /// does not map and fault in fresh pages.
-fn with_scratch<T: Float, R>(len: usize, f: impl FnOnce(&mut [T]) -> R) -> R {
+pub(super) fn with_scratch<T: Float, R>(len: usize, f: impl FnOnce(&mut [T]) -> R) -> R {
     fn take<U: Clone + Default>(v: &mut Vec<U>, len: usize) -> Vec<U> {
         let mut b = std::mem::take(v);
         if b.len() < len {
@@ -283,14 +283,14 @@ fn with_scratch<T: Float, R>(len: usize, f: impl FnOnce(&mut [T]) -> R) -> R {
 
 /// Rows per im2col block: a block of the column matrix (about 512 KB) stays in the core's L2
 /// cache between being written and being multiplied.
-fn block_rows<T>(g: &ConvGeom) -> usize {
+pub(super) fn block_rows<T>(g: &ConvGeom) -> usize {
     let per_row = g.k() * std::mem::size_of::<T>();
     ((512 << 10) / per_row.max(1)).clamp(16, 4096)
 }
 
 /// Images `[b0, b1)` per thread: each thread runs whole images (their output rows, and the
 /// part of the input gradient they write), block by block.
-fn image_parts(g: &ConvGeom, f: usize) -> Vec<(usize, usize)> {
+pub(super) fn image_parts(g: &ConvGeom, f: usize) -> Vec<(usize, usize)> {
     let work = g.rows() * g.k() * f;
     let parts = if work >= super::PARALLEL_MACS {
         super::parallel::threads().clamp(1, g.n.max(1))
@@ -305,7 +305,7 @@ fn image_parts(g: &ConvGeom, f: usize) -> Vec<(usize, usize)> {
 }
 
 /// Runs `f(part index, b0, b1)` for each part.
-fn run_parts(parts: &[(usize, usize)], f: impl Fn(usize, usize, usize) + Sync) {
+pub(super) fn run_parts(parts: &[(usize, usize)], f: impl Fn(usize, usize, usize) + Sync) {
     super::for_each_part(parts.len(), |i| f(i, parts[i].0, parts[i].1));
 }
 

@@ -53,31 +53,88 @@ pub fn pool2d(
     padding: Padding,
 ) -> Result<Tensor> {
     let (n, h, w, c) = x.dims4()?;
-    let err = || {
-        Error::shape(format!(
-            "the pool size {pool:?} is larger than the input's spatial size ({h}, {w}) with padding \"valid\""
-        ))
-    };
-    let (oh, pt, _) = padding.out_size(h, pool.0, strides.0, 1).ok_or_else(err)?;
-    let (ow, pl, _) = padding.out_size(w, pool.1, strides.1, 1).ok_or_else(err)?;
-    let g = Geom {
-        n,
-        h,
-        w,
-        c,
-        ph: pool.0,
-        pw: pool.1,
-        sh: strides.0,
-        sw: strides.1,
-        pt,
-        pl,
-        oh,
-        ow,
-    };
+    let g = Geom::new([n, h, w, c], pool, strides, padding)?;
     if !x.device().is_cpu() {
         return Err(Error::value("pooling runs on the CPU only for now"));
     }
     Ok(x.contiguous()?.apply_op1(Pool { g, kind })?)
+}
+
+impl Geom {
+    fn new(
+        [n, h, w, c]: [usize; 4],
+        pool: (usize, usize),
+        strides: (usize, usize),
+        padding: Padding,
+    ) -> Result<Geom> {
+        let err = || {
+            Error::shape(format!(
+                "the pool size {pool:?} is larger than the input's spatial size ({h}, {w}) with padding \"valid\""
+            ))
+        };
+        let (oh, pt, _) = padding.out_size(h, pool.0, strides.0, 1).ok_or_else(err)?;
+        let (ow, pl, _) = padding.out_size(w, pool.1, strides.1, 1).ok_or_else(err)?;
+        Ok(Geom {
+            n,
+            h,
+            w,
+            c,
+            ph: pool.0,
+            pw: pool.1,
+            sh: strides.0,
+            sw: strides.1,
+            pt,
+            pl,
+            oh,
+            ow,
+        })
+    }
+}
+
+/// One pooling of whole images, for kernels that pool a block of images they have just
+/// computed (a convolution fused with the pooling after it, in inference).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PoolImages {
+    g: Geom,
+    kind: PoolKind,
+}
+
+impl PoolImages {
+    /// The pooling of `(h, w, c)` images, or the error `pool2d` gives.
+    pub(crate) fn new(
+        image: [usize; 3],
+        kind: PoolKind,
+        pool: (usize, usize),
+        strides: (usize, usize),
+        padding: Padding,
+    ) -> Result<PoolImages> {
+        let [h, w, c] = image;
+        Ok(PoolImages {
+            g: Geom::new([1, h, w, c], pool, strides, padding)?,
+            kind,
+        })
+    }
+
+    /// Output height and width.
+    pub(crate) fn out_hw(&self) -> (usize, usize) {
+        (self.g.oh, self.g.ow)
+    }
+
+    /// Pools the images of `x` (whole `(h, w, c)` images, one after another) into `out`, on
+    /// this thread.
+    pub(crate) fn run<T: Float>(&self, x: &[T], out: &mut [T]) {
+        let g = Geom {
+            n: x.len() / (self.g.h * self.g.w * self.g.c).max(1),
+            ..self.g
+        };
+        pulp::Arch::new().dispatch(PoolFwd {
+            g,
+            kind: self.kind,
+            x,
+            b0: 0,
+            out,
+        })
+    }
 }
 
 struct Pool {

@@ -7,6 +7,7 @@ use crate::engine::{CallCtx, InputSpec, Layer, LayerArgs, LayerRef, Shape, Weigh
 use crate::initializers::{self, InitializerArg};
 use crate::layers::data_format::DataFormat;
 use crate::layers::layer_config::KernelConfig;
+use crate::layers::pooling::Pooling;
 use crate::ops::{self, ConvOpts, Padding, Tensor};
 use crate::regularizers::{self, RegularizerArg};
 use crate::serialization::{config, json, Cfg, Config};
@@ -347,22 +348,8 @@ impl Layer for BaseConv {
         Ok(vec![f.shape_from_last(&Shape(out))])
     }
     fn forward(&self, inputs: &[Tensor], _ctx: &CallCtx) -> Result<Vec<Tensor>> {
-        let kw = self
-            .kernel
-            .as_ref()
-            .ok_or_else(|| Error::runtime("Conv called before build"))?;
-        let mut kernel = kw.value();
-        let f = self.format()?;
-        let mut x = f.to_last(&ops::cast(&inputs[0], kernel.dtype())?)?;
-        if self.rank == 1 {
-            x = x.unsqueeze(1)?;
-            kernel = kernel.unsqueeze(0)?;
-        }
-        let opts = ConvOpts {
-            strides: (self.strides.0, self.strides.1),
-            padding: self.pad,
-            dilation: (self.dilation.0, self.dilation.1),
-        };
+        let (x, kernel, opts, f) = self.conv_inputs(&inputs[0])?;
+        let kw = self.kernel.as_ref().expect("conv_inputs checked the build");
         let bias = self.bias.as_ref().map(Weight::value);
         let y = if self.groups == 1 {
             let sinks = kw.trainable().then(|| {
@@ -391,6 +378,60 @@ impl Layer for BaseConv {
             }
             ops::activation(&y, self.act)?
         };
+        self.conv_output(y, f)
+    }
+
+    /// A max or average pooling of the same rank and data format after an ungrouped
+    /// convolution on the CPU is computed in the convolution's pass ([`ops::conv2d_pool`]):
+    /// the convolution's output never reaches memory.
+    fn forward_fused(
+        &self,
+        inputs: &[Tensor],
+        next: &dyn Layer,
+        _ctx: &CallCtx,
+    ) -> Option<Result<Vec<Tensor>>> {
+        let any: &dyn std::any::Any = next;
+        let (rank, format, pool) = any.downcast_ref::<Pooling>()?.fusable();
+        if rank != self.rank
+            || format != self.data_format
+            || self.groups != 1
+            || !inputs[0].device().is_cpu()
+        {
+            return None;
+        }
+        Some((|| {
+            let (x, kernel, opts, f) = self.conv_inputs(&inputs[0])?;
+            let bias = self.bias.as_ref().map(Weight::value);
+            let y = ops::conv2d_pool(&x, &kernel, bias.as_ref(), opts, self.act, pool)?;
+            self.conv_output(y, f)
+        })())
+    }
+}
+
+impl BaseConv {
+    /// The input in NHWC (height 1 for a 1D convolution), the kernel as 2D, the options.
+    fn conv_inputs(&self, input: &Tensor) -> Result<(Tensor, Tensor, ConvOpts, DataFormat)> {
+        let kw = self
+            .kernel
+            .as_ref()
+            .ok_or_else(|| Error::runtime("Conv called before build"))?;
+        let mut kernel = kw.value();
+        let f = self.format()?;
+        let mut x = f.to_last(&ops::cast(input, kernel.dtype())?)?;
+        if self.rank == 1 {
+            x = x.unsqueeze(1)?;
+            kernel = kernel.unsqueeze(0)?;
+        }
+        let opts = ConvOpts {
+            strides: (self.strides.0, self.strides.1),
+            padding: self.pad,
+            dilation: (self.dilation.0, self.dilation.1),
+        };
+        Ok((x, kernel, opts, f))
+    }
+
+    /// An NHWC result back in the layer's rank and data format.
+    fn conv_output(&self, y: Tensor, f: DataFormat) -> Result<Vec<Tensor>> {
         Ok(vec![f.back_from_last(&if self.rank == 1 {
             y.squeeze(1)?
         } else {

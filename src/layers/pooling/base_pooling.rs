@@ -131,6 +131,21 @@ impl Pooling {
     fn stride(&self) -> Size2 {
         self.strides.unwrap_or(self.pool)
     }
+    /// What a convolution folding this pooling into its own call needs: the rank, the data
+    /// format and the 2D pooling (a 1D one is 2D of height 1).
+    pub(crate) fn fusable(&self) -> (usize, &str, ops::PoolSpec) {
+        let s = self.stride();
+        (
+            self.rank,
+            &self.data_format,
+            ops::PoolSpec {
+                kind: self.kind,
+                pool: (self.pool.0, self.pool.1),
+                strides: (s.0, s.1),
+                padding: self.pad,
+            },
+        )
+    }
 }
 
 impl Layer for Pooling {
