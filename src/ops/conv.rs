@@ -335,7 +335,7 @@ fn conv_forward<T: Float>(
                 // SAFETY: parts own disjoint images, hence disjoint output rows.
                 let o = unsafe { out.slice(r0 * f, r1 * f) };
                 if let Some((b, _)) = bias {
-                    o.chunks_exact_mut(f).for_each(|row| row.copy_from_slice(b));
+                    fill_rows(o, b);
                 }
                 gemm(o, col, w, r1 - r0, k, f, false, false, true);
                 if let Some((_, act)) = bias {
@@ -345,6 +345,21 @@ fn conv_forward<T: Float>(
             }
         })
     });
+}
+
+/// Fills `out` with copies of the row `b` by doubling copies: a few large moves rather than a
+/// `memmove` call per short row (32 channels).
+pub(super) fn fill_rows<T: Copy>(out: &mut [T], b: &[T]) {
+    if out.is_empty() {
+        return;
+    }
+    out[..b.len()].copy_from_slice(b);
+    let mut done = b.len();
+    while done < out.len() {
+        let n = done.min(out.len() - done);
+        out.copy_within(..n, done);
+        done += n;
+    }
 }
 
 /// `dw[k, f] = im2col(x)^T @ gy` and `dx = col2im(gy @ w^T)`, each thread over whole images in

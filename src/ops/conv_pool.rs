@@ -7,7 +7,9 @@
 //! taken (inside `predict` and `evaluate`, see [`crate::engine::context::inference`]).
 
 use super::activation::{apply_in_place, Act};
-use super::conv::{block_rows, im2col, image_parts, run_parts, too_big, with_scratch, ConvGeom};
+use super::conv::{
+    block_rows, fill_rows, im2col, image_parts, run_parts, too_big, with_scratch, ConvGeom,
+};
 use super::pool::PoolImages;
 use super::{contiguous, dispatch_float, gemm, storage, ConvOpts, Float, Padding, PoolKind};
 use crate::{Error, Result};
@@ -116,8 +118,7 @@ impl ConvPool {
                     let (r0, r1) = (i0 * per_img, i1 * per_img);
                     let (col, conv) = (&mut col[..(r1 - r0) * k], &mut conv[..(r1 - r0) * f]);
                     im2col(g, x, r0, r1, col);
-                    conv.chunks_exact_mut(f)
-                        .for_each(|row| row.copy_from_slice(b));
+                    fill_rows(conv, b);
                     gemm(conv, col, w, r1 - r0, k, f, false, false, true);
                     apply_in_place(self.act, conv, f);
                     // SAFETY: parts own disjoint images, hence disjoint output images.
