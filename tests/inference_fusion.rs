@@ -1,7 +1,9 @@
-//! In `predict` and `evaluate` (no gradient), a convolution computes the pooling after it in
-//! the same pass (`Layer::forward_fused`, `ops::conv2d_pool`). These tests check that the fused
-//! path gives what the layers give one after the other (`Model::apply`, which never fuses),
-//! for the shapes that take it and those that must not.
+//! A convolution computes the pooling after it in its own pass (`Layer::forward_fused`):
+//! `ops::conv2d_pool` in `predict` / `evaluate` (no gradient), `ops::conv2d_pool_train` in
+//! training. These tests check that the fused paths give what the layers give one after the
+//! other (each layer applied by hand, or an identity layer between the two, which stops the
+//! fusion), for the shapes that take it and those that must not, and that a training step
+//! updates the weights as the unfused model's step does.
 
 use keras::layers::{AveragePooling1D, Conv1D, Conv2D, GlobalAveragePooling2D, MaxPooling2D};
 use keras::prelude::*;
@@ -20,8 +22,24 @@ fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
         .unwrap()
 }
 
+/// A Sequential model's layers applied one by one (never fused).
+fn one_by_one(model: &Model, x: &Tensor) -> Tensor {
+    model
+        .layers()
+        .iter()
+        .filter(|l| l.class_name() != "InputLayer")
+        .fold(x.clone(), |t, l| l.apply(&t).unwrap())
+}
+
 fn check(model: &mut Model, x: &Tensor, what: &str) {
-    let apart = model.apply(std::slice::from_ref(x)).unwrap().remove(0);
+    check_against(model, x, &one_by_one(model, x), what)
+}
+
+fn check_against(model: &mut Model, x: &Tensor, apart: &Tensor, what: &str) {
+    let apart = apart.clone();
+    // Model::apply fuses too (with the training op, which keeps what its backward needs).
+    let applied = model.apply(std::slice::from_ref(x)).unwrap().remove(0);
+    assert!(max_diff(&applied, &apart) < 1e-5, "{what}: apply");
     for batch_size in [7, 64] {
         let fused: Tensor = model
             .predict(
@@ -69,7 +87,7 @@ fn the_w2_cnn_predicts_as_its_layers_do() {
             },
         )
         .unwrap();
-    let p = model.apply(std::slice::from_ref(&x)).unwrap().remove(0);
+    let p = one_by_one(&model, &x);
     let want = keras::ops::sparse_crossentropy(&p, &y, false)
         .unwrap()
         .mean_all()
@@ -119,7 +137,15 @@ fn a_convolution_read_twice_or_channels_first_is_left_apart() {
     let out = keras::layers::concatenate(&[Flatten::new().call(&p).unwrap(), g]).unwrap();
     let mut model = Model::new(&[x], &[out]).unwrap();
     let data = keras::random::uniform(&[5, 12, 12, 2], 0.0, 1.0).unwrap();
-    check(&mut model, &data, "branching");
+    let l = |n: &str| model.get_layer(n).unwrap();
+    let names: Vec<String> = model.layers().iter().map(|l| l.name()).collect();
+    let c = l(&names[1]).apply(&data).unwrap();
+    let flat = l(&names[3])
+        .apply(&l(&names[2]).apply(&c).unwrap())
+        .unwrap();
+    let g = l(&names[4]).apply(&c).unwrap();
+    let apart = Tensor::cat(&[flat, g], 1).unwrap();
+    check_against(&mut model, &data, &apart, "branching");
 
     // A pooling whose data format differs from the convolution's is run apart.
     let mut cf = Sequential::from_layers([
@@ -131,4 +157,61 @@ fn a_convolution_read_twice_or_channels_first_is_left_apart() {
     .unwrap();
     let data = keras::random::uniform(&[4, 2, 10, 10], 0.0, 1.0).unwrap();
     check(&mut cf, &data, "channels_first");
+}
+
+fn cnn(between: bool) -> Sequential {
+    let mut layers: Vec<LayerRef> = vec![
+        Input::new((16, 16, 1)).into(),
+        Conv2D::new(8, 3).activation("relu").into(),
+    ];
+    if between {
+        layers.push(keras::layers::Activation::new("linear").into());
+    }
+    layers.extend([
+        MaxPooling2D::new(2).into(),
+        Conv2D::new(16, 3).activation("relu").into(),
+    ]);
+    if between {
+        layers.push(keras::layers::Activation::new("linear").into());
+    }
+    layers.extend([
+        MaxPooling2D::new(2).into(),
+        Flatten::new().into(),
+        Dense::new(10).activation("softmax").into(),
+    ]);
+    Sequential::from_layers(layers).unwrap()
+}
+
+#[test]
+fn fused_training_steps_equal_unfused_ones() {
+    keras::utils::set_random_seed(4);
+    let mut fused = cnn(false);
+    let mut apart = cnn(true);
+    apart.set_weights(&fused.get_weights().unwrap()).unwrap();
+    for m in [&mut fused, &mut apart] {
+        m.compile(
+            SGD::new().learning_rate(0.5),
+            "sparse_categorical_crossentropy",
+            (),
+        )
+        .unwrap();
+    }
+    let x = keras::random::uniform(&[33, 16, 16, 1], 0.0, 1.0).unwrap();
+    let y = keras::random::randint(&[33], 0, 10).unwrap();
+    for step in 0..3 {
+        let (a, b) = (
+            fused.train_on_batch(&x, &y).unwrap().get("loss").unwrap(),
+            apart.train_on_batch(&x, &y).unwrap().get("loss").unwrap(),
+        );
+        assert!((a - b).abs() < 1e-5, "step {step}: loss {a} vs {b}");
+    }
+    let (wf, wa) = (fused.get_weights().unwrap(), apart.get_weights().unwrap());
+    assert_eq!(wf.len(), wa.len());
+    for (i, (a, b)) in wf.iter().zip(&wa).enumerate() {
+        let d = max_diff(a, b);
+        assert!(d < 1e-5, "weight {i} differs by {d} after 3 steps");
+    }
+    // And the weights moved: the comparison is not between two untouched models.
+    let fresh = cnn(false);
+    assert!(max_diff(&wf[0], &fresh.get_weights().unwrap()[0]) > 0.0);
 }

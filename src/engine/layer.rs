@@ -188,13 +188,14 @@ pub trait Layer: Any + Send + Sync {
         masks.resize(outs.len(), None);
         Ok((outs, masks))
     }
-    /// Inference only (no gradient is taken: inside `predict` and `evaluate`): the output of
-    /// `next` on this layer's output, computed in one pass, when this layer can fold `next`
-    /// into its own call, as a convolution does with the pooling after it so its output never
-    /// leaves the cache. `None` (the default) runs the two one after the other. A model asks
-    /// only where `next`'s one input is this layer's one output and nothing else reads it;
-    /// the result must equal running the two layers apart. Keras has no such hook (XLA fuses
-    /// for it).
+    /// The output of `next` on this layer's output, computed in one call, when this layer
+    /// can fold `next` into its own, as a convolution does with the pooling after it (its
+    /// output then never leaves the cache where no gradient is taken,
+    /// [`crate::engine::context::inference`], and its gradient never becomes a tensor in
+    /// training). `None` (the default) runs the two one after the other. A model asks only
+    /// where `next`'s one input is this layer's one output, nothing else reads it and no mask
+    /// is carried; values and gradients must equal those of the two layers run apart. Keras
+    /// has no such hook (XLA fuses for it).
     fn forward_fused(
         &self,
         _inputs: &[Tensor],
@@ -703,6 +704,7 @@ impl LayerRef {
         next: &LayerRef,
         xs: &[Tensor],
         shapes: &[Shape],
+        training: bool,
     ) -> Option<Result<Vec<Tensor>>> {
         if self.same(next) {
             return None;
@@ -714,7 +716,7 @@ impl LayerRef {
         let name = self.name();
         let ctx = CallCtx {
             name: &name,
-            training: false,
+            training,
             masks: &[],
         };
         imp.forward_fused(xs, next_imp.as_ref(), &ctx)

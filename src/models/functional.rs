@@ -32,8 +32,8 @@ struct Step {
     node: Arc<Node>,
     ins: Vec<usize>,
     outs: Vec<usize>,
-    /// The step whose one input is this step's one output, read by nothing else: in
-    /// inference this step's layer may compute it too ([`Layer::forward_fused`]).
+    /// The step whose one input is this step's one output, read by nothing else: this
+    /// step's layer may compute it too ([`Layer::forward_fused`]).
     fuse: Option<usize>,
     /// Slots read for the last time by this step (not model outputs): freed after it, so an
     /// activation lives only as long as it is needed.
@@ -363,9 +363,8 @@ impl Functional {
         {
             slots[s] = Some(prepare_input(name, i, x, kt)?);
         }
-        // Inside predict / evaluate (no gradient), a layer may compute its consumer too.
-        let fusing =
-            !training && crate::engine::context::inference() && masks.iter().all(Option::is_none);
+        // Without masks, a layer may compute its consumer in its own call.
+        let fusing = masks.iter().all(Option::is_none);
         let mut done = vec![false; self.steps.len()];
         for (i, step) in self.steps.iter().enumerate() {
             if !done[i] {
@@ -420,7 +419,7 @@ impl Functional {
         let unmasked = in_masks.iter().all(Option::is_none);
         let fused = step.fuse.filter(|_| fusing && unmasked).and_then(|j| {
             let next = self.steps[j].node.layer();
-            let r = step.node.layer().run_fused(next, &ins, &shapes)?;
+            let r = step.node.layer().run_fused(next, &ins, &shapes, training)?;
             Some(r.map(|outs| (j, outs)))
         });
         let (target, outs, out_masks) = match fused.transpose()? {

@@ -458,14 +458,7 @@ pub fn conv2d(
     };
     // A sink may only stand in for a gradient that candle would hand straight to a variable:
     // an intermediate tensor left without a gradient would stop candle's backward.
-    let sinks = sinks
-        .filter(|_| super::sinks_enabled() && kernel.is_variable())
-        .map(|(k, b)| {
-            (
-                k.clone(),
-                b.filter(|_| bias.is_some_and(Tensor::is_variable)).cloned(),
-            )
-        });
+    let sinks = weight_sinks(kernel, bias, sinks);
     let op = ConvOp {
         g,
         f,
@@ -568,33 +561,84 @@ impl CustomOp3 for ConvOp {
             want_dx: x.track_op(),
         };
         let dwb = x.detach().apply_op3_no_bwd(&k.detach(), &gy, &grads)?;
-        let kn = self.g.k() * self.f;
-        let flat = dwb.flatten_all()?;
-        let dw = flat.narrow(0, 0, kn)?.reshape(k.shape())?;
-        let db = flat.narrow(0, kn, self.f)?;
-        let dx = if x.track_op() {
-            Some(
-                flat.narrow(0, kn + self.f, x.elem_count())?
-                    .reshape(x.shape())?,
+        split_grads(&dwb, self.g.k() * self.f, x, k, b, self.sinks.as_ref())
+    }
+}
+
+/// The sinks a fused convolution hands its weight gradients to, where candle would hand them
+/// straight to the variables (see `conv2d`).
+pub(super) fn weight_sinks(
+    kernel: &Tensor,
+    bias: Option<&Tensor>,
+    sinks: Option<(&GradSink, Option<&GradSink>)>,
+) -> Option<(GradSink, Option<GradSink>)> {
+    sinks
+        .filter(|_| super::sinks_enabled() && kernel.is_variable())
+        .map(|(k, b)| {
+            (
+                k.clone(),
+                b.filter(|_| bias.is_some_and(Tensor::is_variable)).cloned(),
             )
-        } else {
-            None
-        };
-        let db = b.track_op().then_some(db);
-        match &self.sinks {
-            Some((sk, sb)) => {
-                sk.add(dw)?;
-                match (sb, db) {
-                    (Some(sb), Some(db)) => {
-                        sb.add(db)?;
-                        Ok((dx, None, None))
-                    }
-                    (_, db) => Ok((dx, None, db)),
+        })
+}
+
+/// Splits a `[dW | db | dx]` buffer into the gradients of x, the kernel and the bias,
+/// sending the weights' to their sinks where there are sinks.
+#[allow(clippy::type_complexity)]
+pub(super) fn split_grads(
+    dwb: &Tensor,
+    kn: usize,
+    x: &Tensor,
+    k: &Tensor,
+    b: &Tensor,
+    sinks: Option<&(GradSink, Option<GradSink>)>,
+) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+    let f = b.elem_count();
+    let flat = dwb.flatten_all()?;
+    let dw = flat.narrow(0, 0, kn)?.reshape(k.shape())?;
+    let db = flat.narrow(0, kn, f)?;
+    let dx = if x.track_op() {
+        Some(flat.narrow(0, kn + f, x.elem_count())?.reshape(x.shape())?)
+    } else {
+        None
+    };
+    let db = b.track_op().then_some(db);
+    match sinks {
+        Some((sk, sb)) => {
+            sk.add(dw)?;
+            match (sb, db) {
+                (Some(sb), Some(db)) => {
+                    sb.add(db)?;
+                    Ok((dx, None, None))
                 }
+                (_, db) => Ok((dx, None, db)),
             }
-            None => Ok((dx, Some(dw), db)),
+        }
+        None => Ok((dx, Some(dw), db)),
+    }
+}
+
+/// `[dW | db | dx]` (dx only with `want_dx`; `total` values) for the output gradient `gy`.
+pub(super) fn conv_grads<T: Float>(
+    g: &ConvGeom,
+    f: usize,
+    x: &[T],
+    k: &[T],
+    gy: &[T],
+    want_dx: bool,
+    total: usize,
+) -> Vec<T> {
+    let kn = g.k() * f;
+    let mut out = vec![T::zero(); total];
+    let (dw, rest) = out.split_at_mut(kn);
+    let (db, dx) = rest.split_at_mut(f);
+    for row in gy.chunks_exact(f) {
+        for (d, &v) in db.iter_mut().zip(row) {
+            *d += v;
         }
     }
+    conv_backward(g, x, k, gy, f, Some(dw), want_dx.then_some(dx));
+    out
 }
 
 /// (x, kernel, gy) -> `[dW | db | dx]` flattened in one buffer.
@@ -631,29 +675,10 @@ impl CustomOp3 for ConvGrads<'_> {
             lg: &Layout,
             total: usize,
         ) -> candle_core::Result<CpuStorage> {
-            let g = &me.op.g;
-            let f = me.op.f;
-            let kn = g.k() * f;
             let x = contiguous::<T>("conv2d_grads", sx, lx)?;
             let k = contiguous::<T>("conv2d_grads", sk, lk)?;
             let gy = contiguous::<T>("conv2d_grads", sg, lg)?;
-            let mut out = vec![T::zero(); total];
-            let (dw, rest) = out.split_at_mut(kn);
-            let (db, dx) = rest.split_at_mut(f);
-            for row in gy.chunks_exact(f) {
-                for (d, &v) in db.iter_mut().zip(row) {
-                    *d += v;
-                }
-            }
-            conv_backward(
-                g,
-                x,
-                k,
-                gy,
-                f,
-                Some(dw),
-                if me.want_dx { Some(dx) } else { None },
-            );
+            let out = conv_grads(&me.op.g, me.op.f, x, k, gy, me.want_dx, total);
             Ok(storage(out))
         }
         Ok((

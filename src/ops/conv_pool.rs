@@ -7,9 +7,7 @@
 //! taken (inside `predict` and `evaluate`, see [`crate::engine::context::inference`]).
 
 use super::activation::{apply_in_place, Act};
-use super::conv::{
-    block_rows, fill_rows, im2col, image_parts, run_parts, too_big, with_scratch, ConvGeom,
-};
+use super::conv::{block_rows, fill_rows, im2col, image_parts, run_parts, with_scratch, ConvGeom};
 use super::pool::PoolImages;
 use super::{contiguous, dispatch_float, gemm, storage, ConvOpts, Float, Padding, PoolKind};
 use crate::{Error, Result};
@@ -52,55 +50,79 @@ pub fn conv2d_pool(
     act: Act,
     pool: PoolSpec,
 ) -> Result<Tensor> {
-    let (n, h, w, c) = x.dims4()?;
-    let (kh, kw, kc, f) = kernel.dims4()?;
-    if kc != c {
-        return Err(Error::shape(format!(
-            "conv2d: the input has {c} channels but the kernel expects {kc} (kernel shape ({kh}, {kw}, {kc}, {f}))"
-        )));
-    }
-    if !x.device().is_cpu() || x.dtype() != kernel.dtype() || !x.dtype().is_float() {
-        return Err(Error::value(
-            "conv2d_pool runs on the CPU, on float inputs of the kernel's dtype",
-        ));
-    }
-    let g = ConvGeom::new(
-        [n, h, w, c],
-        (kh, kw),
-        opts.strides,
-        opts.dilation,
-        opts.padding,
-    )
-    .map_err(|_| too_big([n, h, w, c], (kh, kw)))?;
-    let p = PoolImages::new(
-        [g.oh, g.ow, f],
-        pool.kind,
-        pool.pool,
-        pool.strides,
-        pool.padding,
-    )?;
-    let b = match bias {
-        Some(b) => b.clone(),
-        None => Tensor::zeros(f, kernel.dtype(), kernel.device())?,
-    };
-    Ok(x.contiguous()?.apply_op3_no_bwd(
-        &kernel.contiguous()?,
-        &b.contiguous()?,
-        &ConvPool { g, f, act, p },
-    )?)
+    let (plan, b) = ConvPool::plan(x, kernel, bias, opts, act, pool)?;
+    Ok(x.contiguous()?
+        .apply_op3_no_bwd(&kernel.contiguous()?, &b.contiguous()?, &plan)?)
 }
 
-struct ConvPool {
-    g: ConvGeom,
-    f: usize,
-    act: Act,
-    p: PoolImages,
+pub(super) struct ConvPool {
+    pub(super) g: ConvGeom,
+    pub(super) f: usize,
+    pub(super) act: Act,
+    pub(super) p: PoolImages,
 }
 
 impl ConvPool {
+    /// The geometry of `pool(act(conv(x, kernel) + bias))`, checked, and the bias (zeros
+    /// where there is none).
+    pub(super) fn plan(
+        x: &Tensor,
+        kernel: &Tensor,
+        bias: Option<&Tensor>,
+        opts: ConvOpts,
+        act: Act,
+        pool: PoolSpec,
+    ) -> Result<(ConvPool, Tensor)> {
+        let (n, h, w, c) = x.dims4()?;
+        let (kh, kw, kc, f) = kernel.dims4()?;
+        if kc != c {
+            return Err(Error::shape(format!(
+                "conv2d: the input has {c} channels but the kernel expects {kc} (kernel shape ({kh}, {kw}, {kc}, {f}))"
+            )));
+        }
+        if !x.device().is_cpu() || x.dtype() != kernel.dtype() || !x.dtype().is_float() {
+            return Err(Error::value(
+                "conv2d_pool runs on the CPU, on float inputs of the kernel's dtype",
+            ));
+        }
+        let g = ConvGeom::new(
+            [n, h, w, c],
+            (kh, kw),
+            opts.strides,
+            opts.dilation,
+            opts.padding,
+        )?;
+        let p = PoolImages::new(
+            [g.oh, g.ow, f],
+            pool.kind,
+            pool.pool,
+            pool.strides,
+            pool.padding,
+        )?;
+        let b = match bias {
+            Some(b) => b.clone(),
+            None => Tensor::zeros(f, kernel.dtype(), kernel.device())?,
+        };
+        Ok((ConvPool { g, f, act, p }, b))
+    }
+
+    /// Output values: `n * pooled height * pooled width * f`.
+    pub(super) fn out_len(&self) -> usize {
+        let (ph, pw) = self.p.out_hw();
+        self.g.n * ph * pw * self.f
+    }
+
     /// Each thread: whole images, a few at a time (as many as fit one im2col block), convolved
-    /// into its own buffer and pooled into the output.
-    fn run<T: Float>(&self, x: &[T], w: &[T], b: &[T], out: &mut [T]) {
+    /// into a cache-sized buffer of its own (or into `keep`, the whole convolution output,
+    /// when the backward pass needs it) and pooled into the output.
+    pub(super) fn run<T: Float>(
+        &self,
+        x: &[T],
+        w: &[T],
+        b: &[T],
+        out: &mut [T],
+        keep: Option<&mut [T]>,
+    ) {
         let (g, f) = (&self.g, self.f);
         let (k, per_img) = (g.k(), g.oh * g.ow);
         let (ph, pw) = self.p.out_hw();
@@ -108,15 +130,22 @@ impl ConvPool {
         let imgs = (block_rows::<T>(g) / per_img.max(1)).max(1);
         let parts = image_parts(g, f);
         let out = super::SharedMut::new(out);
+        let keep = keep.map(super::SharedMut::new);
         run_parts(&parts, |_, b0, b1| {
             let rows = imgs.min(b1 - b0) * per_img;
-            with_scratch::<T, _>(rows * (k + f), |buf| {
-                let (col, conv) = buf.split_at_mut(rows * k);
+            let own = if keep.is_some() { 0 } else { rows * f };
+            with_scratch::<T, _>(rows * k + own, |buf| {
+                let (col, scratch) = buf.split_at_mut(rows * k);
                 let mut i0 = b0;
                 while i0 < b1 {
                     let i1 = (i0 + imgs).min(b1);
                     let (r0, r1) = (i0 * per_img, i1 * per_img);
-                    let (col, conv) = (&mut col[..(r1 - r0) * k], &mut conv[..(r1 - r0) * f]);
+                    let col = &mut col[..(r1 - r0) * k];
+                    // SAFETY: parts own disjoint images, hence disjoint rows of `keep`.
+                    let conv = match &keep {
+                        Some(kp) => unsafe { kp.slice(r0 * f, r1 * f) },
+                        None => &mut scratch[..(r1 - r0) * f],
+                    };
                     im2col(g, x, r0, r1, col);
                     fill_rows(conv, b);
                     gemm(conv, col, w, r1 - r0, k, f, false, false, true);
@@ -146,7 +175,7 @@ impl CustomOp3 for ConvPool {
         lb: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
         let (ph, pw) = self.p.out_hw();
-        let len = self.g.n * ph * pw * self.f;
+        let len = self.out_len();
         fn go<T: Float>(
             op: &ConvPool,
             len: usize,
@@ -159,7 +188,7 @@ impl CustomOp3 for ConvPool {
             let b = contiguous::<T>("conv2d_pool", sb, lb)?;
             // SAFETY: every output image is written by the pooling of its part.
             let mut out = unsafe { super::uninit_vec::<T>(len) };
-            op.run(x, k, b, &mut out);
+            op.run(x, k, b, &mut out, None);
             Ok(storage(out))
         }
         let out = dispatch_float!(

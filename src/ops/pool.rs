@@ -120,6 +120,23 @@ impl PoolImages {
         (self.g.oh, self.g.ow)
     }
 
+    /// The input gradient of images `x` (pooled into `y`) for the output gradient `gy`, added
+    /// into `dx`, on this thread.
+    pub(crate) fn backward<T: Float>(&self, x: &[T], y: &[T], gy: &[T], dx: &mut [T]) {
+        let g = Geom {
+            n: x.len() / (self.g.h * self.g.w * self.g.c).max(1),
+            ..self.g
+        };
+        pulp::Arch::new().dispatch(PoolBwd {
+            g,
+            kind: self.kind,
+            x,
+            y,
+            gy,
+            dx,
+        })
+    }
+
     /// Pools the images of `x` (whole `(h, w, c)` images, one after another) into `out`, on
     /// this thread.
     pub(crate) fn run<T: Float>(&self, x: &[T], out: &mut [T]) {

@@ -349,19 +349,9 @@ impl Layer for BaseConv {
     }
     fn forward(&self, inputs: &[Tensor], _ctx: &CallCtx) -> Result<Vec<Tensor>> {
         let (x, kernel, opts, f) = self.conv_inputs(&inputs[0])?;
-        let kw = self.kernel.as_ref().expect("conv_inputs checked the build");
         let bias = self.bias.as_ref().map(Weight::value);
         let y = if self.groups == 1 {
-            let sinks = kw.trainable().then(|| {
-                (
-                    kw.sink(),
-                    self.bias
-                        .as_ref()
-                        .filter(|b| b.trainable())
-                        .map(Weight::sink),
-                )
-            });
-            ops::conv2d(&x, &kernel, bias.as_ref(), opts, self.act, sinks)?
+            ops::conv2d(&x, &kernel, bias.as_ref(), opts, self.act, self.sinks())?
         } else {
             // Each group convolves its slice of channels; outputs are concatenated.
             let (cg, fg) = (x.dims()[3] / self.groups, self.filters / self.groups);
@@ -382,8 +372,10 @@ impl Layer for BaseConv {
     }
 
     /// A max or average pooling of the same rank and data format after an ungrouped
-    /// convolution on the CPU is computed in the convolution's pass ([`ops::conv2d_pool`]):
-    /// the convolution's output never reaches memory.
+    /// convolution on the CPU is computed in the convolution's pass: [`ops::conv2d_pool`]
+    /// where no gradient is taken (the convolution's output never reaches memory),
+    /// [`ops::conv2d_pool_train`] elsewhere (for activations whose gradient follows from
+    /// their output).
     fn forward_fused(
         &self,
         inputs: &[Tensor],
@@ -392,17 +384,23 @@ impl Layer for BaseConv {
     ) -> Option<Result<Vec<Tensor>>> {
         let any: &dyn std::any::Any = next;
         let (rank, format, pool) = any.downcast_ref::<Pooling>()?.fusable();
+        let infer = crate::engine::context::inference();
         if rank != self.rank
             || format != self.data_format
             || self.groups != 1
             || !inputs[0].device().is_cpu()
+            || !(infer || self.act.grad_from_output())
         {
             return None;
         }
         Some((|| {
             let (x, kernel, opts, f) = self.conv_inputs(&inputs[0])?;
-            let bias = self.bias.as_ref().map(Weight::value);
-            let y = ops::conv2d_pool(&x, &kernel, bias.as_ref(), opts, self.act, pool)?;
+            let (b, act) = (self.bias.as_ref().map(Weight::value), self.act);
+            let y = if infer {
+                ops::conv2d_pool(&x, &kernel, b.as_ref(), opts, act, pool)?
+            } else {
+                ops::conv2d_pool_train(&x, &kernel, b.as_ref(), opts, act, pool, self.sinks())?
+            };
             self.conv_output(y, f)
         })())
     }
@@ -428,6 +426,20 @@ impl BaseConv {
             dilation: (self.dilation.0, self.dilation.1),
         };
         Ok((x, kernel, opts, f))
+    }
+
+    /// Where the fused op puts the weights' gradients (trainable weights only).
+    fn sinks(&self) -> Option<(&ops::GradSink, Option<&ops::GradSink>)> {
+        let kw = self.kernel.as_ref()?;
+        kw.trainable().then(|| {
+            (
+                kw.sink(),
+                self.bias
+                    .as_ref()
+                    .filter(|b| b.trainable())
+                    .map(Weight::sink),
+            )
+        })
     }
 
     /// An NHWC result back in the layer's rank and data format.
