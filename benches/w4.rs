@@ -48,6 +48,19 @@ fn main() -> keras::Result<()> {
         );
     }
     println!("W4 keras-rs: peak resident memory {} MB", peak_rss_mb());
+    // The matmul rate this machine gives our kernels (for the floors in BENCHMARKS.md).
+    let a = keras::random::uniform(&[2048, 2048], 0.0, 1.0)?;
+    let b = keras::random::uniform(&[2048, 2048], 0.0, 1.0)?;
+    let mut best = f64::INFINITY;
+    for _ in 0..6 {
+        let s = Instant::now();
+        let _ = keras::ops::matmul(&a, &b)?;
+        best = best.min(s.elapsed().as_secs_f64());
+    }
+    println!(
+        "PEAK keras-rs f32 matmul 2048: best {:.0} GFLOP/s",
+        2.0 * 2048f64.powi(3) / best / 1e9
+    );
     Ok(())
 }
 

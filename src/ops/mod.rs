@@ -34,6 +34,7 @@ mod get_item;
 pub mod hash;
 pub mod image;
 mod loss;
+mod lstm_cell;
 mod merge;
 mod nn_ops;
 mod norm;

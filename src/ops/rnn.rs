@@ -3,7 +3,8 @@
 //! gradients as three gemms at the end. Gate order and weight layout are Keras's
 //! (`i, f, c, o`; kernel `(input_dim, 4u)`, recurrent kernel `(u, 4u)`, bias `(4u,)`).
 
-use super::activation::{apply_in_place, grad_from_output_in_place, Act};
+use super::activation::Act;
+use super::lstm_cell::{BwdStep, FwdStep};
 use super::{contiguous, dispatch_float, gemm, storage, Float};
 use crate::{Error, Result};
 use candle_core::{CpuStorage, CustomOp3, Layout, Shape, Tensor};
@@ -160,36 +161,23 @@ fn forward<T: Float>(
             let mut h = vec![T::zero(); nb * u];
             let mut c = vec![T::zero(); nb * u];
             let mut z = vec![T::zero(); nb * u4];
-            let mut tc = vec![T::zero(); u];
             for s in 0..t {
-                // z = h @ R, then the gates from z + zx[:, s].
+                // z = h @ R, then the gates and states from z + zx[:, s].
                 gemm(&mut z, &h, r, nb, u, u4, false, false, false);
-                for i in 0..nb {
-                    let row = i * t + s;
-                    let g = &mut gates[row * u4..(row + 1) * u4];
-                    let zr = &zx[((i0 + i) * t + s) * u4..][..u4];
-                    for ((gv, &a), &b) in g.iter_mut().zip(&z[i * u4..(i + 1) * u4]).zip(zr) {
-                        *gv = a + b;
-                    }
-                    apply_in_place(ract, &mut g[..2 * u], 2 * u);
-                    apply_in_place(act, &mut g[2 * u..3 * u], u);
-                    apply_in_place(ract, &mut g[3 * u..], u);
-                    let (ig, rest) = g.split_at(u);
-                    let (fg, rest) = rest.split_at(u);
-                    let (cg, og) = rest.split_at(u);
-                    let ci = &mut c[i * u..(i + 1) * u];
-                    for (((cv, &f), &iv), &gv) in ci.iter_mut().zip(fg).zip(ig).zip(cg) {
-                        *cv = f * *cv + iv * gv;
-                    }
-                    tc.copy_from_slice(ci);
-                    apply_in_place(act, &mut tc, u);
-                    let hi = &mut h[i * u..(i + 1) * u];
-                    for ((hv, &o), &tv) in hi.iter_mut().zip(og).zip(&tc) {
-                        *hv = o * tv;
-                    }
-                    cs[row * u..(row + 1) * u].copy_from_slice(ci);
-                    hs[row * u..(row + 1) * u].copy_from_slice(hi);
+                FwdStep {
+                    u,
+                    t,
+                    s,
+                    i0,
+                    z: &z,
+                    zx,
+                    gates: &mut gates[..],
+                    c: &mut c,
+                    h: &mut h,
+                    cs: &mut cs[..],
+                    hs: &mut hs[..],
                 }
+                .run(act, ract);
             }
         },
     );
@@ -331,51 +319,23 @@ impl CustomOp3 for LstmGrad<'_> {
                 let mut dh_next = vec![T::zero(); nb * u];
                 let mut dc_next = vec![T::zero(); nb * u];
                 let mut dz_step = vec![T::zero(); nb * u4];
-                let (mut tc, mut tmp) = (vec![T::zero(); u], vec![T::zero(); u]);
+                let zeros = vec![T::zero(); u];
                 for s in (0..t).rev() {
-                    for i in 0..nb {
-                        let row = (i0 + i) * t + s;
-                        let g = &tr_ref.gates[row * u4..(row + 1) * u4];
-                        let (ig, fg, cg, og) =
-                            (&g[..u], &g[u..2 * u], &g[2 * u..3 * u], &g[3 * u..]);
-                        let go = &gout[row * 2 * u..(row + 1) * 2 * u];
-                        let c = &tr_ref.cs[row * u..(row + 1) * u];
-                        tc.copy_from_slice(c);
-                        apply_in_place(act, &mut tc, u);
-                        let dhn = &mut dh_next[i * u..(i + 1) * u];
-                        // dh, then dc = go_c + dc_next + act'(c) * dh * o.
-                        for (((dh, tv), &gv), &o) in
-                            dhn.iter_mut().zip(tmp.iter_mut()).zip(go).zip(og)
-                        {
-                            *dh += gv;
-                            *tv = *dh * o;
-                        }
-                        grad_from_output_in_place(act, &tc, &mut tmp, u);
-                        let dcn = &mut dc_next[i * u..(i + 1) * u];
-                        for ((dc, &gv), &tv) in dcn.iter_mut().zip(&go[u..]).zip(&tmp) {
-                            *dc += gv + tv;
-                        }
-                        let dzr = &mut dz_step[i * u4..(i + 1) * u4];
-                        let c_prev: &[T] = if s > 0 {
-                            &tr_ref.cs[(row - 1) * u..row * u]
-                        } else {
-                            &tmp[..0]
-                        };
-                        for k in 0..u {
-                            let cp = if s > 0 { c_prev[k] } else { T::zero() };
-                            dzr[k] = dcn[k] * cg[k];
-                            dzr[u + k] = dcn[k] * cp;
-                            dzr[2 * u + k] = dcn[k] * ig[k];
-                            dzr[3 * u + k] = dhn[k] * tc[k];
-                            dcn[k] *= fg[k];
-                        }
-                        // Through the gate activations, from their outputs.
-                        grad_from_output_in_place(ract, &g[..2 * u], &mut dzr[..2 * u], 2 * u);
-                        grad_from_output_in_place(act, cg, &mut dzr[2 * u..3 * u], u);
-                        grad_from_output_in_place(ract, og, &mut dzr[3 * u..], u);
-                        let local = i * t + s;
-                        dz[local * u4..(local + 1) * u4].copy_from_slice(dzr);
+                    BwdStep {
+                        u,
+                        t,
+                        s,
+                        i0,
+                        gates: &tr_ref.gates,
+                        cs: &tr_ref.cs,
+                        gout,
+                        zeros: &zeros,
+                        dh_next: &dh_next,
+                        dc_next: &mut dc_next,
+                        dz_step: &mut dz_step,
+                        dz: &mut dz[..],
                     }
+                    .run(act, ract);
                     // dh_prev = dz @ R^T
                     gemm(&mut dh_next, &dz_step, r, nb, u4, u, false, true, false);
                 }
