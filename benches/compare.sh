@@ -47,7 +47,8 @@ except ImportError:
     pass
 print("PEAK f32 matmul 2048: " + ", ".join(f"{k} {v:.0f}" for k, v in rates.items())
       + f"; best {max(rates.values()):.0f} GFLOP/s")
-PYEOF} | tee "$LOG"
+PYEOF
+} | tee "$LOG"
 for w in w1 w2 w3 w4; do cargo bench --bench $w --no-run 2>/dev/null; done
 for round in $(seq 1 "$ROUNDS"); do
   echo "## round $round" | tee -a "$LOG"

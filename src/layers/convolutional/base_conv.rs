@@ -8,7 +8,7 @@ use crate::initializers::{self, InitializerArg};
 use crate::layers::data_format::DataFormat;
 use crate::layers::layer_config::KernelConfig;
 use crate::layers::pooling::Pooling;
-use crate::ops::{self, ConvOpts, Padding, Tensor};
+use crate::ops::{self, ConvOpts, DType, Padding, Tensor};
 use crate::regularizers::{self, RegularizerArg};
 use crate::serialization::{config, json, Cfg, Config};
 use crate::{Error, Result};
@@ -389,6 +389,10 @@ impl Layer for BaseConv {
             || format != self.data_format
             || self.groups != 1
             || !inputs[0].device().is_cpu()
+            || !matches!(
+                self.kernel.as_ref()?.value().dtype(),
+                DType::F32 | DType::F64
+            )
             || !(infer || self.act.grad_from_output())
         {
             return None;
