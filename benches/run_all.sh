@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs keras-rs's benchmarks and Python Keras's (JAX and TensorFlow backends) one after the
-# other on this machine, for BENCHMARKS.md. Needs a Python with keras, jax and tensorflow:
+# other on this machine, for BENCHMARKS.md's older sections (W1-W4 beside every peer, PyTorch
+# included: benches/compare.sh). Needs a Python with keras, jax and tensorflow:
 #   python3 -m venv /tmp/kvenv && /tmp/kvenv/bin/pip install "keras==3.15.*" "jax[cpu]" tensorflow-cpu
 #   PY=/tmp/kvenv/bin/python benches/run_all.sh
 set -euo pipefail
