@@ -1,6 +1,6 @@
 //! `TruePositives`, `FalsePositives`, `TrueNegatives`, `FalseNegatives` (Keras's
 //! `_ConfusionMatrixConditionCount` classes in `keras/src/metrics/confusion_metrics.py`), and
-//! the pieces every confusion-matrix metric shares: the state tensors ([`ConfusionState`]),
+//! the pieces every confusion-matrix metric shares: the state tensors (`ConfusionState`),
 //! the dtype check and the config writer.
 //!
 //! ```

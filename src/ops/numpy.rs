@@ -2,7 +2,7 @@
 //! arithmetic with broadcasting (`add`, `subtract`, `multiply`, `divide`, `negative`,
 //! `maximum`, `minimum`, comparisons), elementwise math (`exp`, `log`, `sqrt`, `square`,
 //! `abs`, `tanh`), `where` and `clip`. Reductions (`sum`, `mean`, `max`, `min`, `argmax`) are
-//! in [`super::numpy_reduce`], shape ops in [`super::numpy_shape`], `x[...]` in
+//! in `numpy_reduce.rs`, shape ops in `numpy_shape.rs`, `x[...]` in
 //! [`super::get_item`].
 //!
 //! Each function builds an [`Op`] of Keras's class (`Add`, `Mean`, ...) with Keras's config

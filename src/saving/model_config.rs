@@ -1,7 +1,7 @@
 //! Models and layers as Keras 3 configs, under the names programs written before each class
 //! read its own config use: thin wrappers over [`LayerRef::serialize`] (each layer's
 //! `get_config`, a model's whole config), the registry's
-//! [`deserialize_object`](crate::serialization::registration::deserialize_object) and
+//! [`deserialize_object`] and
 //! [`crate::models::model_from_config`]. `Functional` and `Sequential` read and write their
 //! configs in `src/models/`.
 //!

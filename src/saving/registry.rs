@@ -51,7 +51,7 @@ pub fn register_layer(name: &str, f: FromConfig) {
 }
 
 /// The layer a Keras config describes (`class_name` and its `config`): the registry's
-/// [`deserialize`](crate::serialization::registration::deserialize) for layers (an unknown
+/// [`deserialize`] for layers (an unknown
 /// class is an error naming the registered classes closest to it).
 ///
 /// ```

@@ -1,6 +1,6 @@
 //! Data adapters, as Keras 3's `keras/src/trainers/data_adapters`: one adapter per kind of
 //! source (in-memory arrays, a [`crate::data::Dataset`], a [`Sequence`], any iterator of
-//! batches), all behind [`DataAdapter`], so the [`super::EpochIterator`] serves `fit`,
+//! batches), all behind [`DataAdapter`], so the `EpochIterator` serves `fit`,
 //! `evaluate` and `predict` from any of them the same way.
 
 mod array_data_adapter;
