@@ -6,7 +6,7 @@
 //! the step (13 ms vs 8 ms measured). Serving every block from the heap (no mmap: blocks over
 //! glibc's largest mmap threshold, 32 MiB, such as a convolution's output at batch 1000, were
 //! mapped and faulted in again on every batch: `predict` of the W2 CNN at batch 1000 ran at
-//! 14,000 images/s with them, 20,000-23,000 without) and raising the trim threshold to 1 GiB
+//! 9,500 images/s with them, 13,400 without, in one A/B run) and raising the trim threshold to 1 GiB
 //! keeps the memory in the process. This is process-wide; it is applied once, on the first
 //! `fit` / `train_on_batch` / `evaluate` / `predict`, on Linux with glibc only, and skipped
 //! when `KERAS_RS_NO_MALLOC_TUNING` is set.

@@ -427,16 +427,9 @@ pub struct ConvOpts {
     pub dilation: (usize, usize),
 }
 
-/// `activation(conv2d(x, kernel) + bias)` for NHWC `x` and a Keras kernel `(kh, kw, c, f)`.
-/// With gradient sinks on, the kernel and bias gradients go to `sinks`.
-pub fn conv2d(
-    x: &Tensor,
-    kernel: &Tensor,
-    bias: Option<&Tensor>,
-    opts: ConvOpts,
-    act: Act,
-    sinks: Option<(&GradSink, Option<&GradSink>)>,
-) -> Result<Tensor> {
+/// The geometry of `conv2d(x, kernel)` and the filter count, with the errors for a kernel
+/// whose channels differ from the input's or that does not fit it.
+pub(super) fn geometry(x: &Tensor, kernel: &Tensor, opts: ConvOpts) -> Result<(ConvGeom, usize)> {
     let (n, h, w, c) = x.dims4()?;
     let (kh, kw, kc, f) = kernel.dims4()?;
     if kc != c {
@@ -451,6 +444,22 @@ pub fn conv2d(
         opts.dilation,
         opts.padding,
     )?;
+    Ok((g, f))
+}
+
+/// `activation(conv2d(x, kernel) + bias)` for NHWC `x` and a Keras kernel `(kh, kw, c, f)`.
+/// With gradient sinks on, the kernel and bias gradients go to `sinks`.
+pub fn conv2d(
+    x: &Tensor,
+    kernel: &Tensor,
+    bias: Option<&Tensor>,
+    opts: ConvOpts,
+    act: Act,
+    sinks: Option<(&GradSink, Option<&GradSink>)>,
+) -> Result<Tensor> {
+    let (g, f) = geometry(x, kernel, opts)?;
+    let (n, h, w, c) = (g.n, g.h, g.w, g.c);
+    let (kh, kw) = (g.kh, g.kw);
     let fused_act = if act.grad_from_output() {
         act
     } else {

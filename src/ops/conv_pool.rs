@@ -7,7 +7,9 @@
 //! taken (inside `predict` and `evaluate`, see [`crate::engine::context::inference`]).
 
 use super::activation::{apply_in_place, Act};
-use super::conv::{block_rows, fill_rows, im2col, image_parts, run_parts, with_scratch, ConvGeom};
+use super::conv::{
+    block_rows, fill_rows, geometry, im2col, image_parts, run_parts, with_scratch, ConvGeom,
+};
 use super::pool::PoolImages;
 use super::{contiguous, dispatch_float, gemm, storage, ConvOpts, Float, Padding, PoolKind};
 use crate::{Error, Result};
@@ -73,25 +75,12 @@ impl ConvPool {
         act: Act,
         pool: PoolSpec,
     ) -> Result<(ConvPool, Tensor)> {
-        let (n, h, w, c) = x.dims4()?;
-        let (kh, kw, kc, f) = kernel.dims4()?;
-        if kc != c {
-            return Err(Error::shape(format!(
-                "conv2d: the input has {c} channels but the kernel expects {kc} (kernel shape ({kh}, {kw}, {kc}, {f}))"
-            )));
-        }
         if !x.device().is_cpu() || x.dtype() != kernel.dtype() || !x.dtype().is_float() {
             return Err(Error::value(
                 "conv2d_pool runs on the CPU, on float inputs of the kernel's dtype",
             ));
         }
-        let g = ConvGeom::new(
-            [n, h, w, c],
-            (kh, kw),
-            opts.strides,
-            opts.dilation,
-            opts.padding,
-        )?;
+        let (g, f) = geometry(x, kernel, opts)?;
         let p = PoolImages::new(
             [g.oh, g.ow, f],
             pool.kind,

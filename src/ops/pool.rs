@@ -115,6 +115,14 @@ impl PoolImages {
         })
     }
 
+    /// The geometry over as many whole images as `len` input values hold.
+    fn over(&self, len: usize) -> Geom {
+        Geom {
+            n: len / (self.g.h * self.g.w * self.g.c).max(1),
+            ..self.g
+        }
+    }
+
     /// Output height and width.
     pub(crate) fn out_hw(&self) -> (usize, usize) {
         (self.g.oh, self.g.ow)
@@ -123,12 +131,8 @@ impl PoolImages {
     /// The input gradient of images `x` (pooled into `y`) for the output gradient `gy`, added
     /// into `dx`, on this thread.
     pub(crate) fn backward<T: Float>(&self, x: &[T], y: &[T], gy: &[T], dx: &mut [T]) {
-        let g = Geom {
-            n: x.len() / (self.g.h * self.g.w * self.g.c).max(1),
-            ..self.g
-        };
         pulp::Arch::new().dispatch(PoolBwd {
-            g,
+            g: self.over(x.len()),
             kind: self.kind,
             x,
             y,
@@ -140,12 +144,8 @@ impl PoolImages {
     /// Pools the images of `x` (whole `(h, w, c)` images, one after another) into `out`, on
     /// this thread.
     pub(crate) fn run<T: Float>(&self, x: &[T], out: &mut [T]) {
-        let g = Geom {
-            n: x.len() / (self.g.h * self.g.w * self.g.c).max(1),
-            ..self.g
-        };
         pulp::Arch::new().dispatch(PoolFwd {
-            g,
+            g: self.over(x.len()),
             kind: self.kind,
             x,
             b0: 0,
