@@ -204,6 +204,13 @@ pub trait Layer: Any + Send + Sync {
     ) -> Option<Result<Vec<Tensor>>> {
         None
     }
+    /// Whether [`Layer::forward_fused`] may fold `next` in, from the two layers' settings
+    /// alone: a model asks once, when it plans its graph, so a pair that never fuses costs
+    /// nothing per call (the default: no layer fuses). `forward_fused` may still decline at
+    /// call time (another device, dtype or mode).
+    fn fuses_with(&self, _next: &dyn Layer) -> bool {
+        false
+    }
     /// The layer's own arguments as Keras's `get_config()` writes them (the engine adds
     /// `name`, `trainable` and `dtype`). Layers that cannot be serialized yet say so.
     fn get_config(&self) -> Result<Config> {
@@ -695,6 +702,11 @@ impl LayerRef {
         };
         imp.forward_masked(xs, &ctx)
             .map_err(|e| e.in_call(self.class_name(), &name, imp.is_model(), xs))
+    }
+
+    /// Whether this layer may compute `next` in its own call ([`Layer::fuses_with`]).
+    pub(crate) fn fuses_with(&self, next: &LayerRef) -> bool {
+        !self.same(next) && read(&self.0.imp).fuses_with(read(&next.0.imp).as_ref())
     }
 
     /// `next`'s outputs on this layer's outputs for `xs` in one call ([`Layer::forward_fused`]),

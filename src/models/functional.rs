@@ -32,8 +32,9 @@ struct Step {
     node: Arc<Node>,
     ins: Vec<usize>,
     outs: Vec<usize>,
-    /// The step whose one input is this step's one output, read by nothing else: this
-    /// step's layer may compute it too ([`Layer::forward_fused`]).
+    /// The step whose one input is this step's one output, read by nothing else, and whose
+    /// layer this step's layer says it may fold in ([`Layer::fuses_with`]): this step's layer
+    /// may compute it too ([`Layer::forward_fused`]).
     fuse: Option<usize>,
     /// Slots read for the last time by this step (not model outputs): freed after it, so an
     /// activation lives only as long as it is needed.
@@ -55,7 +56,13 @@ fn plan_fusion_and_frees(steps: &mut [Step], output_slots: &[usize]) {
     for i in 0..steps.len() {
         let fuse = match steps[i].outs[..] {
             [s] if !output_slots.contains(&s) => match readers.get(&s).map(Vec::as_slice) {
-                Some(&[j]) if j > i && steps[j].ins == [s] => Some(j),
+                Some(&[j])
+                    if j > i
+                        && steps[j].ins == [s]
+                        && steps[i].node.layer().fuses_with(steps[j].node.layer()) =>
+                {
+                    Some(j)
+                }
                 _ => None,
             },
             _ => None,

@@ -372,6 +372,16 @@ impl Layer for BaseConv {
     }
 
     /// A max or average pooling of the same rank and data format after an ungrouped
+    /// convolution.
+    fn fuses_with(&self, next: &dyn Layer) -> bool {
+        let any: &dyn std::any::Any = next;
+        any.downcast_ref::<Pooling>().is_some_and(|p| {
+            let (rank, format, _) = p.fusable();
+            rank == self.rank && format == self.data_format && self.groups == 1
+        })
+    }
+
+    /// A max or average pooling of the same rank and data format after an ungrouped
     /// convolution on the CPU is computed in the convolution's pass: [`ops::conv2d_pool`]
     /// where no gradient is taken (the convolution's output never reaches memory),
     /// [`ops::conv2d_pool_train`] elsewhere (for activations whose gradient follows from
@@ -383,11 +393,9 @@ impl Layer for BaseConv {
         _ctx: &CallCtx,
     ) -> Option<Result<Vec<Tensor>>> {
         let any: &dyn std::any::Any = next;
-        let (rank, format, pool) = any.downcast_ref::<Pooling>()?.fusable();
+        let (_, _, pool) = any.downcast_ref::<Pooling>()?.fusable();
         let infer = crate::engine::context::inference();
-        if rank != self.rank
-            || format != self.data_format
-            || self.groups != 1
+        if !self.fuses_with(next)
             || !inputs[0].device().is_cpu()
             || !matches!(
                 self.kernel.as_ref()?.value().dtype(),
