@@ -16,6 +16,7 @@ use super::store::{Assets, Group};
 use super::tracker;
 use super::var_group::VarGroup;
 use super::weight::{Weight, WeightBuilder};
+use crate::mixed_precision::DTypePolicy;
 use crate::ops::{DType, Tensor};
 use crate::serialization::{Config, Value};
 use crate::{Error, Result};
@@ -158,6 +159,12 @@ pub trait Layer: Any + Send + Sync {
     /// Computes the outputs from real tensors (Keras's `Layer.call`; named `forward` here so
     /// it does not clash with [`LayerExt::call`], which calls a layer on symbolic tensors).
     fn forward(&self, inputs: &[Tensor], ctx: &CallCtx) -> Result<Vec<Tensor>>;
+    /// Whether a mixed-precision policy runs this layer in float32: its floating inputs cast
+    /// up, its weights read as they are, its outputs cast back to the compute dtype (Keras's
+    /// normalization layers compute their statistics in float32 this way).
+    fn compute_in_float32(&self) -> bool {
+        false
+    }
     /// Whether the layer keeps (and may use) the masks of its inputs; masks reaching a layer
     /// that does not are dropped, as in Keras.
     fn supports_masking(&self) -> bool {
@@ -338,6 +345,9 @@ struct State {
     trainable: bool,
     nodes: Vec<Weak<Node>>,
     build_shapes: Option<Vec<Shape>>,
+    /// The dtype policy the layer was made under, when it was given no `dtype` and the
+    /// global one is not plain float32 ([`crate::mixed_precision::set_global_policy`]).
+    policy: Option<DTypePolicy>,
 }
 
 struct Cell {
@@ -370,6 +380,9 @@ impl LayerRef {
             .clone()
             .unwrap_or_else(|| naming::unique_name(&naming::to_snake_case(&class_name)));
         let trainable = layer.args().trainable.unwrap_or(true);
+        let policy = Some(crate::mixed_precision::global_policy()).filter(|p| {
+            layer.args().dtype.is_none() && (p.variable_dtype() != DType::F32 || p.is_mixed())
+        });
         LayerRef(Arc::new(Cell {
             id: NEXT_LAYER_ID.fetch_add(1, Ordering::Relaxed),
             name: RwLock::new(name),
@@ -380,9 +393,16 @@ impl LayerRef {
                 trainable,
                 nodes: vec![],
                 build_shapes: None,
+                policy,
             }),
             imp: RwLock::new(Box::new(layer)),
         }))
+    }
+
+    /// The dtype policy the layer was made under when it is not plain float32 (a global
+    /// [`crate::mixed_precision::set_global_policy`] and no `dtype` of its own).
+    pub fn dtype_policy(&self) -> Option<DTypePolicy> {
+        read(&self.0.state).policy.clone()
     }
 
     /// The layer's unique name.
@@ -475,7 +495,11 @@ impl LayerRef {
         if st.built {
             return Ok(());
         }
-        let dtype = imp.args().dtype.unwrap_or(DType::F32);
+        let dtype = imp.args().dtype.unwrap_or_else(|| {
+            st.policy
+                .as_ref()
+                .map_or(DType::F32, DTypePolicy::variable_dtype)
+        });
         let mut wb = WeightBuilder::new(&self.name(), dtype);
         imp.build(input_shapes, &mut wb)?;
         let frozen = !st.trainable;
@@ -680,8 +704,25 @@ impl LayerRef {
             training,
             masks: &[],
         };
-        imp.forward(xs, &ctx)
+        let mixed = self.mixed(imp.as_ref());
+        mixed
+            .run(xs, |xs| imp.forward(xs, &ctx))
+            .and_then(|out| follow_inputs(xs, out))
             .map_err(|e| e.in_call(self.class_name(), &name, imp.is_model(), xs))
+    }
+
+    /// How a call of this layer handles dtypes under its policy.
+    fn mixed(&self, imp: &dyn Layer) -> Mixed {
+        match &read(&self.0.state).policy {
+            Some(p) if p.is_mixed() && !imp.is_model() => Mixed {
+                compute: Some(p.compute_dtype()),
+                in_f32: imp.compute_in_float32(),
+            },
+            _ => Mixed {
+                compute: None,
+                in_f32: false,
+            },
+        }
     }
 
     /// [`LayerRef::run`] with input masks, returning the output masks too.
@@ -700,7 +741,15 @@ impl LayerRef {
             training,
             masks,
         };
-        imp.forward_masked(xs, &ctx)
+        let mixed = self.mixed(imp.as_ref());
+        let mut out_masks = vec![];
+        mixed
+            .run(xs, |xs| {
+                let (out, masks) = imp.forward_masked(xs, &ctx)?;
+                out_masks = masks;
+                Ok(out)
+            })
+            .and_then(|out| Ok((follow_inputs(xs, out)?, out_masks)))
             .map_err(|e| e.in_call(self.class_name(), &name, imp.is_model(), xs))
     }
 
@@ -731,6 +780,12 @@ impl LayerRef {
             training,
             masks: &[],
         };
+        if self.mixed(imp.as_ref()).compute.is_some()
+            || next.mixed(next_imp.as_ref()).compute.is_some()
+        {
+            // The fused kernels compute in float32 / float64 only.
+            return None;
+        }
         imp.forward_fused(xs, next_imp.as_ref(), &ctx)
             .map(|r| r.map_err(|e| e.in_call(self.class_name(), &name, imp.is_model(), xs)))
     }
@@ -968,3 +1023,55 @@ pub trait LayerExt: Layer + Sized {
 }
 
 impl<L: Layer + Sized> LayerExt for L {}
+
+/// Outputs on the device of the first input: a layer that computes on the host (a string
+/// lookup, a preprocessing step) hands a model on a GPU its result there. A no-op on the CPU.
+fn follow_inputs(xs: &[Tensor], out: Vec<Tensor>) -> Result<Vec<Tensor>> {
+    match xs.first().map(Tensor::device) {
+        Some(d) if !d.is_cpu() && out.iter().any(|t| !t.device().same_device(d)) => {
+            out.iter().map(|t| Ok(t.to_device(d)?)).collect()
+        }
+        _ => Ok(out),
+    }
+}
+
+/// A call's dtype handling under a mixed policy: `compute` is the policy's compute dtype
+/// (`None`: no policy, the call runs as it is).
+struct Mixed {
+    compute: Option<DType>,
+    in_f32: bool,
+}
+
+impl Mixed {
+    /// Runs `f` on the inputs cast to the compute dtype (float32 for a layer that computes in
+    /// float32) inside Keras's autocast scope, and casts such a layer's outputs back.
+    fn run(
+        &self,
+        xs: &[Tensor],
+        f: impl FnOnce(&[Tensor]) -> Result<Vec<Tensor>>,
+    ) -> Result<Vec<Tensor>> {
+        let Some(compute) = self.compute else {
+            return f(xs);
+        };
+        let inner = if self.in_f32 { DType::F32 } else { compute };
+        let cast = |ts: &[Tensor], to: DType| -> Result<Vec<Tensor>> {
+            ts.iter()
+                .map(|t| {
+                    Ok(if t.dtype().is_float() && t.dtype() != to {
+                        t.to_dtype(to)?
+                    } else {
+                        t.clone()
+                    })
+                })
+                .collect()
+        };
+        let xs = cast(xs, inner)?;
+        let _scope = crate::mixed_precision::AutocastScope::new((!self.in_f32).then_some(compute));
+        let out = f(&xs)?;
+        if self.in_f32 {
+            cast(&out, compute)
+        } else {
+            Ok(out)
+        }
+    }
+}

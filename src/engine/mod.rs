@@ -30,4 +30,4 @@ pub use layer::{CallCtx, Layer, LayerArgs, LayerExt, LayerRef};
 pub use node::{KerasTensor, Node};
 pub use shape::{tuple, Dim, IntoDims, Shape};
 pub use var_group::VarGroup;
-pub use weight::{gradients, OptionalWeight, Penalize, Weight, WeightBuilder};
+pub use weight::{device_of, gradients, OptionalWeight, Penalize, Weight, WeightBuilder};

@@ -8,7 +8,7 @@
 //! depends on an unknown input dimension and is `None`; one that agrees is known.
 
 use super::shape::Shape;
-use crate::ops::{DType, Device, Tensor};
+use crate::ops::{DType, Tensor};
 use crate::{Error, Result};
 
 /// The sizes that stand in for unknown dimensions on the two runs.
@@ -16,7 +16,7 @@ pub const TRACE_SIZES: [usize; 2] = [83, 89];
 
 /// The output shapes and dtypes of `f` for inputs of these symbolic shapes and dtypes.
 ///
-/// `f` runs on zero tensors (on the CPU), twice when any dimension is unknown; output
+/// `f` runs on zero tensors (on [`crate::config::device`]), twice when any dimension is unknown; output
 /// dimensions that change with the unknown input sizes are `None`.
 ///
 /// ```
@@ -90,12 +90,14 @@ fn run_with(
     dtypes: &[DType],
     size: usize,
 ) -> Result<Vec<Tensor>> {
+    // Where the weights the function may read are made.
+    let device = crate::config::device();
     let inputs = shapes
         .iter()
         .zip(dtypes)
         .map(|(s, &dt)| {
             let dims: Vec<usize> = s.dims().iter().map(|d| d.unwrap_or(size)).collect();
-            Ok(Tensor::zeros(dims, dt, &Device::Cpu)?)
+            Ok(Tensor::zeros(dims, dt, &device)?)
         })
         .collect::<Result<Vec<_>>>()?;
     f(&inputs)

@@ -6,7 +6,7 @@ use crate::initializers::{Initialize, InitializerArg};
 use crate::ops::{DType, Device, Tensor, Var};
 use crate::{Error, Result};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 /// A weight penalty that joins the loss (implemented by `keras::regularizers`).
 pub trait Penalize: Send + Sync + std::fmt::Debug {
@@ -73,7 +73,8 @@ struct Inner {
     id: u64,
     name: String,
     path: String,
-    var: Var,
+    /// Replaced as a whole when the weight moves to another device.
+    var: RwLock<Var>,
     trainable: bool,
     frozen: AtomicBool,
     regularizer: Option<Arc<dyn Penalize>>,
@@ -105,7 +106,7 @@ impl Weight {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             name: name.to_string(),
             path: path.to_string(),
-            var: Var::from_tensor(&value.contiguous()?)?,
+            var: RwLock::new(Var::from_tensor(&value.contiguous()?)?),
             trainable,
             frozen: AtomicBool::new(false),
             regularizer,
@@ -130,17 +131,17 @@ impl Weight {
 
     /// Dimensions of the value.
     pub fn shape(&self) -> Vec<usize> {
-        self.0.var.dims().to_vec()
+        self.var().dims().to_vec()
     }
 
     /// Number of scalars.
     pub fn numel(&self) -> usize {
-        self.0.var.elem_count()
+        self.var().elem_count()
     }
 
     /// Element type.
     pub fn dtype(&self) -> DType {
-        self.0.var.dtype()
+        self.var().dtype()
     }
 
     /// Whether the optimizer updates this weight (its own flag and its layer's).
@@ -160,37 +161,64 @@ impl Weight {
 
     /// The value for use in a forward pass: tracked for gradients when trainable.
     pub fn value(&self) -> Tensor {
-        if self.trainable() {
-            self.0.var.as_tensor().clone()
+        let v = if self.trainable() {
+            self.var().as_tensor().clone()
         } else {
-            self.0.var.as_detached_tensor()
+            self.var().as_detached_tensor()
+        };
+        // Inside a mixed-precision layer's call, float variables are read in its compute
+        // dtype (Keras's autocast scope); the cast has a gradient back to the variable.
+        match crate::mixed_precision::autocast_dtype() {
+            Some(d) if v.dtype().is_float() && v.dtype() != d => v.to_dtype(d).unwrap_or(v),
+            _ => v,
         }
     }
 
-    /// The underlying variable.
-    pub fn var(&self) -> &Var {
-        &self.0.var
+    /// The underlying variable (another handle to it: a weight moved with
+    /// [`Weight::to_device`] has a new one).
+    pub fn var(&self) -> Var {
+        self.0.var.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Moves the value to `device` (nothing happens when it is there). Handles to the weight
+    /// see the move; tensors taken from it before keep the old device.
+    ///
+    /// ```
+    /// use keras::prelude::*;
+    /// let dense = Dense::new(3).into_layer();
+    /// dense.build(&[Shape::batched(&[4])])?;
+    /// let w = &dense.weights()[0];
+    /// w.to_device(&Device::Cpu)?;
+    /// assert!(w.device().is_cpu());
+    /// # Ok::<(), keras::Error>(())
+    /// ```
+    pub fn to_device(&self, device: &Device) -> Result<()> {
+        let mut var = self.0.var.write().unwrap_or_else(|e| e.into_inner());
+        if var.device().same_device(device) {
+            return Ok(());
+        }
+        let moved = var.as_detached_tensor().to_device(device)?;
+        *var = Var::from_tensor(&moved)?;
+        Ok(())
     }
 
     /// A copy of the current value, detached from any graph.
     pub fn numpy(&self) -> Result<Tensor> {
-        Ok(self.0.var.as_detached_tensor().copy()?)
+        Ok(self.var().as_detached_tensor().copy()?)
     }
 
     /// Overwrites the value; the shape must match.
     pub fn assign(&self, value: &Tensor) -> Result<()> {
-        if value.dims() != self.0.var.dims() {
+        if value.dims() != self.var().dims() {
             return Err(Error::shape(format!(
                 "cannot assign a value of shape {} to weight '{}' of shape {}",
                 super::shape::tuple(value.dims()),
                 self.0.path,
-                super::shape::tuple(self.0.var.dims())
+                super::shape::tuple(self.var().dims())
             )));
         }
-        let v = value
-            .to_dtype(self.dtype())?
-            .to_device(self.0.var.device())?;
-        self.0.var.set(&v)?;
+        let v = value.to_dtype(self.dtype())?.to_device(&self.device())?;
+        self.var().set(&v)?;
         Ok(())
     }
 
@@ -215,7 +243,7 @@ impl Weight {
 
     /// The device holding the value.
     pub fn device(&self) -> Device {
-        self.0.var.device().clone()
+        self.var().device().clone()
     }
 
     /// Whether two handles name the same weight.
@@ -224,10 +252,21 @@ impl Weight {
     }
 }
 
-/// Creates a layer's weights during `build`, naming them `layer/name`.
+/// The device of the first weight, or [`crate::config::device`] when there is none.
+pub fn device_of(weights: &[Weight]) -> Device {
+    weights
+        .first()
+        .map(|w| w.device())
+        .unwrap_or_else(crate::config::device)
+}
+
+/// Creates a layer's weights during `build`, naming them `layer/name`, on the device
+/// [`crate::config::device`] names when the layer is built (initializers compute on the host,
+/// so a seed gives the same values on every device).
 pub struct WeightBuilder {
     layer: String,
     dtype: DType,
+    device: Device,
     pub(crate) weights: Vec<Weight>,
 }
 
@@ -236,8 +275,30 @@ impl WeightBuilder {
         WeightBuilder {
             layer: layer.to_string(),
             dtype,
+            device: crate::config::device(),
             weights: vec![],
         }
+    }
+
+    /// The device the weights go to.
+    ///
+    /// ```
+    /// # use keras::prelude::*;
+    /// # use keras::engine::{CallCtx, Layer, LayerArgs, WeightBuilder};
+    /// # #[derive(Default)] struct K { args: LayerArgs }
+    /// # #[keras::layer]
+    /// # impl Layer for K {
+    /// fn build(&mut self, _: &[Shape], w: &mut WeightBuilder) -> keras::Result<()> {
+    ///     assert!(w.device().is_cpu());
+    ///     Ok(())
+    /// }
+    /// # fn forward(&self, x: &[Tensor], _: &CallCtx) -> keras::Result<Vec<Tensor>> { Ok(x.to_vec()) }
+    /// # }
+    /// # K::default().into_layer().build(&[Shape::batched([2])])?;
+    /// # Ok::<(), keras::Error>(())
+    /// ```
+    pub fn device(&self) -> &Device {
+        &self.device
     }
 
     /// Adds a weight initialized by `init`; Keras's `add_weight`.
@@ -250,7 +311,7 @@ impl WeightBuilder {
         trainable: bool,
     ) -> Result<Weight> {
         take_budget(&self.layer, name, shape)?;
-        let value = init.init(shape, self.dtype)?;
+        let value = init.init(shape, self.dtype)?.to_device(&self.device)?;
         if value.dims() != shape {
             return Err(Error::shape(format!(
                 "initializer {} made shape {:?} for weight '{}/{name}' of shape {shape:?}",

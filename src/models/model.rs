@@ -214,6 +214,47 @@ impl Model {
         self.net.weights()
     }
 
+    /// The device holding the weights (where `fit`, `evaluate` and `predict` run): the first
+    /// weight's, or [`crate::config::device`] for a model without weights yet.
+    ///
+    /// ```
+    /// use keras::prelude::*;
+    /// let model = Sequential::new(vec![Input::new([3]).into(), Dense::new(2).into()])?;
+    /// assert!(model.device().is_cpu());
+    /// # Ok::<(), keras::Error>(())
+    /// ```
+    pub fn device(&self) -> crate::ops::Device {
+        crate::engine::device_of(&self.net.weights())
+    }
+
+    /// Moves every weight to `device` (`"cpu"`, `"gpu:0"`, or a device); the optimizer's
+    /// variables follow on the next step, and batches follow the weights. The model must be
+    /// built (a `Sequential` without an `Input` needs `build` first): weights made later would
+    /// go to [`crate::config::device`] instead.
+    ///
+    /// ```
+    /// use keras::prelude::*;
+    /// let model = Sequential::new(vec![Input::new([3]).into(), Dense::new(2).into()])?;
+    /// model.to_device("cpu")?;
+    /// assert!(model.to_device("gpu:x").is_err());
+    /// # Ok::<(), keras::Error>(())
+    /// ```
+    pub fn to_device(&self, device: impl crate::config::IntoDevice) -> Result<()> {
+        let device = device.into_device()?;
+        if !self.net.built() {
+            return Err(Error::runtime(format!(
+                "Model '{}' is not built yet: its weights do not exist, so they cannot move. \
+                 Call `model.build(input_shape)` first, or make the model inside \
+                 `keras::config::with_device(...)`.",
+                self.net.name()
+            )));
+        }
+        for w in self.net.weights() {
+            w.to_device(&device)?;
+        }
+        Ok(())
+    }
+
     /// The weights the optimizer updates.
     pub fn trainable_weights(&self) -> Vec<Weight> {
         self.net.trainable_weights()
@@ -355,12 +396,28 @@ impl Model {
         loss: impl Into<crate::trainers::LossSpec>,
         metrics: impl Into<crate::trainers::MetricsSpec>,
     ) -> Result<()> {
-        self.trainer
-            .compile(crate::trainers::CompileArgs::new(optimizer, loss).metrics(metrics))
+        self.compile_with(crate::trainers::CompileArgs::new(optimizer, loss).metrics(metrics))
     }
 
     /// `compile` with every option (loss weights, per-output losses and metrics).
-    pub fn compile_with(&mut self, args: crate::trainers::CompileArgs) -> Result<()> {
+    ///
+    /// A model made under the `mixed_float16` policy gets its optimizer wrapped in a
+    /// [`crate::optimizers::LossScaleOptimizer`] (unless it is one), as Keras's `compile` does.
+    pub fn compile_with(&mut self, mut args: crate::trainers::CompileArgs) -> Result<()> {
+        let f16 = self
+            .net
+            .dtype_policy()
+            .is_some_and(|p| p.name() == "mixed_float16");
+        if f16 {
+            let opt = std::mem::replace(&mut args.optimizer, "sgd".into()).resolve()?;
+            args.optimizer = if opt.class_name() == "LossScaleOptimizer" {
+                opt.into()
+            } else {
+                let wrapped: Box<dyn crate::optimizers::Optimizer> =
+                    Box::new(crate::optimizers::LossScaleOptimizer::wrap(opt));
+                wrapped.into()
+            };
+        }
         self.trainer.compile(args)
     }
 
@@ -594,8 +651,14 @@ impl Model {
     ) -> Result<P> {
         let xs = x.into().resolve(&Network::input_names(&self.net), "x")?;
         let _inference = crate::engine::context::set_inference(true);
+        let xs = crate::ops::to_device_all(&xs, &self.device())?;
         let out = Network::forward(&self.net, &xs, false)?;
-        P::from_outputs(&self.get_name(), out.iter().map(Tensor::detach).collect())
+        // Host arrays, as Keras's NumPy results.
+        let out = out
+            .iter()
+            .map(|t| t.detach().to_device(&crate::ops::Device::Cpu))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        P::from_outputs(&self.get_name(), out)
     }
 
     /// The optimizer (after `compile`), to read or set the learning rate.

@@ -103,7 +103,7 @@ impl SubclassNet {
             .iter()
             .map(|s| {
                 let dims: Vec<usize> = s.0.iter().map(|d| d.unwrap_or(1)).collect();
-                Tensor::zeros(dims, DType::F32, &crate::ops::Device::Cpu)
+                Tensor::zeros(dims, DType::F32, &crate::config::device())
             })
             .collect::<candle_core::Result<_>>()?;
         let _g = context::set_training(false);

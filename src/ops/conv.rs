@@ -8,7 +8,7 @@
 use super::activation::{activation, activation_grad, apply_in_place, Act};
 use super::{contiguous, dispatch_float, gemm, storage, Float, GradSink};
 use crate::{Error, Result};
-use candle_core::{CpuStorage, CustomOp2, CustomOp3, Layout, Shape, Tensor};
+use candle_core::{CpuStorage, CustomOp2, CustomOp3, DType, Layout, Shape, Tensor};
 
 /// The geometry of a 2D convolution over NHWC data.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -447,6 +447,22 @@ pub(super) fn geometry(x: &Tensor, kernel: &Tensor, opts: ConvOpts) -> Result<(C
     Ok((g, f))
 }
 
+/// A half-precision convolution on the CPU, computed in float32 (candle's CPU matmul has
+/// no half types); `None` for every other input.
+fn half_on_cpu(
+    x: &Tensor,
+    kernel: &Tensor,
+    bias: Option<&Tensor>,
+    f: impl FnOnce(&[Tensor]) -> Result<Tensor>,
+) -> Option<Result<Tensor>> {
+    if !x.device().is_cpu() || !matches!(x.dtype(), DType::F16 | DType::BF16) {
+        return None;
+    }
+    let mut ins = vec![x, kernel];
+    ins.extend(bias);
+    Some(super::device::on_host(&ins, f))
+}
+
 /// `activation(conv2d(x, kernel) + bias)` for NHWC `x` and a Keras kernel `(kh, kw, c, f)`.
 /// With gradient sinks on, the kernel and bias gradients go to `sinks`.
 pub fn conv2d(
@@ -457,6 +473,11 @@ pub fn conv2d(
     act: Act,
     sinks: Option<(&GradSink, Option<&GradSink>)>,
 ) -> Result<Tensor> {
+    if let Some(y) = half_on_cpu(x, kernel, bias, |h| {
+        conv2d(&h[0], &h[1], h.get(2), opts, act, None)
+    }) {
+        return y;
+    }
     let (g, f) = geometry(x, kernel, opts)?;
     let (n, h, w, c) = (g.n, g.h, g.w, g.c);
     let (kh, kw) = (g.kh, g.kw);
@@ -478,7 +499,7 @@ pub fn conv2d(
         Some(b) => b.clone(),
         None => Tensor::zeros(f, kernel.dtype(), kernel.device())?,
     };
-    let y = if x.device().is_cpu() && x.dtype() == kernel.dtype() && x.dtype().is_float() {
+    let y = if super::device::host_kernel_takes(x) && x.dtype() == kernel.dtype() {
         x.contiguous()?
             .apply_op3(&kernel.contiguous()?, &b.contiguous()?, op)?
     } else {
@@ -707,6 +728,11 @@ pub fn conv2d_transpose(
     out_hw: (usize, usize),
     act: Act,
 ) -> Result<Tensor> {
+    if let Some(y) = half_on_cpu(x, kernel, bias, |h| {
+        conv2d_transpose(&h[0], &h[1], h.get(2), opts, out_hw, act)
+    }) {
+        return y;
+    }
     let (n, h, w, c) = x.dims4()?;
     let (kh, kw, f, kc) = kernel.dims4()?;
     if kc != c {

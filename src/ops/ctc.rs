@@ -31,6 +31,10 @@ pub fn ctc_loss(
     logit_lengths: &[usize],
     blank: usize,
 ) -> Result<Tensor> {
+    if let Some(dev) = super::loss::off_host(logits) {
+        let (x, l) = (super::loss::to_host(logits)?, super::loss::to_host(labels)?);
+        return Ok(ctc_loss(&x, &l, label_lengths, logit_lengths, blank)?.to_device(&dev)?);
+    }
     let (b, t, c) = match logits.dims() {
         &[b, t, c] => (b, t, c),
         d => {

@@ -23,10 +23,8 @@ pub fn depthwise_conv2d(x: &Tensor, kernel: &Tensor, opts: ConvOpts) -> Result<T
         opts.dilation,
         opts.padding,
     )?;
-    if !x.device().is_cpu() {
-        return Err(Error::value(
-            "depthwise convolution runs on the CPU only for now",
-        ));
+    if !super::device::host_kernel_takes(x) || kernel.dtype() != x.dtype() {
+        return super::device::on_host(&[x, kernel], |h| depthwise_conv2d(&h[0], &h[1], opts));
     }
     Ok(x.contiguous()?
         .apply_op2(&kernel.contiguous()?, Depthwise { g, m })?)

@@ -33,7 +33,7 @@ type UnFn = fn(&Tensor) -> candle_core::Result<Tensor>;
 
 /// A 0-d tensor holding `v` in the dtype and on the device of `like`.
 pub(crate) fn scalar_like(v: f64, like: Option<&Tensor>) -> Result<Tensor> {
-    let (dt, dev) = like.map_or((DType::F32, candle_core::Device::Cpu), |t| {
+    let (dt, dev) = like.map_or((DType::F32, crate::config::device()), |t| {
         (t.dtype(), t.device().clone())
     });
     Ok(Tensor::new(v, &dev)?.to_dtype(dt)?)

@@ -167,6 +167,26 @@ impl Slot {
         Ok(())
     }
 
+    /// Moves the variable to `device` (nothing happens when it is there).
+    ///
+    /// ```
+    /// use keras::ops::{Slot, DType, Device};
+    /// let mut s = Slot::filled(&[2], DType::F32, &Device::Cpu, 1.0)?;
+    /// s.to_device(&Device::Cpu)?;
+    /// assert_eq!(s.tensor()?.to_vec1::<f32>()?, vec![1.0, 1.0]);
+    /// # Ok::<(), keras::Error>(())
+    /// ```
+    pub fn to_device(&mut self, device: &Device) -> Result<()> {
+        if self.device.same_device(device) {
+            return Ok(());
+        }
+        let value = self.tensor()?.to_device(device)?;
+        let mut moved = Slot::filled(&self.shape, self.dtype, device, 0.0)?;
+        moved.set(&value)?;
+        *self = moved;
+        Ok(())
+    }
+
     fn is_host(&self) -> bool {
         !matches!(self.buf, Buf::Tensor(_))
     }

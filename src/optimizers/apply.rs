@@ -7,7 +7,7 @@
 use super::state::{Builder, Slots, VariableSpec};
 use super::Optimizer;
 use crate::engine::Weight;
-use crate::ops::{self, DType, Device, Slot, Tensor, UpdateArgs};
+use crate::ops::{self, DType, Slot, Tensor, UpdateArgs};
 use crate::{Error, Result};
 
 /// Every variable `opt` declares for `weights`, in Keras's order: the base optimizer's
@@ -31,9 +31,7 @@ pub(crate) fn declare<O: Optimizer + ?Sized>(
     Ok(specs)
 }
 
-pub(crate) fn device_of(weights: &[Weight]) -> Device {
-    weights.first().map(|w| w.device()).unwrap_or(Device::Cpu)
-}
+pub(crate) use crate::engine::device_of;
 
 /// Creates the variables of the weights not built on yet.
 pub(crate) fn build_new<O: Optimizer + ?Sized>(opt: &mut O, weights: &[Weight]) -> Result<()> {
@@ -89,6 +87,8 @@ pub(crate) fn apply_gradients<O: Optimizer + ?Sized>(
     }
     let weights: Vec<Weight> = grads_and_vars.iter().map(|(_, w)| w.clone()).collect();
     build_new(opt, &weights)?;
+    // State follows weights moved with `Model::to_device` after it was built.
+    opt.base_mut().state.follow_devices(&weights)?;
     let mut grads = Vec::with_capacity(grads_and_vars.len());
     let scale = opt.base().loss_scale_factor;
     for (g, w) in grads_and_vars {
@@ -243,7 +243,7 @@ fn update<O: Optimizer + ?Sized>(
                 weight_decay,
             };
             let mut slots: Vec<&mut Slot> = ws.own.iter_mut().map(|(_, s)| s).collect();
-            if ops::update_in_place(w.var(), g, rule, &args, &mut slots)? {
+            if ops::update_in_place(&w.var(), g, rule, &args, &mut slots)? {
                 continue;
             }
         }

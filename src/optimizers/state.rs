@@ -151,6 +151,26 @@ fn find<'a>(v: &'a mut [(String, Slot)], name: &str) -> Option<&'a mut Slot> {
 }
 
 impl State {
+    /// Moves every variable to the device of its weight (the shared ones to the first
+    /// weight's): a no-op unless a weight moved since the variables were made.
+    pub(crate) fn follow_devices(&mut self, weights: &[Weight]) -> Result<()> {
+        for w in weights {
+            if let Some(ws) = self.weights.get_mut(&w.id()) {
+                let dev = w.device();
+                for (_, slot) in ws.base.iter_mut().chain(ws.own.iter_mut()) {
+                    slot.to_device(&dev)?;
+                }
+            }
+        }
+        if let Some(w) = weights.first() {
+            let dev = w.device();
+            for (_, slot) in &mut self.shared {
+                slot.to_device(&dev)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Creates the declared variables that do not exist yet; every owner counts as built.
     pub(crate) fn allocate(&mut self, specs: &[VariableSpec], device: &Device) -> Result<()> {
         for spec in specs {

@@ -78,6 +78,28 @@ impl From<HashMap<String, Tensor>> for Data {
 }
 
 impl Data {
+    /// The same arrays on `device` (each moved only if it is elsewhere).
+    ///
+    /// ```
+    /// use keras::prelude::*;
+    /// use keras::trainers::Data;
+    /// let d = Data::from(Tensor::zeros((2, 3), DType::F32, &Device::Cpu)?);
+    /// assert!(matches!(d.to_device(&Device::Cpu)?, Data::One(t) if t.device().is_cpu()));
+    /// # Ok::<(), keras::Error>(())
+    /// ```
+    pub fn to_device(&self, device: &crate::ops::Device) -> Result<Data> {
+        let mv = |t: &Tensor| -> Result<Tensor> { Ok(t.to_device(device)?) };
+        Ok(match self {
+            Data::One(t) => Data::One(mv(t)?),
+            Data::List(v) => Data::List(v.iter().map(mv).collect::<Result<_>>()?),
+            Data::Named(v) => Data::Named(
+                v.iter()
+                    .map(|(n, t)| Ok((n.clone(), mv(t)?)))
+                    .collect::<Result<_>>()?,
+            ),
+        })
+    }
+
     /// The structure, for error messages (tensors as [`crate::data::Structure`] describes
     /// them): `Tensor[f32; 32, 2]`, `[Tensor[f32; 32, 2], Tensor[f32; 32, 5]]`,
     /// `{text: Tensor[u8; 32, 40], question: Tensor[u8; 32, 12]}`.

@@ -4,6 +4,7 @@
 //! source runs out, and learns the length of sources that do not know it.
 
 use super::data_adapters::{Batch, BatchIter, DataAdapter};
+use crate::ops::Device;
 use crate::{Error, Result};
 
 /// What the step function tells the iterator after a batch.
@@ -22,6 +23,8 @@ pub(crate) struct EpochIterator {
     steps_seen: usize,
     num_batches: Option<usize>,
     warned: bool,
+    /// Where the batches go (the model's device); `None` or the CPU: served as they come.
+    device: Option<Device>,
 }
 
 /// Keras's warning when a source cannot fill `steps_per_epoch`.
@@ -50,6 +53,22 @@ impl EpochIterator {
             steps_seen: 0,
             num_batches,
             warned: false,
+            device: None,
+        })
+    }
+
+    /// Serves the batches on `device`. Off the CPU a thread reads the source and copies the
+    /// next batch to the device while the current step runs (two batches ahead at most).
+    pub fn on_device(mut self, device: Device) -> Self {
+        self.device = (!device.is_cpu()).then_some(device);
+        self
+    }
+
+    fn pass(&mut self) -> Result<BatchIter> {
+        let it = self.adapter.iter()?;
+        Ok(match &self.device {
+            None => it,
+            Some(d) => feed(it, d.clone()),
         })
     }
 
@@ -72,7 +91,7 @@ impl EpochIterator {
         match self.num_batches() {
             Some(steps) => {
                 if self.current.is_none() || self.steps_per_epoch.is_none() {
-                    self.current = Some(self.adapter.iter()?);
+                    self.current = Some(self.pass()?);
                     self.steps_seen = 0;
                 }
                 for i in 0..steps {
@@ -104,7 +123,7 @@ impl EpochIterator {
                 }
             }
             None => {
-                let mut it = self.adapter.iter()?;
+                let mut it = self.pass()?;
                 for (i, batch) in it.by_ref().enumerate() {
                     run += 1;
                     if step(i, batch?)? == Flow::Stop {
@@ -120,6 +139,22 @@ impl EpochIterator {
         self.adapter.on_epoch_end()?;
         Ok(run)
     }
+}
+
+/// A pass whose batches a thread moves to `device` ahead of the consumer. The thread stops
+/// when the pass is dropped (its next send fails) or the source ends.
+fn feed(mut it: BatchIter, device: Device) -> BatchIter {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Batch>>(2);
+    std::thread::spawn(move || {
+        for b in it.by_ref() {
+            let moved = b.and_then(|b| b.to_device(&device));
+            let failed = moved.is_err();
+            if tx.send(moved).is_err() || failed {
+                break;
+            }
+        }
+    });
+    Box::new(rx.into_iter())
 }
 
 #[cfg(test)]
@@ -162,6 +197,19 @@ mod tests {
         // Only one batch left: the epoch is cut short, then the data starts again.
         assert_eq!(values(&mut it), vec![4.0]);
         assert_eq!(values(&mut it), vec![0.0, 1.0]);
+    }
+
+    #[test]
+    fn a_fed_pass_serves_every_batch_in_order() {
+        // The thread that moves batches to a GPU, run here with the CPU as the target.
+        let mut it = EpochIterator::new(Box::new(Counted(5)), Some(2)).unwrap();
+        it.device = Some(Device::Cpu);
+        assert_eq!(values(&mut it), vec![0.0, 1.0]);
+        assert_eq!(values(&mut it), vec![2.0, 3.0]);
+        assert_eq!(values(&mut it), vec![4.0]);
+        let mut all = EpochIterator::new(Box::new(Counted(4)), None).unwrap();
+        all.device = Some(Device::Cpu);
+        assert_eq!(values(&mut all), vec![0.0, 1.0, 2.0, 3.0]);
     }
 
     #[test]

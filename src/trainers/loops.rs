@@ -189,7 +189,8 @@ fn fit_adapter(
             "`validation_freq` must be a positive integer. Received: validation_freq=0",
         ));
     }
-    let mut train = EpochIterator::new(train, args.steps_per_epoch)?;
+    let device = model.device();
+    let mut train = EpochIterator::new(train, args.steps_per_epoch)?.on_device(device.clone());
     let resolver = Resolver::new(model, args.class_weight.take());
     // Validation arrays are lent to the callbacks (Keras's `validation_data` attribute).
     let mut lent = None;
@@ -205,9 +206,11 @@ fn fit_adapter(
             let d = arrays(model, x, Some(y), sample_weight)?;
             lent = Some((d.xs.clone(), d.ys.clone()));
             let a = ArrayDataAdapter::new(d, batch_size, false);
-            Some(EpochIterator::new(Box::new(a), args.validation_steps)?)
+            Some(EpochIterator::new(Box::new(a), args.validation_steps)?.on_device(device.clone()))
         }
-        Some(ValidationData::Source(s)) => Some(EpochIterator::new(s.0, args.validation_steps)?),
+        Some(ValidationData::Source(s)) => {
+            Some(EpochIterator::new(s.0, args.validation_steps)?.on_device(device.clone()))
+        }
     };
     let val_resolver = Resolver::new(model, None);
     let params = Params {
@@ -353,7 +356,7 @@ pub(crate) fn evaluate_source(
 }
 
 fn evaluate_adapter(model: &mut Model, a: Box<dyn DataAdapter>, args: EvalArgs) -> Result<Logs> {
-    let mut it = EpochIterator::new(a, args.steps)?;
+    let mut it = EpochIterator::new(a, args.steps)?.on_device(model.device());
     let params = Params {
         verbose: args.verbose,
         epochs: 1,
@@ -390,7 +393,8 @@ fn predict_adapter(
     crate::ops::tune_allocator();
     // No gradient is taken here: layers may fuse (Layer::forward_fused).
     let _inference = crate::engine::context::set_inference(true);
-    let mut it = EpochIterator::new(a, args.steps)?;
+    let device = model.device();
+    let mut it = EpochIterator::new(a, args.steps)?.on_device(device.clone());
     let params = Params {
         verbose: args.verbose,
         epochs: 1,
@@ -405,10 +409,12 @@ fn predict_adapter(
         let feed = resolver.resolve(batch, false)?;
         let (_, net) = model.parts();
         Network::ensure_built(&net, &feed.xs)?;
-        let out: Vec<Tensor> = Network::forward(&net, &feed.xs, false)?
+        let xs = crate::ops::to_device_all(&feed.xs, &device)?;
+        // Keras's `predict` returns host (NumPy) arrays: the outputs come back to the CPU.
+        let out: Vec<Tensor> = Network::forward(&net, &xs, false)?
             .iter()
-            .map(Tensor::detach)
-            .collect();
+            .map(|t| t.detach().to_device(&crate::ops::Device::Cpu))
+            .collect::<std::result::Result<_, _>>()?;
         callbacks.on_predict_batch_end(model, i, &out)?;
         if parts.is_empty() {
             parts = vec![vec![]; out.len()];

@@ -179,6 +179,14 @@ impl Trainer {
         training: bool,
     ) -> Result<(Vec<Tensor>, Tensor)> {
         let preds = net.forward(xs, training)?;
+        // Losses and metrics compute in float32, as Keras's do under a mixed policy.
+        let preds = preds
+            .into_iter()
+            .map(|p| match p.dtype() {
+                ops::DType::F16 | ops::DType::BF16 => Ok(p.to_dtype(ops::DType::F32)?),
+                _ => Ok(p),
+            })
+            .collect::<Result<Vec<_>>>()?;
         check_sample_weights(sample_weight, preds.len(), batch_size(xs))?;
         let total = self.compute_loss(net, ys, &preds, sample_weight, weights)?;
         Ok((preds, total))
@@ -201,6 +209,13 @@ impl Trainer {
         weights: &[Weight],
     ) -> Result<f64> {
         ops::tune_allocator();
+        // The batch goes where the weights are (a no-op when it is there already).
+        let dev = crate::engine::device_of(weights);
+        let (xs, ys, sample_weight) = (
+            &*ops::to_device_all(xs, &dev)?,
+            &*ops::to_device_all(ys, &dev)?,
+            &*ops::to_device_all(sample_weight, &dev)?,
+        );
         let _losses = crate::engine::context::collect_losses();
         // Fused layers put weight gradients in the weights' sinks during this step.
         let _sinks = ops::enable_sinks();
@@ -242,6 +257,12 @@ impl Trainer {
         sample_weight: &[Tensor],
         weights: &[Weight],
     ) -> Result<()> {
+        let dev = crate::engine::device_of(weights);
+        let (xs, ys, sample_weight) = (
+            &*ops::to_device_all(xs, &dev)?,
+            &*ops::to_device_all(ys, &dev)?,
+            &*ops::to_device_all(sample_weight, &dev)?,
+        );
         let _losses = crate::engine::context::collect_losses();
         let (preds, _) = self.forward_loss(net, (xs, ys, sample_weight), weights, false)?;
         self.update_metrics(ys, &preds, sample_weight)

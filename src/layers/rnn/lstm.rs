@@ -212,7 +212,8 @@ impl Layer for LSTM {
             .recurrent_mask(x.dim(0)?, self.units, &k, ctx.training)?;
         let name_err = |e: Error| Error::value(format!("LSTM layer \"{}\": {e}", ctx.name));
         let steps = self.opts.step_mask(ctx)?;
-        if rec_mask.is_none() && steps.is_none() && k.device().is_cpu() {
+        let fused_dtype = matches!(k.dtype(), DType::F32 | DType::F64) && x.dtype() == k.dtype();
+        if rec_mask.is_none() && steps.is_none() && k.device().is_cpu() && fused_dtype {
             // The fused op: the whole sequence and its backward in a few gemms.
             let out = ops::lstm(&x, &k, &r, &b, self.acts.0, self.acts.1).map_err(name_err)?;
             let seq = self.opts.return_sequences.then_some(out.sequences);

@@ -62,6 +62,19 @@ impl Batch {
         self.sample_weight = Some(w.into());
         self
     }
+
+    /// The batch with every array on `device`.
+    pub fn to_device(&self, device: &crate::ops::Device) -> Result<Batch> {
+        Ok(Batch {
+            x: self.x.to_device(device)?,
+            y: self.y.as_ref().map(|y| y.to_device(device)).transpose()?,
+            sample_weight: self
+                .sample_weight
+                .as_ref()
+                .map(|w| w.to_device(device))
+                .transpose()?,
+        })
+    }
 }
 
 /// A pass over a source's batches.
