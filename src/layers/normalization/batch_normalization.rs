@@ -129,6 +129,10 @@ impl BatchNormalization {
 }
 
 impl Layer for BatchNormalization {
+    /// Statistics in float32 under a mixed policy, as Keras's.
+    fn compute_in_float32(&self) -> bool {
+        true
+    }
     fn class_name(&self) -> &str {
         "BatchNormalization"
     }

@@ -93,6 +93,10 @@ impl GroupNormalization {
 }
 
 impl Layer for GroupNormalization {
+    /// Statistics in float32 under a mixed policy, as Keras's.
+    fn compute_in_float32(&self) -> bool {
+        true
+    }
     fn class_name(&self) -> &str {
         "GroupNormalization"
     }

@@ -93,6 +93,10 @@ impl LayerNormalization {
 }
 
 impl Layer for LayerNormalization {
+    /// Statistics in float32 under a mixed policy, as Keras's.
+    fn compute_in_float32(&self) -> bool {
+        true
+    }
     fn supports_masking(&self) -> bool {
         true
     }
