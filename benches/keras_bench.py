@@ -213,6 +213,55 @@ def saving():
         os.remove(path)
 
 
+SMALL = os.environ.get("BENCH_SMALL") == "1"  # shrunken sizes, to check the script on a CPU
+
+
+def gpu_steps(name, model, x, y, warmup, steps):
+    model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
+    ms = timed_steps(model, x, y, warmup, steps)
+    dev = "gpu" if any(d.platform == "gpu" for d in __import__("jax").devices()) else "cpu"
+    print(f"{name} keras {keras.__version__} {keras.backend.backend()} on {dev}: median {ms:.2f} ms/step "
+          f"(train_on_batch, {steps} steps after {warmup} warm-up; batch {len(x)})")
+
+
+def resnet50(policy="float32", name="resnet50"):
+    # benches/gpu.rs: ResNet50 (random weights, 1000 classes), synthetic images, batch 64, Adam.
+    keras.mixed_precision.set_global_policy(policy)
+    keras.utils.set_random_seed(0)
+    batch, side = (2, 64) if SMALL else (64, 224)
+    rng = np.random.default_rng(0)
+    x = rng.uniform(size=(batch, side, side, 3)).astype("float32")
+    y = rng.integers(0, 1000, size=(batch,)).astype("int32")
+    model = keras.applications.ResNet50(weights=None, input_shape=(side, side, 3), classes=1000)
+    keras.mixed_precision.set_global_policy("float32")
+    gpu_steps(name, model, x, y, 3, 2 if SMALL else 10)
+
+
+def resnet50_bf16():
+    resnet50("mixed_bfloat16", "resnet50_bf16")
+
+
+def transformer():
+    # benches/gpu.rs: 6 post-norm encoder blocks, d_model 512, 8 heads, ff 2048, seq 256, batch 32.
+    keras.utils.set_random_seed(0)
+    blocks, d, heads, ff, seq, batch = (2, 64, 8, 128, 32, 4) if SMALL else (6, 512, 8, 2048, 256, 32)
+    inputs = keras.Input((seq, d))
+    x = inputs
+    for _ in range(blocks):
+        a = layers.MultiHeadAttention(heads, d // heads)(x, x)
+        x = layers.LayerNormalization(epsilon=1e-6)(layers.Add()([x, a]))
+        f = layers.Dense(ff, activation="relu")(x)
+        f = layers.Dense(d)(f)
+        x = layers.LayerNormalization(epsilon=1e-6)(layers.Add()([x, f]))
+    x = layers.GlobalAveragePooling1D()(x)
+    model = keras.Model(inputs, layers.Dense(10, activation="softmax")(x))
+    rng = np.random.default_rng(0)
+    xs = rng.normal(size=(batch, seq, d)).astype("float32")
+    ys = rng.integers(0, 10, size=(batch,)).astype("int32")
+    gpu_steps("transformer", model, xs, ys, 3, 2 if SMALL else 20)
+
+
 if __name__ == "__main__":
     {"w1": w1, "w2": w2, "w3": w3, "w4": w4, "mnist_mlp": mnist_mlp, "saving": saving,
-     "data_pipeline": data_pipeline}[sys.argv[1]]()
+     "data_pipeline": data_pipeline, "resnet50": resnet50,
+     "resnet50_bf16": resnet50_bf16, "transformer": transformer}[sys.argv[1]]()

@@ -14,7 +14,8 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-fn main() -> keras::Result<()> {
+/// The workload (also run by `examples/gpu_check.rs --bench w1` in one binary for a GPU machine).
+pub fn main() -> keras::Result<()> {
     keras::utils::set_random_seed(0);
     let batch = 128;
     let mut rng = keras::ops::random::Rng::new(42);

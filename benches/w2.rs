@@ -9,7 +9,8 @@ use keras::layers::{Conv2D, MaxPooling2D};
 use keras::prelude::*;
 use std::time::Instant;
 
-fn main() -> keras::Result<()> {
+/// The workload (also run by `examples/gpu_check.rs --bench w2` in one binary for a GPU machine).
+pub fn main() -> keras::Result<()> {
     keras::utils::set_random_seed(0);
     let batch = 64;
     let x = keras::random::uniform(&[batch, 28, 28, 1], 0.0, 1.0)?;

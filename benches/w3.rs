@@ -8,7 +8,8 @@ use keras::layers::{Embedding, LSTM};
 use keras::prelude::*;
 use std::time::Instant;
 
-fn main() -> keras::Result<()> {
+/// The workload (also run by `examples/gpu_check.rs --bench w3` in one binary for a GPU machine).
+pub fn main() -> keras::Result<()> {
     keras::utils::set_random_seed(0);
     let x = keras::random::randint(&[128, 100], 0, 10000)?.to_dtype(DType::I32)?;
     let y = keras::random::randint(&[128, 1], 0, 2)?.to_dtype(DType::F32)?;

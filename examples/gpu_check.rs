@@ -3,14 +3,29 @@
 //! (`max |a - b| / (1 + max |b|) <= 1e-4` in float32), then mnist_mlp and mnist_cnn trained on
 //! the device to the CPU's accuracy.
 //!
+//! The same binary runs the GPU benchmarks (`--bench w1|w2|w3|resnet50|resnet50_bf16|
+//! transformer [--small]`, the code of `benches/w1.rs` .. `w3.rs` and `benches/gpu.rs`): one
+//! binary of ~16 MB compressed is what fits in what a GPU machine is sent
+//! (`scripts/gpu-pack.sh`, `scripts/gpu-run.sh`).
+//!
 //! ```text
 //! scripts/build-cuda.sh --example gpu_check
 //! target/cuda/release/examples/gpu_check gpu:0          # on the GPU machine
+//! target/cuda/release/examples/gpu_check --bench resnet50
 //! cargo run --release --example gpu_check -- cpu --quick # the checker itself, here
 //! ```
 //!
 //! Exit status: 0 when every check passes, 1 when one fails, 2 when the device cannot be
 //! opened (the message names what is missing).
+
+#[path = "../benches/gpu.rs"]
+mod gpu_bench;
+#[path = "../benches/w1.rs"]
+mod w1;
+#[path = "../benches/w2.rs"]
+mod w2;
+#[path = "../benches/w3.rs"]
+mod w3;
 
 use keras::engine::{context, gradients, Weight};
 use keras::layers::{
@@ -526,8 +541,49 @@ fn mnist(rep: &mut Report, device: &Device, quick: bool) -> keras::Result<()> {
     })?
 }
 
+/// The device plumbing where a GPU is present: the default device, a bad ordinal's error.
+fn devices(rep: &mut Report, device: &Device) {
+    if device.is_cpu() {
+        return;
+    }
+    let default = keras::config::device_name();
+    rep.check(
+        &format!("default device is the first GPU ({default})"),
+        Ok(if default == "gpu:0" { 0.0 } else { 1.0 }),
+    );
+    let e = keras::ops::open_device("cuda:99")
+        .map(|_| ())
+        .unwrap_err()
+        .to_string();
+    println!("      open_device(\"cuda:99\"): {e}");
+    rep.check(
+        "a missing GPU is an error naming it",
+        Ok(if e.contains("'cuda:99'") { 0.0 } else { 1.0 }),
+    );
+}
+
+fn bench(args: &[String]) -> keras::Result<()> {
+    let small = args.iter().any(|a| a == "--small");
+    for name in args.iter().filter(|a| !a.starts_with("--")) {
+        match name.as_str() {
+            "w1" => w1::main()?,
+            "w2" => w2::main()?,
+            "w3" => w3::main()?,
+            other => gpu_bench::run(&[other], small)?,
+        }
+    }
+    Ok(())
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().is_some_and(|a| a == "--bench") {
+        if let Err(e) = bench(&args[1..]) {
+            eprintln!("{e}");
+            std::process::exit(1);
+        }
+        return;
+    }
     let name = args
         .iter()
         .find(|a| !a.starts_with("--"))
@@ -551,6 +607,7 @@ fn main() {
         passed: 0,
     };
     let t = Instant::now();
+    devices(&mut rep, &device);
     let r = layers(&mut rep, &device)
         .and_then(|_| losses(&mut rep, &device))
         .and_then(|_| optimizers(&mut rep, &device))

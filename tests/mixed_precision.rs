@@ -238,3 +238,28 @@ fn bad_policy_names_are_keras_errors() {
     );
     assert_eq!(global_policy().name(), "float32");
 }
+
+#[test]
+fn a_mixed_model_saves_its_policy_and_loads_mixed() {
+    let _g = POLICY.lock().unwrap_or_else(|e| e.into_inner());
+    let model = under("mixed_bfloat16", || {
+        Sequential::from_layers([Input::new([3]).into(), Dense::new(2).name("head").into()])
+            .unwrap()
+    });
+    let dense = model.get_layer("head").unwrap();
+    let v = dense.serialize().unwrap();
+    assert_eq!(v["config"]["dtype"]["config"]["name"], "mixed_bfloat16");
+    let dir = std::env::temp_dir().join(format!("keras_rs_mixed_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("m.keras");
+    model.save(&path).unwrap();
+    // Loaded under float32: the file's policy, not the global one.
+    let back = keras::models::load_model(&path).unwrap();
+    let x = keras::random::normal(&[4, 3]).unwrap();
+    let a: Tensor = model.predict_on_batch(&x).unwrap();
+    let b: Tensor = back.predict_on_batch(&x).unwrap();
+    assert_eq!(b.dtype(), DType::BF16);
+    assert_eq!(max_abs_diff(&a, &b), 0.0);
+    assert!(back.weights().iter().all(|w| w.dtype() == DType::F32));
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -127,6 +127,12 @@ pub fn layer_object<L: Layer + ?Sized>(layer: &L, handle: &LayerRef) -> Result<V
 /// ```
 pub fn serialize_layer<L: Layer + ?Sized>(layer: &L, handle: &LayerRef) -> Result<Value> {
     let mut v = layer_object(layer, handle)?;
+    // A layer made under a mixed policy writes that policy, as Keras's does.
+    if let Some(p) = handle.dtype_policy().filter(|p| p.is_mixed()) {
+        if v["config"].get("dtype").is_some() {
+            v["config"]["dtype"] = object("keras", "DTypePolicy", json!({ "name": p.name() }));
+        }
+    }
     if handle.built() {
         v["build_config"] = built_config(layer, handle);
     }
@@ -164,7 +170,8 @@ pub fn apply_base_config<L: LayerExt>(mut layer: L, c: &Cfg) -> Result<LayerRef>
     if let Some(name) = c.opt_str("name")? {
         layer = layer.name(name);
     }
-    if let Some(d) = parse_dtype_policy(c.get("dtype"))? {
+    let mixed = mixed_policy(c.get("dtype"))?;
+    if let Some(d) = parse_dtype_policy(c.get("dtype"))?.filter(|_| mixed.is_none()) {
         layer = layer.dtype(d);
     }
     let trainable = c.bool_or("trainable", true)?;
@@ -181,10 +188,29 @@ pub fn apply_base_config<L: LayerExt>(mut layer: L, c: &Cfg) -> Result<LayerRef>
         }
     }
     let r = layer.into_layer();
+    r.set_dtype_policy(mixed);
     if !trainable {
         r.set_trainable(false);
     }
     Ok(r)
+}
+
+/// The mixed policy (`mixed_float16` / `mixed_bfloat16`) a config's `dtype` names, if any.
+fn mixed_policy(v: Option<&Value>) -> Result<Option<crate::mixed_precision::DTypePolicy>> {
+    let name = match v {
+        Some(Value::String(s)) => Some(s.as_str()),
+        Some(Value::Object(o)) => o
+            .get("config")
+            .and_then(|c| c.get("name"))
+            .and_then(Value::as_str),
+        _ => None,
+    };
+    match name {
+        Some(n @ ("mixed_float16" | "mixed_bfloat16")) => {
+            Ok(Some(crate::mixed_precision::DTypePolicy::new(n)?))
+        }
+        _ => Ok(None),
+    }
 }
 
 #[cfg(test)]

@@ -405,6 +405,14 @@ impl LayerRef {
         read(&self.0.state).policy.clone()
     }
 
+    /// Sets the policy a config names (a layer read from a file made under a mixed policy);
+    /// `None` keeps the one the layer was made with.
+    pub(crate) fn set_dtype_policy(&self, policy: Option<DTypePolicy>) {
+        if let Some(p) = policy {
+            write(&self.0.state).policy = Some(p);
+        }
+    }
+
     /// The layer's unique name.
     pub fn name(&self) -> String {
         read(&self.0.name).clone()
