@@ -36,15 +36,15 @@ fn resnet50(small: bool) -> keras::Result<(Model, Tensor, Tensor, usize, usize)>
 }
 
 fn encoder_block(x: &KerasTensor, d: usize, heads: usize, ff: usize) -> keras::Result<KerasTensor> {
-    let a = MultiHeadAttention::new(heads, d / heads).call(&[x, x])?;
+    let a = MultiHeadAttention::new(heads, d / heads).call([x, x])?;
     let x = LayerNormalization::new()
         .epsilon(1e-6)
-        .call(&keras::layers::Add::new().call(&[x, &a])?)?;
+        .call(&keras::layers::Add::new().call([x, &a])?)?;
     let f = Dense::new(ff).activation("relu").call(&x)?;
     let f = Dense::new(d).call(&f)?;
     LayerNormalization::new()
         .epsilon(1e-6)
-        .call(&keras::layers::Add::new().call(&[&x, &f])?)
+        .call(&keras::layers::Add::new().call([&x, &f])?)
 }
 
 fn transformer(small: bool) -> keras::Result<(Model, Tensor, Tensor, usize, usize)> {

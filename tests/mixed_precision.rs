@@ -123,7 +123,7 @@ fn an_mlp_trains_under_mixed_bfloat16() {
         h.history["accuracy"]
     );
     assert!(model.weights().iter().all(|w| w.dtype() == DType::F32));
-    let p: Tensor = model.predict_on_batch(&x.narrow(0, 0, 4).unwrap()).unwrap();
+    let p: Tensor = model.predict_on_batch(x.narrow(0, 0, 4).unwrap()).unwrap();
     assert_eq!(p.dtype(), DType::BF16);
 }
 
@@ -180,7 +180,7 @@ fn a_cnn_with_batch_normalization_trains_under_mixed_bfloat16() {
         "moving mean never moved"
     );
     // The last layer's own float32 dtype: a float32 output.
-    let p: Tensor = model.predict_on_batch(&x.narrow(0, 0, 2).unwrap()).unwrap();
+    let p: Tensor = model.predict_on_batch(x.narrow(0, 0, 2).unwrap()).unwrap();
     assert_eq!(p.dtype(), DType::F32);
 }
 
