@@ -494,6 +494,38 @@ fn mnist(rep: &mut Report, device: &Device, quick: bool) -> keras::Result<()> {
             Ok(if acc >= mlp_floor { 0.0 } else { 1.0 }),
         );
 
+        // The same under mixed_bfloat16 (float32 variables, bfloat16 compute).
+        keras::utils::set_random_seed(1337);
+        keras::mixed_precision::set_global_policy("mixed_bfloat16")?;
+        let mixed = Sequential::from_layers([
+            Flatten::new().input_shape([28, 28]).into(),
+            Dense::new(128).activation("relu").into(),
+            Dropout::new(0.2).into(),
+            Dense::new(10).into(),
+        ]);
+        keras::mixed_precision::set_global_policy("float32")?;
+        let mut mixed = mixed?;
+        mixed.compile(
+            "adam",
+            keras::losses::SparseCategoricalCrossentropy::new().from_logits(true),
+            ["accuracy"],
+        )?;
+        let t = Instant::now();
+        mixed.fit(&x_train, &y_train, FitArgs::new().epochs(5).verbose(2))?;
+        let secs = t.elapsed().as_secs_f64();
+        let acc = mixed
+            .evaluate(&x_test, &y_test, EvalArgs::quiet())?
+            .get("accuracy")
+            .unwrap_or(0.0);
+        println!(
+            "mnist_mlp mixed_bfloat16 on {}: test accuracy {acc:.4} in {secs:.1} s",
+            keras::config::device_name()
+        );
+        rep.check(
+            "mnist_mlp mixed_bfloat16 accuracy",
+            Ok(if acc >= mlp_floor - 0.01 { 0.0 } else { 1.0 }),
+        );
+
         keras::utils::set_random_seed(42);
         let x_train = x_train.unsqueeze(3)?;
         let x_test = x_test.unsqueeze(3)?;

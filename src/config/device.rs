@@ -106,8 +106,8 @@ pub fn set_device(device: impl IntoDevice) -> Result<()> {
 /// ```
 /// use keras::prelude::*;
 /// let model = keras::config::with_device("cpu", || -> keras::Result<Model> {
-///     let model = Sequential::new(vec![Input::new([4]).into(), Dense::new(2).into()])?;
-///     Ok(model)
+///     let model = Sequential::from_layers([Input::new([4]).into(), Dense::new(2).into()])?;
+///     Ok(model.into_model())
 /// })??;
 /// assert!(model.device().is_cpu());
 /// # Ok::<(), keras::Error>(())

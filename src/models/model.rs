@@ -219,7 +219,7 @@ impl Model {
     ///
     /// ```
     /// use keras::prelude::*;
-    /// let model = Sequential::new(vec![Input::new([3]).into(), Dense::new(2).into()])?;
+    /// let model = Sequential::from_layers([Input::new([3]).into(), Dense::new(2).into()])?;
     /// assert!(model.device().is_cpu());
     /// # Ok::<(), keras::Error>(())
     /// ```
@@ -234,7 +234,7 @@ impl Model {
     ///
     /// ```
     /// use keras::prelude::*;
-    /// let model = Sequential::new(vec![Input::new([3]).into(), Dense::new(2).into()])?;
+    /// let model = Sequential::from_layers([Input::new([3]).into(), Dense::new(2).into()])?;
     /// model.to_device("cpu")?;
     /// assert!(model.to_device("gpu:x").is_err());
     /// # Ok::<(), keras::Error>(())

@@ -499,35 +499,16 @@ pub fn conv2d(
         Some(b) => b.clone(),
         None => Tensor::zeros(f, kernel.dtype(), kernel.device())?,
     };
-    let y = if super::device::host_kernel_takes(x) && x.dtype() == kernel.dtype() {
+    let fused = super::device::host_kernel_takes(x) && x.dtype() == kernel.dtype();
+    let y = if fused {
         x.contiguous()?
             .apply_op3(&kernel.contiguous()?, &b.contiguous()?, op)?
     } else {
-        // Other devices: candle's NCHW convolution, with padding applied beforehand.
-        let (_, pb, _) = opts
-            .padding
-            .out_size(h, kh, opts.strides.0, opts.dilation.0)
-            .ok_or_else(|| too_big([n, h, w, c], (kh, kw)))?;
-        let (_, pr, _) = opts
-            .padding
-            .out_size(w, kw, opts.strides.1, opts.dilation.1)
-            .ok_or_else(|| too_big([n, h, w, c], (kh, kw)))?;
-        let xp = x
-            .pad_with_zeros(1, g.pt, pb)?
-            .pad_with_zeros(2, g.pl, pr)?
-            .permute((0, 3, 1, 2))?;
-        let k = kernel.permute((3, 2, 0, 1))?;
-        if opts.strides.0 != opts.strides.1 || opts.dilation.0 != opts.dilation.1 {
-            return Err(Error::value(
-                "conv2d on this device needs equal strides and dilations on both axes",
-            ));
-        }
-        let y = xp
-            .contiguous()?
-            .conv2d(&k.contiguous()?, 0, opts.strides.0, opts.dilation.0, 1)?;
-        y.permute((0, 2, 3, 1))?.broadcast_add(&b)?
+        // Other devices: candle's convolution.
+        let k = super::conv_composed::kernel_fchw(kernel)?;
+        super::conv_composed::conv2d(x, &k, Some(&b), opts, &g, 1)?
     };
-    if fused_act == act && x.device().is_cpu() {
+    if fused && fused_act == act {
         Ok(y)
     } else {
         activation(&y, act)
@@ -753,9 +734,12 @@ pub fn conv2d_transpose(
             "conv2d_transpose: output size {out_hw:?} does not map back to the input size ({h}, {w})"
         )));
     }
-    let y = x
-        .contiguous()?
-        .apply_op2(&kernel.contiguous()?, TransposeOp { g, c })?;
+    let y = if super::device::host_kernel_takes(x) && x.dtype() == kernel.dtype() {
+        x.contiguous()?
+            .apply_op2(&kernel.contiguous()?, TransposeOp { g, c })?
+    } else {
+        super::conv_composed::conv2d_transpose(x, kernel, opts, &g)?
+    };
     let y = match bias {
         Some(b) => y.broadcast_add(b)?,
         None => y,

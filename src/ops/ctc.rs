@@ -31,9 +31,12 @@ pub fn ctc_loss(
     logit_lengths: &[usize],
     blank: usize,
 ) -> Result<Tensor> {
-    if let Some(dev) = super::loss::off_host(logits) {
-        let (x, l) = (super::loss::to_host(logits)?, super::loss::to_host(labels)?);
-        return Ok(ctc_loss(&x, &l, label_lengths, logit_lengths, blank)?.to_device(&dev)?);
+    if !super::device::host_kernel_takes(logits) {
+        // No device kernel yet: a round trip through the host (with gradients).
+        let labels = labels.to_device(&candle_core::Device::Cpu)?;
+        return super::device::on_host(&[logits], |h| {
+            ctc_loss(&h[0], &labels, label_lengths, logit_lengths, blank)
+        });
     }
     let (b, t, c) = match logits.dims() {
         &[b, t, c] => (b, t, c),

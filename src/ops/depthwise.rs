@@ -23,6 +23,11 @@ pub fn depthwise_conv2d(x: &Tensor, kernel: &Tensor, opts: ConvOpts) -> Result<T
         opts.dilation,
         opts.padding,
     )?;
+    if !x.device().is_cpu() && opts.strides.0 == opts.strides.1 {
+        // Other devices: candle's grouped convolution, one group per channel.
+        let k = super::conv_composed::depthwise_fchw(kernel)?;
+        return super::conv_composed::conv2d(x, &k, None, opts, &g, c);
+    }
     if !super::device::host_kernel_takes(x) || kernel.dtype() != x.dtype() {
         return super::device::on_host(&[x, kernel], |h| depthwise_conv2d(&h[0], &h[1], opts));
     }

@@ -159,17 +159,6 @@ fn log_sigmoid(z: f64) -> f64 {
     -((-z).max(0.0) + (-z.abs()).exp().ln_1p())
 }
 
-/// The device of a tensor that is not on the host: the fused losses run on the host, so
-/// values and gradients off it take a round trip (candle's `to_device` has a backward).
-/// A GPU kernel per loss is future work (issue 14's notes).
-pub(crate) fn off_host(t: &Tensor) -> Option<candle_core::Device> {
-    (!t.device().is_cpu()).then(|| t.device().clone())
-}
-
-pub(crate) fn to_host(t: &Tensor) -> Result<Tensor> {
-    Ok(t.to_device(&candle_core::Device::Cpu)?)
-}
-
 fn same_dtype(target: &Tensor, pred: &Tensor) -> Result<Tensor> {
     Ok(if target.dtype() == pred.dtype() {
         target.clone()
@@ -190,10 +179,6 @@ fn check_float(op: &str, pred: &Tensor) -> Result<()> {
 
 /// Mean of an elementwise loss over all elements; `target` must have `pred`'s shape.
 pub fn elementwise_loss(pred: &Tensor, target: &Tensor, kind: ElementwiseLoss) -> Result<Tensor> {
-    if let Some(dev) = off_host(pred) {
-        let (p, t) = (to_host(pred)?, to_host(target)?);
-        return Ok(elementwise_loss(&p, &t, kind)?.to_device(&dev)?);
-    }
     check_float("loss", pred)?;
     if pred.dims() != target.dims() {
         return Err(Error::shape(format!(
@@ -203,6 +188,9 @@ pub fn elementwise_loss(pred: &Tensor, target: &Tensor, kind: ElementwiseLoss) -
         )));
     }
     let target = same_dtype(target, pred)?.contiguous()?.detach();
+    if !pred.device().is_cpu() {
+        return super::loss_composed::elementwise(pred, &target, kind);
+    }
     Ok(pred.contiguous()?.apply_op2(&target, Elementwise(kind))?)
 }
 
@@ -294,10 +282,6 @@ impl CustomOp2 for ElementwiseGrad {
 /// Mean categorical cross-entropy over the rows of `pred` (classes on the last axis) against
 /// one-hot (or soft) `target` of the same shape.
 pub fn crossentropy(pred: &Tensor, target: &Tensor, from_logits: bool) -> Result<Tensor> {
-    if let Some(dev) = off_host(pred) {
-        let (p, t) = (to_host(pred)?, to_host(target)?);
-        return Ok(crossentropy(&p, &t, from_logits)?.to_device(&dev)?);
-    }
     check_float("categorical_crossentropy", pred)?;
     if pred.dims() != target.dims() {
         return Err(Error::shape(format!(
@@ -307,6 +291,9 @@ pub fn crossentropy(pred: &Tensor, target: &Tensor, from_logits: bool) -> Result
         )));
     }
     let target = same_dtype(target, pred)?.contiguous()?.detach();
+    if !pred.device().is_cpu() {
+        return super::loss_composed::crossentropy(pred, &target, from_logits);
+    }
     Ok(pred.contiguous()?.apply_op2(
         &target,
         Xent {
@@ -319,10 +306,6 @@ pub fn crossentropy(pred: &Tensor, target: &Tensor, from_logits: bool) -> Result
 /// Mean sparse categorical cross-entropy: `labels` holds class indices, one per row of `pred`
 /// (shape `pred.dims()[..-1]`, or with a trailing 1).
 pub fn sparse_crossentropy(pred: &Tensor, labels: &Tensor, from_logits: bool) -> Result<Tensor> {
-    if let Some(dev) = off_host(pred) {
-        let (p, t) = (to_host(pred)?, to_host(labels)?);
-        return Ok(sparse_crossentropy(&p, &t, from_logits)?.to_device(&dev)?);
-    }
     check_float("sparse_categorical_crossentropy", pred)?;
     let classes = *pred.dims().last().unwrap_or(&0);
     let rows = pred.elem_count() / classes.max(1);
@@ -350,6 +333,9 @@ pub fn sparse_crossentropy(pred: &Tensor, labels: &Tensor, from_logits: bool) ->
             super::shape_str(&shape),
             super::shape_str(pred.dims())
         )));
+    }
+    if !pred.device().is_cpu() {
+        return super::loss_composed::sparse_crossentropy(pred, &labels, from_logits);
     }
     Ok(pred.contiguous()?.apply_op2(
         &labels,

@@ -54,6 +54,9 @@ pub fn pool2d(
 ) -> Result<Tensor> {
     let (n, h, w, c) = x.dims4()?;
     let g = Geom::new([n, h, w, c], pool, strides, padding)?;
+    if !x.device().is_cpu() {
+        return super::pool_composed::pool2d(x, kind, pool, strides, padding);
+    }
     if !super::device::host_kernel_takes(x) {
         return super::device::on_host(&[x], |h| pool2d(&h[0], kind, pool, strides, padding));
     }
