@@ -479,8 +479,6 @@ pub fn conv2d(
         return y;
     }
     let (g, f) = geometry(x, kernel, opts)?;
-    let (n, h, w, c) = (g.n, g.h, g.w, g.c);
-    let (kh, kw) = (g.kh, g.kw);
     let fused_act = if act.grad_from_output() {
         act
     } else {

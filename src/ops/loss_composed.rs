@@ -57,7 +57,7 @@ pub(crate) fn elementwise(pred: &Tensor, target: &Tensor, kind: ElementwiseLoss)
         }
         ElementwiseLoss::LogCosh => {
             let x = (p - t)?.abs()?;
-            let soft = ((x.affine(-2.0, 0.0)?.exp()? + 1.0)?.log()?);
+            let soft = (x.affine(-2.0, 0.0)?.exp()? + 1.0)?.log()?;
             ((x + soft)? - std::f64::consts::LN_2)?
         }
         ElementwiseLoss::Poisson => (p - (t * (p + eps(p))?.log()?)?)?,
