@@ -195,6 +195,54 @@ fn an_lstm_runs_under_mixed_bfloat16() {
 }
 
 #[test]
+fn embedding_and_dropout_train_under_mixed_bfloat16() {
+    let _g = POLICY.lock().unwrap_or_else(|e| e.into_inner());
+    keras::utils::set_random_seed(8);
+    let ids = keras::random::randint(&[64, 6], 0, 20).unwrap();
+    // The label: whether token 0 .. 9 are the majority.
+    let low = ids
+        .lt(10i64)
+        .unwrap()
+        .to_dtype(DType::F32)
+        .unwrap()
+        .mean_keepdim(1)
+        .unwrap();
+    let y = low
+        .ge(0.5)
+        .unwrap()
+        .to_dtype(DType::F32)
+        .unwrap()
+        .flatten_all()
+        .unwrap();
+    let mut model = under("mixed_bfloat16", || {
+        Sequential::from_layers([
+            Input::shape([6]).dtype(DType::I64).build().into(),
+            keras::layers::Embedding::new(20, 8).into(),
+            Dropout::new(0.1).into(),
+            keras::layers::GlobalAveragePooling1D::new().into(),
+            Dense::new(1).activation("sigmoid").into(),
+        ])
+        .unwrap()
+    });
+    model
+        .compile(
+            keras::optimizers::Adam::new().learning_rate(0.02),
+            "binary_crossentropy",
+            (),
+        )
+        .unwrap();
+    let h = model
+        .fit(
+            &ids,
+            &y,
+            FitArgs::new().epochs(10).batch_size(16).verbose(0),
+        )
+        .unwrap();
+    let loss = &h.history["loss"];
+    assert!(loss[9] < 0.8 * loss[0], "{loss:?}");
+}
+
+#[test]
 fn mixed_float16_compiles_with_loss_scaling() {
     let _g = POLICY.lock().unwrap_or_else(|e| e.into_inner());
     let (x, y) = data(128);

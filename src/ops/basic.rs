@@ -127,7 +127,7 @@ pub fn mul_mask(x: &Tensor, mask: &Tensor) -> Result<Tensor> {
             x.dims()
         )));
     }
-    if x.device().is_cpu() {
+    if super::device::host_kernel_takes(x) && mask.dtype() == x.dtype() {
         Ok(x.contiguous()?
             .apply_op2(&mask.contiguous()?.detach(), MulMask)?)
     } else {

@@ -44,7 +44,8 @@ pub fn gather_rows(table: &Tensor, ids_t: &Tensor, sink: Option<&GradSink>) -> R
         idx.len(),
         table.device(),
     )?;
-    if !table.device().is_cpu() {
+    if !super::device::host_kernel_takes(table) {
+        // Other devices and half types (a mixed-precision table): candle's gather.
         return Ok(table.index_select(&ids_u32, 0)?.reshape(out_dims)?);
     }
     let sink = sink
