@@ -40,6 +40,7 @@ pub mod callbacks;
 pub mod config;
 pub mod data;
 pub mod datasets;
+pub mod distribution;
 pub mod engine;
 pub mod error;
 pub mod initializers;

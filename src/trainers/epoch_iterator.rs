@@ -25,6 +25,8 @@ pub(crate) struct EpochIterator {
     warned: bool,
     /// Where the batches go (the model's device); `None` or the CPU: served as they come.
     device: Option<Device>,
+    /// Serve this process's slice of each global batch in a data-parallel job.
+    shard: bool,
 }
 
 /// Keras's warning when a source cannot fill `steps_per_epoch`.
@@ -54,6 +56,7 @@ impl EpochIterator {
             num_batches,
             warned: false,
             device: None,
+            shard: false,
         })
     }
 
@@ -64,8 +67,20 @@ impl EpochIterator {
         self
     }
 
+    /// In a data-parallel job ([`crate::distribution`]), serves this process's slice of
+    /// each global batch (`fit`, `evaluate`; `predict` runs every batch everywhere).
+    pub fn sharded(mut self) -> Self {
+        self.shard = true;
+        self
+    }
+
     fn pass(&mut self) -> Result<BatchIter> {
         let it = self.adapter.iter()?;
+        let it: BatchIter = if self.shard && crate::distribution::active().is_some() {
+            Box::new(it.map(|b| b.and_then(crate::distribution::shard)))
+        } else {
+            it
+        };
         Ok(match &self.device {
             None => it,
             Some(d) => feed(it, d.clone()),

@@ -190,7 +190,9 @@ fn fit_adapter(
         ));
     }
     let device = model.device();
-    let mut train = EpochIterator::new(train, args.steps_per_epoch)?.on_device(device.clone());
+    let mut train = EpochIterator::new(train, args.steps_per_epoch)?
+        .sharded()
+        .on_device(device.clone());
     let resolver = Resolver::new(model, args.class_weight.take());
     // Validation arrays are lent to the callbacks (Keras's `validation_data` attribute).
     let mut lent = None;
@@ -206,7 +208,11 @@ fn fit_adapter(
             let d = arrays(model, x, Some(y), sample_weight)?;
             lent = Some((d.xs.clone(), d.ys.clone()));
             let a = ArrayDataAdapter::new(d, batch_size, false);
-            Some(EpochIterator::new(Box::new(a), args.validation_steps)?.on_device(device.clone()))
+            Some(
+                EpochIterator::new(Box::new(a), args.validation_steps)?
+                    .sharded()
+                    .on_device(device.clone()),
+            )
         }
         Some(ValidationData::Source(s)) => {
             Some(EpochIterator::new(s.0, args.validation_steps)?.on_device(device.clone()))
@@ -214,7 +220,7 @@ fn fit_adapter(
     };
     let val_resolver = Resolver::new(model, None);
     let params = Params {
-        verbose: args.verbose,
+        verbose: rank_zero_verbose(args.verbose),
         epochs: args.epochs,
         steps: train.num_batches(),
     };
@@ -222,10 +228,13 @@ fn fit_adapter(
     model.stop_training = false;
     model.resume_epoch = None;
     callbacks.on_train_begin(model)?;
+    // Data parallel: every process draws rank 0's batch order.
+    crate::distribution::broadcast_random_state()?;
     // A callback (BackupAndRestore) may have restored a later starting point.
     let initial_epoch = model.resume_epoch.take().unwrap_or(args.initial_epoch);
     let mut training_logs = Logs::default();
     let mut bad_loss = None;
+    let mut started = false;
     for epoch in initial_epoch..args.epochs {
         model.trainer.reset_metrics();
         callbacks.on_epoch_begin(model, epoch)?;
@@ -235,9 +244,15 @@ fn fit_adapter(
             callbacks.on_train_batch_begin(model, step)?;
             let feed = resolver.resolve(batch, true)?;
             let w = weights_for(model, &feed.xs, &mut weights)?;
+            if !started {
+                // Data parallel: every process starts from rank 0's weights and random state.
+                started = true;
+                crate::distribution::broadcast_weights(&model.weights())?;
+            }
             let (trainer, net) = model.parts();
             let loss = trainer.train_step_weighted(&net, &feed.xs, &feed.ys, &feed.sw, w)?;
             let mut logs = model.trainer.logs();
+            crate::distribution::reduce_logs(&mut logs)?;
             callbacks.on_train_batch_end(model, step, &mut logs)?;
             if !loss.is_finite() && !model.stop_training {
                 bad_loss = Some((step, loss));
@@ -270,6 +285,7 @@ fn fit_adapter(
             break;
         }
         let mut epoch_logs = model.trainer.logs();
+        crate::distribution::reduce_logs(&mut epoch_logs)?;
         let validate = (epoch + 1) % args.validation_freq == 0;
         if let (Some(v), true) = (val.as_mut(), validate) {
             let val_logs = evaluate_epoch(model, v, &val_resolver, &mut callbacks)?;
@@ -313,6 +329,7 @@ fn evaluate_epoch(
         let (trainer, net) = model.parts();
         trainer.test_step_weighted(&net, &feed.xs, &feed.ys, &feed.sw, w)?;
         let mut logs = model.trainer.logs();
+        crate::distribution::reduce_logs(&mut logs)?;
         callbacks.on_test_batch_end(model, i, &mut logs)?;
         Ok(Flow::Continue)
     })?;
@@ -321,7 +338,8 @@ fn evaluate_epoch(
     }
     // The callbacks see the logs sorted by name; `evaluate` returns them in Keras's list
     // order (loss first).
-    let logs = model.trainer.logs();
+    let mut logs = model.trainer.logs();
+    crate::distribution::reduce_logs(&mut logs)?;
     callbacks.on_test_end(model, &mut logs.clone())?;
     Ok(logs)
 }
@@ -356,9 +374,11 @@ pub(crate) fn evaluate_source(
 }
 
 fn evaluate_adapter(model: &mut Model, a: Box<dyn DataAdapter>, args: EvalArgs) -> Result<Logs> {
-    let mut it = EpochIterator::new(a, args.steps)?.on_device(model.device());
+    let mut it = EpochIterator::new(a, args.steps)?
+        .sharded()
+        .on_device(model.device());
     let params = Params {
-        verbose: args.verbose,
+        verbose: rank_zero_verbose(args.verbose),
         epochs: 1,
         steps: it.num_batches(),
     };
@@ -396,7 +416,7 @@ fn predict_adapter(
     let device = model.device();
     let mut it = EpochIterator::new(a, args.steps)?.on_device(device.clone());
     let params = Params {
-        verbose: args.verbose,
+        verbose: rank_zero_verbose(args.verbose),
         epochs: 1,
         steps: it.num_batches(),
     };
@@ -431,4 +451,13 @@ fn predict_adapter(
     }
     callbacks.on_predict_end(model)?;
     parts.iter().map(|p| Ok(Tensor::cat(p, 0)?)).collect()
+}
+
+/// `verbose` on rank 0 of a data-parallel job, 0 (silent) on the others.
+fn rank_zero_verbose(verbose: u8) -> u8 {
+    if crate::distribution::active().is_some_and(|g| g.rank() != 0) {
+        0
+    } else {
+        verbose
+    }
 }

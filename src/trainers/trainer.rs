@@ -232,7 +232,9 @@ impl Trainer {
             }
         }
         let (preds, total) = self.forward_loss(net, (xs, ys, sample_weight), weights, true)?;
-        let loss = ops::scalar(&total)?;
+        // In a data-parallel job every process sees the global batch's loss (and so skips a
+        // non-finite one together).
+        let loss = crate::distribution::mean_scalar(ops::scalar(&total)?, batch_size(xs))?;
         if !loss.is_finite() {
             // No update from a non-finite loss (the weights stay as they were); the loss
             // metric shows it, so callbacks such as TerminateOnNaN see it.
@@ -242,7 +244,8 @@ impl Trainer {
         // Keras's `optimizer.scale_loss` (loss_scale_factor, LossScaleOptimizer): the
         // optimizer divides the gradients by the same factor.
         let grads = c.optimizer.scale_loss(&total)?.backward()?;
-        let gv = crate::engine::gradients(&grads, weights)?;
+        let mut gv = crate::engine::gradients(&grads, weights)?;
+        crate::distribution::average_gradients(&mut gv, batch_size(xs))?;
         c.optimizer.apply_gradients(&gv)?;
         self.update_metrics(ys, &preds, sample_weight)?;
         Ok(loss)

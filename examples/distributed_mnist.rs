@@ -1,0 +1,105 @@
+//! mnist_mlp trained data-parallel across processes (issue 15): every process builds the same
+//! model, takes its half (its 1/N) of every global batch of 64, and the gradients are averaged
+//! each step, so the result is the one-process training on batches of 64.
+//!
+//! ```text
+//! cargo build --release --features mpi --example distributed_mnist
+//! mpirun -np 2 --oversubscribe target/release/examples/distributed_mnist       # this machine
+//! mpirun -np 2 --host a,b target/release/examples/distributed_mnist            # two machines
+//! ```
+//! (as root, Open MPI also wants `--allow-run-as-root`). `--epochs N` and `--samples N` make
+//! it shorter, `--save DIR` writes each rank's weights to `DIR/rank<r>.safetensors`, and
+//! `KERAS_RS_DIE_AT_STEP=k` makes the last rank exit at step k (tests/distributed.rs uses all
+//! three).
+
+use keras::distribution::{
+    initialize, process_count, process_index, set_distribution, DataParallel,
+};
+use keras::losses::SparseCategoricalCrossentropy;
+use keras::prelude::*;
+
+struct DieAt(usize);
+
+impl keras::callbacks::Callback for DieAt {
+    fn on_train_batch_end(
+        &mut self,
+        batch: usize,
+        _logs: &mut keras::callbacks::Logs,
+        _ctx: &mut keras::callbacks::CallbackContext,
+    ) -> keras::Result<()> {
+        if batch == self.0 && process_index() + 1 == process_count() {
+            eprintln!(
+                "rank {} exits at step {batch} (KERAS_RS_DIE_AT_STEP)",
+                process_index()
+            );
+            std::process::exit(3);
+        }
+        Ok(())
+    }
+}
+
+fn arg_str(name: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+}
+
+fn arg(name: &str) -> Option<usize> {
+    arg_str(name).and_then(|v| v.parse().ok())
+}
+
+fn main() -> keras::Result<()> {
+    let _job = initialize(None, None, None)?;
+    set_distribution(Some(DataParallel::new(None)?));
+    keras::utils::set_random_seed(1337);
+    let ((x_train, y_train), (x_test, y_test)) = keras::datasets::mnist::load_data()?;
+    let n = arg("--samples").unwrap_or(x_train.dims()[0]);
+    let epochs = arg("--epochs").unwrap_or(3);
+    let x_train = (x_train.narrow(0, 0, n)?.to_dtype(DType::F32)? / 255.0)?;
+    let y_train = y_train.narrow(0, 0, n)?;
+    let x_test = (x_test.to_dtype(DType::F32)? / 255.0)?;
+
+    let mut model = Sequential::from_layers([
+        Flatten::new().input_shape([28, 28]).into(),
+        Dense::new(128).activation("relu").into(),
+        Dense::new(10).into(),
+    ])?;
+    model.compile(
+        "adam",
+        SparseCategoricalCrossentropy::new().from_logits(true),
+        ["accuracy"],
+    )?;
+    let mut die = std::env::var("KERAS_RS_DIE_AT_STEP")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map(DieAt);
+    let mut args = FitArgs::new().epochs(epochs).batch_size(64);
+    if let Some(d) = die.as_mut() {
+        args = args.callback(d);
+    }
+    let start = std::time::Instant::now();
+    let history = model.fit(&x_train, &y_train, args)?;
+    let secs = start.elapsed().as_secs_f64();
+    let logs = model.evaluate(&x_test, &y_test, EvalArgs::quiet())?;
+    if let Some(dir) = arg_str("--save") {
+        model.save_weights(format!("{dir}/rank{}.safetensors", process_index()))?;
+    }
+    // Every rank holds the same weights: a checksum of them, printed by each.
+    let sum: f64 = model
+        .get_weights()?
+        .iter()
+        .map(|w| keras::ops::to_vec_f64(w).map(|v| v.iter().sum::<f64>()))
+        .sum::<keras::Result<f64>>()?;
+    println!(
+        "rank {} of {}: loss {:?}, test accuracy {:.4}, weight sum {sum:.9}, {:.1} s ({:.0} samples/s)",
+        process_index(),
+        process_count(),
+        history.history["loss"],
+        logs.get("accuracy").unwrap_or(0.0),
+        secs,
+        (n * epochs) as f64 / secs
+    );
+    Ok(())
+}

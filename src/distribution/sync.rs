@@ -1,0 +1,144 @@
+//! What `fit` and `evaluate` do under a [`DataParallel`](super::DataParallel) distribution
+//! in a job of more than one process: serve each process its slice of every global batch,
+//! start every process from rank 0's weights and random state, average gradients (weighted by
+//! each slice's rows, so the step is the one-process step on the global batch) and losses,
+//! and average the logs. Each is a no-op otherwise.
+
+use super::{distribution, group, Collective};
+use crate::callbacks::Logs;
+use crate::engine::Weight;
+use crate::ops::{DType, Tensor};
+use crate::trainers::{Batch, Data};
+use crate::{Error, Result};
+use std::sync::Arc;
+
+/// The process group, when data parallelism is on (a distribution set, more than one process).
+pub(crate) fn active() -> Option<Arc<dyn Collective>> {
+    distribution()?;
+    let g = group();
+    (g.size() > 1).then_some(g)
+}
+
+/// This process's rows of a global batch: the `rank`-th of `size` near-equal slices.
+pub(crate) fn shard(batch: Batch) -> Result<Batch> {
+    let Some(g) = active() else { return Ok(batch) };
+    let n = match &batch.x {
+        Data::One(t) => t.dim(0)?,
+        Data::List(v) => v.first().map(|t| t.dim(0)).transpose()?.unwrap_or(0),
+        Data::Named(v) => v.first().map(|(_, t)| t.dim(0)).transpose()?.unwrap_or(0),
+    };
+    let (r, s) = (g.rank(), g.size());
+    if n < s {
+        return Err(Error::value(format!(
+            "A global batch of {n} samples cannot be split over {s} processes: use a batch \
+             size of at least {s} (each process takes batch_size / {s} samples)"
+        )));
+    }
+    let (start, end) = (r * n / s, (r + 1) * n / s);
+    let cut = |t: &Tensor| -> Result<Tensor> { Ok(t.narrow(0, start, end - start)?) };
+    let cut_data = |d: &Data| -> Result<Data> {
+        Ok(match d {
+            Data::One(t) => Data::One(cut(t)?),
+            Data::List(v) => Data::List(v.iter().map(cut).collect::<Result<_>>()?),
+            Data::Named(v) => Data::Named(
+                v.iter()
+                    .map(|(k, t)| Ok((k.clone(), cut(t)?)))
+                    .collect::<Result<_>>()?,
+            ),
+        })
+    };
+    Ok(Batch {
+        x: cut_data(&batch.x)?,
+        y: batch.y.as_ref().map(cut_data).transpose()?,
+        sample_weight: batch.sample_weight.as_ref().map(cut_data).transpose()?,
+    })
+}
+
+/// Every process takes rank 0's random state (before the first shuffle of `fit`), so all
+/// draw the same batch order.
+pub(crate) fn broadcast_random_state() -> Result<()> {
+    let Some(g) = active() else { return Ok(()) };
+    let mut state = crate::ops::random::get_state();
+    g.broadcast_u64(&mut state)?;
+    crate::ops::random::set_state(state);
+    Ok(())
+}
+
+/// Every process takes rank 0's weights (before the first step).
+pub(crate) fn broadcast_weights(weights: &[Weight]) -> Result<()> {
+    let Some(g) = active() else { return Ok(()) };
+    let mut buf = Vec::with_capacity(weights.iter().map(Weight::numel).sum());
+    for w in weights {
+        buf.extend(crate::ops::to_vec_f32(&w.numpy()?)?);
+    }
+    g.broadcast(&mut buf)?;
+    let mut off = 0;
+    for w in weights {
+        let n = w.numel();
+        let v = Tensor::from_slice(&buf[off..off + n], w.shape(), &crate::ops::Device::Cpu)?;
+        w.assign(&v)?;
+        off += n;
+    }
+    Ok(())
+}
+
+/// The mean over the processes of `value`, each weighted by its `rows`.
+pub(crate) fn mean_scalar(value: f64, rows: usize) -> Result<f64> {
+    let Some(g) = active() else { return Ok(value) };
+    let mut v = [value * rows as f64, rows as f64];
+    g.all_reduce_sum_f64(&mut v)?;
+    Ok(v[0] / v[1])
+}
+
+/// Gradients averaged over the processes, each weighted by its `rows`: all of them packed in
+/// one buffer (float64 where a gradient is), one all-reduce.
+pub(crate) fn average_gradients(gv: &mut [(Tensor, Weight)], rows: usize) -> Result<()> {
+    let Some(g) = active() else { return Ok(()) };
+    let mut total = [rows as f64];
+    g.all_reduce_sum_f64(&mut total)?;
+    let scale = rows as f64 / total[0];
+    let wide = gv.iter().any(|(t, _)| t.dtype() == DType::F64);
+    let sizes: Vec<usize> = gv.iter().map(|(t, _)| t.elem_count()).collect();
+    let rebuild = |t: &Tensor, v: Vec<f64>| -> Result<Tensor> {
+        Ok(Tensor::from_vec(v, t.dims(), &crate::ops::Device::Cpu)?
+            .to_dtype(t.dtype())?
+            .to_device(t.device())?)
+    };
+    if wide {
+        let mut buf = Vec::with_capacity(sizes.iter().sum());
+        for (t, _) in gv.iter() {
+            buf.extend(crate::ops::to_vec_f64(&(t * scale)?)?);
+        }
+        g.all_reduce_sum_f64(&mut buf)?;
+        let mut off = 0;
+        for ((t, _), n) in gv.iter_mut().zip(sizes) {
+            *t = rebuild(t, buf[off..off + n].to_vec())?;
+            off += n;
+        }
+    } else {
+        let mut buf = Vec::with_capacity(sizes.iter().sum());
+        for (t, _) in gv.iter() {
+            buf.extend(crate::ops::to_vec_f32(&(t * scale)?)?);
+        }
+        g.all_reduce_sum(&mut buf)?;
+        let mut off = 0;
+        for ((t, _), n) in gv.iter_mut().zip(sizes) {
+            let v = buf[off..off + n].iter().map(|&x| x as f64).collect();
+            *t = rebuild(t, v)?;
+            off += n;
+        }
+    }
+    Ok(())
+}
+
+/// The logs averaged over the processes (every process then records the same History).
+pub(crate) fn reduce_logs(logs: &mut Logs) -> Result<()> {
+    let Some(g) = active() else { return Ok(()) };
+    let entries: Vec<(String, f64)> = logs.iter().map(|(k, v)| (k.to_string(), v)).collect();
+    let mut v: Vec<f64> = entries.iter().map(|(_, v)| *v).collect();
+    g.all_reduce_sum_f64(&mut v)?;
+    for ((k, _), s) in entries.iter().zip(v) {
+        logs.insert(k, s / g.size() as f64);
+    }
+    Ok(())
+}

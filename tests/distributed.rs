@@ -1,0 +1,202 @@
+//! Data-parallel training across processes (`keras::distribution`, the `mpi` feature), with
+//! Open MPI's `mpirun`: examples/distributed_mnist is built with `--features mpi` and run as
+//! one and as two processes. Skipped, saying so, where `mpirun` is missing, unless
+//! `KERAS_RS_REQUIRE_MPI=1` (CI sets it and installs Open MPI), which makes that a failure.
+
+use keras::ops::Device;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn have_mpirun() -> bool {
+    let ok = Command::new("mpirun")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(
+            std::env::var("KERAS_RS_REQUIRE_MPI").is_err(),
+            "KERAS_RS_REQUIRE_MPI is set but mpirun cannot be run"
+        );
+        eprintln!("skipped: no mpirun (install openmpi-bin libopenmpi-dev libclang-dev)");
+    }
+    ok
+}
+
+/// The example, built with the `mpi` feature in this profile's target folder.
+fn example() -> PathBuf {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = Command::new(cargo)
+        .args([
+            "build",
+            "-q",
+            "--features",
+            "mpi",
+            "--example",
+            "distributed_mnist",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("cargo runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // tests/ binaries live in <target>/<profile>/deps; the example beside them.
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().and_then(Path::parent).unwrap();
+    profile_dir.join("examples").join("distributed_mnist")
+}
+
+fn mpirun(np: usize, exe: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut c = Command::new("timeout");
+    c.arg("300")
+        .arg("mpirun")
+        .args(["-np", &np.to_string(), "--oversubscribe"]);
+    c.arg(exe).args(args);
+    c.env("OMPI_ALLOW_RUN_AS_ROOT", "1")
+        .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
+        .env("OMPI_MCA_rmaps_base_oversubscribe", "1");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().expect("mpirun runs")
+}
+
+fn weights(path: &Path) -> Vec<(String, Vec<f32>)> {
+    let mut v: Vec<(String, Vec<f32>)> = candle_core::safetensors::load(path, &Device::Cpu)
+        .unwrap()
+        .into_iter()
+        .map(|(k, t)| (k, t.flatten_all().unwrap().to_vec1::<f32>().unwrap()))
+        .collect();
+    v.sort_by(|a, b| a.0.cmp(&b.0));
+    v
+}
+
+fn max_diff(a: &[(String, Vec<f32>)], b: &[(String, Vec<f32>)]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .flat_map(|((ka, va), (kb, vb))| {
+            assert_eq!(ka, kb);
+            va.iter().zip(vb).map(|(x, y)| (x - y).abs())
+        })
+        .fold(0.0, f32::max)
+}
+
+/// The `loss [...]` list a rank printed.
+fn losses(stdout: &str, rank: usize) -> Vec<f64> {
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with(&format!("rank {rank} of")))
+        .unwrap_or_else(|| panic!("no line of rank {rank} in {stdout}"));
+    let list = line
+        .split("loss [")
+        .nth(1)
+        .unwrap()
+        .split(']')
+        .next()
+        .unwrap();
+    list.split(", ").map(|v| v.parse().unwrap()).collect()
+}
+
+#[test]
+fn two_processes_train_as_one_on_the_global_batch() {
+    if !have_mpirun() {
+        return;
+    }
+    let exe = example();
+    let dir = std::env::temp_dir().join(format!("keras_rs_dist_{}", std::process::id()));
+    let (one, two) = (dir.join("one"), dir.join("two"));
+    std::fs::create_dir_all(&one).unwrap();
+    std::fs::create_dir_all(&two).unwrap();
+    let args = |d: &Path| {
+        vec![
+            "--samples".to_string(),
+            "2048".into(),
+            "--epochs".into(),
+            "2".into(),
+            "--save".into(),
+            d.display().to_string(),
+        ]
+    };
+    let a1 = args(&one);
+    let a2 = args(&two);
+    let r1 = mpirun(
+        1,
+        &exe,
+        &a1.iter().map(String::as_str).collect::<Vec<_>>(),
+        &[],
+    );
+    let r2 = mpirun(
+        2,
+        &exe,
+        &a2.iter().map(String::as_str).collect::<Vec<_>>(),
+        &[],
+    );
+    for r in [&r1, &r2] {
+        assert!(
+            r.status.success(),
+            "{}\n{}",
+            String::from_utf8_lossy(&r.stdout),
+            String::from_utf8_lossy(&r.stderr)
+        );
+    }
+    let (s1, s2) = (
+        String::from_utf8_lossy(&r1.stdout),
+        String::from_utf8_lossy(&r2.stdout),
+    );
+    // Every rank ends with the same weights, equal (1e-6) to one process's on batches of 64.
+    let w1 = weights(&one.join("rank0.safetensors"));
+    let (w20, w21) = (
+        weights(&two.join("rank0.safetensors")),
+        weights(&two.join("rank1.safetensors")),
+    );
+    assert_eq!(max_diff(&w20, &w21), 0.0, "the ranks' weights differ");
+    let d = max_diff(&w1, &w20);
+    assert!(d <= 1e-6, "two processes vs one: max weight difference {d}");
+    // The same History on every rank, equal to the one-process run's.
+    let (l1, l20, l21) = (losses(&s1, 0), losses(&s2, 0), losses(&s2, 1));
+    assert_eq!(l20, l21);
+    for (a, b) in l1.iter().zip(&l20) {
+        assert!((a - b).abs() <= 1e-5, "loss {l1:?} vs {l20:?}");
+    }
+    assert!(l20[1] < l20[0], "{l20:?}");
+    // Only rank 0 draws the progress bar.
+    let stderr = String::from_utf8_lossy(&r2.stderr);
+    assert_eq!(stderr.matches("Epoch 1/2").count(), 1, "{stderr}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_rank_that_dies_ends_the_job_with_an_error_naming_it() {
+    if !have_mpirun() {
+        return;
+    }
+    let exe = example();
+    let t = std::time::Instant::now();
+    let r = mpirun(
+        2,
+        &exe,
+        &["--samples", "2048", "--epochs", "2"],
+        &[("KERAS_RS_DIE_AT_STEP", "5")],
+    );
+    let out = format!(
+        "{}{}",
+        String::from_utf8_lossy(&r.stdout),
+        String::from_utf8_lossy(&r.stderr)
+    );
+    assert!(!r.status.success(), "{out}");
+    assert_ne!(
+        r.status.code(),
+        Some(124),
+        "mpirun hung until the timeout:\n{out}"
+    );
+    assert!(out.contains("rank 1 exits at step 5"), "{out}");
+    // Open MPI names the process: "Process name: [[<job>,1],1]  Exit code: 3".
+    assert!(
+        out.contains(",1],1]") && out.contains("Exit code:    3"),
+        "{out}"
+    );
+    assert!(t.elapsed().as_secs() < 120, "took {:?}", t.elapsed());
+}
