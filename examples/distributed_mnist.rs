@@ -38,6 +38,23 @@ impl keras::callbacks::Callback for DieAt {
     }
 }
 
+/// Runs on rank 0 only, as a file-writing callback does (tests/distributed.rs checks it).
+struct RankZeroOnly;
+
+impl keras::callbacks::Callback for RankZeroOnly {
+    fn on_every_process(&self) -> bool {
+        false
+    }
+    fn on_train_end(
+        &mut self,
+        _logs: &mut keras::callbacks::Logs,
+        _ctx: &mut keras::callbacks::CallbackContext,
+    ) -> keras::Result<()> {
+        println!("rank {} ran the rank-0 callback", process_index());
+        Ok(())
+    }
+}
+
 fn arg_str(name: &str) -> Option<String> {
     let args: Vec<String> = std::env::args().collect();
     args.iter()
@@ -75,7 +92,11 @@ fn main() -> keras::Result<()> {
         .ok()
         .and_then(|v| v.parse().ok())
         .map(DieAt);
-    let mut args = FitArgs::new().epochs(epochs).batch_size(64);
+    let mut rank_zero = RankZeroOnly;
+    let mut args = FitArgs::new()
+        .epochs(epochs)
+        .batch_size(64)
+        .callback(&mut rank_zero);
     if let Some(d) = die.as_mut() {
         args = args.callback(d);
     }

@@ -162,6 +162,9 @@ fn two_processes_train_as_one_on_the_global_batch() {
         assert!((a - b).abs() <= 1e-5, "loss {l1:?} vs {l20:?}");
     }
     assert!(l20[1] < l20[0], "{l20:?}");
+    // Callbacks that write files run on rank 0 alone.
+    assert_eq!(s2.matches("ran the rank-0 callback").count(), 1, "{s2}");
+    assert!(s2.contains("rank 0 ran the rank-0 callback"), "{s2}");
     // Only rank 0 draws the progress bar.
     let stderr = String::from_utf8_lossy(&r2.stderr);
     assert_eq!(stderr.matches("Epoch 1/2").count(), 1, "{stderr}");

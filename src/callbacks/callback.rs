@@ -63,6 +63,14 @@ pub struct CallbackContext<'a> {
 /// ```
 #[allow(unused_variables)]
 pub trait Callback {
+    /// Whether the callback runs on every process of a data-parallel job
+    /// ([`crate::distribution`]); `false` runs it on rank 0 only, as for callbacks that write
+    /// files (`ModelCheckpoint`, `TensorBoard`, `CSVLogger`). Every process has the same logs,
+    /// so callbacks that decide (`EarlyStopping`, `ReduceLROnPlateau`) run everywhere and
+    /// decide alike.
+    fn on_every_process(&self) -> bool {
+        true
+    }
     /// Before the first epoch of `fit`.
     fn on_train_begin(&mut self, logs: &mut Logs, ctx: &mut CallbackContext) -> Result<()> {
         Ok(())

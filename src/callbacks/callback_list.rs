@@ -77,8 +77,12 @@ impl<'a> CallbackList<'a> {
                 .as_ref()
                 .map(|(x, y)| (x.as_slice(), y.as_slice())),
         };
+        // In a data-parallel job, rank 0 alone runs the callbacks that write files.
+        let rank0 = crate::distribution::active().is_none_or(|g| g.rank() == 0);
         for cb in self.user.iter_mut() {
-            f(&mut **cb, &mut ctx)?;
+            if rank0 || cb.on_every_process() {
+                f(&mut **cb, &mut ctx)?;
+            }
         }
         if let Some(h) = &mut self.history {
             f(h, &mut ctx)?;

@@ -64,6 +64,10 @@ impl CSVLogger {
 }
 
 impl Callback for CSVLogger {
+    /// Files are written by rank 0 of a data-parallel job only.
+    fn on_every_process(&self) -> bool {
+        false
+    }
     fn on_train_begin(&mut self, _logs: &mut Logs, _ctx: &mut CallbackContext) -> Result<()> {
         if self.separator.chars().count() != 1 {
             return Err(Error::value(format!(

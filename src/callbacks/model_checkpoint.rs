@@ -193,6 +193,10 @@ pub(crate) fn check_writable_dir(dir: &Path, who: &str) -> Result<()> {
 }
 
 impl Callback for ModelCheckpoint {
+    /// Files are written by rank 0 of a data-parallel job only.
+    fn on_every_process(&self) -> bool {
+        false
+    }
     fn on_train_begin(&mut self, _logs: &mut Logs, _ctx: &mut CallbackContext) -> Result<()> {
         self.save_freq.check("ModelCheckpoint", "save_freq")?;
         self.monitor.check("ModelCheckpoint")?;

@@ -357,6 +357,10 @@ impl TensorBoard {
 }
 
 impl Callback for TensorBoard {
+    /// Files are written by rank 0 of a data-parallel job only.
+    fn on_every_process(&self) -> bool {
+        false
+    }
     fn on_train_begin(&mut self, _logs: &mut Logs, ctx: &mut CallbackContext) -> Result<()> {
         self.close_run()?;
         let opts = self.options()?;
