@@ -8,9 +8,9 @@
 //! mpirun -np 2 --host a,b target/release/examples/distributed_mnist            # two machines
 //! ```
 //! (as root, Open MPI also wants `--allow-run-as-root`). `--epochs N` and `--samples N` make
-//! it shorter, `--save DIR` writes each rank's weights to `DIR/rank<r>.safetensors`, and
-//! `KERAS_RS_DIE_AT_STEP=k` makes the last rank exit at step k (tests/distributed.rs uses all
-//! three).
+//! it shorter, `--save DIR` writes each rank's weights to `DIR/rank<r>.safetensors`,
+//! `--backup DIR` adds `BackupAndRestore(DIR)`, and `KERAS_RS_DIE_AT_STEP=k` (or `epoch:k`)
+//! makes the last rank exit at step k (tests/distributed.rs uses them all).
 
 use keras::distribution::{
     initialize, process_count, process_index, set_distribution, DataParallel,
@@ -18,16 +18,26 @@ use keras::distribution::{
 use keras::losses::SparseCategoricalCrossentropy;
 use keras::prelude::*;
 
-struct DieAt(usize);
+/// Makes the last rank exit at step `.1` of epoch `.0` (`KERAS_RS_DIE_AT_STEP=k` or
+/// `=epoch:k`); `.2` is the current epoch.
+struct DieAt(usize, usize, usize);
 
 impl keras::callbacks::Callback for DieAt {
+    fn on_epoch_begin(
+        &mut self,
+        epoch: usize,
+        _ctx: &mut keras::callbacks::CallbackContext,
+    ) -> keras::Result<()> {
+        self.2 = epoch;
+        Ok(())
+    }
     fn on_train_batch_end(
         &mut self,
         batch: usize,
         _logs: &mut keras::callbacks::Logs,
         _ctx: &mut keras::callbacks::CallbackContext,
     ) -> keras::Result<()> {
-        if batch == self.0 && process_index() + 1 == process_count() {
+        if self.2 == self.0 && batch == self.1 && process_index() + 1 == process_count() {
             eprintln!(
                 "rank {} exits at step {batch} (KERAS_RS_DIE_AT_STEP)",
                 process_index()
@@ -88,15 +98,19 @@ fn main() -> keras::Result<()> {
         SparseCategoricalCrossentropy::new().from_logits(true),
         ["accuracy"],
     )?;
-    let mut die = std::env::var("KERAS_RS_DIE_AT_STEP")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .map(DieAt);
+    let mut die = std::env::var("KERAS_RS_DIE_AT_STEP").ok().and_then(|v| {
+        let (e, k) = v.split_once(':').unwrap_or(("0", &v));
+        Some(DieAt(e.parse().ok()?, k.parse().ok()?, 0))
+    });
+    let mut backup = arg_str("--backup").map(keras::callbacks::BackupAndRestore::new);
     let mut rank_zero = RankZeroOnly;
     let mut args = FitArgs::new()
         .epochs(epochs)
         .batch_size(64)
         .callback(&mut rank_zero);
+    if let Some(b) = backup.as_mut() {
+        args = args.callback(b);
+    }
     if let Some(d) = die.as_mut() {
         args = args.callback(d);
     }

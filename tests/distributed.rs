@@ -172,6 +172,75 @@ fn two_processes_train_as_one_on_the_global_batch() {
 }
 
 #[test]
+fn a_killed_job_resumes_from_its_backup_to_the_uninterrupted_weights() {
+    if !have_mpirun() {
+        return;
+    }
+    let exe = example();
+    let dir = std::env::temp_dir().join(format!("keras_rs_resume_{}", std::process::id()));
+    let (whole, resumed, backup) = (dir.join("whole"), dir.join("resumed"), dir.join("backup"));
+    std::fs::create_dir_all(&whole).unwrap();
+    std::fs::create_dir_all(&resumed).unwrap();
+    let s = |p: &Path| p.display().to_string();
+    let with = |extra: &[String]| -> Vec<String> {
+        ["--samples", "1024", "--epochs", "3"]
+            .iter()
+            .map(|a| a.to_string())
+            .chain(extra.iter().cloned())
+            .collect()
+    };
+    let run = |args: &[String], env: &[(&str, &str)]| {
+        mpirun(
+            2,
+            &exe,
+            &args.iter().map(String::as_str).collect::<Vec<_>>(),
+            env,
+        )
+    };
+    let r = run(&with(&["--save".into(), s(&whole)]), &[]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    // Killed in the third epoch, after two backups; started again, it resumes there.
+    let args = with(&["--save".into(), s(&resumed), "--backup".into(), s(&backup)]);
+    let killed = run(&args, &[("KERAS_RS_DIE_AT_STEP", "2:3")]);
+    assert!(
+        !killed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&killed.stdout)
+    );
+    assert!(backup.join("training_metadata.json").exists());
+    let again = run(&args, &[]);
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    // It resumed: the third epoch alone ran (a fresh start would give the same weights).
+    let (all, rest) = (
+        String::from_utf8_lossy(&r.stdout),
+        String::from_utf8_lossy(&again.stdout),
+    );
+    assert_eq!(losses(&all, 0).len(), 3, "{all}");
+    assert_eq!(losses(&rest, 0).len(), 1, "{rest}");
+    assert_eq!(losses(&rest, 1).len(), 1, "{rest}");
+    let third = losses(&all, 0)[2];
+    assert!(
+        (losses(&rest, 0)[0] - third).abs() <= 1e-5,
+        "{rest} vs {all}"
+    );
+    let w = weights(&whole.join("rank0.safetensors"));
+    for r in ["rank0", "rank1"] {
+        let d = max_diff(&w, &weights(&resumed.join(format!("{r}.safetensors"))));
+        assert!(
+            d <= 1e-6,
+            "{r}: resumed vs uninterrupted, max weight difference {d}"
+        );
+    }
+    // Rank 0 alone wrote the backups, and removed them at the end.
+    assert!(!backup.exists());
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
 fn a_rank_that_dies_ends_the_job_with_an_error_naming_it() {
     if !have_mpirun() {
         return;

@@ -103,6 +103,9 @@ impl BackupAndRestore {
     }
 
     fn backup(&mut self, batch: usize, ctx: &mut CallbackContext) -> Result<()> {
+        if !writes() {
+            return Ok(());
+        }
         std::fs::create_dir_all(&self.backup_dir).map_err(|e| {
             Error::io(
                 format!(
@@ -138,6 +141,12 @@ impl BackupAndRestore {
         }
         Ok(())
     }
+}
+
+/// Whether this process writes backups: rank 0 of a data-parallel job, or the only process.
+/// Every process restores (from the files rank 0 wrote), so the whole job resumes.
+fn writes() -> bool {
+    crate::distribution::active().is_none_or(|g| g.rank() == 0)
 }
 
 impl Callback for BackupAndRestore {
@@ -186,7 +195,7 @@ impl Callback for BackupAndRestore {
     }
 
     fn on_train_end(&mut self, _logs: &mut Logs, _ctx: &mut CallbackContext) -> Result<()> {
-        if self.delete_checkpoint && self.backup_dir.exists() {
+        if self.delete_checkpoint && writes() && self.backup_dir.exists() {
             std::fs::remove_dir_all(&self.backup_dir).map_err(|e| {
                 Error::io(
                     format!(
