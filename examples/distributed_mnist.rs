@@ -10,7 +10,8 @@
 //! (as root, Open MPI also wants `--allow-run-as-root`). `--epochs N` and `--samples N` make
 //! it shorter, `--save DIR` writes each rank's weights to `DIR/rank<r>.safetensors`,
 //! `--backup DIR` adds `BackupAndRestore(DIR)`, and `KERAS_RS_DIE_AT_STEP=k` (or `epoch:k`)
-//! makes the last rank exit at step k (tests/distributed.rs uses them all).
+//! makes the last rank exit at step k, or with `KERAS_RS_ERROR=1` return an error there
+//! (tests/distributed.rs uses them all).
 
 use keras::distribution::{
     initialize, process_count, process_index, set_distribution, DataParallel,
@@ -37,7 +38,13 @@ impl keras::callbacks::Callback for DieAt {
         _logs: &mut keras::callbacks::Logs,
         _ctx: &mut keras::callbacks::CallbackContext,
     ) -> keras::Result<()> {
-        if self.2 == self.0 && batch == self.1 && process_index() + 1 == process_count() {
+        let last = process_index() + 1 == process_count();
+        if self.2 == self.0 && batch == self.1 && last && std::env::var("KERAS_RS_ERROR").is_ok() {
+            return Err(keras::Error::runtime(
+                "a failure on this rank (KERAS_RS_ERROR)",
+            ));
+        }
+        if self.2 == self.0 && batch == self.1 && last {
             eprintln!(
                 "rank {} exits at step {batch} (KERAS_RS_DIE_AT_STEP)",
                 process_index()

@@ -241,6 +241,32 @@ fn a_killed_job_resumes_from_its_backup_to_the_uninterrupted_weights() {
 }
 
 #[test]
+fn an_error_on_one_rank_ends_the_job_naming_it() {
+    if !have_mpirun() {
+        return;
+    }
+    let exe = example();
+    let t = std::time::Instant::now();
+    let env = [("KERAS_RS_DIE_AT_STEP", "0:4"), ("KERAS_RS_ERROR", "1")];
+    let r = mpirun(2, &exe, &["--samples", "2048", "--epochs", "2"], &env);
+    let out = format!(
+        "{}{}",
+        String::from_utf8_lossy(&r.stdout),
+        String::from_utf8_lossy(&r.stderr)
+    );
+    assert!(!r.status.success(), "{out}");
+    assert_ne!(
+        r.status.code(),
+        Some(124),
+        "the job hung until the timeout:\n{out}"
+    );
+    assert!(out.contains("fit failed on rank 1 of 2"), "{out}");
+    assert!(out.contains("a failure on this rank"), "{out}");
+    // (mpirun then reports MPI_ABORT on rank 1, when its help text can be shown.)
+    assert!(t.elapsed().as_secs() < 120, "took {:?}", t.elapsed());
+}
+
+#[test]
 fn a_rank_that_dies_ends_the_job_with_an_error_naming_it() {
     if !have_mpirun() {
         return;

@@ -28,6 +28,11 @@ pub trait Collective: Send + Sync {
     fn broadcast(&self, buf: &mut [f32]) -> Result<()>;
     /// [`Collective::broadcast`] of 64-bit words (a generator's state).
     fn broadcast_u64(&self, buf: &mut [u64]) -> Result<()>;
+    /// Ends every process of the job after printing `message` (an error on one process, which
+    /// the others would otherwise wait for); the group of one process does nothing.
+    fn abort(&self, message: &str) {
+        let _ = message;
+    }
 }
 
 /// The group of this process alone: every collective is the identity.

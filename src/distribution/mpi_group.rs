@@ -78,4 +78,9 @@ impl Collective for MpiGroup {
         self.comm().process_at_rank(0).broadcast_into(buf);
         Ok(())
     }
+    fn abort(&self, message: &str) {
+        eprintln!("{message}");
+        // MPI_Abort: mpirun ends every process and names this rank.
+        self.comm().abort(1);
+    }
 }

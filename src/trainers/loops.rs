@@ -178,7 +178,26 @@ pub(crate) fn fit_source(model: &mut Model, source: DataSource, args: FitArgs) -
     fit_adapter(model, source.0, val, args)
 }
 
+/// [`fit_inner`]; in a data-parallel job an error on one process ends the whole job (the
+/// others would wait for it in the next collective).
 fn fit_adapter(
+    model: &mut Model,
+    train: Box<dyn DataAdapter>,
+    val: Option<ValidationData>,
+    args: FitArgs,
+) -> Result<History> {
+    let r = fit_inner(model, train, val, args);
+    if let (Err(e), Some(g)) = (&r, crate::distribution::active()) {
+        g.abort(&format!(
+            "fit failed on rank {} of {}: {e}",
+            g.rank(),
+            g.size()
+        ));
+    }
+    r
+}
+
+fn fit_inner(
     model: &mut Model,
     train: Box<dyn DataAdapter>,
     val: Option<ValidationData>,
