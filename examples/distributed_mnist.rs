@@ -55,6 +55,44 @@ impl keras::callbacks::Callback for DieAt {
     }
 }
 
+/// After every step, the bits of every weight folded into one hash (FNV-1a), printed at the
+/// end: equal on every rank when all hold identical weights after every step.
+#[derive(Default)]
+struct StepHash(u64, usize);
+
+impl keras::callbacks::Callback for StepHash {
+    fn on_train_batch_end(
+        &mut self,
+        _batch: usize,
+        _logs: &mut keras::callbacks::Logs,
+        ctx: &mut keras::callbacks::CallbackContext,
+    ) -> keras::Result<()> {
+        if self.1 == 0 {
+            self.0 = 0xcbf2_9ce4_8422_2325;
+        }
+        for w in ctx.model.get_weights()? {
+            for v in w.flatten_all()?.to_vec1::<f32>()? {
+                self.0 = (self.0 ^ v.to_bits() as u64).wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+        self.1 += 1;
+        Ok(())
+    }
+    fn on_train_end(
+        &mut self,
+        _logs: &mut keras::callbacks::Logs,
+        _ctx: &mut keras::callbacks::CallbackContext,
+    ) -> keras::Result<()> {
+        println!(
+            "rank {} step hash {:016x} over {} steps",
+            process_index(),
+            self.0,
+            self.1
+        );
+        Ok(())
+    }
+}
+
 /// Runs on rank 0 only, as a file-writing callback does (tests/distributed.rs checks it).
 struct RankZeroOnly;
 
@@ -111,10 +149,12 @@ fn main() -> keras::Result<()> {
     });
     let mut backup = arg_str("--backup").map(keras::callbacks::BackupAndRestore::new);
     let mut rank_zero = RankZeroOnly;
+    let mut step_hash = StepHash::default();
     let mut args = FitArgs::new()
         .epochs(epochs)
         .batch_size(64)
-        .callback(&mut rank_zero);
+        .callback(&mut rank_zero)
+        .callback(&mut step_hash);
     if let Some(b) = backup.as_mut() {
         args = args.callback(b);
     }

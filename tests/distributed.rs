@@ -162,6 +162,19 @@ fn two_processes_train_as_one_on_the_global_batch() {
         assert!((a - b).abs() <= 1e-5, "loss {l1:?} vs {l20:?}");
     }
     assert!(l20[1] < l20[0], "{l20:?}");
+    // Identical weights on every rank after every step (a hash of all of them, step by step).
+    let hash = |rank: usize| {
+        s2.lines()
+            .find(|l| l.starts_with(&format!("rank {rank} step hash")))
+            .map(|l| l.split_whitespace().nth(4).unwrap().to_string())
+            .unwrap_or_else(|| panic!("no step hash of rank {rank} in {s2}"))
+    };
+    assert_eq!(
+        hash(0),
+        hash(1),
+        "the ranks' weights differed after some step"
+    );
+    assert!(s2.contains("over 64 steps"), "{s2}");
     // Callbacks that write files run on rank 0 alone.
     assert_eq!(s2.matches("ran the rank-0 callback").count(), 1, "{s2}");
     assert!(s2.contains("rank 0 ran the rank-0 callback"), "{s2}");
