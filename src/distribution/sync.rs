@@ -82,49 +82,52 @@ pub(crate) fn broadcast_weights(weights: &[Weight]) -> Result<()> {
     Ok(())
 }
 
-/// The mean over the processes of `value`, each weighted by its `rows`.
-pub(crate) fn mean_scalar(value: f64, rows: usize) -> Result<f64> {
-    let Some(g) = active() else { return Ok(value) };
+/// The mean over the processes of `value`, each weighted by its `rows`, and the rows of all
+/// processes (the global batch), from one all-reduce.
+pub(crate) fn mean_scalar(value: f64, rows: usize) -> Result<(f64, usize)> {
+    let Some(g) = active() else {
+        return Ok((value, rows));
+    };
     let mut v = [value * rows as f64, rows as f64];
     g.all_reduce_sum_f64(&mut v)?;
-    Ok(v[0] / v[1])
+    Ok((v[0] / v[1], v[1] as usize))
 }
 
-/// Gradients averaged over the processes, each weighted by its `rows`: all of them packed in
-/// one buffer (float64 where a gradient is), one all-reduce.
-pub(crate) fn average_gradients(gv: &mut [(Tensor, Weight)], rows: usize) -> Result<()> {
+/// Gradients averaged over the processes, each weighted by its `rows` of the global batch's
+/// `total` (from [`mean_scalar`]): all of them packed in one buffer (float64 where a gradient
+/// is), one all-reduce.
+pub(crate) fn average_gradients(
+    gv: &mut [(Tensor, Weight)],
+    rows: usize,
+    total: usize,
+) -> Result<()> {
     let Some(g) = active() else { return Ok(()) };
-    let mut total = [rows as f64];
-    g.all_reduce_sum_f64(&mut total)?;
-    let scale = rows as f64 / total[0];
-    let wide = gv.iter().any(|(t, _)| t.dtype() == DType::F64);
+    let scale = rows as f64 / total.max(1) as f64;
     let sizes: Vec<usize> = gv.iter().map(|(t, _)| t.elem_count()).collect();
-    let rebuild = |t: &Tensor, v: Vec<f64>| -> Result<Tensor> {
-        Ok(Tensor::from_vec(v, t.dims(), &crate::ops::Device::Cpu)?
-            .to_dtype(t.dtype())?
-            .to_device(t.device())?)
-    };
-    if wide {
+    let host = &crate::ops::Device::Cpu;
+    if gv.iter().any(|(t, _)| t.dtype() == DType::F64) {
         let mut buf = Vec::with_capacity(sizes.iter().sum());
         for (t, _) in gv.iter() {
-            buf.extend(crate::ops::to_vec_f64(&(t * scale)?)?);
+            buf.extend(crate::ops::to_vec_f64(t)?.into_iter().map(|x| x * scale));
         }
         g.all_reduce_sum_f64(&mut buf)?;
         let mut off = 0;
         for ((t, _), n) in gv.iter_mut().zip(sizes) {
-            *t = rebuild(t, buf[off..off + n].to_vec())?;
+            let v = Tensor::from_slice(&buf[off..off + n], t.dims(), host)?;
+            *t = v.to_dtype(t.dtype())?.to_device(t.device())?;
             off += n;
         }
     } else {
+        let scale = scale as f32;
         let mut buf = Vec::with_capacity(sizes.iter().sum());
         for (t, _) in gv.iter() {
-            buf.extend(crate::ops::to_vec_f32(&(t * scale)?)?);
+            buf.extend(crate::ops::to_vec_f32(t)?.into_iter().map(|x| x * scale));
         }
         g.all_reduce_sum(&mut buf)?;
         let mut off = 0;
         for ((t, _), n) in gv.iter_mut().zip(sizes) {
-            let v = buf[off..off + n].iter().map(|&x| x as f64).collect();
-            *t = rebuild(t, v)?;
+            let v = Tensor::from_slice(&buf[off..off + n], t.dims(), host)?;
+            *t = v.to_dtype(t.dtype())?.to_device(t.device())?;
             off += n;
         }
     }

@@ -16,20 +16,21 @@ pub enum PoolKind {
     Avg,
 }
 
+/// A pooling's geometry (also read by `pool_composed`).
 #[derive(Clone, Copy, Debug)]
-struct Geom {
-    n: usize,
-    h: usize,
-    w: usize,
-    c: usize,
-    ph: usize,
-    pw: usize,
-    sh: usize,
-    sw: usize,
-    pt: usize,
-    pl: usize,
-    oh: usize,
-    ow: usize,
+pub(super) struct Geom {
+    pub(super) n: usize,
+    pub(super) h: usize,
+    pub(super) w: usize,
+    pub(super) c: usize,
+    pub(super) ph: usize,
+    pub(super) pw: usize,
+    pub(super) sh: usize,
+    pub(super) sw: usize,
+    pub(super) pt: usize,
+    pub(super) pl: usize,
+    pub(super) oh: usize,
+    pub(super) ow: usize,
 }
 
 impl Geom {
@@ -64,7 +65,7 @@ pub fn pool2d(
 }
 
 impl Geom {
-    fn new(
+    pub(super) fn new(
         [n, h, w, c]: [usize; 4],
         pool: (usize, usize),
         strides: (usize, usize),

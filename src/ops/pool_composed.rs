@@ -5,8 +5,8 @@
 //! counted by an average. The tests compare the two on the CPU.
 
 use super::conv::Padding;
-use super::pool::PoolKind;
-use crate::{Error, Result};
+use super::pool::{Geom, PoolKind};
+use crate::Result;
 use candle_core::Tensor;
 
 /// Rows `off, off + s, ..., off + s * (n - 1)` of axis `axis` (which has at least
@@ -53,15 +53,18 @@ pub(crate) fn pool2d(
     padding: Padding,
 ) -> Result<Tensor> {
     let (n, h, w, c) = x.dims4()?;
-    let (kh, kw) = pool;
-    let (sh, sw) = strides;
-    let err = || {
-        Error::shape(format!(
-            "the pool size {pool:?} is larger than the input's spatial size ({h}, {w}) with padding \"valid\""
-        ))
-    };
-    let (oh, pt, _) = padding.out_size(h, kh, sh, 1).ok_or_else(err)?;
-    let (ow, pl, _) = padding.out_size(w, kw, sw, 1).ok_or_else(err)?;
+    let g = Geom::new([n, h, w, c], pool, strides, padding)?;
+    let Geom {
+        ph: kh,
+        pw: kw,
+        sh,
+        sw,
+        pt,
+        pl,
+        oh,
+        ow,
+        ..
+    } = g;
     // Enough rows and columns that every offset's strided view fits.
     let rows = (kh - 1 + sh * oh).max(pt + h);
     let cols = (kw - 1 + sw * ow).max(pl + w);

@@ -234,7 +234,8 @@ impl Trainer {
         let (preds, total) = self.forward_loss(net, (xs, ys, sample_weight), weights, true)?;
         // In a data-parallel job every process sees the global batch's loss (and so skips a
         // non-finite one together).
-        let loss = crate::distribution::mean_scalar(ops::scalar(&total)?, batch_size(xs))?;
+        let rows = batch_size(xs);
+        let (loss, global_rows) = crate::distribution::mean_scalar(ops::scalar(&total)?, rows)?;
         if !loss.is_finite() {
             // No update from a non-finite loss (the weights stay as they were); the loss
             // metric shows it, so callbacks such as TerminateOnNaN see it.
@@ -245,7 +246,7 @@ impl Trainer {
         // optimizer divides the gradients by the same factor.
         let grads = c.optimizer.scale_loss(&total)?.backward()?;
         let mut gv = crate::engine::gradients(&grads, weights)?;
-        crate::distribution::average_gradients(&mut gv, batch_size(xs))?;
+        crate::distribution::average_gradients(&mut gv, rows, global_rows)?;
         c.optimizer.apply_gradients(&gv)?;
         self.update_metrics(ys, &preds, sample_weight)?;
         Ok(loss)
