@@ -148,6 +148,14 @@ pub fn set_distribution(d: Option<DataParallel>) {
     *DISTRIBUTION.lock().unwrap_or_else(|e| e.into_inner()) = d;
 }
 
+/// Whether a distribution is set (asked on every batch and callback hook: no clone).
+pub(crate) fn distribution_set() -> bool {
+    DISTRIBUTION
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .is_some()
+}
+
 /// The distribution set with [`set_distribution`].
 pub fn distribution() -> Option<DataParallel> {
     DISTRIBUTION

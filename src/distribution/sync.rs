@@ -4,7 +4,7 @@
 //! each slice's rows, so the step is the one-process step on the global batch) and losses,
 //! and average the logs. Each is a no-op otherwise.
 
-use super::{distribution, group, Collective};
+use super::{group, Collective};
 use crate::callbacks::Logs;
 use crate::engine::Weight;
 use crate::ops::{DType, Tensor};
@@ -14,7 +14,9 @@ use std::sync::Arc;
 
 /// The process group, when data parallelism is on (a distribution set, more than one process).
 pub(crate) fn active() -> Option<Arc<dyn Collective>> {
-    distribution()?;
+    if !super::distribution_set() {
+        return None;
+    }
     let g = group();
     (g.size() > 1).then_some(g)
 }
