@@ -28,8 +28,8 @@ pub use device_mesh::DeviceMesh;
 #[cfg(feature = "mpi")]
 pub use mpi_group::MpiGroup;
 pub(crate) use sync::{
-    active, average_gradients, broadcast_random_state, broadcast_weights, mean_scalar, reduce_logs,
-    shard,
+    active, average_gradients, broadcast_random_state, broadcast_weights, cross_process_sum,
+    mean_scalar, reduce_logs, shard, step_scope,
 };
 
 use crate::{Error, Result};

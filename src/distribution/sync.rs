@@ -10,6 +10,7 @@ use crate::engine::Weight;
 use crate::ops::{DType, Tensor};
 use crate::trainers::{Batch, Data};
 use crate::{Error, Result};
+use std::cell::Cell;
 use std::sync::Arc;
 
 /// The process group, when data parallelism is on (a distribution set, more than one process).
@@ -19,6 +20,37 @@ pub(crate) fn active() -> Option<Arc<dyn Collective>> {
     }
     let g = group();
     (g.size() > 1).then_some(g)
+}
+
+thread_local! {
+    static IN_STEP: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Marks the training step running on this thread until dropped: the calls inside it run on
+/// every process together, so layers may make collectives of their own there.
+#[must_use = "the step ends when this is dropped"]
+pub(crate) struct StepScope(bool);
+
+/// Enters a training step (see [`StepScope`]).
+pub(crate) fn step_scope() -> StepScope {
+    StepScope(IN_STEP.with(|s| s.replace(true)))
+}
+
+impl Drop for StepScope {
+    fn drop(&mut self) {
+        IN_STEP.with(|s| s.set(self.0));
+    }
+}
+
+/// The sum over the processes that a synchronized BatchNormalization takes its statistics
+/// through: inside a data-parallel training step only (elsewhere a layer may run on one
+/// process alone, and a collective would wait for the others forever).
+pub(crate) fn cross_process_sum() -> Option<crate::ops::CrossProcessSum> {
+    if !IN_STEP.with(Cell::get) {
+        return None;
+    }
+    let g = active()?;
+    Some(Arc::new(move |buf: &mut [f64]| g.all_reduce_sum_f64(buf)))
 }
 
 /// This process's rows of a global batch: the `rank`-th of `size` near-equal slices.

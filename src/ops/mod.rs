@@ -74,7 +74,7 @@ pub use get_item::{get_item, Idx, IntoKey};
 pub use loss::{crossentropy, elementwise_loss, sparse_crossentropy, ElementwiseLoss};
 pub use merge::{batch_dot, broadcast_dims, elementwise, l2_normalize, normalize_axis, Merge};
 pub use nn_ops::{cast, gelu, one_hot, one_hot_with, relu, sigmoid, softmax};
-pub use norm::{batch_norm, moments, normalize};
+pub use norm::{batch_moments, batch_norm, moments, normalize, BnStats, CrossProcessSum, Moments};
 pub use numpy::{
     abs, add, clip, divide, equal, exp, greater, less, log, maximum, minimum, multiply, negative,
     power, sqrt, square, subtract, tanh, where_,

@@ -1,40 +1,119 @@
 //! Batch normalization over the rows of an `(m, c)` matrix as one fused op, forward and
-//! backward, in training mode (batch statistics) or inference mode (given statistics).
+//! backward, in training mode (batch statistics, optionally summed over the processes of a
+//! data-parallel job) or inference mode (given statistics).
 
 use super::{contiguous, dispatch_float, storage, Float};
 use crate::{Error, Result};
-use candle_core::{CpuStorage, CustomOp3, Layout, Shape, Tensor};
+use candle_core::{CpuStorage, CustomOp3, Device, Layout, Shape, Tensor};
+use std::sync::Arc;
+
+/// Sums a buffer over the processes of a data-parallel job, in place (an all-reduce): what
+/// a synchronized batch normalization takes its statistics through.
+pub type CrossProcessSum = Arc<dyn Fn(&mut [f64]) -> Result<()> + Send + Sync>;
+
+/// A batch's per-column mean and (biased) variance, over this process's rows or, with a
+/// [`CrossProcessSum`], over the rows of every process (synchronized batch normalization).
+#[derive(Clone)]
+pub struct Moments {
+    /// Per-column mean.
+    pub mean: Vec<f64>,
+    /// Per-column biased variance.
+    pub var: Vec<f64>,
+    /// This process's rows over all processes' rows (1 without a sum).
+    share: f64,
+    /// This process's rows.
+    rows: usize,
+    sum: Option<CrossProcessSum>,
+}
 
 /// Per-column mean and (biased) variance of an `(m, c)` matrix, as `(mean, var)` vectors.
+///
+/// ```
+/// use keras::ops::{moments, Device, Tensor};
+/// let x = Tensor::new(&[[1f64, 2.0], [3.0, 6.0]], &Device::Cpu)?;
+/// assert_eq!(moments(&x)?, (vec![2.0, 4.0], vec![1.0, 4.0]));
+/// # Ok::<(), keras::Error>(())
+/// ```
 pub fn moments(x: &Tensor) -> Result<(Vec<f64>, Vec<f64>)> {
+    let m = batch_moments(x, None)?;
+    Ok((m.mean, m.var))
+}
+
+/// The statistics [`batch_norm`] normalizes a training batch `x (m, c)` with: its own, or,
+/// given `sum`, those of the rows of every process (one all-reduce of `1 + 2c` values; its
+/// backward makes one more of `2c`).
+pub fn batch_moments(x: &Tensor, sum: Option<CrossProcessSum>) -> Result<Moments> {
     let (m, c) = x.dims2()?;
-    let v = super::to_vec_f64(x)?;
-    let mut mean = vec![0.0; c];
-    for row in v.chunks_exact(c) {
-        mean.iter_mut().zip(row).for_each(|(a, &b)| *a += b);
+    // Per-column sums of x and x^2 in float64 (only c values leave a GPU).
+    let (s1, s2) = if x.device().is_cpu() {
+        let v = super::to_vec_f64(x)?;
+        let (mut s1, mut s2) = (vec![0.0; c], vec![0.0; c]);
+        for row in v.chunks_exact(c.max(1)) {
+            for ((a, b), &x) in s1.iter_mut().zip(s2.iter_mut()).zip(row) {
+                *a += x;
+                *b += x * x;
+            }
+        }
+        (s1, s2)
+    } else {
+        let x = x.to_dtype(candle_core::DType::F32)?;
+        (
+            super::to_vec_f64(&x.sum(0)?)?,
+            super::to_vec_f64(&x.sqr()?.sum(0)?)?,
+        )
+    };
+    let mut buf = Vec::with_capacity(1 + 2 * c);
+    buf.push(m as f64);
+    buf.extend(s1);
+    buf.extend(s2);
+    if let Some(sum) = &sum {
+        sum(&mut buf)?;
     }
-    mean.iter_mut().for_each(|a| *a /= m.max(1) as f64);
-    let mut var = vec![0.0; c];
-    for row in v.chunks_exact(c) {
-        var.iter_mut()
-            .zip(row)
-            .zip(&mean)
-            .for_each(|((a, &b), &mu)| *a += (b - mu) * (b - mu));
-    }
-    var.iter_mut().for_each(|a| *a /= m.max(1) as f64);
-    Ok((mean, var))
+    let total = buf[0].max(1.0);
+    let mean: Vec<f64> = buf[1..=c].iter().map(|s| s / total).collect();
+    let var = buf[1 + c..]
+        .iter()
+        .zip(&mean)
+        .map(|(s, mu)| (s / total - mu * mu).max(0.0))
+        .collect();
+    Ok(Moments {
+        mean,
+        var,
+        share: m as f64 / total,
+        rows: m,
+        sum,
+    })
+}
+
+/// Where [`batch_norm`] takes its statistics from.
+#[derive(Clone)]
+pub enum BnStats {
+    /// A training batch's ([`batch_moments`]), differentiated through.
+    Batch(Moments),
+    /// Given mean and variance (the moving averages at inference): constants.
+    Given(Vec<f64>, Vec<f64>),
 }
 
 /// `gamma * (x - mean) / sqrt(var + epsilon) + beta` over the columns of `x (m, c)`.
 ///
-/// With `stats = None` the batch's own mean and variance are used (and differentiated
-/// through, as in training); otherwise the given ones are constants.
+/// With [`BnStats::Batch`] the batch's statistics are used and differentiated through, as in
+/// training (across processes when they were summed over them: the backward sums its column
+/// totals over the same processes); [`BnStats::Given`] ones are constants.
+///
+/// ```
+/// use keras::ops::{batch_moments, batch_norm, BnStats, Device, Tensor};
+/// let x = Tensor::new(&[[1f32, 2.0], [3.0, 6.0]], &Device::Cpu)?;
+/// let (g, b) = (Tensor::ones(2, x.dtype(), x.device())?, Tensor::zeros(2, x.dtype(), x.device())?);
+/// let y = batch_norm(&x, &g, &b, 0.0, BnStats::Batch(batch_moments(&x, None)?))?;
+/// assert_eq!(y.to_vec2::<f32>()?, vec![vec![-1.0, -1.0], vec![1.0, 1.0]]);
+/// # Ok::<(), keras::Error>(())
+/// ```
 pub fn batch_norm(
     x: &Tensor,
     gamma: &Tensor,
     beta: &Tensor,
     epsilon: f64,
-    stats: Option<(Vec<f64>, Vec<f64>)>,
+    stats: BnStats,
 ) -> Result<Tensor> {
     let (_, c) = x.dims2()?;
     if gamma.elem_count() != c || beta.elem_count() != c {
@@ -43,14 +122,21 @@ pub fn batch_norm(
             gamma.elem_count()
         )));
     }
+    let synced = matches!(&stats, BnStats::Batch(m) if m.sum.is_some());
+    if !x.device().is_cpu() && synced {
+        // The fused op on the host (its backward all-reduces there), back to the device.
+        let host = |t: &Tensor| t.to_device(&Device::Cpu);
+        let y = batch_norm(&host(x)?, &host(gamma)?, &host(beta)?, epsilon, stats)?;
+        return Ok(y.to_device(x.device())?);
+    }
     if !x.device().is_cpu() {
         // Plain candle ops elsewhere.
         let (mean, var) = match &stats {
-            Some((m, v)) => (
+            BnStats::Given(m, v) => (
                 Tensor::from_slice(m, (1, c), x.device())?.to_dtype(x.dtype())?,
                 Tensor::from_slice(v, (1, c), x.device())?.to_dtype(x.dtype())?,
             ),
-            None => {
+            BnStats::Batch(_) => {
                 let mean = x.mean_keepdim(0)?;
                 let var = x.broadcast_sub(&mean)?.sqr()?.mean_keepdim(0)?;
                 (mean, var)
@@ -63,50 +149,24 @@ pub fn batch_norm(
             .broadcast_mul(gamma)?
             .broadcast_add(beta)?);
     }
+    let (mean, var, train) = match stats {
+        BnStats::Batch(m) => (m.mean.clone(), m.var.clone(), Some(m)),
+        BnStats::Given(m, v) => (m, v, None),
+    };
+    let inv = var.iter().map(|v| 1.0 / (v + epsilon).sqrt()).collect();
     Ok(x.contiguous()?.apply_op3(
         &gamma.contiguous()?,
         &beta.contiguous()?,
-        BatchNorm { epsilon, stats },
+        BatchNorm { mean, inv, train },
     )?)
 }
 
 struct BatchNorm {
-    epsilon: f64,
-    stats: Option<(Vec<f64>, Vec<f64>)>,
-}
-
-impl BatchNorm {
-    /// Mean and 1/sqrt(var + eps) per column.
-    fn mean_inv<T: Float>(&self, x: &[T], c: usize) -> (Vec<f64>, Vec<f64>) {
-        let (mean, var) = match &self.stats {
-            Some((m, v)) => (m.clone(), v.clone()),
-            None => {
-                let m = x.len() / c.max(1);
-                let mut mean = vec![0.0; c];
-                for row in x.chunks_exact(c) {
-                    mean.iter_mut().zip(row).for_each(|(a, &b)| *a += b.f64v());
-                }
-                mean.iter_mut().for_each(|a| *a /= m.max(1) as f64);
-                let mut var = vec![0.0; c];
-                for row in x.chunks_exact(c) {
-                    var.iter_mut()
-                        .zip(row)
-                        .zip(&mean)
-                        .for_each(|((a, &b), &mu)| {
-                            let d = b.f64v() - mu;
-                            *a += d * d
-                        });
-                }
-                var.iter_mut().for_each(|a| *a /= m.max(1) as f64);
-                (mean, var)
-            }
-        };
-        let inv = var
-            .iter()
-            .map(|v| 1.0 / (v + self.epsilon).sqrt())
-            .collect();
-        (mean, inv)
-    }
+    /// Per-column mean and 1 / sqrt(var + epsilon).
+    mean: Vec<f64>,
+    inv: Vec<f64>,
+    /// The batch's statistics when they are differentiated through (training).
+    train: Option<Moments>,
 }
 
 impl CustomOp3 for BatchNorm {
@@ -136,7 +196,7 @@ impl CustomOp3 for BatchNorm {
             let g = contiguous::<T>("batch_norm", sg, lg)?;
             let b = contiguous::<T>("batch_norm", sb, lb)?;
             let c = g.len();
-            let (mean, inv) = op.mean_inv(x, c);
+            let (mean, inv) = (&op.mean, &op.inv);
             // y = x * a + d with a = gamma * inv, d = beta - mean * a.
             let a: Vec<T> = (0..c).map(|j| T::c(g[j].f64v() * inv[j])).collect();
             let d: Vec<T> = (0..c)
@@ -208,8 +268,7 @@ impl CustomOp3 for BatchNormGrad<'_> {
             let g = contiguous::<T>("batch_norm_grad", sg, lg)?;
             let dy = contiguous::<T>("batch_norm_grad", sd, ld)?;
             let c = g.len();
-            let m = x.len() / c.max(1);
-            let (mean, inv) = op.fwd.mean_inv(x, c);
+            let (mean, inv) = (&op.fwd.mean, &op.fwd.inv);
             // Sums of dy and dy * xhat per column.
             let (mut sdy, mut sdyx) = (vec![0.0; c], vec![0.0; c]);
             for (row, drow) in x.chunks_exact(c).zip(dy.chunks_exact(c)) {
@@ -222,16 +281,32 @@ impl CustomOp3 for BatchNormGrad<'_> {
             let mut out = Vec::with_capacity(2 * c + x.len());
             out.extend(sdyx.iter().map(|&v| T::c(v)));
             out.extend(sdy.iter().map(|&v| T::c(v)));
-            let training = op.fwd.stats.is_none();
-            let mf = m.max(1) as f64;
+            // The statistics' share of the gradient: with them summed over processes, each
+            // process's column totals weighted by its share of the rows (as its gradients
+            // are when they are averaged), summed over the processes, over this process's
+            // rows. One process: the totals over its rows.
+            let centred = op.fwd.train.as_ref().map(|t| -> candle_core::Result<_> {
+                let (mut a, mut b) = (sdy.clone(), sdyx.clone());
+                if let Some(sum) = &t.sum {
+                    let mut buf: Vec<f64> = a.iter().chain(&b).map(|v| v * t.share).collect();
+                    sum(&mut buf).map_err(|e| candle_core::Error::Msg(e.to_string()))?;
+                    a.copy_from_slice(&buf[..c]);
+                    b.copy_from_slice(&buf[c..]);
+                }
+                let m = t.rows.max(1) as f64;
+                a.iter_mut().chain(b.iter_mut()).for_each(|v| *v /= m);
+                Ok((a, b))
+            });
+            let centred = centred.transpose()?;
             for (row, drow) in x.chunks_exact(c).zip(dy.chunks_exact(c)) {
                 for j in 0..c {
                     let k = g[j].f64v() * inv[j];
-                    let dx = if training {
-                        let xh = (row[j].f64v() - mean[j]) * inv[j];
-                        k * (drow[j].f64v() - sdy[j] / mf - xh * sdyx[j] / mf)
-                    } else {
-                        k * drow[j].f64v()
+                    let dx = match &centred {
+                        Some((mdy, mdyx)) => {
+                            let xh = (row[j].f64v() - mean[j]) * inv[j];
+                            k * (drow[j].f64v() - mdy[j] - xh * mdyx[j])
+                        }
+                        None => k * drow[j].f64v(),
                     };
                     out.push(T::c(dx));
                 }
@@ -296,7 +371,8 @@ mod tests {
         check_gradient(
             &[t(&[6, 3], 0.71), t(&[3], 0.3), t(&[3], 0.9)],
             |v| {
-                Ok(batch_norm(&v[0], &v[1], &v[2], 1e-3, None)?
+                let stats = BnStats::Batch(batch_moments(&v[0], None)?);
+                Ok(batch_norm(&v[0], &v[1], &v[2], 1e-3, stats)?
                     .mul(&r)?
                     .sum_all()?)
             },
@@ -304,7 +380,7 @@ mod tests {
             1e-5,
         )
         .unwrap();
-        let stats = Some((vec![0.1, -0.2, 0.3], vec![1.5, 0.7, 2.0]));
+        let stats = BnStats::Given(vec![0.1, -0.2, 0.3], vec![1.5, 0.7, 2.0]);
         check_gradient(
             &[t(&[6, 3], 0.71), t(&[3], 0.3), t(&[3], 0.9)],
             |v| {
@@ -316,6 +392,97 @@ mod tests {
             1e-5,
         )
         .unwrap();
+    }
+
+    /// An in-memory all-reduce between threads (two "processes" in one test).
+    struct ThreadSum {
+        acc: std::sync::Mutex<Vec<f64>>,
+        barrier: std::sync::Barrier,
+    }
+
+    impl ThreadSum {
+        fn sum(&self, buf: &mut [f64]) {
+            {
+                let mut a = self.acc.lock().unwrap();
+                if a.is_empty() {
+                    a.resize(buf.len(), 0.0);
+                }
+                a.iter_mut().zip(buf.iter()).for_each(|(a, b)| *a += b);
+            }
+            self.barrier.wait();
+            buf.copy_from_slice(&self.acc.lock().unwrap());
+            if self.barrier.wait().is_leader() {
+                self.acc.lock().unwrap().clear();
+            }
+            self.barrier.wait();
+        }
+    }
+
+    /// Two processes holding 3 and 5 of a batch's 8 rows, statistics summed across them,
+    /// each loss the mean over its rows: the outputs are the whole batch's, and the
+    /// gradients, weighted by each one's share of the rows (as data-parallel training
+    /// averages them), are the whole batch's mean loss's.
+    #[test]
+    fn synchronized_statistics_and_gradients_are_the_whole_batchs() {
+        let (x, r) = (t(&[8, 3], 0.71), t(&[8, 3], 0.43));
+        let (g, b) = (t(&[3], 0.3), t(&[3], 0.9));
+        let run = |x: &Tensor, r: &Tensor, sum: Option<CrossProcessSum>| {
+            let (xv, gv, bv) = (
+                candle_core::Var::from_tensor(x).unwrap(),
+                candle_core::Var::from_tensor(&g).unwrap(),
+                candle_core::Var::from_tensor(&b).unwrap(),
+            );
+            let stats = BnStats::Batch(batch_moments(xv.as_tensor(), sum).unwrap());
+            let y = batch_norm(xv.as_tensor(), gv.as_tensor(), bv.as_tensor(), 1e-3, stats)
+                .unwrap();
+            let loss = (y.mul(r).unwrap().sum_all().unwrap() / x.dim(0).unwrap() as f64).unwrap();
+            let grads = loss.backward().unwrap();
+            let get = |v: &candle_core::Var| grads.get(v.as_tensor()).unwrap().clone();
+            (y, get(&xv), get(&gv), get(&bv))
+        };
+        let whole = run(&x, &r, None);
+        let shared = Arc::new(ThreadSum {
+            acc: Default::default(),
+            barrier: std::sync::Barrier::new(2),
+        });
+        let parts: Vec<_> = std::thread::scope(|sc| {
+            let handles: Vec<_> = [(0, 3), (3, 5)]
+                .into_iter()
+                .map(|(start, len)| {
+                    let s = shared.clone();
+                    let sum: CrossProcessSum = Arc::new(move |buf: &mut [f64]| {
+                        s.sum(buf);
+                        Ok(())
+                    });
+                    let (x, r) = (x.narrow(0, start, len).unwrap(), r.narrow(0, start, len).unwrap());
+                    let run = &run;
+                    sc.spawn(move || run(&x, &r, Some(sum)))
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let close = |a: &Tensor, b: &Tensor| {
+            let d = (a - b).unwrap().abs().unwrap().max_all().unwrap();
+            assert!(d.to_scalar::<f64>().unwrap() < 1e-12, "{a} vs {b}");
+        };
+        let cat = |k: usize| {
+            let v: Vec<Tensor> = parts
+                .iter()
+                .zip([3.0 / 8.0, 5.0 / 8.0])
+                .map(|(p, w)| {
+                    let t = [&p.0, &p.1][k];
+                    if k == 0 { t.clone() } else { (t * w).unwrap() }
+                })
+                .collect();
+            Tensor::cat(&v, 0).unwrap()
+        };
+        close(&cat(0), &whole.0);
+        close(&cat(1), &whole.1);
+        let weighted = |f: fn(&(Tensor, Tensor, Tensor, Tensor)) -> &Tensor| {
+            ((f(&parts[0]) * (3.0 / 8.0)).unwrap() + (f(&parts[1]) * (5.0 / 8.0)).unwrap()).unwrap()
+        };
+        close(&weighted(|p| &p.2), &whole.2);
+        close(&weighted(|p| &p.3), &whole.3);
     }
 
     #[test]

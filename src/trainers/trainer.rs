@@ -217,6 +217,8 @@ impl Trainer {
             &*ops::to_device_all(sample_weight, &dev)?,
         );
         let _losses = crate::engine::context::collect_losses();
+        // Every process runs this step together (layers may synchronize inside it).
+        let _step = crate::distribution::step_scope();
         // Fused layers put weight gradients in the weights' sinks during this step.
         let _sinks = ops::enable_sinks();
         weights.iter().for_each(|w| w.sink().clear());

@@ -38,6 +38,7 @@ pub struct BatchNormalization {
     center: bool,
     scale: bool,
     axis: isize,
+    synchronized: bool,
     /// `axis` counted from the front, and the input rank, once built.
     resolved: Option<(usize, usize)>,
     channels: Option<usize>,
@@ -63,6 +64,7 @@ impl BatchNormalization {
             center: true,
             scale: true,
             axis: -1,
+            synchronized: false,
             resolved: None,
             channels: None,
             gamma: None,
@@ -96,6 +98,24 @@ impl BatchNormalization {
         self.axis = a;
         self
     }
+    /// In a data-parallel job ([`crate::distribution`]), normalize each training batch with
+    /// the statistics of the global batch (every process's rows) instead of this process's
+    /// slice, so the step and the moving statistics are those of one process on the whole
+    /// batch, the same on every process. Default `false`: each process's own statistics (and
+    /// own moving averages), as Keras's on TensorFlow. Keras accepts `true` on TensorFlow
+    /// only; here it works with any launcher, and outside such a job it changes nothing.
+    ///
+    /// ```
+    /// use keras::layers::BatchNormalization;
+    /// use keras::prelude::*;
+    /// let y = BatchNormalization::new().synchronized(true).call(&Input::new([8]))?;
+    /// assert_eq!(y.layer().get_config()?["synchronized"], true);
+    /// # Ok::<(), keras::Error>(())
+    /// ```
+    pub fn synchronized(mut self, s: bool) -> Self {
+        self.synchronized = s;
+        self
+    }
 }
 
 impl BatchNormalization {
@@ -111,7 +131,8 @@ impl BatchNormalization {
             .momentum(c.f64_or("momentum", 0.99)?)
             .epsilon(c.f64_or("epsilon", 1e-3)?)
             .center(c.bool_or("center", true)?)
-            .scale(c.bool_or("scale", true)?);
+            .scale(c.bool_or("scale", true)?)
+            .synchronized(c.bool_or("synchronized", false)?);
         apply_base_config(l, c)
     }
 }
@@ -145,7 +166,7 @@ impl Layer for BatchNormalization {
     fn get_config(&self) -> Result<Config> {
         Ok(config(
             json!({"axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon, "center": self.center, "scale": self.scale,
-            "renorm": false, "renorm_clipping": null, "renorm_momentum": 0.99}),
+            "synchronized": self.synchronized, "renorm": false, "renorm_clipping": null, "renorm_momentum": 0.99}),
         ))
     }
     fn input_spec(&self) -> Vec<InputSpec> {
@@ -196,7 +217,12 @@ impl Layer for BatchNormalization {
             .or(self.beta.as_ref())
             .is_some_and(|w| !w.trainable());
         let stats = if ctx.training && !frozen {
-            let (mean, var) = ops::moments(&x2)?;
+            let sum = if self.synchronized {
+                crate::distribution::cross_process_sum()
+            } else {
+                None
+            };
+            let batch = ops::batch_moments(&x2, sum)?;
             let m = self.momentum;
             let upd = |w: &Weight, batch: &[f64]| -> Result<()> {
                 let old = ops::to_vec_f64(&w.numpy()?)?;
@@ -207,14 +233,14 @@ impl Layer for BatchNormalization {
                     .collect();
                 w.assign(&ops::from_vec(new, &[c])?)
             };
-            upd(mm, &mean)?;
-            upd(mv, &var)?;
-            None
+            upd(mm, &batch.mean)?;
+            upd(mv, &batch.var)?;
+            ops::BnStats::Batch(batch)
         } else {
-            Some((
+            ops::BnStats::Given(
                 ops::to_vec_f64(&mm.numpy()?)?,
                 ops::to_vec_f64(&mv.numpy()?)?,
-            ))
+            )
         };
         let ones = || Tensor::ones(c, x2.dtype(), x2.device());
         let gamma = match &self.gamma {
