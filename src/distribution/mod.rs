@@ -34,9 +34,43 @@ pub(crate) use sync::{
 
 use crate::{Error, Result};
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
 
 static GROUP: RwLock<Option<Arc<dyn Collective>>> = RwLock::new(None);
 static DISTRIBUTION: Mutex<Option<DataParallel>> = Mutex::new(None);
+/// `None` until set: [`DEFAULT_TIMEOUT`]; `Some(None)`: no deadline.
+static TIMEOUT: Mutex<Option<Option<Duration>>> = Mutex::new(None);
+
+/// How long a process waits in a collective for the others before it ends the job naming
+/// the missing ones, unless [`set_timeout`] or `KERAS_DISTRIBUTION_TIMEOUT` says otherwise:
+/// 10 minutes, PyTorch's default for its process groups.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// Sets how long a process waits in a collective (an all-reduce of gradients, a broadcast)
+/// for the others; past it, the job ends with an error naming the processes that never
+/// arrived (hung, or busy elsewhere for that long). `None`: wait forever. Set it on every
+/// process, before `fit`; `initialize` reads `KERAS_DISTRIBUTION_TIMEOUT` (seconds, `0` for
+/// none) when it is set.
+///
+/// ```
+/// use keras::distribution::{set_timeout, timeout, DEFAULT_TIMEOUT};
+/// use std::time::Duration;
+/// assert_eq!(timeout(), Some(DEFAULT_TIMEOUT));
+/// set_timeout(Some(Duration::from_secs(30)));
+/// assert_eq!(timeout(), Some(Duration::from_secs(30)));
+/// # set_timeout(Some(DEFAULT_TIMEOUT));
+/// ```
+pub fn set_timeout(t: Option<Duration>) {
+    *TIMEOUT.lock().unwrap_or_else(|e| e.into_inner()) = Some(t);
+}
+
+/// The collective timeout ([`set_timeout`]).
+pub fn timeout() -> Option<Duration> {
+    TIMEOUT
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .unwrap_or(Some(DEFAULT_TIMEOUT))
+}
 
 /// The process group of this job ([`LocalGroup`] before [`initialize`]).
 pub fn group() -> Arc<dyn Collective> {
@@ -87,7 +121,7 @@ impl Drop for Job {
 /// `job_addresses` is not needed; `num_processes` and `process_id`, when given (or set in
 /// `KERAS_DISTRIBUTION_NUM_PROCESSES` / `KERAS_DISTRIBUTION_PROCESS_ID`), are checked against
 /// it. Without the `mpi` feature the job is this process alone, and asking for more processes
-/// is an error.
+/// is an error. `KERAS_DISTRIBUTION_TIMEOUT` (seconds), when set, sets [`set_timeout`].
 pub fn initialize(
     job_addresses: Option<&str>,
     num_processes: Option<usize>,
@@ -104,6 +138,15 @@ pub fn initialize(
         }
     };
     let _ = job_addresses;
+    if let Ok(v) = std::env::var("KERAS_DISTRIBUTION_TIMEOUT") {
+        let secs: f64 = v.trim().parse().ok().filter(|s: &f64| *s >= 0.0).ok_or_else(|| {
+            Error::value(format!(
+                "KERAS_DISTRIBUTION_TIMEOUT must be a number of seconds (0 for none). \
+                 Received: {v:?}"
+            ))
+        })?;
+        set_timeout((secs > 0.0).then(|| Duration::from_secs_f64(secs)));
+    }
     let num = num_processes.or(env("KERAS_DISTRIBUTION_NUM_PROCESSES")?);
     let id = process_id.or(env("KERAS_DISTRIBUTION_PROCESS_ID")?);
     let g = open_group(num)?;
