@@ -44,6 +44,7 @@ mod cache;
 mod combine;
 mod map;
 mod prefetch;
+mod shard;
 mod shuffle;
 mod source;
 mod structure;

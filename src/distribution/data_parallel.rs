@@ -18,6 +18,7 @@ use crate::Result;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DataParallel {
     mesh: DeviceMesh,
+    auto_shard_dataset: bool,
 }
 
 impl DataParallel {
@@ -27,12 +28,39 @@ impl DataParallel {
         let names: Vec<&str> = devices.iter().map(String::as_str).collect();
         Ok(DataParallel {
             mesh: DeviceMesh::new(&[names.len()], &["batch"], &names)?,
+            auto_shard_dataset: true,
         })
     }
 
     /// Over a mesh whose first axis is the batch.
     pub fn with_mesh(mesh: DeviceMesh) -> DataParallel {
-        DataParallel { mesh }
+        DataParallel {
+            mesh,
+            auto_shard_dataset: true,
+        }
+    }
+
+    /// Keras's `auto_shard_dataset` (default `true`): every process reads the same data (the
+    /// same arrays or `Dataset`, batches of the global batch size) and keeps its slice of each
+    /// batch. `false`: each process's data is its own share already (say
+    /// [`Dataset::shard`](crate::data::Dataset::shard)`(process_count(), process_index())`
+    /// before batching), its batches are used whole, and the global batch is the sum of the
+    /// processes' batches. Every process must then run the same number of steps.
+    ///
+    /// ```
+    /// use keras::distribution::DataParallel;
+    /// let dp = DataParallel::new(None)?.auto_shard_dataset(false);
+    /// assert!(!dp.auto_shards_dataset());
+    /// # Ok::<(), keras::Error>(())
+    /// ```
+    pub fn auto_shard_dataset(mut self, on: bool) -> DataParallel {
+        self.auto_shard_dataset = on;
+        self
+    }
+
+    /// Whether each process takes its slice of every batch ([`DataParallel::auto_shard_dataset`]).
+    pub fn auto_shards_dataset(&self) -> bool {
+        self.auto_shard_dataset
     }
 
     /// The mesh.

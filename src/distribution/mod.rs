@@ -199,6 +199,15 @@ pub(crate) fn distribution_set() -> bool {
         .is_some()
 }
 
+/// Whether the distribution set (if any) cuts every batch into the processes' slices.
+pub(crate) fn auto_shards() -> bool {
+    DISTRIBUTION
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .as_ref()
+        .is_some_and(DataParallel::auto_shards_dataset)
+}
+
 /// The distribution set with [`set_distribution`].
 pub fn distribution() -> Option<DataParallel> {
     DISTRIBUTION

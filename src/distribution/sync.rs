@@ -53,9 +53,13 @@ pub(crate) fn cross_process_sum() -> Option<crate::ops::CrossProcessSum> {
     Some(Arc::new(move |buf: &mut [f64]| g.all_reduce_sum_f64(buf)))
 }
 
-/// This process's rows of a global batch: the `rank`-th of `size` near-equal slices.
+/// This process's rows of a global batch: the `rank`-th of `size` near-equal slices (the
+/// whole batch when the distribution does not auto-shard: each process's data is its own).
 pub(crate) fn shard(batch: Batch) -> Result<Batch> {
     let Some(g) = active() else { return Ok(batch) };
+    if !super::auto_shards() {
+        return Ok(batch);
+    }
     let n = match &batch.x {
         Data::One(t) => t.dim(0)?,
         Data::List(v) => v.first().map(|t| t.dim(0)).transpose()?.unwrap_or(0),
