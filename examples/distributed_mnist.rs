@@ -9,9 +9,12 @@
 //! ```
 //! (as root, Open MPI also wants `--allow-run-as-root`). `--epochs N` and `--samples N` make
 //! it shorter, `--save DIR` writes each rank's weights to `DIR/rank<r>.safetensors`,
-//! `--backup DIR` adds `BackupAndRestore(DIR)`, and `KERAS_RS_DIE_AT_STEP=k` (or `epoch:k`)
-//! makes the last rank exit at step k, or with `KERAS_RS_ERROR=1` return an error there
-//! (tests/distributed.rs uses them all).
+//! `--backup DIR` adds `BackupAndRestore(DIR)`, `--bn` puts a synchronized
+//! `BatchNormalization` after the hidden layer (`--bn-local` an unsynchronized one),
+//! `--own-shard` has each process read its own `Dataset::shard` (no auto-sharding), and `KERAS_RS_DIE_AT_STEP=k` (or `epoch:k`)
+//! makes the last rank exit at step k, with `KERAS_RS_ERROR=1` return an error there, or with
+//! `KERAS_RS_HANG=1` hang there (the others end the job after `KERAS_DISTRIBUTION_TIMEOUT`
+//! seconds); tests/distributed.rs uses them all.
 
 use keras::distribution::{
     initialize, process_count, process_index, set_distribution, DataParallel,
@@ -43,6 +46,12 @@ impl keras::callbacks::Callback for DieAt {
             return Err(keras::Error::runtime(
                 "a failure on this rank (KERAS_RS_ERROR)",
             ));
+        }
+        if self.2 == self.0 && batch == self.1 && last && std::env::var("KERAS_RS_HANG").is_ok() {
+            eprintln!("rank {} hangs at step {batch} (KERAS_RS_HANG)", process_index());
+            loop {
+                std::thread::sleep(std::time::Duration::from_secs(1));
+            }
         }
         if self.2 == self.0 && batch == self.1 && last {
             eprintln!(
@@ -124,7 +133,12 @@ fn arg(name: &str) -> Option<usize> {
 
 fn main() -> keras::Result<()> {
     let _job = initialize(None, None, None)?;
-    set_distribution(Some(DataParallel::new(None)?));
+    // `--own-shard`: each process reads its own share of the data (`Dataset::shard`) in
+    // batches of 64 / N, instead of slicing every global batch of 64.
+    let own_shard = std::env::args().any(|a| a == "--own-shard");
+    set_distribution(Some(
+        DataParallel::new(None)?.auto_shard_dataset(!own_shard),
+    ));
     keras::utils::set_random_seed(1337);
     let ((x_train, y_train), (x_test, y_test)) = keras::datasets::mnist::load_data()?;
     let n = arg("--samples").unwrap_or(x_train.dims()[0]);
@@ -133,11 +147,23 @@ fn main() -> keras::Result<()> {
     let y_train = y_train.narrow(0, 0, n)?;
     let x_test = (x_test.to_dtype(DType::F32)? / 255.0)?;
 
-    let mut model = Sequential::from_layers([
+    let mut layers: Vec<LayerRef> = vec![
         Flatten::new().input_shape([28, 28]).into(),
         Dense::new(128).activation("relu").into(),
-        Dense::new(10).into(),
-    ])?;
+    ];
+    // `--bn`: a synchronized BatchNormalization; `--bn-local`: one with each process's own
+    // statistics (Keras's default).
+    let bn = std::env::args().find(|a| a == "--bn" || a == "--bn-local");
+    if let Some(bn) = bn {
+        let synchronized = bn == "--bn";
+        layers.push(
+            keras::layers::BatchNormalization::new()
+                .synchronized(synchronized)
+                .into(),
+        );
+    }
+    layers.push(Dense::new(10).into());
+    let mut model = Sequential::from_layers(layers)?;
     model.compile(
         "adam",
         SparseCategoricalCrossentropy::new().from_logits(true),
@@ -162,7 +188,14 @@ fn main() -> keras::Result<()> {
         args = args.callback(d);
     }
     let start = std::time::Instant::now();
-    let history = model.fit(&x_train, &y_train, args)?;
+    let history = if own_shard {
+        let ds = keras::data::Dataset::from_tensor_slices((x_train, y_train))?
+            .shard(process_count(), process_index())?
+            .batch(64 / process_count())?;
+        model.fit_dataset(&ds, args)?
+    } else {
+        model.fit(&x_train, &y_train, args)?
+    };
     let secs = start.elapsed().as_secs_f64();
     let logs = model.evaluate(&x_test, &y_test, EvalArgs::quiet())?;
     if let Some(dir) = arg_str("--save") {

@@ -311,3 +311,125 @@ fn a_rank_that_dies_ends_the_job_with_an_error_naming_it() {
     );
     assert!(t.elapsed().as_secs() < 120, "took {:?}", t.elapsed());
 }
+
+#[test]
+fn a_rank_that_hangs_ends_the_job_after_the_timeout_naming_it() {
+    if !have_mpirun() {
+        return;
+    }
+    let exe = example();
+    let t = std::time::Instant::now();
+    let env = [
+        ("KERAS_RS_DIE_AT_STEP", "5"),
+        ("KERAS_RS_HANG", "1"),
+        ("KERAS_DISTRIBUTION_TIMEOUT", "4"),
+    ];
+    let r = mpirun(2, &exe, &["--samples", "2048", "--epochs", "2"], &env);
+    let out = format!(
+        "{}{}",
+        String::from_utf8_lossy(&r.stdout),
+        String::from_utf8_lossy(&r.stderr)
+    );
+    assert!(!r.status.success(), "{out}");
+    assert_ne!(
+        r.status.code(),
+        Some(124),
+        "the job hung past the collective timeout:\n{out}"
+    );
+    assert!(out.contains("rank 1 hangs at step 5"), "{out}");
+    // Rank 0 waited 4 s in its next collective, asked rank 1 where it was, got no answer.
+    assert!(
+        out.contains("keras-rs: rank 0 of 2: an all-reduce")
+            && out.contains("did not complete within 4.0 s")
+            && out.contains("missing: rank 1 (no answer"),
+        "{out}"
+    );
+    let secs = t.elapsed().as_secs();
+    assert!((4..90).contains(&secs), "took {secs} s");
+}
+
+#[test]
+fn synchronized_batch_normalization_trains_as_one_process() {
+    if !have_mpirun() {
+        return;
+    }
+    let exe = example();
+    let dir = std::env::temp_dir().join(format!("keras_rs_syncbn_{}", std::process::id()));
+    let (one, two) = (dir.join("one"), dir.join("two"));
+    let mut runs = vec![];
+    for (np, d) in [(1, &one), (2, &two)] {
+        std::fs::create_dir_all(d).unwrap();
+        let s = d.display().to_string();
+        let args = ["--samples", "1024", "--epochs", "2", "--bn", "--save", &s];
+        let r = mpirun(np, &exe, &args, &[]);
+        assert!(
+            r.status.success(),
+            "{}\n{}",
+            String::from_utf8_lossy(&r.stdout),
+            String::from_utf8_lossy(&r.stderr)
+        );
+        runs.push(String::from_utf8_lossy(&r.stdout).to_string());
+    }
+    let w1 = weights(&one.join("rank0.safetensors"));
+    let (w20, w21) = (
+        weights(&two.join("rank0.safetensors")),
+        weights(&two.join("rank1.safetensors")),
+    );
+    // The BatchNormalization's four weights are there, moving statistics included...
+    assert_eq!(w1.len(), 8, "{:?}", w1.iter().map(|w| &w.0).collect::<Vec<_>>());
+    // ...and equal on both ranks and to one process's on the whole batch: each process
+    // normalized with the global batch's statistics.
+    assert_eq!(max_diff(&w20, &w21), 0.0, "the ranks' weights differ");
+    let d = max_diff(&w1, &w20);
+    assert!(d <= 1e-6, "two processes vs one: max weight difference {d}");
+    let (l1, l2) = (losses(&runs[0], 0), losses(&runs[1], 1));
+    for (a, b) in l1.iter().zip(&l2) {
+        assert!((a - b).abs() <= 1e-5, "loss {l1:?} vs {l2:?}");
+    }
+    // Without synchronizing, each process's half-batch statistics make another model.
+    let local = dir.join("local");
+    std::fs::create_dir_all(&local).unwrap();
+    let s = local.display().to_string();
+    let args = ["--samples", "1024", "--epochs", "2", "--bn-local", "--save", &s];
+    let r = mpirun(2, &exe, &args, &[]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let d = max_diff(&w1, &weights(&local.join("rank0.safetensors")));
+    assert!(d > 1e-4, "unsynchronized statistics gave the same weights ({d})");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn processes_reading_their_own_shard_train_as_one_process() {
+    if !have_mpirun() {
+        return;
+    }
+    let exe = example();
+    let dir = std::env::temp_dir().join(format!("keras_rs_own_shard_{}", std::process::id()));
+    let mut outs = vec![];
+    for np in [1, 2] {
+        let d = dir.join(np.to_string());
+        std::fs::create_dir_all(&d).unwrap();
+        let s = d.display().to_string();
+        let args = ["--samples", "2048", "--epochs", "2", "--own-shard", "--save", &s];
+        let r = mpirun(np, &exe, &args, &[]);
+        assert!(
+            r.status.success(),
+            "{}\n{}",
+            String::from_utf8_lossy(&r.stdout),
+            String::from_utf8_lossy(&r.stderr)
+        );
+        outs.push(String::from_utf8_lossy(&r.stdout).to_string());
+    }
+    // Rank r read elements r, r + 2, ... in batches of 32: together each step's 64 are the
+    // one process's batch of 64, so the weights are its weights.
+    let w1 = weights(&dir.join("1/rank0.safetensors"));
+    let (w20, w21) = (
+        weights(&dir.join("2/rank0.safetensors")),
+        weights(&dir.join("2/rank1.safetensors")),
+    );
+    assert_eq!(max_diff(&w20, &w21), 0.0, "the ranks' weights differ");
+    let d = max_diff(&w1, &w20);
+    assert!(d <= 1e-6, "two processes vs one: max weight difference {d}");
+    assert!(outs[1].contains("over 64 steps"), "{}", outs[1]);
+    std::fs::remove_dir_all(&dir).ok();
+}
