@@ -10,7 +10,7 @@
 //! ```
 
 use keras::distribution::{group, initialize, set_distribution, DataParallel};
-use keras::layers::{Conv2D, MaxPooling2D};
+use keras::layers::{BatchNormalization, Conv2D, MaxPooling2D};
 use keras::prelude::*;
 use std::time::Instant;
 
@@ -40,14 +40,23 @@ fn run(name: &str, mut model: Model, x: Tensor, y: Tensor, batch: usize) -> kera
         g.all_reduce_sum(&mut buf)?;
     }
     let reduce_ms = t.elapsed().as_secs_f64() * 1e3 / reps as f64;
+    // The same all-reduce without a deadline (Open MPI's blocking MPI_Allreduce).
+    keras::distribution::set_timeout(None);
+    let t = Instant::now();
+    for _ in 0..reps {
+        g.all_reduce_sum(&mut buf)?;
+    }
+    let blocking_ms = t.elapsed().as_secs_f64() * 1e3 / reps as f64;
+    keras::distribution::set_timeout(Some(keras::distribution::DEFAULT_TIMEOUT));
     if g.rank() == 0 {
         println!(
-            "{name} keras-rs, {} process(es): {:.0} samples/s, {:.3} ms/step, all-reduce of {} floats {:.3} ms",
+            "{name} keras-rs, {} process(es): {:.0} samples/s, {:.3} ms/step, all-reduce of {} floats {:.3} ms (without a deadline {:.3} ms)",
             g.size(),
             x.dims()[0] as f64 / secs,
             secs * 1e3 / steps as f64,
             model.count_params(),
-            reduce_ms
+            reduce_ms,
+            blocking_ms
         );
     }
     Ok(())
@@ -68,14 +77,24 @@ fn main() -> keras::Result<()> {
     run("W1", w1.into_model(), x, y, 128)?;
     let x = keras::random::uniform(&[64 * 100, 28, 28, 1], 0.0, 1.0)?;
     let y = keras::random::randint(&[64 * 100], 0, 10)?;
-    let w2 = Sequential::from_layers([
-        Input::new([28, 28, 1]).into(),
-        Conv2D::new(32, 3).activation("relu").into(),
-        MaxPooling2D::new(2).into(),
-        Conv2D::new(64, 3).activation("relu").into(),
-        MaxPooling2D::new(2).into(),
-        Flatten::new().into(),
-        Dense::new(10).activation("softmax").into(),
-    ])?;
-    run("W2", w2.into_model(), x, y, 64)
+    run("W2", w2(None)?, x.clone(), y.clone(), 64)?;
+    // W2 with a BatchNormalization after each convolution, each process's own statistics
+    // and then the global batch's (two all-reduces per layer and step).
+    run("W2+BN", w2(Some(false))?, x.clone(), y.clone(), 64)?;
+    run("W2+BN synchronized", w2(Some(true))?, x, y, 64)
+}
+
+/// W2's CNN; `bn`: a BatchNormalization after each convolution, synchronized or not.
+fn w2(bn: Option<bool>) -> keras::Result<Model> {
+    let mut layers: Vec<LayerRef> = vec![Input::new([28, 28, 1]).into()];
+    for filters in [32, 64] {
+        layers.push(Conv2D::new(filters, 3).activation("relu").into());
+        if let Some(s) = bn {
+            layers.push(BatchNormalization::new().synchronized(s).into());
+        }
+        layers.push(MaxPooling2D::new(2).into());
+    }
+    layers.push(Flatten::new().into());
+    layers.push(Dense::new(10).activation("softmax").into());
+    Ok(Sequential::from_layers(layers)?.into_model())
 }

@@ -63,7 +63,64 @@ fn mpirun(np: usize, exe: &Path, args: &[&str], env: &[(&str, &str)]) -> Output 
     c.output().expect("mpirun runs")
 }
 
-fn weights(path: &Path) -> Vec<(String, Vec<f32>)> {
+/// Runs the example with `args` as one process and as two, each rank saving its weights;
+/// asserts that both ranks end with the same weights, equal (1e-6) to the one process's, and
+/// that every rank's History equals the one process's (1e-5) and that the ranks held
+/// identical weights after every step. Returns the one process's
+/// weights, the folder the runs wrote in, and the two runs' outputs.
+fn trains_as_one_process(name: &str, args: &[&str]) -> (Weights, PathBuf, [Output; 2]) {
+    let exe = example();
+    let dir = std::env::temp_dir().join(format!("keras_rs_{name}_{}", std::process::id()));
+    let runs = [1, 2].map(|np| {
+        let d = dir.join(np.to_string());
+        std::fs::create_dir_all(&d).unwrap();
+        let s = d.display().to_string();
+        let mut a = args.to_vec();
+        a.extend(["--save", &s]);
+        let r = mpirun(np, &exe, &a, &[]);
+        assert!(
+            r.status.success(),
+            "{}\n{}",
+            String::from_utf8_lossy(&r.stdout),
+            String::from_utf8_lossy(&r.stderr)
+        );
+        r
+    });
+    let w1 = weights(&dir.join("1/rank0.safetensors"));
+    let (w20, w21) = (
+        weights(&dir.join("2/rank0.safetensors")),
+        weights(&dir.join("2/rank1.safetensors")),
+    );
+    assert_eq!(max_diff(&w20, &w21), 0.0, "the ranks' weights differ");
+    let d = max_diff(&w1, &w20);
+    assert!(d <= 1e-6, "two processes vs one: max weight difference {d}");
+    let (s1, s2) = (
+        String::from_utf8_lossy(&runs[0].stdout),
+        String::from_utf8_lossy(&runs[1].stdout),
+    );
+    let (l1, l20, l21) = (losses(&s1, 0), losses(&s2, 0), losses(&s2, 1));
+    assert_eq!(l20, l21);
+    for (a, b) in l1.iter().zip(&l20) {
+        assert!((a - b).abs() <= 1e-5, "loss {l1:?} vs {l20:?}");
+    }
+    // Identical weights on every rank after every step (a hash of all of them, step by step).
+    let hash = |rank: usize| {
+        s2.lines()
+            .find(|l| l.starts_with(&format!("rank {rank} step hash")))
+            .map(|l| l.split_whitespace().nth(4).unwrap().to_string())
+            .unwrap_or_else(|| panic!("no step hash of rank {rank} in {s2}"))
+    };
+    assert_eq!(
+        hash(0),
+        hash(1),
+        "the ranks' weights differed after some step"
+    );
+    (w1, dir, runs)
+}
+
+type Weights = Vec<(String, Vec<f32>)>;
+
+fn weights(path: &Path) -> Weights {
     let mut v: Vec<(String, Vec<f32>)> = candle_core::safetensors::load(path, &Device::Cpu)
         .unwrap()
         .into_iter()
@@ -73,7 +130,7 @@ fn weights(path: &Path) -> Vec<(String, Vec<f32>)> {
     v
 }
 
-fn max_diff(a: &[(String, Vec<f32>)], b: &[(String, Vec<f32>)]) -> f32 {
+fn max_diff(a: &Weights, b: &Weights) -> f32 {
     assert_eq!(a.len(), b.len());
     a.iter()
         .zip(b)
@@ -105,75 +162,13 @@ fn two_processes_train_as_one_on_the_global_batch() {
     if !have_mpirun() {
         return;
     }
-    let exe = example();
-    let dir = std::env::temp_dir().join(format!("keras_rs_dist_{}", std::process::id()));
-    let (one, two) = (dir.join("one"), dir.join("two"));
-    std::fs::create_dir_all(&one).unwrap();
-    std::fs::create_dir_all(&two).unwrap();
-    let args = |d: &Path| {
-        vec![
-            "--samples".to_string(),
-            "2048".into(),
-            "--epochs".into(),
-            "2".into(),
-            "--save".into(),
-            d.display().to_string(),
-        ]
-    };
-    let a1 = args(&one);
-    let a2 = args(&two);
-    let r1 = mpirun(
-        1,
-        &exe,
-        &a1.iter().map(String::as_str).collect::<Vec<_>>(),
-        &[],
-    );
-    let r2 = mpirun(
-        2,
-        &exe,
-        &a2.iter().map(String::as_str).collect::<Vec<_>>(),
-        &[],
-    );
-    for r in [&r1, &r2] {
-        assert!(
-            r.status.success(),
-            "{}\n{}",
-            String::from_utf8_lossy(&r.stdout),
-            String::from_utf8_lossy(&r.stderr)
-        );
-    }
-    let (s1, s2) = (
-        String::from_utf8_lossy(&r1.stdout),
-        String::from_utf8_lossy(&r2.stdout),
-    );
-    // Every rank ends with the same weights, equal (1e-6) to one process's on batches of 64.
-    let w1 = weights(&one.join("rank0.safetensors"));
-    let (w20, w21) = (
-        weights(&two.join("rank0.safetensors")),
-        weights(&two.join("rank1.safetensors")),
-    );
-    assert_eq!(max_diff(&w20, &w21), 0.0, "the ranks' weights differ");
-    let d = max_diff(&w1, &w20);
-    assert!(d <= 1e-6, "two processes vs one: max weight difference {d}");
-    // The same History on every rank, equal to the one-process run's.
-    let (l1, l20, l21) = (losses(&s1, 0), losses(&s2, 0), losses(&s2, 1));
-    assert_eq!(l20, l21);
-    for (a, b) in l1.iter().zip(&l20) {
-        assert!((a - b).abs() <= 1e-5, "loss {l1:?} vs {l20:?}");
-    }
+    // Every rank ends with the same weights and History, equal (1e-6, 1e-5) to one
+    // process's on batches of 64.
+    let args = ["--samples", "2048", "--epochs", "2"];
+    let (_, dir, [_, r2]) = trains_as_one_process("global_batch", &args);
+    let s2 = String::from_utf8_lossy(&r2.stdout);
+    let l20 = losses(&s2, 0);
     assert!(l20[1] < l20[0], "{l20:?}");
-    // Identical weights on every rank after every step (a hash of all of them, step by step).
-    let hash = |rank: usize| {
-        s2.lines()
-            .find(|l| l.starts_with(&format!("rank {rank} step hash")))
-            .map(|l| l.split_whitespace().nth(4).unwrap().to_string())
-            .unwrap_or_else(|| panic!("no step hash of rank {rank} in {s2}"))
-    };
-    assert_eq!(
-        hash(0),
-        hash(1),
-        "the ranks' weights differed after some step"
-    );
     assert!(s2.contains("over 64 steps"), "{s2}");
     // Callbacks that write files run on rank 0 alone.
     assert_eq!(s2.matches("ran the rank-0 callback").count(), 1, "{s2}");
@@ -353,45 +348,19 @@ fn synchronized_batch_normalization_trains_as_one_process() {
     if !have_mpirun() {
         return;
     }
-    let exe = example();
-    let dir = std::env::temp_dir().join(format!("keras_rs_syncbn_{}", std::process::id()));
-    let (one, two) = (dir.join("one"), dir.join("two"));
-    let mut runs = vec![];
-    for (np, d) in [(1, &one), (2, &two)] {
-        std::fs::create_dir_all(d).unwrap();
-        let s = d.display().to_string();
-        let args = ["--samples", "1024", "--epochs", "2", "--bn", "--save", &s];
-        let r = mpirun(np, &exe, &args, &[]);
-        assert!(
-            r.status.success(),
-            "{}\n{}",
-            String::from_utf8_lossy(&r.stdout),
-            String::from_utf8_lossy(&r.stderr)
-        );
-        runs.push(String::from_utf8_lossy(&r.stdout).to_string());
-    }
-    let w1 = weights(&one.join("rank0.safetensors"));
-    let (w20, w21) = (
-        weights(&two.join("rank0.safetensors")),
-        weights(&two.join("rank1.safetensors")),
-    );
-    // The BatchNormalization's four weights are there, moving statistics included...
-    assert_eq!(w1.len(), 8, "{:?}", w1.iter().map(|w| &w.0).collect::<Vec<_>>());
-    // ...and equal on both ranks and to one process's on the whole batch: each process
-    // normalized with the global batch's statistics.
-    assert_eq!(max_diff(&w20, &w21), 0.0, "the ranks' weights differ");
-    let d = max_diff(&w1, &w20);
-    assert!(d <= 1e-6, "two processes vs one: max weight difference {d}");
-    let (l1, l2) = (losses(&runs[0], 0), losses(&runs[1], 1));
-    for (a, b) in l1.iter().zip(&l2) {
-        assert!((a - b).abs() <= 1e-5, "loss {l1:?} vs {l2:?}");
-    }
+    // Each process normalized with the global batch's statistics: the weights, moving
+    // statistics included, are one process's on the whole batch.
+    let args = ["--samples", "1024", "--epochs", "2", "--bn"];
+    let (w1, dir, _) = trains_as_one_process("syncbn", &args);
+    let names: Vec<&String> = w1.iter().map(|w| &w.0).collect();
+    assert_eq!(names.len(), 8, "{names:?}");
+    assert!(names.iter().any(|n| n.contains("moving_variance")), "{names:?}");
     // Without synchronizing, each process's half-batch statistics make another model.
     let local = dir.join("local");
     std::fs::create_dir_all(&local).unwrap();
     let s = local.display().to_string();
     let args = ["--samples", "1024", "--epochs", "2", "--bn-local", "--save", &s];
-    let r = mpirun(2, &exe, &args, &[]);
+    let r = mpirun(2, &example(), &args, &[]);
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
     let d = max_diff(&w1, &weights(&local.join("rank0.safetensors")));
     assert!(d > 1e-4, "unsynchronized statistics gave the same weights ({d})");
@@ -403,33 +372,11 @@ fn processes_reading_their_own_shard_train_as_one_process() {
     if !have_mpirun() {
         return;
     }
-    let exe = example();
-    let dir = std::env::temp_dir().join(format!("keras_rs_own_shard_{}", std::process::id()));
-    let mut outs = vec![];
-    for np in [1, 2] {
-        let d = dir.join(np.to_string());
-        std::fs::create_dir_all(&d).unwrap();
-        let s = d.display().to_string();
-        let args = ["--samples", "2048", "--epochs", "2", "--own-shard", "--save", &s];
-        let r = mpirun(np, &exe, &args, &[]);
-        assert!(
-            r.status.success(),
-            "{}\n{}",
-            String::from_utf8_lossy(&r.stdout),
-            String::from_utf8_lossy(&r.stderr)
-        );
-        outs.push(String::from_utf8_lossy(&r.stdout).to_string());
-    }
-    // Rank r read elements r, r + 2, ... in batches of 32: together each step's 64 are the
+    // Rank r reads elements r, r + 2, ... in batches of 32: together each step's 64 are the
     // one process's batch of 64, so the weights are its weights.
-    let w1 = weights(&dir.join("1/rank0.safetensors"));
-    let (w20, w21) = (
-        weights(&dir.join("2/rank0.safetensors")),
-        weights(&dir.join("2/rank1.safetensors")),
-    );
-    assert_eq!(max_diff(&w20, &w21), 0.0, "the ranks' weights differ");
-    let d = max_diff(&w1, &w20);
-    assert!(d <= 1e-6, "two processes vs one: max weight difference {d}");
-    assert!(outs[1].contains("over 64 steps"), "{}", outs[1]);
+    let args = ["--samples", "2048", "--epochs", "2", "--own-shard"];
+    let (_, dir, [_, r2]) = trains_as_one_process("own_shard", &args);
+    let s2 = String::from_utf8_lossy(&r2.stdout);
+    assert!(s2.contains("over 64 steps"), "{s2}");
     std::fs::remove_dir_all(&dir).ok();
 }

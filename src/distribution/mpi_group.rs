@@ -2,7 +2,7 @@
 //! started, on one machine or many (`mpirun --host a,b`).
 //!
 //! Every collective is started non-blocking and waited for with a deadline
-//! ([`super::timeout`]): a process that never arrives (hung, or busy past the timeout) ends
+//! ([`super::timeout`]; with none, Open MPI's blocking collectives run): a process that never arrives (hung, or busy past the timeout) ends
 //! the job with an error naming it instead of leaving the others waiting forever. To name it,
 //! a process whose wait ran out asks every other, on a communicator of its own, where it is;
 //! processes waiting in a collective answer, and the ones that do not are the culprits.
@@ -89,6 +89,12 @@ impl MpiGroup {
                 Ok(_) => return,
                 Err(r) => req = r,
             }
+            polls = polls.saturating_add(1);
+            if polls % 1024 != 0 {
+                // A short collective completes within a few polls: no clock, no probe.
+                std::hint::spin_loop();
+                continue;
+            }
             answer_questions(c);
             if timeout.is_some_and(|t| start.elapsed() >= t) {
                 let message = self.who_is_missing(c, what, timeout.unwrap_or_default());
@@ -97,11 +103,8 @@ impl MpiGroup {
                 std::mem::forget(req);
                 c.world.abort(1);
             }
-            // Spin for a short collective; sleep between polls for a long wait.
-            polls = polls.saturating_add(1);
-            if polls < 20_000 {
-                std::hint::spin_loop();
-            } else {
+            // Past the first few milliseconds, sleep between polls for a long wait.
+            if polls > 100_000 {
                 std::thread::sleep(Duration::from_micros(200));
             }
         }
@@ -157,6 +160,13 @@ impl MpiGroup {
         let send = buf.to_vec();
         let mut c = self.comms();
         c.seq += 1;
+        if super::timeout().is_none() {
+            // No deadline: Open MPI's blocking all-reduce (its tuned algorithms are faster
+            // than the non-blocking ones: 0.18 vs 0.26 ms for W1's gradients here).
+            c.world
+                .all_reduce_into(&send[..], buf, SystemOperation::sum());
+            return;
+        }
         mpi::request::scope(|scope| {
             let req =
                 c.world
@@ -169,6 +179,10 @@ impl MpiGroup {
     fn from_rank_zero<T: Equivalence>(&self, buf: &mut [T]) {
         let mut c = self.comms();
         c.seq += 1;
+        if super::timeout().is_none() {
+            c.world.process_at_rank(0).broadcast_into(buf);
+            return;
+        }
         mpi::request::scope(|scope| {
             let req = c.world.process_at_rank(0).immediate_broadcast_into(scope, buf);
             self.finish(&c, req, "a broadcast");
