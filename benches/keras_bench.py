@@ -68,22 +68,27 @@ def timed_steps(model, x, y, warmup, steps):
     return median(times)
 
 
-def w2():
+def w2(bn=False):
     keras.utils.set_random_seed(0)
     rng = np.random.default_rng(0)
     x = rng.uniform(size=(64, 28, 28, 1)).astype("float32")
     y = rng.integers(0, 10, size=(64,)).astype("int32")
-    model = cnn()
+    model = cnn(bn)
     model.compile("adam", "sparse_categorical_crossentropy")
-    print(f"W2 keras {keras.__version__} {keras.backend.backend()}: median {timed_steps(model, x, y, 5, 50):.2f} ms/step (train_on_batch)")
+    name = "W2+BN" if bn else "W2"
+    print(f"{name} keras {keras.__version__} {keras.backend.backend()}: median {timed_steps(model, x, y, 5, 50):.2f} ms/step (train_on_batch)")
 
 
-def cnn():
+def cnn(bn=False):
+    # bn: a BatchNormalization after each convolution (benches/distributed.rs's W2+BN).
+    norm = (lambda: [layers.BatchNormalization()]) if bn else (lambda: [])
     return keras.Sequential([
         keras.Input((28, 28, 1)),
         layers.Conv2D(32, 3, activation="relu"),
+        *norm(),
         layers.MaxPooling2D(2),
         layers.Conv2D(64, 3, activation="relu"),
+        *norm(),
         layers.MaxPooling2D(2),
         layers.Flatten(),
         layers.Dense(10, activation="softmax"),
@@ -262,6 +267,6 @@ def transformer():
 
 
 if __name__ == "__main__":
-    {"w1": w1, "w2": w2, "w3": w3, "w4": w4, "mnist_mlp": mnist_mlp, "saving": saving,
+    {"w1": w1, "w2": w2, "w2bn": lambda: w2(True), "w3": w3, "w4": w4, "mnist_mlp": mnist_mlp, "saving": saving,
      "data_pipeline": data_pipeline, "resnet50": resnet50,
      "resnet50_bf16": resnet50_bf16, "transformer": transformer}[sys.argv[1]]()

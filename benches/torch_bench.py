@@ -1,7 +1,7 @@
 """PyTorch (eager) reference timings for BENCHMARKS.md: the same models, shapes, optimizers,
 batch sizes and step counts as benches/w1.rs .. w4.rs, benches/gpu.rs and benches/keras_bench.py.
 
-    python benches/torch_bench.py w1|w2|w3|w4
+    python benches/torch_bench.py w1|w2|w2bn|w3|w4
     TORCH_DEVICE=cuda python benches/torch_bench.py w1|w2|w3|resnet50|resnet50_bf16|transformer
 
 PyTorch keeps images channels-first (NCHW), its native layout; the models are otherwise
@@ -68,21 +68,25 @@ def w1():
     print(f"W1 torch {torch.__version__}: median {ms:.3f} ms/step (eager training step)")
 
 
-def cnn():
+def cnn(bn=False):
+    # bn: a BatchNormalization after each convolution's ReLU (Keras's epsilon and momentum).
+    def norm(c):
+        return [nn.BatchNorm2d(c, eps=1e-3, momentum=0.01)] if bn else []
     return nn.Sequential(
-        nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(1, 32, 3), nn.ReLU(), *norm(32), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3), nn.ReLU(), *norm(64), nn.MaxPool2d(2),
         nn.Flatten(), nn.Linear(1600, 10), nn.Softmax(dim=-1))
 
 
-def w2():
+def w2(bn=False):
     rng = np.random.default_rng(0)
     x = torch.from_numpy(rng.uniform(size=(64, 1, 28, 28)).astype("float32"))
     y = torch.from_numpy(rng.integers(0, 10, size=(64,)).astype("int64"))
-    model = cnn()
+    model = cnn(bn)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     ms = timed_steps(model, opt, sparse_cce_on_probs, x, y, 5, 50)
-    print(f"W2 torch {torch.__version__}: median {ms:.2f} ms/step (eager training step)")
+    name = "W2+BN" if bn else "W2"
+    print(f"{name} torch {torch.__version__}: median {ms:.2f} ms/step (eager training step)")
 
 
 class LstmModel(nn.Module):
@@ -201,5 +205,5 @@ def transformer():
 
 if __name__ == "__main__":
     torch.set_num_threads(torch.get_num_threads())
-    {"w1": w1, "w2": w2, "w3": w3, "w4": w4, "resnet50": resnet50, "resnet50_bf16": resnet50_bf16,
+    {"w1": w1, "w2": w2, "w2bn": lambda: w2(True), "w3": w3, "w4": w4, "resnet50": resnet50, "resnet50_bf16": resnet50_bf16,
      "transformer": transformer}[sys.argv[1]]()

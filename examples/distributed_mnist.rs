@@ -48,7 +48,10 @@ impl keras::callbacks::Callback for DieAt {
             ));
         }
         if self.2 == self.0 && batch == self.1 && last && std::env::var("KERAS_RS_HANG").is_ok() {
-            eprintln!("rank {} hangs at step {batch} (KERAS_RS_HANG)", process_index());
+            eprintln!(
+                "rank {} hangs at step {batch} (KERAS_RS_HANG)",
+                process_index()
+            );
             loop {
                 std::thread::sleep(std::time::Duration::from_secs(1));
             }

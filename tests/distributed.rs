@@ -354,16 +354,30 @@ fn synchronized_batch_normalization_trains_as_one_process() {
     let (w1, dir, _) = trains_as_one_process("syncbn", &args);
     let names: Vec<&String> = w1.iter().map(|w| &w.0).collect();
     assert_eq!(names.len(), 8, "{names:?}");
-    assert!(names.iter().any(|n| n.contains("moving_variance")), "{names:?}");
+    assert!(
+        names.iter().any(|n| n.contains("moving_variance")),
+        "{names:?}"
+    );
     // Without synchronizing, each process's half-batch statistics make another model.
     let local = dir.join("local");
     std::fs::create_dir_all(&local).unwrap();
     let s = local.display().to_string();
-    let args = ["--samples", "1024", "--epochs", "2", "--bn-local", "--save", &s];
+    let args = [
+        "--samples",
+        "1024",
+        "--epochs",
+        "2",
+        "--bn-local",
+        "--save",
+        &s,
+    ];
     let r = mpirun(2, &example(), &args, &[]);
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
     let d = max_diff(&w1, &weights(&local.join("rank0.safetensors")));
-    assert!(d > 1e-4, "unsynchronized statistics gave the same weights ({d})");
+    assert!(
+        d > 1e-4,
+        "unsynchronized statistics gave the same weights ({d})"
+    );
     std::fs::remove_dir_all(&dir).ok();
 }
 

@@ -140,12 +140,17 @@ pub fn initialize(
     };
     let _ = job_addresses;
     if let Ok(v) = std::env::var("KERAS_DISTRIBUTION_TIMEOUT") {
-        let secs: f64 = v.trim().parse().ok().filter(|s: &f64| *s >= 0.0).ok_or_else(|| {
-            Error::value(format!(
-                "KERAS_DISTRIBUTION_TIMEOUT must be a number of seconds (0 for none). \
+        let secs: f64 = v
+            .trim()
+            .parse()
+            .ok()
+            .filter(|s: &f64| *s >= 0.0)
+            .ok_or_else(|| {
+                Error::value(format!(
+                    "KERAS_DISTRIBUTION_TIMEOUT must be a number of seconds (0 for none). \
                  Received: {v:?}"
-            ))
-        })?;
+                ))
+            })?;
         set_timeout((secs > 0.0).then(|| Duration::from_secs_f64(secs)));
     }
     let num = num_processes.or(env("KERAS_DISTRIBUTION_NUM_PROCESSES")?);

@@ -80,7 +80,12 @@ impl MpiGroup {
 
     /// Waits for `req` (collective number `seq`, `what`), answering the others' questions
     /// meanwhile; past the timeout, finds who is missing and ends the job naming them.
-    fn finish<'a, D: ?Sized, S: Scope<'a>>(&self, c: &Comms, mut req: Request<'a, D, S>, what: &str) {
+    fn finish<'a, D: ?Sized, S: Scope<'a>>(
+        &self,
+        c: &Comms,
+        mut req: Request<'a, D, S>,
+        what: &str,
+    ) {
         let timeout = super::timeout();
         let start = Instant::now();
         let mut polls = 0u32;
@@ -90,7 +95,7 @@ impl MpiGroup {
                 Err(r) => req = r,
             }
             polls = polls.saturating_add(1);
-            if polls % 1024 != 0 {
+            if !polls.is_multiple_of(1024) {
                 // A short collective completes within a few polls: no clock, no probe.
                 std::hint::spin_loop();
                 continue;
@@ -124,7 +129,10 @@ impl MpiGroup {
         let start = Instant::now();
         while start.elapsed() < ANSWER_WINDOW && answers.iter().any(Option::is_none) {
             answer_questions(c);
-            if let Some((msg, status)) = c.side.any_process().immediate_matched_probe_with_tag(ANSWER)
+            if let Some((msg, status)) = c
+                .side
+                .any_process()
+                .immediate_matched_probe_with_tag(ANSWER)
             {
                 let (seq, _) = msg.matched_receive::<u64>();
                 answers[status.source_rank() as usize] = Some(seq);
@@ -176,7 +184,7 @@ impl MpiGroup {
     }
 
     /// Rank 0's `buf` on every process.
-    fn from_rank_zero<T: Equivalence>(&self, buf: &mut [T]) {
+    fn broadcast_rank_zero<T: Equivalence>(&self, buf: &mut [T]) {
         let mut c = self.comms();
         c.seq += 1;
         if super::timeout().is_none() {
@@ -184,7 +192,10 @@ impl MpiGroup {
             return;
         }
         mpi::request::scope(|scope| {
-            let req = c.world.process_at_rank(0).immediate_broadcast_into(scope, buf);
+            let req = c
+                .world
+                .process_at_rank(0)
+                .immediate_broadcast_into(scope, buf);
             self.finish(&c, req, "a broadcast");
         });
     }
@@ -216,11 +227,11 @@ impl Collective for MpiGroup {
         Ok(())
     }
     fn broadcast(&self, buf: &mut [f32]) -> Result<()> {
-        self.from_rank_zero(buf);
+        self.broadcast_rank_zero(buf);
         Ok(())
     }
     fn broadcast_u64(&self, buf: &mut [u64]) -> Result<()> {
-        self.from_rank_zero(buf);
+        self.broadcast_rank_zero(buf);
         Ok(())
     }
     fn abort(&self, message: &str) {

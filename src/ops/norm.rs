@@ -1,11 +1,76 @@
-//! Batch normalization over the rows of an `(m, c)` matrix as one fused op, forward and
+//! Batch normalization over the rows of an `(..., c)` tensor as one fused op, forward and
 //! backward, in training mode (batch statistics, optionally summed over the processes of a
 //! data-parallel job) or inference mode (given statistics).
 
+use super::parallel::{for_each_part, threads};
 use super::{contiguous, dispatch_float, storage, Float};
 use crate::{Error, Result};
-use candle_core::{CpuStorage, CustomOp3, Device, Layout, Shape, Tensor};
-use std::sync::Arc;
+use candle_core::{CpuStorage, CustomOp3, DType, Device, Layout, Shape, Tensor};
+use std::sync::{Arc, Mutex};
+
+/// Two per-column sums over the `m` rows of a `(m, c)` matrix: `add(i, a, b)` adds row `i`'s
+/// terms to the accumulators `a` and `b` (length `c`). Large matrices are split into one block
+/// of rows per thread, whose sums are added in block order.
+fn column_sums(
+    m: usize,
+    c: usize,
+    add: impl Fn(usize, &mut [f64], &mut [f64]) + Sync,
+) -> (Vec<f64>, Vec<f64>) {
+    let block = |lo: usize, hi: usize| {
+        let (mut a, mut b) = (vec![0.0; c], vec![0.0; c]);
+        (lo..hi).for_each(|i| add(i, &mut a, &mut b));
+        (a, b)
+    };
+    let parts = if m * c >= 1 << 16 {
+        threads().min(m)
+    } else {
+        1
+    };
+    if parts <= 1 {
+        return block(0, m);
+    }
+    let step = m.div_ceil(parts);
+    let slots: Vec<Mutex<(Vec<f64>, Vec<f64>)>> =
+        (0..parts).map(|_| Mutex::new((vec![], vec![]))).collect();
+    for_each_part(parts, |p| {
+        let r = block((p * step).min(m), ((p + 1) * step).min(m));
+        *slots[p].lock().unwrap_or_else(|e| e.into_inner()) = r;
+    });
+    let (mut a, mut b) = (vec![0.0; c], vec![0.0; c]);
+    for slot in slots {
+        let (pa, pb) = slot.into_inner().unwrap_or_else(|e| e.into_inner());
+        a.iter_mut().zip(pa).for_each(|(a, p)| *a += p);
+        b.iter_mut().zip(pb).for_each(|(b, p)| *b += p);
+    }
+    (a, b)
+}
+
+/// `out[i, j] = x[i, j] * a[j] + y[i, j] * b[j] + d[j]` over the rows of `(m, c)` matrices (one
+/// block of rows per thread when large); `y` may be absent (then `b` is unused).
+fn per_column_affine<T: Float>(x: &[T], y: Option<&[T]>, a: &[T], b: &[T], d: &[T]) -> Vec<T> {
+    let c = a.len().max(1);
+    let m = x.len() / c;
+    let mut out = vec![T::zero(); x.len()];
+    super::par_chunks(&mut out, c, m, x.len() * 4, |lo, hi, dst| {
+        for (r, orow) in (lo..hi).zip(dst.chunks_exact_mut(c)) {
+            let xrow = &x[r * c..(r + 1) * c];
+            match y {
+                Some(y) => {
+                    let yrow = &y[r * c..(r + 1) * c];
+                    for j in 0..c {
+                        orow[j] = xrow[j] * a[j] + yrow[j] * b[j] + d[j];
+                    }
+                }
+                None => {
+                    for j in 0..c {
+                        orow[j] = xrow[j] * a[j] + d[j];
+                    }
+                }
+            }
+        }
+    });
+    out
+}
 
 /// Sums a buffer over the processes of a data-parallel job, in place (an all-reduce): what
 /// a synchronized batch normalization takes its statistics through.
@@ -39,24 +104,36 @@ pub fn moments(x: &Tensor) -> Result<(Vec<f64>, Vec<f64>)> {
     Ok((m.mean, m.var))
 }
 
-/// The statistics [`batch_norm`] normalizes a training batch `x (m, c)` with: its own, or,
+/// The statistics [`batch_norm`] normalizes a training batch `x (..., c)` with: its own, or,
 /// given `sum`, those of the rows of every process (one all-reduce of `1 + 2c` values; its
 /// backward makes one more of `2c`).
 pub fn batch_moments(x: &Tensor, sum: Option<CrossProcessSum>) -> Result<Moments> {
-    let (m, c) = x.dims2()?;
+    let (m, c) = rows_channels(x)?;
     // Per-column sums of x and x^2 in float64 (only c values leave a GPU).
-    let (s1, s2) = if x.device().is_cpu() {
-        let v = super::to_vec_f64(x)?;
-        let (mut s1, mut s2) = (vec![0.0; c], vec![0.0; c]);
-        for row in v.chunks_exact(c.max(1)) {
-            for ((a, b), &x) in s1.iter_mut().zip(s2.iter_mut()).zip(row) {
-                *a += x;
-                *b += x * x;
-            }
+    let (s1, s2) = if x.device().is_cpu() && matches!(x.dtype(), DType::F32 | DType::F64) {
+        fn sums<T: Float>(x: &Tensor, c: usize) -> Result<(Vec<f64>, Vec<f64>)> {
+            let x = x.contiguous()?;
+            let (s, l) = x.storage_and_layout();
+            let candle_core::Storage::Cpu(cpu) = &*s else {
+                return Err(Error::runtime("batch_moments: not a CPU tensor"));
+            };
+            let v = contiguous::<T>("batch_moments", cpu, l)?;
+            let m = v.len() / c.max(1);
+            Ok(column_sums(m, c, |i, a, b| {
+                let row = &v[i * c..(i + 1) * c];
+                for ((a, b), &x) in a.iter_mut().zip(b.iter_mut()).zip(row) {
+                    let x = x.f64v();
+                    *a += x;
+                    *b += x * x;
+                }
+            }))
         }
-        (s1, s2)
+        match x.dtype() {
+            DType::F64 => sums::<f64>(x, c)?,
+            _ => sums::<f32>(x, c)?,
+        }
     } else {
-        let x = x.to_dtype(candle_core::DType::F32)?;
+        let x = x.to_dtype(DType::F32)?.reshape((m, c))?;
         (
             super::to_vec_f64(&x.sum(0)?)?,
             super::to_vec_f64(&x.sqr()?.sum(0)?)?,
@@ -85,6 +162,14 @@ pub fn batch_moments(x: &Tensor, sum: Option<CrossProcessSum>) -> Result<Moments
     })
 }
 
+/// The rows and channels of `x`: channels on its last axis, every other axis rows.
+fn rows_channels(x: &Tensor) -> Result<(usize, usize)> {
+    let c = *x.dims().last().ok_or_else(|| {
+        Error::shape("batch_norm: the input needs a channel axis; received a scalar")
+    })?;
+    Ok((x.elem_count() / c.max(1), c))
+}
+
 /// Where [`batch_norm`] takes its statistics from.
 #[derive(Clone)]
 pub enum BnStats {
@@ -94,7 +179,8 @@ pub enum BnStats {
     Given(Vec<f64>, Vec<f64>),
 }
 
-/// `gamma * (x - mean) / sqrt(var + epsilon) + beta` over the columns of `x (m, c)`.
+/// `gamma * (x - mean) / sqrt(var + epsilon) + beta` per channel of `x (..., c)`: the
+/// channels on the last axis, every other axis rows (no reshape, so no extra graph node).
 ///
 /// With [`BnStats::Batch`] the batch's statistics are used and differentiated through, as in
 /// training (across processes when they were summed over them: the backward sums its column
@@ -115,7 +201,7 @@ pub fn batch_norm(
     epsilon: f64,
     stats: BnStats,
 ) -> Result<Tensor> {
-    let (_, c) = x.dims2()?;
+    let (m, c) = rows_channels(x)?;
     if gamma.elem_count() != c || beta.elem_count() != c {
         return Err(Error::shape(format!(
             "batch_norm: gamma/beta of {} values for {c} channels",
@@ -131,6 +217,8 @@ pub fn batch_norm(
     }
     if !x.device().is_cpu() {
         // Plain candle ops elsewhere.
+        let dims = x.dims().to_vec();
+        let x = &x.reshape((m, c))?;
         let (mean, var) = match &stats {
             BnStats::Given(m, v) => (
                 Tensor::from_slice(m, (1, c), x.device())?.to_dtype(x.dtype())?,
@@ -147,7 +235,8 @@ pub fn batch_norm(
             .broadcast_sub(&mean)?
             .broadcast_mul(&inv)?
             .broadcast_mul(gamma)?
-            .broadcast_add(beta)?);
+            .broadcast_add(beta)?
+            .reshape(dims)?);
     }
     let (mean, var, train) = match stats {
         BnStats::Batch(m) => (m.mean.clone(), m.var.clone(), Some(m)),
@@ -202,10 +291,7 @@ impl CustomOp3 for BatchNorm {
             let d: Vec<T> = (0..c)
                 .map(|j| T::c(b[j].f64v() - mean[j] * g[j].f64v() * inv[j]))
                 .collect();
-            let mut out = Vec::with_capacity(x.len());
-            for row in x.chunks_exact(c) {
-                out.extend(row.iter().zip(&a).zip(&d).map(|((&v, &a), &d)| v * a + d));
-            }
+            let out = per_column_affine(x, None, &a, &a, &d);
             Ok(storage(out))
         }
         Ok((
@@ -227,11 +313,12 @@ impl CustomOp3 for BatchNorm {
             &grad.contiguous()?,
             &BatchNormGrad { fwd: self },
         )?;
-        let (m, c) = x.dims2()?;
+        let c = gamma.elem_count();
+        let m = x.elem_count() / c.max(1);
         let flat = out.flatten_all()?;
         let dgamma = flat.narrow(0, 0, c)?;
         let dbeta = flat.narrow(0, c, c)?;
-        let dx = flat.narrow(0, 2 * c, m * c)?.reshape((m, c))?;
+        let dx = flat.narrow(0, 2 * c, m * c)?.reshape(x.dims())?;
         Ok((x.track_op().then_some(dx), Some(dgamma), Some(dbeta)))
     }
 }
@@ -269,18 +356,19 @@ impl CustomOp3 for BatchNormGrad<'_> {
             let dy = contiguous::<T>("batch_norm_grad", sd, ld)?;
             let c = g.len();
             let (mean, inv) = (&op.fwd.mean, &op.fwd.inv);
-            // Sums of dy and dy * xhat per column.
-            let (mut sdy, mut sdyx) = (vec![0.0; c], vec![0.0; c]);
-            for (row, drow) in x.chunks_exact(c).zip(dy.chunks_exact(c)) {
+            // Sums of dy and dy * x per column; dy * xhat's is inv * (sum dy x - mean sum dy).
+            let m = x.len() / c.max(1);
+            let (sdy, sdx) = column_sums(m, c, |i, a, b| {
+                let (xr, dr) = (&x[i * c..(i + 1) * c], &dy[i * c..(i + 1) * c]);
                 for j in 0..c {
-                    let xh = (row[j].f64v() - mean[j]) * inv[j];
-                    sdy[j] += drow[j].f64v();
-                    sdyx[j] += drow[j].f64v() * xh;
+                    let d = dr[j].f64v();
+                    a[j] += d;
+                    b[j] += d * xr[j].f64v();
                 }
-            }
-            let mut out = Vec::with_capacity(2 * c + x.len());
-            out.extend(sdyx.iter().map(|&v| T::c(v)));
-            out.extend(sdy.iter().map(|&v| T::c(v)));
+            });
+            let sdyx: Vec<f64> = (0..c)
+                .map(|j| inv[j] * (sdx[j] - mean[j] * sdy[j]))
+                .collect();
             // The statistics' share of the gradient: with them summed over processes, each
             // process's column totals weighted by its share of the rows (as its gradients
             // are when they are averaged), summed over the processes, over this process's
@@ -298,19 +386,25 @@ impl CustomOp3 for BatchNormGrad<'_> {
                 Ok((a, b))
             });
             let centred = centred.transpose()?;
-            for (row, drow) in x.chunks_exact(c).zip(dy.chunks_exact(c)) {
-                for j in 0..c {
-                    let k = g[j].f64v() * inv[j];
-                    let dx = match &centred {
-                        Some((mdy, mdyx)) => {
-                            let xh = (row[j].f64v() - mean[j]) * inv[j];
-                            k * (drow[j].f64v() - mdy[j] - xh * mdyx[j])
-                        }
-                        None => k * drow[j].f64v(),
-                    };
-                    out.push(T::c(dx));
-                }
-            }
+            // dx = k (dy - mdy - xhat mdyx) with k = gamma inv and xhat = (x - mean) inv, as
+            // dy * k + x * kb + kc per column (kb = -k inv mdyx, kc = k (inv mdyx mean - mdy));
+            // dy * k alone when the statistics are constants.
+            let k: Vec<f64> = (0..c).map(|j| g[j].f64v() * inv[j]).collect();
+            let (kb, kc): (Vec<T>, Vec<T>) = (0..c)
+                .map(|j| match &centred {
+                    Some((mdy, mdyx)) => {
+                        let t = inv[j] * mdyx[j];
+                        (T::c(-k[j] * t), T::c(k[j] * (t * mean[j] - mdy[j])))
+                    }
+                    None => (T::zero(), T::zero()),
+                })
+                .unzip();
+            let kt: Vec<T> = k.iter().map(|&v| T::c(v)).collect();
+            let dx = per_column_affine(dy, Some(x), &kt, &kb, &kc);
+            let mut out = Vec::with_capacity(2 * c + x.len());
+            out.extend(sdyx.iter().map(|&v| T::c(v)));
+            out.extend(sdy.iter().map(|&v| T::c(v)));
+            out.extend(dx);
             Ok(storage(out))
         }
         let n = 2 * lg.shape().elem_count() + lx.shape().elem_count();
@@ -433,8 +527,8 @@ mod tests {
                 candle_core::Var::from_tensor(&b).unwrap(),
             );
             let stats = BnStats::Batch(batch_moments(xv.as_tensor(), sum).unwrap());
-            let y = batch_norm(xv.as_tensor(), gv.as_tensor(), bv.as_tensor(), 1e-3, stats)
-                .unwrap();
+            let y =
+                batch_norm(xv.as_tensor(), gv.as_tensor(), bv.as_tensor(), 1e-3, stats).unwrap();
             let loss = (y.mul(r).unwrap().sum_all().unwrap() / x.dim(0).unwrap() as f64).unwrap();
             let grads = loss.backward().unwrap();
             let get = |v: &candle_core::Var| grads.get(v.as_tensor()).unwrap().clone();
@@ -454,7 +548,10 @@ mod tests {
                         s.sum(buf);
                         Ok(())
                     });
-                    let (x, r) = (x.narrow(0, start, len).unwrap(), r.narrow(0, start, len).unwrap());
+                    let (x, r) = (
+                        x.narrow(0, start, len).unwrap(),
+                        r.narrow(0, start, len).unwrap(),
+                    );
                     let run = &run;
                     sc.spawn(move || run(&x, &r, Some(sum)))
                 })
@@ -471,7 +568,11 @@ mod tests {
                 .zip([3.0 / 8.0, 5.0 / 8.0])
                 .map(|(p, w)| {
                     let t = [&p.0, &p.1][k];
-                    if k == 0 { t.clone() } else { (t * w).unwrap() }
+                    if k == 0 {
+                        t.clone()
+                    } else {
+                        (t * w).unwrap()
+                    }
                 })
                 .collect();
             Tensor::cat(&v, 0).unwrap()
@@ -483,6 +584,59 @@ mod tests {
         };
         close(&weighted(|p| &p.2), &whole.2);
         close(&weighted(|p| &p.3), &whole.3);
+    }
+
+    /// Large enough to be split over the threads (and 4-D, channels last): the fused op's
+    /// output and gradients equal a composition of candle ops'.
+    #[test]
+    fn large_batches_match_plain_ops() {
+        let (x, r) = (t(&[32, 8, 8, 32], 0.0137), t(&[32, 8, 8, 32], 0.29));
+        let (g, b) = (t(&[32], 0.3), t(&[32], 0.9));
+        let grads = |fused: bool| {
+            let vars: Vec<candle_core::Var> = [&x, &g, &b]
+                .iter()
+                .map(|t| candle_core::Var::from_tensor(t).unwrap())
+                .collect();
+            let (xv, gv, bv) = (
+                vars[0].as_tensor(),
+                vars[1].as_tensor(),
+                vars[2].as_tensor(),
+            );
+            let y = if fused {
+                let stats = BnStats::Batch(batch_moments(xv, None).unwrap());
+                batch_norm(xv, gv, bv, 1e-3, stats).unwrap()
+            } else {
+                let x2 = xv.reshape((2048, 32)).unwrap();
+                let mean = x2.mean_keepdim(0).unwrap();
+                let c = x2.broadcast_sub(&mean).unwrap();
+                let var = c.sqr().unwrap().mean_keepdim(0).unwrap();
+                let inv = (var + 1e-3).unwrap().sqrt().unwrap().recip().unwrap();
+                c.broadcast_mul(&inv)
+                    .unwrap()
+                    .broadcast_mul(gv)
+                    .unwrap()
+                    .broadcast_add(bv)
+                    .unwrap()
+                    .reshape(x.dims())
+                    .unwrap()
+            };
+            let gs = y.mul(&r).unwrap().sum_all().unwrap().backward().unwrap();
+            let mut out = vec![y];
+            out.extend(vars.iter().map(|v| gs.get(v.as_tensor()).unwrap().clone()));
+            out
+        };
+        for (a, b) in grads(true).iter().zip(grads(false)) {
+            assert_eq!(a.dims(), b.dims());
+            let d = (a - &b)
+                .unwrap()
+                .abs()
+                .unwrap()
+                .flatten_all()
+                .unwrap()
+                .max(0)
+                .unwrap();
+            assert!(d.to_scalar::<f64>().unwrap() < 1e-9, "{d}");
+        }
     }
 
     #[test]

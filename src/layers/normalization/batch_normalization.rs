@@ -207,9 +207,10 @@ impl Layer for BatchNormalization {
         };
         // The feature axis last (a no-op for the default axis -1).
         let x = &move_axis_last(&inputs[0], axis)?;
-        let dims = x.dims().to_vec();
-        let c = *dims.last().unwrap_or(&1);
-        let x2 = ops::cast(x, mm.dtype())?.reshape((x.elem_count() / c.max(1), c))?;
+        let c = *x.dims().last().unwrap_or(&1);
+        // Channels last, every other axis rows: no reshape (each would be one more node for
+        // the backward pass to fill and add into).
+        let x2 = ops::cast(x, mm.dtype())?;
         // A frozen layer runs in inference mode (Keras 3).
         let frozen = self
             .gamma
@@ -252,7 +253,7 @@ impl Layer for BatchNormalization {
             None => ones()?.zeros_like()?,
         };
         let y = ops::batch_norm(&x2, &gamma, &beta, self.epsilon, stats)?;
-        Ok(vec![move_last_to(&y.reshape(dims)?, axis)?])
+        Ok(vec![move_last_to(&y, axis)?])
     }
 }
 
