@@ -21,6 +21,10 @@ use keras::distribution::{
 };
 use keras::losses::SparseCategoricalCrossentropy;
 use keras::prelude::*;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Rows that went through the model on this process (a `Lambda` counts them).
+static ROWS: AtomicUsize = AtomicUsize::new(0);
 
 /// Makes the last rank exit at step `.1` of epoch `.0` (`KERAS_RS_DIE_AT_STEP=k` or
 /// `=epoch:k`); `.2` is the current epoch.
@@ -152,6 +156,12 @@ fn main() -> keras::Result<()> {
 
     let mut layers: Vec<LayerRef> = vec![
         Flatten::new().input_shape([28, 28]).into(),
+        // Counts the rows this process runs through the model (no weights).
+        Lambda::new(|x| {
+            ROWS.fetch_add(x.dim(0)?, Ordering::Relaxed);
+            Ok(x.clone())
+        })
+        .into(),
         Dense::new(128).activation("relu").into(),
     ];
     // `--bn`: a synchronized BatchNormalization; `--bn-local`: one with each process's own
@@ -201,6 +211,19 @@ fn main() -> keras::Result<()> {
     };
     let secs = start.elapsed().as_secs_f64();
     let logs = model.evaluate(&x_test, &y_test, EvalArgs::quiet())?;
+    // Each process predicts its slice of every batch; every one gets all the predictions.
+    ROWS.store(0, Ordering::Relaxed);
+    let predictions = model.predict(&x_test, EvalArgs::quiet())?;
+    let abs_sum: f64 = keras::ops::to_vec_f64(&predictions)?
+        .iter()
+        .map(|v| v.abs())
+        .sum();
+    println!(
+        "rank {} predicted {} of {} rows itself; sum of |predictions| {abs_sum:.6}",
+        process_index(),
+        ROWS.load(Ordering::Relaxed),
+        predictions.dims()[0]
+    );
     if let Some(dir) = arg_str("--save") {
         model.save_weights(format!("{dir}/rank{}.safetensors", process_index()))?;
     }

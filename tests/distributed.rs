@@ -165,8 +165,25 @@ fn two_processes_train_as_one_on_the_global_batch() {
     // Every rank ends with the same weights and History, equal (1e-6, 1e-5) to one
     // process's on batches of 64.
     let args = ["--samples", "2048", "--epochs", "2"];
-    let (_, dir, [_, r2]) = trains_as_one_process("global_batch", &args);
+    let (_, dir, [r1, r2]) = trains_as_one_process("global_batch", &args);
     let s2 = String::from_utf8_lossy(&r2.stdout);
+    // predict: each process ran half of the 10,000 test rows, and all got every prediction,
+    // the one process's (to the weights' 1e-6).
+    let predicted = |s: &str, rank: usize| -> (String, f64) {
+        let l = s
+            .lines()
+            .find(|l| l.starts_with(&format!("rank {rank} predicted")))
+            .unwrap_or_else(|| panic!("no predict line of rank {rank} in {s}"));
+        let (head, sum) = l.split_once("; sum of |predictions| ").unwrap();
+        (head.to_string(), sum.parse().unwrap())
+    };
+    let (h1, p1) = predicted(&String::from_utf8_lossy(&r1.stdout), 0);
+    assert_eq!(h1, "rank 0 predicted 10000 of 10000 rows itself");
+    let ((h20, p20), (h21, p21)) = (predicted(&s2, 0), predicted(&s2, 1));
+    assert_eq!(h20, "rank 0 predicted 5000 of 10000 rows itself");
+    assert_eq!(h21, "rank 1 predicted 5000 of 10000 rows itself");
+    assert_eq!(p20, p21);
+    assert!((p20 - p1).abs() <= 1e-5 * p1, "{p20} vs {p1}");
     let l20 = losses(&s2, 0);
     assert!(l20[1] < l20[0], "{l20:?}");
     assert!(s2.contains("over 64 steps"), "{s2}");

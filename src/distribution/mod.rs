@@ -29,7 +29,7 @@ pub use device_mesh::DeviceMesh;
 pub use mpi_group::MpiGroup;
 pub(crate) use sync::{
     active, average_gradients, broadcast_random_state, broadcast_weights, cross_process_sum,
-    mean_scalar, reduce_logs, shard, step_scope,
+    gather_rows, mean_scalar, predict_rows, reduce_logs, shard, step_scope,
 };
 
 use crate::{Error, Result};

@@ -72,7 +72,7 @@ pub(crate) fn shard(batch: Batch) -> Result<Batch> {
              size of at least {s} (each process takes batch_size / {s} samples)"
         )));
     }
-    let (start, end) = (r * n / s, (r + 1) * n / s);
+    let (start, end) = rows_of(r, s, n);
     let cut = |t: &Tensor| -> Result<Tensor> { Ok(t.narrow(0, start, end - start)?) };
     let cut_data = |d: &Data| -> Result<Data> {
         Ok(match d {
@@ -90,6 +90,79 @@ pub(crate) fn shard(batch: Batch) -> Result<Batch> {
         y: batch.y.as_ref().map(cut_data).transpose()?,
         sample_weight: batch.sample_weight.as_ref().map(cut_data).transpose()?,
     })
+}
+
+/// Rank `r`'s rows `[start, end)` of `n` split over `s` processes: near-equal slices in rank
+/// order.
+fn rows_of(r: usize, s: usize, n: usize) -> (usize, usize) {
+    (r * n / s, (r + 1) * n / s)
+}
+
+/// For `predict` in a data-parallel job: this process's rows of a batch of `n` rows, or
+/// `None` to predict the whole batch here (no job, a distribution that does not auto-shard,
+/// or fewer rows than processes).
+pub(crate) fn predict_rows(n: usize) -> Option<(usize, usize)> {
+    let g = active()?;
+    (super::auto_shards() && n >= g.size()).then(|| rows_of(g.rank(), g.size(), n))
+}
+
+/// The outputs for a whole batch of `n` rows from each process's outputs for its rows of it
+/// ([`predict_rows`]), on every process: one all-reduce of all outputs, each process's rows
+/// in place and zeros elsewhere (float64 where an output is not float32; exact either way).
+pub(crate) fn gather_rows(parts: &[Tensor], n: usize) -> Result<Vec<Tensor>> {
+    let Some(g) = active() else {
+        return Ok(parts.to_vec());
+    };
+    let (start, end) = rows_of(g.rank(), g.size(), n);
+    let rows = (end - start).max(1);
+    let sizes: Vec<usize> = parts.iter().map(|t| t.elem_count() / rows * n).collect();
+    let host = &crate::ops::Device::Cpu;
+    let whole = |t: &Tensor, flat: &Tensor| -> Result<Tensor> {
+        let mut dims = t.dims().to_vec();
+        dims[0] = n;
+        Ok(flat.reshape(dims)?.to_dtype(t.dtype())?)
+    };
+    if parts.iter().all(|t| t.dtype() == DType::F32) {
+        let mut buf = vec![0f32; sizes.iter().sum()];
+        let mut off = 0;
+        for (t, &size) in parts.iter().zip(&sizes) {
+            let v = crate::ops::to_vec_f32(t)?;
+            let at = off + start * (size / n.max(1));
+            buf[at..at + v.len()].copy_from_slice(&v);
+            off += size;
+        }
+        g.all_reduce_sum(&mut buf)?;
+        let mut off = 0;
+        parts
+            .iter()
+            .zip(&sizes)
+            .map(|(t, &size)| {
+                let flat = Tensor::from_slice(&buf[off..off + size], size, host)?;
+                off += size;
+                whole(t, &flat)
+            })
+            .collect()
+    } else {
+        let mut buf = vec![0f64; sizes.iter().sum()];
+        let mut off = 0;
+        for (t, &size) in parts.iter().zip(&sizes) {
+            let v = crate::ops::to_vec_f64(t)?;
+            let at = off + start * (size / n.max(1));
+            buf[at..at + v.len()].copy_from_slice(&v);
+            off += size;
+        }
+        g.all_reduce_sum_f64(&mut buf)?;
+        let mut off = 0;
+        parts
+            .iter()
+            .zip(&sizes)
+            .map(|(t, &size)| {
+                let flat = Tensor::from_slice(&buf[off..off + size], size, host)?;
+                off += size;
+                whole(t, &flat)
+            })
+            .collect()
+    }
 }
 
 /// Every process takes rank 0's random state (before the first shuffle of `fit`), so all

@@ -68,7 +68,8 @@ impl EpochIterator {
     }
 
     /// In a data-parallel job ([`crate::distribution`]), serves this process's slice of
-    /// each global batch (`fit`, `evaluate`; `predict` runs every batch everywhere).
+    /// each global batch (`fit`, `evaluate`; `predict` slices its batches itself and gathers the
+    /// outputs).
     pub fn sharded(mut self) -> Self {
         self.shard = true;
         self

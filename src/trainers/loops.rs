@@ -448,12 +448,28 @@ fn predict_adapter(
         let feed = resolver.resolve(batch, false)?;
         let (_, net) = model.parts();
         Network::ensure_built(&net, &feed.xs)?;
-        let xs = crate::ops::to_device_all(&feed.xs, &device)?;
+        // In a data-parallel job each process predicts its rows of the batch, and every
+        // process then gathers the whole batch's outputs.
+        let n = feed.xs.first().map(|t| t.dim(0)).transpose()?.unwrap_or(0);
+        let rows = crate::distribution::predict_rows(n);
+        let xs = match rows {
+            Some((start, end)) => feed
+                .xs
+                .iter()
+                .map(|t| t.narrow(0, start, end - start))
+                .collect::<std::result::Result<Vec<_>, _>>()?,
+            None => feed.xs,
+        };
+        let xs = crate::ops::to_device_all(&xs, &device)?;
         // Keras's `predict` returns host (NumPy) arrays: the outputs come back to the CPU.
         let out: Vec<Tensor> = Network::forward(&net, &xs, false)?
             .iter()
             .map(|t| t.detach().to_device(&crate::ops::Device::Cpu))
             .collect::<std::result::Result<_, _>>()?;
+        let out = match rows {
+            Some(_) => crate::distribution::gather_rows(&out, n)?,
+            None => out,
+        };
         callbacks.on_predict_batch_end(model, i, &out)?;
         if parts.is_empty() {
             parts = vec![vec![]; out.len()];
