@@ -40,23 +40,14 @@ fn run(name: &str, mut model: Model, x: Tensor, y: Tensor, batch: usize) -> kera
         g.all_reduce_sum(&mut buf)?;
     }
     let reduce_ms = t.elapsed().as_secs_f64() * 1e3 / reps as f64;
-    // The same all-reduce without a deadline (Open MPI's blocking MPI_Allreduce).
-    keras::distribution::set_timeout(None);
-    let t = Instant::now();
-    for _ in 0..reps {
-        g.all_reduce_sum(&mut buf)?;
-    }
-    let blocking_ms = t.elapsed().as_secs_f64() * 1e3 / reps as f64;
-    keras::distribution::set_timeout(Some(keras::distribution::DEFAULT_TIMEOUT));
     if g.rank() == 0 {
         println!(
-            "{name} keras-rs, {} process(es): {:.0} samples/s, {:.3} ms/step, all-reduce of {} floats {:.3} ms (without a deadline {:.3} ms)",
+            "{name} keras-rs, {} process(es): {:.0} samples/s, {:.3} ms/step, all-reduce of {} floats {:.3} ms",
             g.size(),
             x.dims()[0] as f64 / secs,
             secs * 1e3 / steps as f64,
             model.count_params(),
-            reduce_ms,
-            blocking_ms
+            reduce_ms
         );
     }
     Ok(())

@@ -13,8 +13,8 @@
 //! `BatchNormalization` after the hidden layer (`--bn-local` an unsynchronized one),
 //! `--own-shard` has each process read its own `Dataset::shard` (no auto-sharding), and `KERAS_RS_DIE_AT_STEP=k` (or `epoch:k`)
 //! makes the last rank exit at step k, with `KERAS_RS_ERROR=1` return an error there, or with
-//! `KERAS_RS_HANG=1` hang there (the others end the job after `KERAS_DISTRIBUTION_TIMEOUT`
-//! seconds); tests/distributed.rs uses them all.
+//! `KERAS_RS_HANG=s` hang there (every rank's collective timeout set to s seconds at that
+//! step, so the others end the job s seconds later); tests/distributed.rs uses them all.
 
 use keras::distribution::{
     initialize, process_count, process_index, set_distribution, DataParallel,
@@ -51,14 +51,23 @@ impl keras::callbacks::Callback for DieAt {
                 "a failure on this rank (KERAS_RS_ERROR)",
             ));
         }
-        if self.2 == self.0 && batch == self.1 && last && std::env::var("KERAS_RS_HANG").is_ok() {
-            eprintln!(
-                "rank {} hangs at step {batch} (KERAS_RS_HANG)",
-                process_index()
-            );
-            loop {
-                std::thread::sleep(std::time::Duration::from_secs(1));
+        if let Some(secs) = std::env::var("KERAS_RS_HANG")
+            .ok()
+            .filter(|_| self.2 == self.0 && batch == self.1)
+        {
+            // Every rank waits at most `secs` from here on; the last one hangs.
+            let secs: u64 = secs.parse().unwrap_or(5);
+            keras::distribution::set_timeout(Some(std::time::Duration::from_secs(secs)));
+            if last {
+                eprintln!(
+                    "rank {} hangs at step {batch} (KERAS_RS_HANG)",
+                    process_index()
+                );
+                loop {
+                    std::thread::sleep(std::time::Duration::from_secs(1));
+                }
             }
+            return Ok(());
         }
         if self.2 == self.0 && batch == self.1 && last {
             eprintln!(
@@ -219,7 +228,7 @@ fn main() -> keras::Result<()> {
         .map(|v| v.abs())
         .sum();
     println!(
-        "rank {} predicted {} of {} rows itself; sum of |predictions| {abs_sum:.6}",
+        "rank {} predicted {} of {} rows itself; weighted sum of |predictions| {abs_sum:.6}",
         process_index(),
         ROWS.load(Ordering::Relaxed),
         predictions.dims()[0]

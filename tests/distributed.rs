@@ -174,7 +174,7 @@ fn two_processes_train_as_one_on_the_global_batch() {
             .lines()
             .find(|l| l.starts_with(&format!("rank {rank} predicted")))
             .unwrap_or_else(|| panic!("no predict line of rank {rank} in {s}"));
-        let (head, sum) = l.split_once("; sum of |predictions| ").unwrap();
+        let (head, sum) = l.split_once("; weighted sum of |predictions| ").unwrap();
         (head.to_string(), sum.parse().unwrap())
     };
     let (h1, p1) = predicted(&String::from_utf8_lossy(&r1.stdout), 0);
@@ -331,10 +331,11 @@ fn a_rank_that_hangs_ends_the_job_after_the_timeout_naming_it() {
     }
     let exe = example();
     let t = std::time::Instant::now();
+    // A generous timeout for the start (KERAS_DISTRIBUTION_TIMEOUT), 4 s from step 5 on.
     let env = [
         ("KERAS_RS_DIE_AT_STEP", "5"),
-        ("KERAS_RS_HANG", "1"),
-        ("KERAS_DISTRIBUTION_TIMEOUT", "4"),
+        ("KERAS_RS_HANG", "4"),
+        ("KERAS_DISTRIBUTION_TIMEOUT", "120"),
     ];
     let r = mpirun(2, &exe, &["--samples", "2048", "--epochs", "2"], &env);
     let out = format!(
@@ -367,7 +368,8 @@ fn synchronized_batch_normalization_trains_as_one_process() {
     }
     // Each process normalized with the global batch's statistics: the weights, moving
     // statistics included, are one process's on the whole batch.
-    let args = ["--samples", "1024", "--epochs", "2", "--bn"];
+    // 1001 samples: the last batch of 41 splits 20 / 21, unequal shares of the statistics.
+    let args = ["--samples", "1001", "--epochs", "2", "--bn"];
     let (w1, dir, _) = trains_as_one_process("syncbn", &args);
     let names: Vec<&String> = w1.iter().map(|w| &w.0).collect();
     assert_eq!(names.len(), 8, "{names:?}");
@@ -381,7 +383,7 @@ fn synchronized_batch_normalization_trains_as_one_process() {
     let s = local.display().to_string();
     let args = [
         "--samples",
-        "1024",
+        "1001",
         "--epochs",
         "2",
         "--bn-local",
@@ -409,5 +411,19 @@ fn processes_reading_their_own_shard_train_as_one_process() {
     let (_, dir, [_, r2]) = trains_as_one_process("own_shard", &args);
     let s2 = String::from_utf8_lossy(&r2.stdout);
     assert!(s2.contains("over 64 steps"), "{s2}");
+    // Uneven shares (1025 and 1024 elements: 33 and 32 batches of 32) are an error on every
+    // rank before the first step, not mismatched collectives.
+    let r = mpirun(2, &example(), &["--samples", "2049", "--own-shard"], &[]);
+    let out = format!(
+        "{}{}",
+        String::from_utf8_lossy(&r.stdout),
+        String::from_utf8_lossy(&r.stderr)
+    );
+    assert!(!r.status.success(), "{out}");
+    assert!(
+        out.contains("every process must run the same number of steps")
+            && (out.contains("rank 0 has 33") || out.contains("rank 1 has 32")),
+        "{out}"
+    );
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -28,8 +28,8 @@ pub use device_mesh::DeviceMesh;
 #[cfg(feature = "mpi")]
 pub use mpi_group::MpiGroup;
 pub(crate) use sync::{
-    active, average_gradients, broadcast_random_state, broadcast_weights, cross_process_sum,
-    gather_rows, mean_scalar, predict_rows, reduce_logs, shard, step_scope,
+    active, average_gradients, broadcast_random_state, broadcast_weights, check_same_steps,
+    cross_process_sum, gather_rows, mean_scalar, predict_rows, reduce_logs, shard, step_scope,
 };
 
 use crate::{Error, Result};
@@ -48,8 +48,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// Sets how long a process waits in a collective (an all-reduce of gradients, a broadcast)
 /// for the others; past it, the job ends with an error naming the processes that never
-/// arrived (hung, or busy elsewhere for that long). `None`: wait forever (Open MPI's blocking
-/// collectives, a little faster: BENCHMARKS.md). Set it on every
+/// arrived (hung, or busy elsewhere for that long). `None`: wait forever. Set it on every
 /// process, before `fit`; `initialize` reads `KERAS_DISTRIBUTION_TIMEOUT` (seconds, `0` for
 /// none) when it is set.
 ///

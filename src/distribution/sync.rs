@@ -92,6 +92,33 @@ pub(crate) fn shard(batch: Batch) -> Result<Batch> {
     })
 }
 
+/// Where each process reads its own data (the distribution does not auto-shard), checks that
+/// every process runs the same number of `steps` (each step's collectives pair up across the
+/// processes; `None`, unknown, is taken as it is). One all-reduce, on every process alike.
+pub(crate) fn check_same_steps(steps: Option<usize>) -> Result<()> {
+    let Some(g) = active() else { return Ok(()) };
+    if super::auto_shards() {
+        return Ok(());
+    }
+    let n = steps.map_or(-1.0, |n| n as f64);
+    let mut v = [n, n * n];
+    g.all_reduce_sum_f64(&mut v)?;
+    let s = g.size() as f64;
+    if v[1] * s != v[0] * v[0] {
+        let mine = steps.map_or("an unknown number".to_string(), |n| n.to_string());
+        return Err(Error::value(format!(
+            "With DataParallel(auto_shard_dataset=false) every process must run the same number \
+             of steps (their collectives pair up), but rank {} has {mine} while the {} processes \
+             have {:.2} on average. Give each process an equal share (Dataset::shard of a length \
+             the processes divide, with batch sizes that divide it) or set steps_per_epoch.",
+            g.rank(),
+            g.size(),
+            v[0] / s
+        )));
+    }
+    Ok(())
+}
+
 /// Rank `r`'s rows `[start, end)` of `n` split over `s` processes: near-equal slices in rank
 /// order.
 fn rows_of(r: usize, s: usize, n: usize) -> (usize, usize) {
@@ -114,6 +141,17 @@ pub(crate) fn gather_rows(parts: &[Tensor], n: usize) -> Result<Vec<Tensor>> {
         return Ok(parts.to_vec());
     };
     let (start, end) = rows_of(g.rank(), g.size(), n);
+    if let Some(t) = parts
+        .iter()
+        .find(|t| t.dims().first() != Some(&(end - start)))
+    {
+        return Err(Error::value(format!(
+            "predict: in a data-parallel job every output must have the batch on its first \
+             axis; an output of shape {:?} came from {} rows",
+            t.dims(),
+            end - start
+        )));
+    }
     let rows = (end - start).max(1);
     let sizes: Vec<usize> = parts.iter().map(|t| t.elem_count() / rows * n).collect();
     let host = &crate::ops::Device::Cpu;
@@ -245,14 +283,20 @@ pub(crate) fn average_gradients(
     Ok(())
 }
 
-/// The logs averaged over the processes (every process then records the same History).
-pub(crate) fn reduce_logs(logs: &mut Logs) -> Result<()> {
+/// The logs averaged over the processes, each weighted by the `rows` it has seen since its
+/// metrics started (every process then records the same History, the one process's: a
+/// running mean over each process's rows, weighted by their number, is the running mean over
+/// all rows, whatever the split of a last, shorter batch).
+pub(crate) fn reduce_logs(logs: &mut Logs, rows: usize) -> Result<()> {
     let Some(g) = active() else { return Ok(()) };
     let entries: Vec<(String, f64)> = logs.iter().map(|(k, v)| (k.to_string(), v)).collect();
-    let mut v: Vec<f64> = entries.iter().map(|(_, v)| *v).collect();
+    let w = rows as f64;
+    let mut v: Vec<f64> = entries.iter().map(|(_, v)| *v * w).collect();
+    v.push(w);
     g.all_reduce_sum_f64(&mut v)?;
+    let total = v.pop().unwrap_or(0.0);
     for ((k, _), s) in entries.iter().zip(v) {
-        logs.insert(k, s / g.size() as f64);
+        logs.insert(k, if total > 0.0 { s / total } else { f64::NAN });
     }
     Ok(())
 }

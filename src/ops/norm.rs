@@ -45,9 +45,17 @@ fn column_sums(
     (a, b)
 }
 
-/// `out[i, j] = x[i, j] * a[j] + y[i, j] * b[j] + d[j]` over the rows of `(m, c)` matrices (one
-/// block of rows per thread when large); `y` may be absent (then `b` is unused).
-fn per_column_affine<T: Float>(x: &[T], y: Option<&[T]>, a: &[T], b: &[T], d: &[T]) -> Vec<T> {
+/// `out[i, j] = (x[i, j] - sx[j]) * a[j] + (y[i, j] - sy[j]) * b[j] + d[j]` over the rows of
+/// `(m, c)` matrices, `y = Some((y, sy, b))` or absent (one block of rows per thread when
+/// large). Centring before scaling keeps float32's precision when a column's mean is far
+/// from zero.
+fn per_column_affine<T: Float>(
+    x: &[T],
+    sx: &[T],
+    a: &[T],
+    y: Option<(&[T], &[T], &[T])>,
+    d: &[T],
+) -> Vec<T> {
     let c = a.len().max(1);
     let m = x.len() / c;
     let mut out = vec![T::zero(); x.len()];
@@ -55,15 +63,15 @@ fn per_column_affine<T: Float>(x: &[T], y: Option<&[T]>, a: &[T], b: &[T], d: &[
         for (r, orow) in (lo..hi).zip(dst.chunks_exact_mut(c)) {
             let xrow = &x[r * c..(r + 1) * c];
             match y {
-                Some(y) => {
+                Some((y, sy, b)) => {
                     let yrow = &y[r * c..(r + 1) * c];
                     for j in 0..c {
-                        orow[j] = xrow[j] * a[j] + yrow[j] * b[j] + d[j];
+                        orow[j] = (xrow[j] - sx[j]) * a[j] + (yrow[j] - sy[j]) * b[j] + d[j];
                     }
                 }
                 None => {
                     for j in 0..c {
-                        orow[j] = xrow[j] * a[j] + d[j];
+                        orow[j] = (xrow[j] - sx[j]) * a[j] + d[j];
                     }
                 }
             }
@@ -109,35 +117,49 @@ pub fn moments(x: &Tensor) -> Result<(Vec<f64>, Vec<f64>)> {
 /// backward makes one more of `2c`).
 pub fn batch_moments(x: &Tensor, sum: Option<CrossProcessSum>) -> Result<Moments> {
     let (m, c) = rows_channels(x)?;
-    // Per-column sums of x and x^2 in float64 (only c values leave a GPU).
-    let (s1, s2) = if x.device().is_cpu() && matches!(x.dtype(), DType::F32 | DType::F64) {
-        fn sums<T: Float>(x: &Tensor, c: usize) -> Result<(Vec<f64>, Vec<f64>)> {
-            let x = x.contiguous()?;
-            let (s, l) = x.storage_and_layout();
-            let candle_core::Storage::Cpu(cpu) = &*s else {
-                return Err(Error::runtime("batch_moments: not a CPU tensor"));
-            };
-            let v = contiguous::<T>("batch_moments", cpu, l)?;
-            let m = v.len() / c.max(1);
-            Ok(column_sums(m, c, |i, a, b| {
-                let row = &v[i * c..(i + 1) * c];
-                for ((a, b), &x) in a.iter_mut().zip(b.iter_mut()).zip(row) {
-                    let x = x.f64v();
-                    *a += x;
-                    *b += x * x;
-                }
-            }))
+    if !matches!(x.dtype(), DType::F32 | DType::F64) {
+        return batch_moments(&x.to_dtype(DType::F32)?, sum);
+    }
+    if !x.device().is_cpu() {
+        if sum.is_some() {
+            // Summed across processes: on the host, as the synchronized op runs there too.
+            return batch_moments(&x.to_device(&Device::Cpu)?, sum);
         }
-        match x.dtype() {
-            DType::F64 => sums::<f64>(x, c)?,
-            _ => sums::<f32>(x, c)?,
-        }
-    } else {
-        let x = x.to_dtype(DType::F32)?.reshape((m, c))?;
-        (
-            super::to_vec_f64(&x.sum(0)?)?,
-            super::to_vec_f64(&x.sqr()?.sum(0)?)?,
-        )
+        // On the device in two passes (the mean, then the centred squares): only c values
+        // come back.
+        let x = x.reshape((m, c))?;
+        let mean = x.mean_keepdim(0)?;
+        let var = x.broadcast_sub(&mean)?.sqr()?.mean(0)?;
+        return Ok(Moments {
+            mean: super::to_vec_f64(&mean.flatten_all()?)?,
+            var: super::to_vec_f64(&var)?,
+            share: 1.0,
+            rows: m,
+            sum: None,
+        });
+    }
+    // Per-column sums of x and x^2 in float64, in one pass (var = E[x^2] - mean^2 keeps
+    // ~1e-16 relative: exact enough for float32 data unless |mean| / std passes ~1e6).
+    fn sums<T: Float>(x: &Tensor, c: usize) -> Result<(Vec<f64>, Vec<f64>)> {
+        let x = x.contiguous()?;
+        let (s, l) = x.storage_and_layout();
+        let candle_core::Storage::Cpu(cpu) = &*s else {
+            return Err(Error::runtime("batch_moments: not a CPU tensor"));
+        };
+        let v = contiguous::<T>("batch_moments", cpu, l)?;
+        let m = v.len() / c.max(1);
+        Ok(column_sums(m, c, |i, a, b| {
+            let row = &v[i * c..(i + 1) * c];
+            for ((a, b), &x) in a.iter_mut().zip(b.iter_mut()).zip(row) {
+                let x = x.f64v();
+                *a += x;
+                *b += x * x;
+            }
+        }))
+    }
+    let (s1, s2) = match x.dtype() {
+        DType::F64 => sums::<f64>(x, c)?,
+        _ => sums::<f32>(x, c)?,
     };
     let mut buf = Vec::with_capacity(1 + 2 * c);
     buf.push(m as f64);
@@ -286,12 +308,10 @@ impl CustomOp3 for BatchNorm {
             let b = contiguous::<T>("batch_norm", sb, lb)?;
             let c = g.len();
             let (mean, inv) = (&op.mean, &op.inv);
-            // y = x * a + d with a = gamma * inv, d = beta - mean * a.
+            // y = (x - mean) * a + beta with a = gamma * inv.
             let a: Vec<T> = (0..c).map(|j| T::c(g[j].f64v() * inv[j])).collect();
-            let d: Vec<T> = (0..c)
-                .map(|j| T::c(b[j].f64v() - mean[j] * g[j].f64v() * inv[j]))
-                .collect();
-            let out = per_column_affine(x, None, &a, &a, &d);
+            let mean_t: Vec<T> = mean.iter().map(|&v| T::c(v)).collect();
+            let out = per_column_affine(x, &mean_t, &a, None, b);
             Ok(storage(out))
         }
         Ok((
@@ -387,20 +407,19 @@ impl CustomOp3 for BatchNormGrad<'_> {
             });
             let centred = centred.transpose()?;
             // dx = k (dy - mdy - xhat mdyx) with k = gamma inv and xhat = (x - mean) inv, as
-            // dy * k + x * kb + kc per column (kb = -k inv mdyx, kc = k (inv mdyx mean - mdy));
+            // dy * k + (x - mean) * kb + kc per column (kb = -k inv mdyx, kc = -k mdy);
             // dy * k alone when the statistics are constants.
             let k: Vec<f64> = (0..c).map(|j| g[j].f64v() * inv[j]).collect();
             let (kb, kc): (Vec<T>, Vec<T>) = (0..c)
                 .map(|j| match &centred {
-                    Some((mdy, mdyx)) => {
-                        let t = inv[j] * mdyx[j];
-                        (T::c(-k[j] * t), T::c(k[j] * (t * mean[j] - mdy[j])))
-                    }
+                    Some((mdy, mdyx)) => (T::c(-k[j] * inv[j] * mdyx[j]), T::c(-k[j] * mdy[j])),
                     None => (T::zero(), T::zero()),
                 })
                 .unzip();
             let kt: Vec<T> = k.iter().map(|&v| T::c(v)).collect();
-            let dx = per_column_affine(dy, Some(x), &kt, &kb, &kc);
+            let mean_t: Vec<T> = mean.iter().map(|&v| T::c(v)).collect();
+            let zeros = vec![T::zero(); c];
+            let dx = per_column_affine(dy, &zeros, &kt, Some((x, &mean_t, &kb)), &kc);
             let mut out = Vec::with_capacity(2 * c + x.len());
             out.extend(sdyx.iter().map(|&v| T::c(v)));
             out.extend(sdy.iter().map(|&v| T::c(v)));
@@ -636,6 +655,46 @@ mod tests {
                 .max(0)
                 .unwrap();
             assert!(d.to_scalar::<f64>().unwrap() < 1e-9, "{d}");
+        }
+    }
+
+    /// Columns whose mean is 1000 standard deviations from zero: float32's output and
+    /// gradient stay within float32's precision of float64's.
+    #[test]
+    fn far_from_zero_means_keep_float32_precision() {
+        // The float32 values themselves, so that both runs see the same input.
+        let x64 = (t(&[4096, 8], 0.37) + 1000.0)
+            .and_then(|t| t.to_dtype(DType::F32))
+            .and_then(|t| t.to_dtype(DType::F64))
+            .unwrap();
+        let r64 = t(&[4096, 8], 0.61);
+        let run = |dt: DType| {
+            let x = candle_core::Var::from_tensor(&x64.to_dtype(dt).unwrap()).unwrap();
+            let (g, b) = (
+                Tensor::ones(8, dt, &Device::Cpu).unwrap(),
+                Tensor::zeros(8, dt, &Device::Cpu).unwrap(),
+            );
+            let stats = BnStats::Batch(batch_moments(x.as_tensor(), None).unwrap());
+            let y = batch_norm(x.as_tensor(), &g, &b, 1e-3, stats).unwrap();
+            let loss = y
+                .mul(&r64.to_dtype(dt).unwrap())
+                .unwrap()
+                .sum_all()
+                .unwrap();
+            let dx = loss.backward().unwrap().get(x.as_tensor()).unwrap().clone();
+            [y, dx].map(|t| t.to_dtype(DType::F64).unwrap())
+        };
+        let (lo, hi) = (run(DType::F32), run(DType::F64));
+        for (a, b) in lo.iter().zip(&hi) {
+            let d = (a - b)
+                .unwrap()
+                .abs()
+                .unwrap()
+                .flatten_all()
+                .unwrap()
+                .max(0)
+                .unwrap();
+            assert!(d.to_scalar::<f64>().unwrap() < 2e-5, "{d}");
         }
     }
 

@@ -68,11 +68,13 @@ impl EpochIterator {
     }
 
     /// In a data-parallel job ([`crate::distribution`]), serves this process's slice of
-    /// each global batch (`fit`, `evaluate`; `predict` slices its batches itself and gathers the
-    /// outputs).
-    pub fn sharded(mut self) -> Self {
+    /// each global batch (`fit`, `evaluate`; `predict` slices its batches itself and gathers
+    /// the outputs). Where each process reads its own data instead
+    /// (`auto_shard_dataset(false)`), checks that all run the same number of steps.
+    pub fn sharded(mut self) -> Result<Self> {
         self.shard = true;
-        self
+        crate::distribution::check_same_steps(self.num_batches())?;
+        Ok(self)
     }
 
     fn pass(&mut self) -> Result<BatchIter> {

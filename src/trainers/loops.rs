@@ -2,6 +2,7 @@
 //! backends' `fit`): they hold the model, take batches from an [`EpochIterator`] over any
 //! data adapter, and lend the model to the callbacks between steps.
 
+use super::compile_utils::batch_size;
 use super::data::Data;
 use super::data_adapters::{ArrayDataAdapter, Arrays, Batch, DataAdapter, DataSource};
 use super::epoch_iterator::{EpochIterator, Flow};
@@ -210,7 +211,7 @@ fn fit_inner(
     }
     let device = model.device();
     let mut train = EpochIterator::new(train, args.steps_per_epoch)?
-        .sharded()
+        .sharded()?
         .on_device(device.clone());
     let resolver = Resolver::new(model, args.class_weight.take());
     // Validation arrays are lent to the callbacks (Keras's `validation_data` attribute).
@@ -229,13 +230,15 @@ fn fit_inner(
             let a = ArrayDataAdapter::new(d, batch_size, false);
             Some(
                 EpochIterator::new(Box::new(a), args.validation_steps)?
-                    .sharded()
+                    .sharded()?
                     .on_device(device.clone()),
             )
         }
-        Some(ValidationData::Source(s)) => {
-            Some(EpochIterator::new(s.0, args.validation_steps)?.on_device(device.clone()))
-        }
+        Some(ValidationData::Source(s)) => Some(
+            EpochIterator::new(s.0, args.validation_steps)?
+                .sharded()?
+                .on_device(device.clone()),
+        ),
     };
     let val_resolver = Resolver::new(model, None);
     let params = Params {
@@ -259,9 +262,12 @@ fn fit_inner(
         callbacks.on_epoch_begin(model, epoch)?;
         // Listed again each epoch: a callback may change trainable flags between epochs.
         let mut weights = None;
+        // This process's rows since the metrics started (weights its logs in a job).
+        let mut seen = 0;
         let steps = train.epoch(|step, batch| {
             callbacks.on_train_batch_begin(model, step)?;
             let feed = resolver.resolve(batch, true)?;
+            seen += batch_size(&feed.xs);
             let w = weights_for(model, &feed.xs, &mut weights)?;
             if !started {
                 // Data parallel: every process starts from rank 0's weights and random state.
@@ -271,7 +277,7 @@ fn fit_inner(
             let (trainer, net) = model.parts();
             let loss = trainer.train_step_weighted(&net, &feed.xs, &feed.ys, &feed.sw, w)?;
             let mut logs = model.trainer.logs();
-            crate::distribution::reduce_logs(&mut logs)?;
+            crate::distribution::reduce_logs(&mut logs, seen)?;
             callbacks.on_train_batch_end(model, step, &mut logs)?;
             if !loss.is_finite() && !model.stop_training {
                 bad_loss = Some((step, loss));
@@ -304,7 +310,7 @@ fn fit_inner(
             break;
         }
         let mut epoch_logs = model.trainer.logs();
-        crate::distribution::reduce_logs(&mut epoch_logs)?;
+        crate::distribution::reduce_logs(&mut epoch_logs, seen)?;
         let validate = (epoch + 1) % args.validation_freq == 0;
         if let (Some(v), true) = (val.as_mut(), validate) {
             let val_logs = evaluate_epoch(model, v, &val_resolver, &mut callbacks)?;
@@ -341,14 +347,16 @@ fn evaluate_epoch(
     // Evaluation uses the same metric objects as training: they start again here.
     model.trainer.reset_metrics();
     let mut weights = None;
+    let mut seen = 0;
     let steps = it.epoch(|i, batch| {
         callbacks.on_test_batch_begin(model, i)?;
         let feed = resolver.resolve(batch, true)?;
+        seen += batch_size(&feed.xs);
         let w = weights_for(model, &feed.xs, &mut weights)?;
         let (trainer, net) = model.parts();
         trainer.test_step_weighted(&net, &feed.xs, &feed.ys, &feed.sw, w)?;
         let mut logs = model.trainer.logs();
-        crate::distribution::reduce_logs(&mut logs)?;
+        crate::distribution::reduce_logs(&mut logs, seen)?;
         callbacks.on_test_batch_end(model, i, &mut logs)?;
         Ok(Flow::Continue)
     })?;
@@ -358,7 +366,7 @@ fn evaluate_epoch(
     // The callbacks see the logs sorted by name; `evaluate` returns them in Keras's list
     // order (loss first).
     let mut logs = model.trainer.logs();
-    crate::distribution::reduce_logs(&mut logs)?;
+    crate::distribution::reduce_logs(&mut logs, seen)?;
     callbacks.on_test_end(model, &mut logs.clone())?;
     Ok(logs)
 }
@@ -394,7 +402,7 @@ pub(crate) fn evaluate_source(
 
 fn evaluate_adapter(model: &mut Model, a: Box<dyn DataAdapter>, args: EvalArgs) -> Result<Logs> {
     let mut it = EpochIterator::new(a, args.steps)?
-        .sharded()
+        .sharded()?
         .on_device(model.device());
     let params = Params {
         verbose: rank_zero_verbose(args.verbose),

@@ -109,7 +109,7 @@ impl BatchNormalization {
     /// use keras::layers::BatchNormalization;
     /// use keras::prelude::*;
     /// let y = BatchNormalization::new().synchronized(true).call(&Input::new([8]))?;
-    /// assert_eq!(y.layer().get_config()?["synchronized"], true);
+    /// assert_eq!(y.layer().serialize()?["config"]["synchronized"], true);
     /// # Ok::<(), keras::Error>(())
     /// ```
     pub fn synchronized(mut self, s: bool) -> Self {
