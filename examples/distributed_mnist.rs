@@ -189,7 +189,14 @@ fn main() -> keras::Result<()> {
     model.compile(
         "adam",
         SparseCategoricalCrossentropy::new().from_logits(true),
-        ["accuracy"],
+        // MeanIoU: a ratio of summed confusion counts, exact over the processes only because
+        // their states are summed (a mean of per-process IoUs would differ).
+        vec![
+            keras::metrics::MetricArg::from("accuracy"),
+            keras::metrics::MeanIoU::new(10)?
+                .sparse_y_pred(false)
+                .into(),
+        ],
     )?;
     let mut die = std::env::var("KERAS_RS_DIE_AT_STEP").ok().and_then(|v| {
         let (e, k) = v.split_once(':').unwrap_or(("0", &v));
@@ -243,11 +250,13 @@ fn main() -> keras::Result<()> {
         .map(|w| keras::ops::to_vec_f64(w).map(|v| v.iter().sum::<f64>()))
         .sum::<keras::Result<f64>>()?;
     println!(
-        "rank {} of {}: loss {:?}, test accuracy {:.4}, weight sum {sum:.9}, {:.1} s ({:.0} samples/s)",
+        "rank {} of {}: loss {:?}, iou {:?}, test accuracy {:.4}, test iou {:.6}, weight sum {sum:.9}, {:.1} s ({:.0} samples/s)",
         process_index(),
         process_count(),
         history.history["loss"],
+        history.history["mean_io_u"],
         logs.get("accuracy").unwrap_or(0.0),
+        logs.get("mean_io_u").unwrap_or(0.0),
         secs,
         (n * epochs) as f64 / secs
     );

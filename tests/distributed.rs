@@ -98,10 +98,24 @@ fn trains_as_one_process(name: &str, args: &[&str]) -> (Weights, PathBuf, [Outpu
         String::from_utf8_lossy(&runs[0].stdout),
         String::from_utf8_lossy(&runs[1].stdout),
     );
-    let (l1, l20, l21) = (losses(&s1, 0), losses(&s2, 0), losses(&s2, 1));
-    assert_eq!(l20, l21);
-    for (a, b) in l1.iter().zip(&l20) {
-        assert!((a - b).abs() <= 1e-5, "loss {l1:?} vs {l20:?}");
+    // The same metrics too: MeanIoU's confusion counts are summed over the processes.
+    for name in ["loss", "iou"] {
+        let (l1, l20, l21) = (
+            listed(&s1, 0, name),
+            listed(&s2, 0, name),
+            listed(&s2, 1, name),
+        );
+        assert_eq!(l20, l21);
+        for (a, b) in l1.iter().zip(&l20) {
+            assert!((a - b).abs() <= 1e-5, "{name} {l1:?} vs {l20:?}");
+        }
+    }
+    for name in ["accuracy", "iou"] {
+        let (t1, t2) = (
+            printed(&s1, 0, &format!("test {name}")),
+            printed(&s2, 0, &format!("test {name}")),
+        );
+        assert!((t1 - t2).abs() <= 1e-5, "test {name} {t1} vs {t2}");
     }
     // Identical weights on every rank after every step (a hash of all of them, step by step).
     let hash = |rank: usize| {
@@ -143,18 +157,33 @@ fn max_diff(a: &Weights, b: &Weights) -> f32 {
 
 /// The `loss [...]` list a rank printed.
 fn losses(stdout: &str, rank: usize) -> Vec<f64> {
+    listed(stdout, rank, "loss")
+}
+
+/// The `name [...]` list a rank printed.
+fn listed(stdout: &str, rank: usize, name: &str) -> Vec<f64> {
     let line = stdout
         .lines()
         .find(|l| l.starts_with(&format!("rank {rank} of")))
         .unwrap_or_else(|| panic!("no line of rank {rank} in {stdout}"));
     let list = line
-        .split("loss [")
+        .split(&format!(" {name} ["))
         .nth(1)
         .unwrap()
         .split(']')
         .next()
         .unwrap();
     list.split(", ").map(|v| v.parse().unwrap()).collect()
+}
+
+/// The `name <value>` a rank printed.
+fn printed(stdout: &str, rank: usize, name: &str) -> f64 {
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with(&format!("rank {rank} of")))
+        .unwrap_or_else(|| panic!("no line of rank {rank} in {stdout}"));
+    let rest = line.split(&format!(" {name} ")).nth(1).unwrap();
+    rest.split(',').next().unwrap().parse().unwrap()
 }
 
 #[test]

@@ -30,6 +30,7 @@ pub use mpi_group::MpiGroup;
 pub(crate) use sync::{
     active, average_gradients, broadcast_random_state, broadcast_weights, check_same_steps,
     cross_process_sum, gather_rows, mean_scalar, predict_rows, reduce_logs, shard, step_scope,
+    sum_states,
 };
 
 use crate::{Error, Result};

@@ -283,6 +283,33 @@ pub(crate) fn average_gradients(
     Ok(())
 }
 
+/// Metric states summed over the processes, in one all-reduce (float64; shapes and dtypes
+/// kept).
+pub(crate) fn sum_states(states: &[Vec<Tensor>]) -> Result<Vec<Vec<Tensor>>> {
+    let Some(g) = active() else {
+        return Ok(states.to_vec());
+    };
+    let mut buf = vec![];
+    for t in states.iter().flatten() {
+        buf.extend(crate::ops::to_vec_f64(t)?);
+    }
+    g.all_reduce_sum_f64(&mut buf)?;
+    let mut off = 0;
+    states
+        .iter()
+        .map(|ts| {
+            ts.iter()
+                .map(|t| {
+                    let n = t.elem_count();
+                    let v = Tensor::from_slice(&buf[off..off + n], t.dims(), t.device())?;
+                    off += n;
+                    Ok(v.to_dtype(t.dtype())?)
+                })
+                .collect()
+        })
+        .collect()
+}
+
 /// The logs averaged over the processes, each weighted by the `rows` it has seen since its
 /// metrics started (every process then records the same History, the one process's: a
 /// running mean over each process's rows, weighted by their number, is the running mean over

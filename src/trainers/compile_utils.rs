@@ -140,6 +140,11 @@ impl CompileLoss {
         std::iter::once(&self.tracker).chain(&self.output_trackers)
     }
 
+    /// [`CompileLoss::trackers`], to restore their state.
+    pub(crate) fn trackers_mut(&mut self) -> impl Iterator<Item = &mut Mean> {
+        std::iter::once(&mut self.tracker).chain(&mut self.output_trackers)
+    }
+
     /// Clears the trackers.
     pub(crate) fn reset_state(&mut self) {
         self.tracker.reset();
@@ -247,6 +252,15 @@ impl CompileMetrics {
         self.metrics
             .iter()
             .chain(&self.weighted_metrics)
+            .flatten()
+            .flatten()
+    }
+
+    /// [`CompileMetrics::iter`], to restore their state.
+    pub(crate) fn iter_mut(&mut self) -> impl Iterator<Item = &mut Box<dyn Metric>> {
+        self.metrics
+            .iter_mut()
+            .chain(&mut self.weighted_metrics)
             .flatten()
             .flatten()
     }

@@ -276,8 +276,7 @@ fn fit_inner(
             }
             let (trainer, net) = model.parts();
             let loss = trainer.train_step_weighted(&net, &feed.xs, &feed.ys, &feed.sw, w)?;
-            let mut logs = model.trainer.logs();
-            crate::distribution::reduce_logs(&mut logs, seen)?;
+            let mut logs = model.trainer.global_logs(seen)?;
             callbacks.on_train_batch_end(model, step, &mut logs)?;
             if !loss.is_finite() && !model.stop_training {
                 bad_loss = Some((step, loss));
@@ -309,8 +308,7 @@ fn fit_inner(
             // A generator that ran out ends training (Keras warned above).
             break;
         }
-        let mut epoch_logs = model.trainer.logs();
-        crate::distribution::reduce_logs(&mut epoch_logs, seen)?;
+        let mut epoch_logs = model.trainer.global_logs(seen)?;
         let validate = (epoch + 1) % args.validation_freq == 0;
         if let (Some(v), true) = (val.as_mut(), validate) {
             let val_logs = evaluate_epoch(model, v, &val_resolver, &mut callbacks)?;
@@ -355,8 +353,7 @@ fn evaluate_epoch(
         let w = weights_for(model, &feed.xs, &mut weights)?;
         let (trainer, net) = model.parts();
         trainer.test_step_weighted(&net, &feed.xs, &feed.ys, &feed.sw, w)?;
-        let mut logs = model.trainer.logs();
-        crate::distribution::reduce_logs(&mut logs, seen)?;
+        let mut logs = model.trainer.global_logs(seen)?;
         callbacks.on_test_batch_end(model, i, &mut logs)?;
         Ok(Flow::Continue)
     })?;
@@ -365,8 +362,7 @@ fn evaluate_epoch(
     }
     // The callbacks see the logs sorted by name; `evaluate` returns them in Keras's list
     // order (loss first).
-    let mut logs = model.trainer.logs();
-    crate::distribution::reduce_logs(&mut logs, seen)?;
+    let logs = model.trainer.global_logs(seen)?;
     callbacks.on_test_end(model, &mut logs.clone())?;
     Ok(logs)
 }

@@ -129,6 +129,56 @@ impl Trainer {
         logs
     }
 
+    /// [`Trainer::logs`] over every process of a data-parallel job (the same on each): every
+    /// loss tracker's and metric's state is summed over the processes before its result is
+    /// read, as Keras's metric variables aggregate by sum, so precision, AUC or IoU are the
+    /// global batch's, not a mean of the processes'; a metric without state variables is
+    /// averaged, weighted by the `rows` each process has seen. The local state stays as it was.
+    pub(crate) fn global_logs(&mut self, rows: usize) -> Result<Logs> {
+        if crate::distribution::active().is_none() {
+            return Ok(self.logs());
+        }
+        let c = self.compiled.as_mut().ok_or_else(not_compiled)?;
+        fn states(c: &mut Compiled) -> Vec<&mut (dyn crate::metrics::Metric + 'static)> {
+            let trackers = c
+                .loss
+                .trackers_mut()
+                .map(|m| m as &mut (dyn crate::metrics::Metric + 'static));
+            trackers
+                .chain(c.metrics.iter_mut().map(|m| m.as_mut()))
+                .collect()
+        }
+        let local: Vec<Vec<Tensor>> = states(c).iter().map(|m| m.variables()).collect();
+        let stateless: Vec<String> = states(c)
+            .iter()
+            .zip(&local)
+            .filter(|(_, v)| v.is_empty())
+            .map(|(m, _)| m.name().to_string())
+            .collect();
+        let summed = crate::distribution::sum_states(&local)?;
+        for (m, v) in states(c).into_iter().zip(&summed) {
+            m.set_variables(v)?;
+        }
+        let mut logs = self.logs();
+        let c = self.compiled.as_mut().ok_or_else(not_compiled)?;
+        for (m, v) in states(c).into_iter().zip(&local) {
+            m.set_variables(v)?;
+        }
+        if !stateless.is_empty() {
+            let mut part = Logs::default();
+            for k in &stateless {
+                if let Some(v) = logs.get(k) {
+                    part.insert(k, v);
+                }
+            }
+            crate::distribution::reduce_logs(&mut part, rows)?;
+            for (k, v) in part.iter() {
+                logs.insert(k, v);
+            }
+        }
+        Ok(logs)
+    }
+
     /// Builds the compiled losses and metrics for the model's outputs (on the first batch,
     /// when shapes are known).
     fn build(&mut self, net: &dyn Network, ys: &[Tensor], preds: &[Tensor]) -> Result<()> {
