@@ -27,6 +27,10 @@ pub(crate) fn for_each_part(parts: usize, f: impl Fn(usize) + Sync) {
     }
     let total = threads();
     candle_core::utils::barrier_pool().execute(|tid| {
+        if tid + 1 != total {
+            // A pool thread (the caller, worker `total - 1`, has its mode set by its loop).
+            super::denormals::flush_denormals_on_this_thread();
+        }
         let was = INSIDE.with(|i| i.replace(true));
         let mut p = tid;
         while p < parts {

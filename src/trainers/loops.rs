@@ -339,6 +339,7 @@ fn evaluate_epoch(
     callbacks: &mut CallbackList,
 ) -> Result<Logs> {
     crate::ops::tune_allocator();
+    let _ftz = crate::ops::flush_denormals();
     // No gradient is taken here: layers may fuse (Layer::forward_fused).
     let _inference = crate::engine::context::set_inference(true);
     callbacks.on_test_begin(model)?;
@@ -434,6 +435,7 @@ fn predict_adapter(
     args: EvalArgs,
 ) -> Result<Vec<Tensor>> {
     crate::ops::tune_allocator();
+    let _ftz = crate::ops::flush_denormals();
     // No gradient is taken here: layers may fuse (Layer::forward_fused).
     let _inference = crate::engine::context::set_inference(true);
     let device = model.device();

@@ -259,6 +259,7 @@ impl Trainer {
         weights: &[Weight],
     ) -> Result<f64> {
         ops::tune_allocator();
+        let _ftz = ops::flush_denormals();
         // The batch goes where the weights are (a no-op when it is there already).
         let dev = crate::engine::device_of(weights);
         let (xs, ys, sample_weight) = (
