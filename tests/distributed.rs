@@ -106,16 +106,18 @@ fn trains_as_one_process(name: &str, args: &[&str]) -> (Weights, PathBuf, [Outpu
             listed(&s2, 1, name),
         );
         assert_eq!(l20, l21);
+        assert_eq!(l1.len(), l20.len(), "{name} {l1:?} vs {l20:?}");
         for (a, b) in l1.iter().zip(&l20) {
             assert!((a - b).abs() <= 1e-5, "{name} {l1:?} vs {l20:?}");
         }
     }
     for name in ["accuracy", "iou"] {
-        let (t1, t2) = (
-            printed(&s1, 0, &format!("test {name}")),
-            printed(&s2, 0, &format!("test {name}")),
-        );
-        assert!((t1 - t2).abs() <= 1e-5, "test {name} {t1} vs {t2}");
+        let name = format!("test {name}");
+        let t1 = printed(&s1, 0, &name);
+        for rank in [0, 1] {
+            let t2 = printed(&s2, rank, &name);
+            assert!((t1 - t2).abs() <= 1e-5, "rank {rank}: {name} {t1} vs {t2}");
+        }
     }
     // Identical weights on every rank after every step (a hash of all of them, step by step).
     let hash = |rank: usize| {

@@ -7,10 +7,12 @@
 //! (BENCHMARKS.md). With the x86 MXCSR flags FTZ (results) and DAZ (inputs) set, such values
 //! are zeros; nothing above the float32 minimum normal changes. The training loops set them on
 //! the calling thread for their duration ([`flush_denormals`]) and on the kernel threads of
-//! candle's pool when a part first runs there ([`flush_denormals_on_this_thread`]). Other
-//! targets: no-ops.
+//! candle's pool when a part first runs there ([`flush_denormals_on_this_thread`]); those
+//! threads keep it (a computation there outside the loops flushes too). Not covered: rayon's
+//! threads, on which candle's own matmul and convolution run. Other targets: no-ops.
 
 use std::cell::Cell;
+use std::marker::PhantomData;
 
 #[cfg(target_arch = "x86_64")]
 const FTZ_DAZ: u32 = 0x8040;
@@ -30,9 +32,10 @@ fn set_csr(v: u32) {
     unsafe { std::arch::asm!("ldmxcsr [{}]", in(reg) &v, options(nostack, readonly)) };
 }
 
-/// Restores this thread's previous floating-point mode when dropped.
+/// Restores this thread's previous floating-point mode when dropped (on the thread that made
+/// it: the guard is not `Send`).
 #[must_use = "the mode is restored when the guard drops"]
-pub struct DenormalsGuard(#[allow(dead_code)] u32);
+pub struct DenormalsGuard(#[allow(dead_code)] u32, PhantomData<*const ()>);
 
 /// Flushes denormals to zero on this thread until the guard drops.
 ///
@@ -50,10 +53,10 @@ pub fn flush_denormals() -> DenormalsGuard {
     {
         let old = csr();
         set_csr(old | FTZ_DAZ);
-        DenormalsGuard(old)
+        DenormalsGuard(old, PhantomData)
     }
     #[cfg(not(target_arch = "x86_64"))]
-    DenormalsGuard(0)
+    DenormalsGuard(0, PhantomData)
 }
 
 impl Drop for DenormalsGuard {

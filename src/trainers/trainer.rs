@@ -156,14 +156,25 @@ impl Trainer {
             .map(|(m, _)| m.name().to_string())
             .collect();
         let summed = crate::distribution::sum_states(&local)?;
-        for (m, v) in states(c).into_iter().zip(&summed) {
-            m.set_variables(v)?;
-        }
-        let mut logs = self.logs();
+        // A metric with no state yet (an AUC before its first batch) is left alone.
+        let set = |c: &mut Compiled, values: &[Vec<Tensor>]| -> Result<()> {
+            let mut first_error = Ok(());
+            for (m, v) in states(c).into_iter().zip(values) {
+                if !v.is_empty() {
+                    if let Err(e) = m.set_variables(v) {
+                        first_error = first_error.and(Err(e));
+                    }
+                }
+            }
+            first_error
+        };
+        let summed_set = set(c, &summed);
+        let logs = summed_set.as_ref().ok().map(|_| self.logs());
+        // The local state comes back whatever happened (every metric is tried).
         let c = self.compiled.as_mut().ok_or_else(not_compiled)?;
-        for (m, v) in states(c).into_iter().zip(&local) {
-            m.set_variables(v)?;
-        }
+        set(c, &local)?;
+        summed_set?;
+        let mut logs = logs.unwrap_or_default();
         if !stateless.is_empty() {
             let mut part = Logs::default();
             for k in &stateless {
