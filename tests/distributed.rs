@@ -63,6 +63,20 @@ fn mpirun(np: usize, exe: &Path, args: &[&str], env: &[(&str, &str)]) -> Output 
     c.output().expect("mpirun runs")
 }
 
+/// Runs a 2-process job of the example that must fail, and fail before `mpirun`'s own
+/// timeout; returns its stdout and stderr together.
+fn failing_job(args: &[&str], env: &[(&str, &str)]) -> String {
+    let r = mpirun(2, &example(), args, env);
+    let out = format!(
+        "{}{}",
+        String::from_utf8_lossy(&r.stdout),
+        String::from_utf8_lossy(&r.stderr)
+    );
+    assert!(!r.status.success(), "{out}");
+    assert_ne!(r.status.code(), Some(124), "the job hung:\n{out}");
+    out
+}
+
 /// Runs the example with `args` as one process and as two, each rank saving its weights;
 /// asserts that both ranks end with the same weights, equal (1e-6) to the one process's, and
 /// that every rank's History equals the one process's (1e-5) and that the ranks held
@@ -301,21 +315,9 @@ fn an_error_on_one_rank_ends_the_job_naming_it() {
     if !have_mpirun() {
         return;
     }
-    let exe = example();
     let t = std::time::Instant::now();
     let env = [("KERAS_RS_DIE_AT_STEP", "0:4"), ("KERAS_RS_ERROR", "1")];
-    let r = mpirun(2, &exe, &["--samples", "2048", "--epochs", "2"], &env);
-    let out = format!(
-        "{}{}",
-        String::from_utf8_lossy(&r.stdout),
-        String::from_utf8_lossy(&r.stderr)
-    );
-    assert!(!r.status.success(), "{out}");
-    assert_ne!(
-        r.status.code(),
-        Some(124),
-        "the job hung until the timeout:\n{out}"
-    );
+    let out = failing_job(&["--samples", "2048", "--epochs", "2"], &env);
     assert!(out.contains("fit failed on rank 1 of 2"), "{out}");
     assert!(out.contains("a failure on this rank"), "{out}");
     // (mpirun then reports MPI_ABORT on rank 1, when its help text can be shown.)
@@ -327,24 +329,10 @@ fn a_rank_that_dies_ends_the_job_with_an_error_naming_it() {
     if !have_mpirun() {
         return;
     }
-    let exe = example();
     let t = std::time::Instant::now();
-    let r = mpirun(
-        2,
-        &exe,
+    let out = failing_job(
         &["--samples", "2048", "--epochs", "2"],
         &[("KERAS_RS_DIE_AT_STEP", "5")],
-    );
-    let out = format!(
-        "{}{}",
-        String::from_utf8_lossy(&r.stdout),
-        String::from_utf8_lossy(&r.stderr)
-    );
-    assert!(!r.status.success(), "{out}");
-    assert_ne!(
-        r.status.code(),
-        Some(124),
-        "mpirun hung until the timeout:\n{out}"
     );
     assert!(out.contains("rank 1 exits at step 5"), "{out}");
     // Open MPI names the process: "Process name: [[<job>,1],1]  Exit code: 3".
@@ -360,7 +348,6 @@ fn a_rank_that_hangs_ends_the_job_after_the_timeout_naming_it() {
     if !have_mpirun() {
         return;
     }
-    let exe = example();
     let t = std::time::Instant::now();
     // A generous timeout for the start (KERAS_DISTRIBUTION_TIMEOUT), 4 s from step 5 on.
     let env = [
@@ -368,18 +355,7 @@ fn a_rank_that_hangs_ends_the_job_after_the_timeout_naming_it() {
         ("KERAS_RS_HANG", "4"),
         ("KERAS_DISTRIBUTION_TIMEOUT", "120"),
     ];
-    let r = mpirun(2, &exe, &["--samples", "2048", "--epochs", "2"], &env);
-    let out = format!(
-        "{}{}",
-        String::from_utf8_lossy(&r.stdout),
-        String::from_utf8_lossy(&r.stderr)
-    );
-    assert!(!r.status.success(), "{out}");
-    assert_ne!(
-        r.status.code(),
-        Some(124),
-        "the job hung past the collective timeout:\n{out}"
-    );
+    let out = failing_job(&["--samples", "2048", "--epochs", "2"], &env);
     assert!(out.contains("rank 1 hangs at step 5"), "{out}");
     // Rank 0 waited 4 s in its next collective, asked rank 1 where it was, got no answer.
     assert!(
@@ -444,13 +420,7 @@ fn processes_reading_their_own_shard_train_as_one_process() {
     assert!(s2.contains("over 64 steps"), "{s2}");
     // Uneven shares (1025 and 1024 elements: 33 and 32 batches of 32) are an error on every
     // rank before the first step, not mismatched collectives.
-    let r = mpirun(2, &example(), &["--samples", "2049", "--own-shard"], &[]);
-    let out = format!(
-        "{}{}",
-        String::from_utf8_lossy(&r.stdout),
-        String::from_utf8_lossy(&r.stderr)
-    );
-    assert!(!r.status.success(), "{out}");
+    let out = failing_job(&["--samples", "2049", "--own-shard"], &[]);
     assert!(
         out.contains("every process must run the same number of steps")
             && (out.contains("rank 0 has 33") || out.contains("rank 1 has 32")),

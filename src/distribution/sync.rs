@@ -135,7 +135,7 @@ pub(crate) fn predict_rows(n: usize) -> Option<(usize, usize)> {
 
 /// The outputs for a whole batch of `n` rows from each process's outputs for its rows of it
 /// ([`predict_rows`]), on every process: one all-reduce of all outputs, each process's rows
-/// in place and zeros elsewhere (float64 where an output is not float32; exact either way).
+/// in place and zeros elsewhere.
 pub(crate) fn gather_rows(parts: &[Tensor], n: usize) -> Result<Vec<Tensor>> {
     let Some(g) = active() else {
         return Ok(parts.to_vec());
@@ -154,53 +154,29 @@ pub(crate) fn gather_rows(parts: &[Tensor], n: usize) -> Result<Vec<Tensor>> {
     }
     let rows = (end - start).max(1);
     let sizes: Vec<usize> = parts.iter().map(|t| t.elem_count() / rows * n).collect();
-    let host = &crate::ops::Device::Cpu;
-    let whole = |t: &Tensor, flat: &Tensor| -> Result<Tensor> {
-        let mut dims = t.dims().to_vec();
-        dims[0] = n;
-        Ok(flat.reshape(dims)?.to_dtype(t.dtype())?)
-    };
-    if parts.iter().all(|t| t.dtype() == DType::F32) {
-        let mut buf = vec![0f32; sizes.iter().sum()];
-        let mut off = 0;
-        for (t, &size) in parts.iter().zip(&sizes) {
-            let v = crate::ops::to_vec_f32(t)?;
-            let at = off + start * (size / n.max(1));
-            buf[at..at + v.len()].copy_from_slice(&v);
-            off += size;
-        }
-        g.all_reduce_sum(&mut buf)?;
-        let mut off = 0;
-        parts
-            .iter()
-            .zip(&sizes)
-            .map(|(t, &size)| {
-                let flat = Tensor::from_slice(&buf[off..off + size], size, host)?;
-                off += size;
-                whole(t, &flat)
-            })
-            .collect()
-    } else {
-        let mut buf = vec![0f64; sizes.iter().sum()];
-        let mut off = 0;
-        for (t, &size) in parts.iter().zip(&sizes) {
-            let v = crate::ops::to_vec_f64(t)?;
-            let at = off + start * (size / n.max(1));
-            buf[at..at + v.len()].copy_from_slice(&v);
-            off += size;
-        }
-        g.all_reduce_sum_f64(&mut buf)?;
-        let mut off = 0;
-        parts
-            .iter()
-            .zip(&sizes)
-            .map(|(t, &size)| {
-                let flat = Tensor::from_slice(&buf[off..off + size], size, host)?;
-                off += size;
-                whole(t, &flat)
-            })
-            .collect()
+    // In float64 whatever the outputs' dtype: exact for float32 and integers alike, and
+    // outputs are small beside the step.
+    let mut buf = vec![0f64; sizes.iter().sum()];
+    let mut off = 0;
+    for (t, &size) in parts.iter().zip(&sizes) {
+        let v = crate::ops::to_vec_f64(t)?;
+        let at = off + start * (size / n.max(1));
+        buf[at..at + v.len()].copy_from_slice(&v);
+        off += size;
     }
+    g.all_reduce_sum_f64(&mut buf)?;
+    let mut off = 0;
+    parts
+        .iter()
+        .zip(&sizes)
+        .map(|(t, &size)| {
+            let mut dims = t.dims().to_vec();
+            dims[0] = n;
+            let flat = Tensor::from_slice(&buf[off..off + size], size, &crate::ops::Device::Cpu)?;
+            off += size;
+            Ok(flat.reshape(dims)?.to_dtype(t.dtype())?)
+        })
+        .collect()
 }
 
 /// Every process takes rank 0's random state (before the first shuffle of `fit`), so all

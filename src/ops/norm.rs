@@ -507,6 +507,13 @@ mod tests {
         .unwrap();
     }
 
+    /// The largest absolute difference between two float64 tensors of one shape.
+    fn max_diff(a: &Tensor, b: &Tensor) -> f64 {
+        (a - b)
+            .and_then(|d| d.abs()?.flatten_all()?.max(0)?.to_scalar::<f64>())
+            .unwrap()
+    }
+
     /// An in-memory all-reduce between threads (two "processes" in one test).
     struct ThreadSum {
         acc: std::sync::Mutex<Vec<f64>>,
@@ -578,8 +585,7 @@ mod tests {
             handles.into_iter().map(|h| h.join().unwrap()).collect()
         });
         let close = |a: &Tensor, b: &Tensor| {
-            let d = (a - b).unwrap().abs().unwrap().max_all().unwrap();
-            assert!(d.to_scalar::<f64>().unwrap() < 1e-12, "{a} vs {b}");
+            assert!(max_diff(a, b) < 1e-12, "{a} vs {b}");
         };
         let cat = |k: usize| {
             let v: Vec<Tensor> = parts
@@ -646,15 +652,8 @@ mod tests {
         };
         for (a, b) in grads(true).iter().zip(grads(false)) {
             assert_eq!(a.dims(), b.dims());
-            let d = (a - &b)
-                .unwrap()
-                .abs()
-                .unwrap()
-                .flatten_all()
-                .unwrap()
-                .max(0)
-                .unwrap();
-            assert!(d.to_scalar::<f64>().unwrap() < 1e-9, "{d}");
+            let d = max_diff(a, &b);
+            assert!(d < 1e-9, "{d}");
         }
     }
 
@@ -686,15 +685,8 @@ mod tests {
         };
         let (lo, hi) = (run(DType::F32), run(DType::F64));
         for (a, b) in lo.iter().zip(&hi) {
-            let d = (a - b)
-                .unwrap()
-                .abs()
-                .unwrap()
-                .flatten_all()
-                .unwrap()
-                .max(0)
-                .unwrap();
-            assert!(d.to_scalar::<f64>().unwrap() < 2e-5, "{d}");
+            let d = max_diff(a, b);
+            assert!(d < 2e-5, "{d}");
         }
     }
 
