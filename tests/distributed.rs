@@ -22,8 +22,15 @@ fn have_mpirun() -> bool {
     ok
 }
 
-/// The example, built with the `mpi` feature in this profile's target folder.
+/// The example, built with the `mpi` feature in this profile's target folder, once for all
+/// the tests (a fresh build takes minutes; the tests that time their jobs start the clock
+/// after it).
 fn example() -> PathBuf {
+    static EXE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    EXE.get_or_init(build_example).clone()
+}
+
+fn build_example() -> PathBuf {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = Command::new(cargo)
         .args([
@@ -64,9 +71,13 @@ fn mpirun(np: usize, exe: &Path, args: &[&str], env: &[(&str, &str)]) -> Output 
 }
 
 /// Runs a 2-process job of the example that must fail, and fail before `mpirun`'s own
-/// timeout; returns its stdout and stderr together.
-fn failing_job(args: &[&str], env: &[(&str, &str)]) -> String {
-    let r = mpirun(2, &example(), args, env);
+/// timeout; returns its stdout and stderr together, and how long the job ran (the example's
+/// build not counted).
+fn failing_job(args: &[&str], env: &[(&str, &str)]) -> (String, std::time::Duration) {
+    let exe = example();
+    let t = std::time::Instant::now();
+    let r = mpirun(2, &exe, args, env);
+    let took = t.elapsed();
     let out = format!(
         "{}{}",
         String::from_utf8_lossy(&r.stdout),
@@ -74,7 +85,7 @@ fn failing_job(args: &[&str], env: &[(&str, &str)]) -> String {
     );
     assert!(!r.status.success(), "{out}");
     assert_ne!(r.status.code(), Some(124), "the job hung:\n{out}");
-    out
+    (out, took)
 }
 
 /// Runs the example with `args` as one process and as two, each rank saving its weights;
@@ -315,13 +326,12 @@ fn an_error_on_one_rank_ends_the_job_naming_it() {
     if !have_mpirun() {
         return;
     }
-    let t = std::time::Instant::now();
     let env = [("KERAS_RS_DIE_AT_STEP", "0:4"), ("KERAS_RS_ERROR", "1")];
-    let out = failing_job(&["--samples", "2048", "--epochs", "2"], &env);
+    let (out, took) = failing_job(&["--samples", "2048", "--epochs", "2"], &env);
     assert!(out.contains("fit failed on rank 1 of 2"), "{out}");
     assert!(out.contains("a failure on this rank"), "{out}");
     // (mpirun then reports MPI_ABORT on rank 1, when its help text can be shown.)
-    assert!(t.elapsed().as_secs() < 120, "took {:?}", t.elapsed());
+    assert!(took.as_secs() < 120, "took {took:?}");
 }
 
 #[test]
@@ -329,8 +339,7 @@ fn a_rank_that_dies_ends_the_job_with_an_error_naming_it() {
     if !have_mpirun() {
         return;
     }
-    let t = std::time::Instant::now();
-    let out = failing_job(
+    let (out, took) = failing_job(
         &["--samples", "2048", "--epochs", "2"],
         &[("KERAS_RS_DIE_AT_STEP", "5")],
     );
@@ -340,7 +349,7 @@ fn a_rank_that_dies_ends_the_job_with_an_error_naming_it() {
         out.contains(",1],1]") && out.contains("Exit code:    3"),
         "{out}"
     );
-    assert!(t.elapsed().as_secs() < 120, "took {:?}", t.elapsed());
+    assert!(took.as_secs() < 120, "took {took:?}");
 }
 
 #[test]
@@ -348,14 +357,13 @@ fn a_rank_that_hangs_ends_the_job_after_the_timeout_naming_it() {
     if !have_mpirun() {
         return;
     }
-    let t = std::time::Instant::now();
     // A generous timeout for the start (KERAS_DISTRIBUTION_TIMEOUT), 4 s from step 5 on.
     let env = [
         ("KERAS_RS_DIE_AT_STEP", "5"),
         ("KERAS_RS_HANG", "4"),
         ("KERAS_DISTRIBUTION_TIMEOUT", "120"),
     ];
-    let out = failing_job(&["--samples", "2048", "--epochs", "2"], &env);
+    let (out, took) = failing_job(&["--samples", "2048", "--epochs", "2"], &env);
     assert!(out.contains("rank 1 hangs at step 5"), "{out}");
     // Rank 0 waited 4 s in its next collective, asked rank 1 where it was, got no answer.
     assert!(
@@ -364,7 +372,7 @@ fn a_rank_that_hangs_ends_the_job_after_the_timeout_naming_it() {
             && out.contains("missing: rank 1 (no answer"),
         "{out}"
     );
-    let secs = t.elapsed().as_secs();
+    let secs = took.as_secs();
     assert!((4..90).contains(&secs), "took {secs} s");
 }
 
@@ -420,7 +428,7 @@ fn processes_reading_their_own_shard_train_as_one_process() {
     assert!(s2.contains("over 64 steps"), "{s2}");
     // Uneven shares (1025 and 1024 elements: 33 and 32 batches of 32) are an error on every
     // rank before the first step, not mismatched collectives.
-    let out = failing_job(&["--samples", "2049", "--own-shard"], &[]);
+    let (out, _) = failing_job(&["--samples", "2049", "--own-shard"], &[]);
     assert!(
         out.contains("every process must run the same number of steps")
             && (out.contains("rank 0 has 33") || out.contains("rank 1 has 32")),
