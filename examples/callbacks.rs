@@ -29,7 +29,7 @@ use std::path::PathBuf;
 
 /// The seeds' ActivationLogger: after every epoch, saves each layer's activation for the first
 /// validation sample to `activations_at_epoch_N.npz`, through a model built from the layers of
-/// the model it is lent (Keras's `set_model`: here, `on_train_begin`).
+/// the model it is lent (Keras's `set_model`).
 struct ActivationLogger {
     dir: PathBuf,
     activations_model: Option<Model>,
@@ -37,7 +37,7 @@ struct ActivationLogger {
 }
 
 impl Callback for ActivationLogger {
-    fn on_train_begin(&mut self, _logs: &mut Logs, ctx: &mut CallbackContext) -> keras::Result<()> {
+    fn set_model(&mut self, ctx: &mut CallbackContext) -> keras::Result<()> {
         let layer_outputs: Vec<KerasTensor> = ctx
             .model
             .layers()
@@ -58,10 +58,7 @@ impl Callback for ActivationLogger {
             return Err(keras::Error::runtime("Requires validation_data."));
         };
         let validation_sample = x_val[0].narrow(0, 0, 1)?;
-        let model = self
-            .activations_model
-            .as_mut()
-            .expect("built in on_train_begin");
+        let model = self.activations_model.as_mut().expect("built in set_model");
         let activations: Vec<Tensor> = model.predict(&validation_sample, EvalArgs::quiet())?;
         let names: Vec<String> = (0..activations.len()).map(|i| format!("arr_{i}")).collect();
         let arrays: Vec<(&str, &Tensor)> =

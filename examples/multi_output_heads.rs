@@ -2,8 +2,8 @@
 //! (10 classes) and gender (binary), with a loss per head and loss weights, both given as maps
 //! by output name. Random data.
 //!
-//! The seeds use a Conv1D stack; until convolutions land (the layer library issue) the trunk is
-//! Embedding -> Flatten -> Dense.
+//! Here the trunk is Embedding -> Flatten -> Dense; the seeds' Conv1D trunk is
+//! `examples/multi_output_posts.rs`.
 //!
 //! `cargo run --release --example multi_output_heads`
 

@@ -1,6 +1,6 @@
 //! The seeds' autoencoder, composed of an encoder model and a decoder model, each called like a
-//! layer. The seeds' version is convolutional; until convolutions land (the layer library
-//! issue) both halves are Dense, on MNIST images flattened to 784 values.
+//! layer. Here both halves are Dense, on MNIST images flattened to 784 values; the seeds'
+//! convolutional version (Conv2D / Conv2DTranspose) is `examples/conv_autoencoder.rs`.
 //!
 //! `cargo run --release --example nested_models`
 

@@ -58,6 +58,10 @@ fn quiet<'a>(epochs: usize, callbacks: Vec<&'a mut dyn Callback>) -> FitArgs<'a>
 struct Recorder(Vec<String>);
 
 impl Callback for Recorder {
+    fn set_model(&mut self, _c: &mut CallbackContext) -> keras::Result<()> {
+        self.0.push("set_model".into());
+        Ok(())
+    }
     fn on_train_begin(&mut self, _l: &mut Logs, _c: &mut CallbackContext) -> keras::Result<()> {
         self.0.push("train_begin".into());
         Ok(())
@@ -150,6 +154,7 @@ fn every_hook_runs_in_keras_order() {
     assert_eq!(
         rec.0,
         [
+            "set_model",
             "train_begin",
             "epoch_begin 0",
             "train_batch_begin 0",
@@ -174,8 +179,8 @@ fn every_hook_runs_in_keras_order() {
         },
     )
     .unwrap();
-    assert_eq!(rec.0[0], "test_begin");
-    assert_eq!(rec.0.len(), 2 + 2 * 2);
+    assert_eq!(rec.0[..2], ["set_model", "test_begin"]);
+    assert_eq!(rec.0.len(), 1 + 2 + 2 * 2);
     rec.0.clear();
     m.predict::<Tensor>(
         &x,
@@ -190,6 +195,7 @@ fn every_hook_runs_in_keras_order() {
     assert_eq!(
         rec.0,
         [
+            "set_model",
             "predict_begin",
             "predict_batch_begin 0",
             "predict_batch_end 0 [32, 1]",
@@ -322,10 +328,15 @@ fn model_checkpoint_keeps_the_best_model() {
     let template = dir.join("w.{epoch:02d}-{val_loss:.3f}.keras");
     let mut every = ModelCheckpoint::new(&template);
     let mut best = ModelCheckpoint::new(dir.join("best.keras")).save_best_only(true);
+    // The seeds' `ModelCheckpoint(filepath='my_model.h5', monitor='val_loss',
+    // save_best_only=True)`: the whole model in a legacy `.h5` file.
+    let mut best_h5 = ModelCheckpoint::new(dir.join("my_model.h5"))
+        .monitor("val_loss")
+        .save_best_only(true);
     let mut weights = ModelCheckpoint::new(dir.join("w{epoch}.weights.h5"))
         .save_weights_only(true)
         .save_freq(2);
-    let mut args = quiet(3, vec![&mut every, &mut best, &mut weights]);
+    let mut args = quiet(3, vec![&mut every, &mut best, &mut best_h5, &mut weights]);
     args.validation_data = Some((&vx, &vy).into());
     let h = m.fit(&x, &y, args).unwrap();
     let val = &h.history["val_loss"];
@@ -344,6 +355,13 @@ fn model_checkpoint_keeps_the_best_model() {
     assert_eq!(weights.saved.len(), 6);
     let min = val.iter().cloned().fold(f64::INFINITY, f64::min);
     assert_eq!(best.best, Some(min));
+    assert_eq!(best_h5.best, Some(min));
+    let mut from_h5 = keras::models::load_model(dir.join("my_model.h5")).unwrap();
+    let ev = from_h5.evaluate(&vx, &vy, EvalArgs::quiet()).unwrap();
+    assert!(
+        (ev.get("loss").unwrap() - min).abs() < 1e-6,
+        ".h5: {ev} vs {min}"
+    );
     let mut loaded = keras::models::load_model(dir.join("best.keras")).unwrap();
     let ev = loaded.evaluate(&vx, &vy, EvalArgs::quiet()).unwrap();
     assert!(
@@ -435,10 +453,6 @@ fn bad_arguments_fail_before_training() {
     );
     check(&mut ReduceLROnPlateau::new().factor(1.0), "factor=1");
     check(&mut ReduceLROnPlateau::new().factor(-0.5), "factor=-0.5");
-    check(
-        &mut ModelCheckpoint::new(dir.join("m.h5")),
-        "legacy `.h5` format",
-    );
     check(
         &mut ModelCheckpoint::new(dir.join("m.ckpt")),
         "must end in `.keras`",
@@ -545,4 +559,208 @@ fn auto_mode_needs_a_known_direction() {
         e.contains("monitor=custom") && e.contains("mode='max'"),
         "{e}"
     );
+}
+
+/// The seeds' ActivationLogger, written as there: `set_model` builds a model of every
+/// layer's output; `on_batch_end` (Keras's alias of `on_train_batch_end`) counts batches.
+#[derive(Default)]
+struct ActivationLogger {
+    activations_model: Option<Model>,
+    batches: usize,
+    shapes: Vec<Vec<usize>>,
+}
+
+impl Callback for ActivationLogger {
+    fn set_model(&mut self, ctx: &mut CallbackContext) -> keras::Result<()> {
+        let layer_outputs: Vec<KerasTensor> = ctx
+            .model
+            .layers()
+            .iter()
+            .map(|l| l.output())
+            .collect::<keras::Result<_>>()?;
+        self.activations_model = Some(Model::new(&[ctx.model.input()?], &layer_outputs)?);
+        Ok(())
+    }
+    fn on_batch_end(
+        &mut self,
+        _b: usize,
+        _l: &mut Logs,
+        _c: &mut CallbackContext,
+    ) -> keras::Result<()> {
+        self.batches += 1;
+        Ok(())
+    }
+    fn on_epoch_end(
+        &mut self,
+        _e: usize,
+        _l: &mut Logs,
+        ctx: &mut CallbackContext,
+    ) -> keras::Result<()> {
+        let (x, _) = ctx
+            .validation_data
+            .ok_or_else(|| keras::Error::runtime("Requires validation_data."))?;
+        let sample = x[0].narrow(0, 0, 1)?;
+        let model = self.activations_model.as_mut().expect("set_model ran");
+        let activations: Vec<Tensor> = model.predict(&sample, EvalArgs::quiet())?;
+        self.shapes = activations.iter().map(|a| a.dims().to_vec()).collect();
+        Ok(())
+    }
+}
+
+/// A model with no input shape is built from the first batch before the callbacks see it
+/// (Keras's `_symbolic_build`), and that batch still trains: the weights end where those of
+/// the same model built beforehand do, from arrays and from a generator read once.
+#[test]
+fn a_model_without_an_input_is_built_before_the_callbacks_see_it() {
+    let (x, y) = regression(40, 11);
+    /// How the model is built before `fit`: not at all; by a `predict` of arrays (whose
+    /// pass draws from the generator before the build, as `fit`'s does); by `build`.
+    enum Before {
+        Nothing,
+        Predict,
+        Build,
+    }
+    let net = |before: Before| {
+        keras::utils::set_random_seed(9);
+        let mut m = Sequential::from_layers([
+            Dense::new(8).activation("relu").into(),
+            Dense::new(1).into(),
+        ])
+        .unwrap()
+        .into_model();
+        m.compile(SGD::new().learning_rate(0.05), "mse", ())
+            .unwrap();
+        match before {
+            Before::Nothing => assert!(!m.built()),
+            Before::Predict => {
+                let two = x.narrow(0, 0, 2).unwrap();
+                m.predict::<Tensor>(&two, EvalArgs::quiet()).unwrap();
+            }
+            Before::Build => m.build((None, 4)).unwrap(),
+        }
+        m
+    };
+    let same = |a: &Model, b: &Model| {
+        let flat = |m: &Model| -> Vec<Vec<f32>> {
+            m.get_weights()
+                .unwrap()
+                .iter()
+                .map(|w| w.flatten_all().unwrap().to_vec1().unwrap())
+                .collect()
+        };
+        flat(a) == flat(b)
+    };
+    let mut unbuilt = net(Before::Nothing);
+    let mut logger = ActivationLogger::default();
+    let mut args = quiet(2, vec![&mut logger]);
+    args.validation_split = 0.2; // 32 training samples: 2 batches of 16
+    unbuilt.fit(&x, &y, args).unwrap();
+    assert_eq!(logger.batches, 4);
+    assert_eq!(logger.shapes, [vec![1, 8], vec![1, 1]]);
+    let mut built = net(Before::Predict);
+    let mut args = quiet(2, vec![]);
+    args.validation_split = 0.2;
+    built.fit(&x, &y, args).unwrap();
+    assert!(
+        same(&unbuilt, &built),
+        "the first batch was lost or served twice"
+    );
+    // (A model that learns nothing would pass that: this one moved.)
+    assert!(!same(&built, &net(Before::Predict)));
+
+    // From a generator of batches, read once: the peeked batch is not lost.
+    let batches = |x: &Tensor, y: &Tensor| {
+        (0..4)
+            .map(|i| {
+                (
+                    x.narrow(0, 8 * i, 8).unwrap(),
+                    y.narrow(0, 8 * i, 8).unwrap(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut unbuilt = net(Before::Nothing);
+    let mut rec = Recorder::default();
+    let args = FitArgs::new()
+        .epochs(1)
+        .verbose(0)
+        .callbacks(vec![&mut rec]);
+    unbuilt
+        .fit_dataset(DataSource::generator(batches(&x, &y).into_iter()), args)
+        .unwrap();
+    let ends = rec.0.iter().filter(|h| h.starts_with("train_batch_end"));
+    assert_eq!(ends.count(), 4);
+    let mut built = net(Before::Build);
+    let args = FitArgs::new().epochs(1).verbose(0);
+    built
+        .fit_dataset(DataSource::generator(batches(&x, &y).into_iter()), args)
+        .unwrap();
+    assert!(
+        same(&unbuilt, &built),
+        "the generator's first batch was lost"
+    );
+
+    // `evaluate` builds too before its callbacks' `set_model`.
+    let mut fresh = net(Before::Nothing);
+    let mut logger = ActivationLogger::default();
+    let ev = EvalArgs {
+        verbose: 0,
+        callbacks: vec![&mut logger],
+        ..Default::default()
+    };
+    fresh.evaluate(&x, &y, ev).unwrap();
+    assert!(logger.activations_model.is_some());
+}
+
+/// `BackupAndRestore` on a model with no input shape (built from the first batch before the
+/// callbacks start; Keras refuses an unbuilt model there, and so did we): a `fit` that fails
+/// after epoch 1 and is run again resumes at epoch 2 and ends with the weights of a `fit`
+/// that never failed, shuffling and dropout included (the peeked pass was drawn before the
+/// restore, so the resumed epoch starts a fresh one).
+#[test]
+fn an_unbuilt_model_resumes_from_its_backup_to_the_uninterrupted_weights() {
+    let dir = scratch("backup_unbuilt");
+    let (x, y) = regression(64, 13);
+    let run = |fail_after: Option<usize>| -> (keras::Result<History>, Vec<Vec<f32>>) {
+        keras::utils::set_random_seed(21);
+        let mut m = Sequential::from_layers([
+            Dense::new(8).activation("relu").into(),
+            Dropout::new(0.3).into(),
+            Dense::new(1).into(),
+        ])
+        .unwrap()
+        .into_model();
+        m.compile("adam", "mse", ()).unwrap();
+        let mut backup = keras::callbacks::BackupAndRestore::new(dir.join("backup"));
+        let mut fail = LambdaCallback::new().on_epoch_end(move |e, _, _| {
+            if Some(e) == fail_after {
+                return Err(keras::Error::runtime("interrupted"));
+            }
+            Ok(())
+        });
+        let args = FitArgs {
+            epochs: 4,
+            batch_size: 16,
+            verbose: 0,
+            callbacks: vec![&mut backup, &mut fail],
+            ..Default::default()
+        };
+        let h = m.fit(&x, &y, args);
+        let w = m
+            .get_weights()
+            .unwrap()
+            .iter()
+            .map(|w| w.flatten_all().unwrap().to_vec1().unwrap())
+            .collect();
+        (h, w)
+    };
+    let (h, whole) = run(None);
+    assert_eq!(h.unwrap().history["loss"].len(), 4);
+    let (h, _) = run(Some(1));
+    assert!(h.is_err());
+    let (h, resumed) = run(None);
+    // Only epochs 2 and 3 ran again.
+    assert_eq!(h.unwrap().history["loss"].len(), 2);
+    assert_eq!(resumed, whole);
+    std::fs::remove_dir_all(&dir).ok();
 }

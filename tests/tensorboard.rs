@@ -603,3 +603,83 @@ fn unusable_log_dir_is_an_error_before_training_and_leaves_nothing() {
     assert!(!fresh.exists());
     std::fs::remove_dir_all(&base).unwrap();
 }
+
+/// The seeds' 1-D convnet as written there: a `Sequential` with no `Input` (Keras 3 ignores
+/// `Embedding(input_length=...)`), `metrics=['acc']`, `EarlyStopping(monitor='acc')` and
+/// `TensorBoard(histogram_freq=1, embeddings_freq=1)`. The model is built from the first
+/// batch before the callbacks start, as Keras's `fit` does, so TensorBoard sees its graph,
+/// weights and embedding from the first epoch on.
+#[test]
+fn the_seeds_sequential_without_an_input_is_logged_from_the_first_epoch() {
+    let dir = temp_dir("seed_conv1d");
+    let (x, y) = data(40);
+    keras::utils::set_random_seed(5);
+    let mut m = Sequential::from_layers([
+        Embedding::new(12, 4)
+            .input_length(6)
+            .name("embedding")
+            .into(),
+        Conv1D::new(8, 3).activation("relu").name("conv1d").into(),
+        MaxPool1D::new(2).name("max_pooling1d").into(),
+        Conv1D::new(8, 2).activation("relu").name("conv1d_1").into(),
+        GlobalMaxPool1D::new().name("global_max_pooling1d").into(),
+        Dense::new(1).name("dense").into(),
+    ])
+    .unwrap()
+    .into_model()
+    .name("sequential");
+    m.compile(
+        RMSprop::new().learning_rate(1e-3),
+        "binary_crossentropy",
+        ["acc"],
+    )
+    .unwrap();
+    assert!(!m.built());
+    let mut tb = TensorBoard::new(&dir).histogram_freq(1).embeddings_freq(1);
+    let mut stop = keras::callbacks::EarlyStopping::new()
+        .monitor("acc")
+        .patience(1);
+    let history = m
+        .fit(
+            &x,
+            &y,
+            FitArgs {
+                epochs: 2,
+                batch_size: 8,
+                validation_split: 0.2,
+                verbose: 0,
+                callbacks: vec![&mut tb, &mut stop],
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let keys: Vec<&String> = history.history.keys().collect();
+    assert_eq!(keys, ["acc", "loss", "val_acc", "val_loss"]);
+    let train = read_run(&dir.join("train"));
+    // The graph: the built model's config (its build shape included), at step 0.
+    let graph = series(&train, "keras");
+    assert_eq!(graph.len(), 1);
+    let config = keras::saving::to_json(&m).unwrap();
+    assert!(
+        config.contains("\"build_input_shape\": [null, 6]")
+            || config.contains("\"build_input_shape\":[null,6]"),
+        "{config}"
+    );
+    assert_eq!(graph[0].strings, [config.as_bytes()]);
+    // Every weight's histogram from epoch 0 on.
+    let weights = m.weights();
+    assert_eq!(weights.len(), 7);
+    for w in &weights {
+        // Built inside the Sequential's name scope, as Keras 3's deferred build is.
+        let tag = format!("sequential/{}/histogram", w.path());
+        let steps: Vec<i64> = series(&train, &tag).iter().map(|r| r.step).collect();
+        assert_eq!(steps, [0, 1], "{tag}");
+    }
+    // The embedding in the projector.
+    let pbtxt = std::fs::read_to_string(dir.join("projector_config.pbtxt")).unwrap();
+    assert!(
+        pbtxt.contains("tensor_path: \"embedding_embeddings.tsv\""),
+        "{pbtxt}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -71,6 +71,26 @@ pub trait Callback {
     fn on_every_process(&self) -> bool {
         true
     }
+    /// Once at the start of `fit`, `evaluate` or `predict`, before any other hook (Keras's
+    /// `set_model`, called when the callback list is made). In `fit` and `evaluate` the model
+    /// is built by then, from the first batch's shapes if it had none, so its layers'
+    /// `output`s exist; the context is the same one every hook gets.
+    ///
+    /// ```
+    /// use keras::callbacks::{Callback, CallbackContext};
+    /// /// Counts the model's layers once it is lent (the seeds' `ActivationLogger` builds an
+    /// /// activations model from the layers' outputs here).
+    /// struct LayerCount(usize);
+    /// impl Callback for LayerCount {
+    ///     fn set_model(&mut self, ctx: &mut CallbackContext) -> keras::Result<()> {
+    ///         self.0 = ctx.model.layers().len();
+    ///         Ok(())
+    ///     }
+    /// }
+    /// ```
+    fn set_model(&mut self, ctx: &mut CallbackContext) -> Result<()> {
+        Ok(())
+    }
     /// Before the first epoch of `fit`.
     fn on_train_begin(&mut self, logs: &mut Logs, ctx: &mut CallbackContext) -> Result<()> {
         Ok(())
@@ -92,12 +112,29 @@ pub trait Callback {
     ) -> Result<()> {
         Ok(())
     }
-    /// Before each training batch.
+    /// Before each training batch. By default it calls [`Callback::on_batch_begin`], as
+    /// Keras's does.
     fn on_train_batch_begin(&mut self, batch: usize, ctx: &mut CallbackContext) -> Result<()> {
+        self.on_batch_begin(batch, ctx)
+    }
+    /// After each training batch, with the metrics aggregated over the epoch so far. By
+    /// default it calls [`Callback::on_batch_end`], as Keras's does.
+    fn on_train_batch_end(
+        &mut self,
+        batch: usize,
+        logs: &mut Logs,
+        ctx: &mut CallbackContext,
+    ) -> Result<()> {
+        self.on_batch_end(batch, logs, ctx)
+    }
+    /// Keras's backwards-compatible alias of [`Callback::on_train_batch_begin`] (the seeds'
+    /// `on_batch_begin`): called before each training batch unless that method is overridden.
+    fn on_batch_begin(&mut self, batch: usize, ctx: &mut CallbackContext) -> Result<()> {
         Ok(())
     }
-    /// After each training batch, with the metrics aggregated over the epoch so far.
-    fn on_train_batch_end(
+    /// Keras's backwards-compatible alias of [`Callback::on_train_batch_end`] (the seeds'
+    /// `on_batch_end`): called after each training batch unless that method is overridden.
+    fn on_batch_end(
         &mut self,
         batch: usize,
         logs: &mut Logs,

@@ -93,6 +93,11 @@ impl<'a> CallbackList<'a> {
         Ok(())
     }
 
+    /// Calls every callback's `set_model` (once a run, before its first hook).
+    pub fn set_model(&mut self, model: &mut Model) -> Result<()> {
+        self.each(model, |c, ctx| c.set_model(ctx))
+    }
+
     /// Calls every callback's `on_train_begin`.
     pub fn on_train_begin(&mut self, model: &mut Model) -> Result<()> {
         let mut logs = Logs::default();

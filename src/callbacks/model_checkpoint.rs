@@ -9,7 +9,8 @@ use crate::{Error, Result};
 use std::path::{Path, PathBuf};
 
 /// Saves the model to `filepath` at the end of every epoch (or every `save_freq` batches):
-/// a `.keras` archive with the optimizer's state, or with `save_weights_only` a `.weights.h5`.
+/// a `.keras` archive with the optimizer's state, a tf.keras 2 `.h5` file (the seeds'
+/// `ModelCheckpoint(filepath='my_model.h5')`), or with `save_weights_only` a `.weights.h5`.
 /// The path may name the epoch, the batch and any logs value, as Python's `str.format` does:
 /// `weights.{epoch:02d}-{val_loss:.2f}.keras`. With `save_best_only`, only when `monitor`
 /// improved.
@@ -209,14 +210,8 @@ impl Callback for ModelCheckpoint {
                     self.filepath
                 )));
             }
-        } else if self.filepath.ends_with(".h5") {
-            return Err(Error::value(format!(
-                "ModelCheckpoint: keras-rs does not write whole models in the legacy `.h5` format; \
-                 use a `.keras` path, or `save_weights_only` with a `.weights.h5` path. \
-                 Received: filepath={}",
-                self.filepath
-            )));
-        } else if !self.filepath.ends_with(".keras") {
+        } else if ![".keras", ".h5"].iter().any(|e| self.filepath.ends_with(e)) {
+            // `.h5`: the whole model in tf.keras 2's legacy HDF5 file, as `Model::save` writes.
             return Err(Error::value(format!(
                 "The filepath provided must end in `.keras` (Keras model format). Received: \
                  filepath={}",

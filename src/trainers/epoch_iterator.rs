@@ -27,6 +27,8 @@ pub(crate) struct EpochIterator {
     device: Option<Device>,
     /// Serve this process's slice of each global batch in a data-parallel job.
     shard: bool,
+    /// A pass started by [`EpochIterator::peek`], served by the next epoch.
+    primed: Option<BatchIter>,
 }
 
 /// Keras's warning when a source cannot fill `steps_per_epoch`.
@@ -57,6 +59,7 @@ impl EpochIterator {
             warned: false,
             device: None,
             shard: false,
+            primed: None,
         })
     }
 
@@ -77,7 +80,31 @@ impl EpochIterator {
         Ok(self)
     }
 
+    /// The first batch of the next pass, which still serves it: the pass is kept for the next
+    /// epoch (Keras's `_symbolic_build` reads the first batch the same way, to build a model
+    /// that has no input shape before the callbacks see it). `None`: the source is empty.
+    pub fn peek(&mut self) -> Result<Option<Batch>> {
+        let mut it = self.pass()?;
+        let first = match it.next() {
+            None => None,
+            Some(b) => Some(b?),
+        };
+        let seen = first.clone();
+        self.primed = Some(Box::new(first.map(Ok).into_iter().chain(it)));
+        Ok(seen)
+    }
+
+    /// Forgets a pass started by [`EpochIterator::peek`]: the next epoch starts a fresh one
+    /// (after a callback replaced the random state its shuffle was drawn from). A source that
+    /// is read once (an iterator of batches) loses the peeked batch.
+    pub fn unpeek(&mut self) {
+        self.primed = None;
+    }
+
     fn pass(&mut self) -> Result<BatchIter> {
+        if let Some(it) = self.primed.take() {
+            return Ok(it);
+        }
         let it = self.adapter.iter()?;
         let it: BatchIter = if self.shard && crate::distribution::active().is_some() {
             Box::new(it.map(|b| b.and_then(crate::distribution::shard)))
@@ -240,5 +267,36 @@ mod tests {
         // A generator is not rewound.
         assert_eq!(values(&mut it).len(), 0);
         assert!(EpochIterator::new(Box::new(Counted(1)), Some(0)).is_err());
+    }
+
+    #[test]
+    fn a_peeked_batch_is_still_served() {
+        let first = |b: Option<Batch>| match b.map(|b| b.x) {
+            Some(crate::trainers::Data::One(t)) => {
+                t.flatten_all().unwrap().to_vec1::<f32>().unwrap()
+            }
+            _ => vec![],
+        };
+        let mut it = EpochIterator::new(Box::new(Counted(3)), None).unwrap();
+        assert_eq!(first(it.peek().unwrap()), [0.0]);
+        assert_eq!(values(&mut it), vec![0.0, 1.0, 2.0]);
+        assert_eq!(values(&mut it), vec![0.0, 1.0, 2.0]);
+        // With `steps_per_epoch`, the peeked pass carries on across epochs.
+        let mut it = EpochIterator::new(Box::new(Counted(3)), Some(2)).unwrap();
+        assert_eq!(first(it.peek().unwrap()), [0.0]);
+        assert_eq!(values(&mut it), vec![0.0, 1.0]);
+        assert_eq!(values(&mut it), vec![2.0]);
+        // A generator, read once, loses nothing to the peek.
+        let g = (0..3).map(|i| Tensor::full(i as f32, (1, 1), &Device::Cpu));
+        let mut it = EpochIterator::new(Box::new(GeneratorDataAdapter::new(g)), None).unwrap();
+        assert_eq!(first(it.peek().unwrap()), [0.0]);
+        assert_eq!(values(&mut it), vec![0.0, 1.0, 2.0]);
+        // Forgotten, the next pass starts afresh.
+        let mut it = EpochIterator::new(Box::new(Counted(2)), None).unwrap();
+        it.peek().unwrap();
+        it.unpeek();
+        assert_eq!(values(&mut it), vec![0.0, 1.0]);
+        let mut empty = EpochIterator::new(Box::new(Counted(0)), None).unwrap();
+        assert!(empty.peek().unwrap().is_none());
     }
 }

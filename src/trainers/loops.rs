@@ -88,6 +88,30 @@ fn weights_for<'w>(
     Ok(cached.as_deref().unwrap_or_default())
 }
 
+/// Builds a model that has no input shape yet from the first batch's shapes, before the
+/// callbacks see it, as Keras's `_symbolic_build` does in `fit` and `evaluate` (a
+/// `Sequential` without an `Input`: its layers' `output`s exist in `set_model`). The batch is
+/// still served to the first step. Returns whether it built the model.
+fn build_from_first_batch(
+    model: &mut Model,
+    it: &mut EpochIterator,
+    resolver: &Resolver,
+) -> Result<bool> {
+    if model.built() {
+        return Ok(false);
+    }
+    // Data parallel: every process peeks the same pass (a shuffle is drawn as it starts) and
+    // builds the same weights.
+    crate::distribution::broadcast_random_state()?;
+    let Some(batch) = it.peek()? else {
+        return Ok(false);
+    };
+    let feed = resolver.resolve(batch, true)?;
+    let (_, net) = model.parts();
+    Network::ensure_built(&net, &feed.xs)?;
+    Ok(true)
+}
+
 /// In-memory arrays resolved against the model, as an adapter.
 fn arrays(
     model: &mut Model,
@@ -249,9 +273,17 @@ fn fit_inner(
     let mut callbacks = CallbackList::new(std::mem::take(&mut args.callbacks), true, params, lent);
     model.stop_training = false;
     model.resume_epoch = None;
+    let built_here = build_from_first_batch(model, &mut train, &resolver)?;
+    let drawn = crate::ops::random::get_state();
+    callbacks.set_model(model)?;
     callbacks.on_train_begin(model)?;
     // Data parallel: every process draws rank 0's batch order.
     crate::distribution::broadcast_random_state()?;
+    // The pass peeked to build the model was drawn from the random state a callback has
+    // since replaced (`BackupAndRestore` resuming): start the epoch on a fresh one.
+    if built_here && crate::ops::random::get_state() != drawn {
+        train.unpeek();
+    }
     // A callback (BackupAndRestore) may have restored a later starting point.
     let initial_epoch = model.resume_epoch.take().unwrap_or(args.initial_epoch);
     let mut training_logs = Logs::default();
@@ -408,6 +440,8 @@ fn evaluate_adapter(model: &mut Model, a: Box<dyn DataAdapter>, args: EvalArgs) 
     };
     let resolver = Resolver::new(model, None);
     let mut callbacks = CallbackList::new(args.callbacks, false, params, None);
+    build_from_first_batch(model, &mut it, &resolver)?;
+    callbacks.set_model(model)?;
     evaluate_epoch(model, &mut it, &resolver, &mut callbacks)
 }
 
@@ -447,6 +481,8 @@ fn predict_adapter(
     };
     let resolver = Resolver::new(model, None);
     let mut callbacks = CallbackList::new(args.callbacks, false, params, None);
+    // Keras's `predict` builds the model at its first batch, after `set_model`.
+    callbacks.set_model(model)?;
     callbacks.on_predict_begin(model)?;
     let mut parts: Vec<Vec<Tensor>> = vec![];
     let steps = it.epoch(|i, batch| {
