@@ -4,12 +4,18 @@
 //! `TensorBoard::new("tboard").histogram_freq(1).embeddings_freq(1)` and a 20% validation
 //! split.
 //!
-//! The seed trains on IMDB reviews (top 500 words, padded to 500); this example makes a
-//! synthetic stand-in so it runs offline: 2,000 sequences of 500 tokens drawn from a
-//! 500-token vocabulary, where a positive sequence contains 8 "signal" tokens (1-5) and a
-//! negative one 8 "decoy" tokens (6-10) instead; everything else is noise (tokens
-//! 11-499). A convolution that spots the signal tokens learns it. The projector's labels are
-//! written to `tboard/tokens.tsv` (`signal_1`, `decoy_6`, `noise_11`, ...).
+//! The seed trains on IMDB reviews (`imdb.load_data(num_words=500)`, padded to 500 with
+//! `pad_sequences`); so does this example when Keras's `imdb.npz` is on disk
+//! (`~/.keras/datasets/`, where Python Keras caches it, or `$KERAS_RS_DATA`; keras-rs
+//! downloads nothing), with the words of `imdb_word_index.json` as the projector's labels. Without
+//! it, a synthetic stand-in: 2,000 sequences of 500 tokens drawn from a 500-token vocabulary,
+//! where a positive sequence contains 8 "signal" tokens (1-5) and a negative one 8 "decoy"
+//! tokens (6-10) instead; everything else is noise (tokens 11-499). A convolution that spots
+//! the signal tokens learns it. The projector's labels are written to `tboard/tokens.tsv`
+//! (`signal_1`, `decoy_6`, `noise_11`, ...).
+//!
+//! The model is the seed's `Sequential` without an `Input` (`Embedding(input_length=500)`,
+//! which Keras 3 ignores): `fit` builds it from the first batch before TensorBoard starts.
 //!
 //! Two changes from the seed: its last layer is `Dense(1)` without an activation, whose raw
 //! outputs binary cross-entropy (on probabilities) clips to `[1e-7, 1 - 1e-7]`; clipped
@@ -20,8 +26,10 @@
 //! `cargo run --release --example tensorboard_text`, then `tensorboard --logdir tboard`.
 
 use keras::callbacks::TensorBoard;
+use keras::datasets::imdb;
 use keras::layers::{Conv1D, Embedding, GlobalMaxPooling1D, MaxPooling1D};
 use keras::prelude::*;
+use keras::utils::{pad_sequences, PadSequencesArgs};
 
 const MAX_FEATURES: usize = 500;
 const MAX_LEN: usize = 500;
@@ -55,13 +63,63 @@ fn synthetic_data(seed: u64) -> keras::Result<(Tensor, Tensor)> {
     ))
 }
 
+/// The synthetic data's token names (for the projector).
+fn synthetic_names() -> Vec<String> {
+    (0..MAX_FEATURES)
+        .map(|t| match t {
+            0 => "padding".to_string(),
+            1..=5 => format!("signal_{t}"),
+            6..=10 => format!("decoy_{t}"),
+            _ => format!("noise_{t}"),
+        })
+        .collect()
+}
+
+/// IMDB as the seed loads it, with each token id's word, when Keras's files are on disk.
+fn imdb_data() -> keras::Result<(Tensor, Tensor, Vec<String>)> {
+    let args = imdb::LoadDataArgs {
+        num_words: Some(MAX_FEATURES),
+        ..Default::default()
+    };
+    let ((x, y), _) = imdb::load_data(args.clone())?;
+    let pad = PadSequencesArgs {
+        maxlen: Some(MAX_LEN),
+        ..Default::default()
+    };
+    let x = pad_sequences(&x, pad)?;
+    let y = y.to_dtype(DType::F32)?.reshape(((), 1))?;
+    let mut names: Vec<String> = (0..MAX_FEATURES).map(|i| format!("#{i}")).collect();
+    names[0] = "[PAD]".into();
+    names[1] = "[START]".into();
+    names[2] = "[OOV]".into();
+    if let Ok(index) = imdb::get_word_index("imdb_word_index.json") {
+        for (word, i) in index {
+            if let Some(n) = names.get_mut((i + args.index_from) as usize) {
+                *n = word;
+            }
+        }
+    }
+    Ok((x, y, names))
+}
+
 fn main() -> keras::Result<()> {
     keras::utils::set_random_seed(1);
-    let (x_train, y_train) = synthetic_data(2024)?;
+    let (x_train, y_train, names) = match imdb_data() {
+        Ok(d) => {
+            println!("IMDB: {} reviews", d.0.dim(0)?);
+            d
+        }
+        Err(e) => {
+            println!("IMDB not on disk ({e}); a synthetic stand-in instead");
+            let (x, y) = synthetic_data(2024)?;
+            (x, y, synthetic_names())
+        }
+    };
 
     let mut model = Sequential::from_layers([
-        Input::new([MAX_LEN]).into(),
-        Embedding::new(MAX_FEATURES, 128).into(),
+        Embedding::new(MAX_FEATURES, 128)
+            .input_length(MAX_LEN)
+            .into(),
         Conv1D::new(32, 7).activation("relu").into(),
         MaxPooling1D::new(5).into(),
         Conv1D::new(32, 7).activation("relu").into(),
@@ -69,7 +127,6 @@ fn main() -> keras::Result<()> {
         Dense::new(1).activation("sigmoid").into(),
     ])?
     .into_model();
-    model.summary();
     model.compile(
         RMSprop::new().learning_rate(1e-3),
         "binary_crossentropy",
@@ -78,14 +135,6 @@ fn main() -> keras::Result<()> {
 
     // Row labels for the embedding projector (one per token id).
     std::fs::create_dir_all("tboard").map_err(|e| keras::Error::io("cannot create tboard", e))?;
-    let names: Vec<String> = (0..MAX_FEATURES)
-        .map(|t| match t {
-            0 => "padding".to_string(),
-            1..=5 => format!("signal_{t}"),
-            6..=10 => format!("decoy_{t}"),
-            _ => format!("noise_{t}"),
-        })
-        .collect();
     std::fs::write("tboard/tokens.tsv", names.join("\n") + "\n")
         .map_err(|e| keras::Error::io("cannot write tboard/tokens.tsv", e))?;
     let embedding = model.layers()[0].name();
@@ -104,6 +153,7 @@ fn main() -> keras::Result<()> {
             .validation_split(0.2)
             .callback(&mut tensorboard),
     )?;
+    model.summary();
     println!("History: {history}");
     println!("training time: {:.1}s", start.elapsed().as_secs_f64());
     println!("Logs written to tboard/. To view them: tensorboard --logdir tboard");

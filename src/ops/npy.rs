@@ -104,6 +104,23 @@ fn item_size(h: &Header) -> usize {
 
 /// Reads one `.npy` stream whose total size is `len` bytes (used to bound allocations).
 fn read_stream<R: Read>(r: &mut R, len: u64, what: &str) -> Result<Tensor> {
+    let h = read_header(r, len, what)?;
+    read_data(r, &h, len, what)
+}
+
+/// Whether a header read by [`read_header`] describes an object array (`descr` `|O`), whose
+/// data is a pickle stream (`crate::datasets::npz_utils` reads the ones Keras's data sets use).
+pub(crate) fn is_object_header(h: &str) -> bool {
+    h.find("'descr'")
+        .and_then(|i| h[i + 7..].trim_start().strip_prefix(':'))
+        .is_some_and(|d| {
+            let d = d.trim_start();
+            d.starts_with("'|O'") || d.starts_with("'O'")
+        })
+}
+
+/// The magic, version and header of one `.npy` stream: the header's text.
+pub(crate) fn read_header<R: Read>(r: &mut R, len: u64, what: &str) -> Result<String> {
     let trunc = |e: std::io::Error| {
         Error::format(format!("{what}: truncated or unreadable npy data ({e})"))
     };
@@ -138,7 +155,15 @@ fn read_stream<R: Read>(r: &mut R, len: u64, what: &str) -> Result<Tensor> {
     }
     let mut hb = vec![0u8; hlen];
     r.read_exact(&mut hb).map_err(trunc)?;
-    let h = parse_header(&String::from_utf8_lossy(&hb))?;
+    Ok(String::from_utf8_lossy(&hb).into_owned())
+}
+
+/// The numeric array after `header` (read by [`read_header`]).
+pub(crate) fn read_data<R: Read>(r: &mut R, header: &str, len: u64, what: &str) -> Result<Tensor> {
+    let trunc = |e: std::io::Error| {
+        Error::format(format!("{what}: truncated or unreadable npy data ({e})"))
+    };
+    let h = parse_header(header)?;
     let count = h.shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
     let bytes = count.and_then(|c| c.checked_mul(item_size(&h)));
     let Some(bytes) = bytes.filter(|&b| b as u64 <= len) else {
