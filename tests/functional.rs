@@ -473,3 +473,108 @@ fn gradients_through_shared_layer_and_nested_model() {
         }
     }
 }
+
+/// The seeds' headline model (main_input -> Embedding -> LSTM, an auxiliary output on the
+/// LSTM, `aux_input` concatenated, three Dense, `main_output`), small: compiled with one
+/// loss for both outputs and `loss_weights=[1., 0.2]` as a list, fit on lists; then, by
+/// name, with maps of losses, loss weights, inputs and targets. The total loss is
+/// `main_output_loss + 0.2 * aux_output_loss`, and both spellings train alike.
+#[test]
+fn the_seeds_headline_model_with_one_loss_and_loss_weights_by_list_or_name() {
+    let build = || {
+        keras::utils::set_random_seed(17);
+        let main_input = Input::shape([10])
+            .dtype(DType::I32)
+            .name("main_input")
+            .build();
+        let x = Embedding::new(50, 8)
+            .input_length(10)
+            .call(&main_input)
+            .unwrap();
+        let lstm_out = layers::LSTM::new(4).call(&x).unwrap();
+        let auxiliary_output = Dense::new(1)
+            .activation("sigmoid")
+            .name("aux_output")
+            .call(&lstm_out)
+            .unwrap();
+        let auxiliary_input = Input::shape([5]).name("aux_input").build();
+        let mut x = layers::concatenate(&[lstm_out, auxiliary_input.clone()]).unwrap();
+        for _ in 0..3 {
+            x = Dense::new(8).activation("relu").call(&x).unwrap();
+        }
+        let main_output = Dense::new(1)
+            .activation("sigmoid")
+            .name("main_output")
+            .call(&x)
+            .unwrap();
+        Model::new(
+            &[main_input, auxiliary_input],
+            &[main_output, auxiliary_output],
+        )
+        .unwrap()
+    };
+    let n = 32;
+    let mut r = keras::ops::random::Rng::new(4);
+    let tokens: Vec<i32> = (0..n * 10).map(|_| 1 + r.below(49) as i32).collect();
+    let headline_data = Tensor::from_vec(tokens, (n, 10), &Device::Cpu).unwrap();
+    let additional_data = randn(&[n, 5], 5);
+    let labels_v: Vec<f32> = (0..n).map(|i| (i % 3 == 0) as u8 as f32).collect();
+    let labels = Tensor::from_vec(labels_v, (n, 1), &Device::Cpu).unwrap();
+
+    let mut by_list = build();
+    by_list
+        .compile_with(
+            CompileArgs::new("rmsprop", "binary_crossentropy").loss_weights(vec![1.0, 0.2]),
+        )
+        .unwrap();
+    let args = || FitArgs {
+        batch_size: 8,
+        epochs: 3,
+        shuffle: false,
+        verbose: 0,
+        ..Default::default()
+    };
+    let h1 = by_list
+        .fit(
+            vec![headline_data.clone(), additional_data.clone()],
+            vec![labels.clone(), labels.clone()],
+            args(),
+        )
+        .unwrap();
+    let h = &h1.history;
+    let keys: Vec<&String> = h.keys().collect();
+    assert_eq!(keys, ["aux_output_loss", "loss", "main_output_loss"]);
+    for e in 0..3 {
+        let want = h["main_output_loss"][e] + 0.2 * h["aux_output_loss"][e];
+        assert!(
+            (h["loss"][e] - want).abs() < 1e-5,
+            "epoch {e}: loss {} vs main + 0.2 aux {want}",
+            h["loss"][e]
+        );
+    }
+    assert!(h["loss"][2] < h["loss"][0], "{h:?}");
+
+    let mut by_name = build();
+    by_name
+        .compile_with(
+            CompileArgs::new(
+                "rmsprop",
+                [
+                    ("main_output", "binary_crossentropy"),
+                    ("aux_output", "binary_crossentropy"),
+                ],
+            )
+            .loss_weights([("main_output", 1.0), ("aux_output", 0.2)]),
+        )
+        .unwrap();
+    let x: Data = vec![
+        ("main_input", headline_data),
+        ("aux_input", additional_data),
+    ]
+    .into();
+    let y: Data = vec![("main_output", labels.clone()), ("aux_output", labels)].into();
+    let h2 = by_name.fit(x, y, args()).unwrap();
+    for key in ["loss", "main_output_loss", "aux_output_loss"] {
+        assert_close_vec(key, &h2.history[key], &h1.history[key], 1e-6);
+    }
+}
