@@ -10,7 +10,7 @@
 //! `https://storage.googleapis.com/tensorflow/tf-keras-datasets/`.
 
 use super::npz_utils::{load_npz, NpzArray};
-use super::random_state::RandomState;
+use crate::utils::random_state::RandomState;
 use crate::ops::Tensor;
 use crate::{Error, Result};
 use std::collections::HashMap;

@@ -4,4 +4,3 @@
 pub mod imdb;
 pub mod mnist;
 mod npz_utils;
-mod random_state;

@@ -7,7 +7,7 @@ mod image_dataset;
 mod image_utils;
 mod model_visualization;
 mod numerical_utils;
-mod random_state;
+pub(crate) mod random_state;
 mod sequence_utils;
 mod text_dataset;
 mod timeseries_dataset;
