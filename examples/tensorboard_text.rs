@@ -110,7 +110,7 @@ fn main() -> keras::Result<()> {
             d
         }
         Err(e) => {
-            println!("IMDB not on disk ({e}); a synthetic stand-in instead");
+            println!("IMDB not loaded ({e}); a synthetic stand-in instead");
             let (x, y) = synthetic_data(2024)?;
             (x, y, synthetic_names())
         }

@@ -710,10 +710,20 @@ fn a_model_without_an_input_is_built_before_the_callbacks_see_it() {
     };
     fresh.evaluate(&x, &y, ev).unwrap();
     assert!(logger.activations_model.is_some());
+    // And `predict`, as Keras's JAX trainer does.
+    let mut fresh = net(Before::Nothing);
+    let mut logger = ActivationLogger::default();
+    let ev = EvalArgs {
+        verbose: 0,
+        callbacks: vec![&mut logger],
+        ..Default::default()
+    };
+    fresh.predict::<Tensor>(&x, ev).unwrap();
+    assert!(logger.activations_model.is_some());
 }
 
 /// `BackupAndRestore` on a model with no input shape (built from the first batch before the
-/// callbacks start; Keras refuses an unbuilt model there, and so did we): a `fit` that fails
+/// callbacks start, as Keras's `fit` does; before that we refused it): a `fit` that fails
 /// after epoch 1 and is run again resumes at epoch 2 and ends with the weights of a `fit`
 /// that never failed, shuffling and dropout included (the peeked pass was drawn before the
 /// restore, so the resumed epoch starts a fresh one).

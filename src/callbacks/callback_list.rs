@@ -16,6 +16,7 @@ use crate::Result;
 /// let mut model = Sequential::from_layers([Input::new([2]).into(), Dense::new(1).into()])?;
 /// let params = Params { verbose: 0, epochs: 1, steps: Some(1) };
 /// let mut list = CallbackList::new(vec![], true, params, None);
+/// list.set_model(&mut model)?;
 /// list.on_train_begin(&mut model)?;
 /// let mut logs = Logs::default();
 /// logs.insert("loss", 0.25);

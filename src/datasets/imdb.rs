@@ -10,8 +10,8 @@
 //! `https://storage.googleapis.com/tensorflow/tf-keras-datasets/`.
 
 use super::npz_utils::{load_npz, NpzArray};
-use crate::utils::random_state::RandomState;
 use crate::ops::Tensor;
+use crate::utils::random_state::RandomState;
 use crate::{Error, Result};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -294,6 +294,18 @@ mod tests {
         };
         let err = load_data(too_short).unwrap_err().to_string();
         assert!(err.contains(e["maxlen_error"].as_str().unwrap()), "{err}");
+    }
+
+    #[test]
+    fn the_shuffle_is_numpys_random_state() {
+        let p = dir().join("expected.json");
+        let e: Value = serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
+        let mut r = RandomState::new(113);
+        let draws: Vec<i64> = (0..8).map(|_| r.next_u32() as i64).collect();
+        assert_eq!(draws, ints(&e["mt19937_113"]));
+        let mut v: Vec<i64> = (0..30).collect();
+        RandomState::new(113).shuffle(&mut v);
+        assert_eq!(v, ints(&e["shuffle_113_30"]));
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! Data sets, as `keras.datasets`. Files are read from the repository's `data/` folder, from
-//! `$KERAS_RS_DATA` or from Keras's cache (`~/.keras/datasets/`); nothing is downloaded.
+//! Data sets, as `keras.datasets`. Files are read from `$KERAS_RS_DATA`, from Keras's cache
+//! (`~/.keras/datasets/`) or, for MNIST, from the repository's `data/` folder; nothing is
+//! downloaded.
 
 pub mod imdb;
 pub mod mnist;

@@ -334,7 +334,19 @@ fn sequences(data: &[u8], what: &str) -> Result<Vec<Vec<i64>>> {
     let Value::List(items) = &m.arena[items] else {
         return Err(m.err("an object array without its list of elements"));
     };
-    items.iter().map(|&i| sequence(&m, i)).collect()
+    // Every value takes at least a byte of the stream; more means elements shared through
+    // the memo, which NumPy never writes (and which could ask for any amount of memory).
+    let mut budget = data.len();
+    items
+        .iter()
+        .map(|&i| {
+            let s = sequence(&m, i)?;
+            budget = budget
+                .checked_sub(s.len())
+                .ok_or_else(|| m.err("more values than the stream holds (shared elements)"))?;
+            Ok(s)
+        })
+        .collect()
 }
 
 /// A NumPy dtype as its pickle gives it: kind ('i', 'u', 'O'), item size, byte order.
@@ -386,7 +398,10 @@ fn dtype_of(m: &Machine, v: usize) -> Result<Dtype> {
     };
     let code = String::from_utf8_lossy(code);
     let kind = code.chars().next().unwrap_or('?');
-    let size = code[kind.len_utf8()..].parse().unwrap_or(0);
+    let size = code
+        .get(kind.len_utf8()..)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
     // The state's second item is the byte order: '<', '>', '|' or '='.
     let big_endian = state
         .and_then(|s| match &m.arena[s] {
@@ -479,6 +494,15 @@ mod tests {
         let evil = b"\x80\x02cos\nsystem\nX\x04\x00\x00\x00echo\x85R.";
         let e = sequences(evil, "evil.npy").unwrap_err().to_string();
         assert!(e.contains("Refusing to deserialize `os.system`"), "{e}");
+        // `_reconstruct(ndarray, (0,), b'b')` with an empty dtype code: an error.
+        let empty_code = b"\x80\x03cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\nK\x00\x85C\x01b\x87R(K\x01K\x01\x85cnumpy\ndtype\nX\x00\x00\x00\x00\x89\x88\x87R\x89]tb.";
+        assert!(sequences(empty_code, "x").is_err());
+        // One list referenced many times through the memo: refused, not copied out.
+        let mut shared = b"\x80\x03cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\nK\x00\x85C\x01b\x87R(K\x01M\x00\x01\x85cnumpy\ndtype\nX\x02\x00\x00\x00O8\x89\x88\x87R\x89](](K\x01K\x02K\x03K\x04K\x05eq\x00".to_vec();
+        shared.extend(std::iter::repeat_n(*b"h\x00", 255).flatten());
+        shared.extend(b"etb.");
+        let e = sequences(&shared, "x").unwrap_err().to_string();
+        assert!(e.contains("shared elements"), "{e}");
         // Every truncation of a good stream is an error, never a panic.
         let good = {
             let z = std::fs::File::open(fixture("imdb_p3_arrays.npz")).unwrap();

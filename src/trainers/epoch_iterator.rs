@@ -83,6 +83,8 @@ impl EpochIterator {
     /// The first batch of the next pass, which still serves it: the pass is kept for the next
     /// epoch (Keras's `_symbolic_build` reads the first batch the same way, to build a model
     /// that has no input shape before the callbacks see it). `None`: the source is empty.
+    /// The pass starts before the first epoch's `DataAdapter::on_epoch_begin` (no adapter
+    /// here does anything there).
     pub fn peek(&mut self) -> Result<Option<Batch>> {
         let mut it = self.pass()?;
         let first = match it.next() {
@@ -95,10 +97,12 @@ impl EpochIterator {
     }
 
     /// Forgets a pass started by [`EpochIterator::peek`]: the next epoch starts a fresh one
-    /// (after a callback replaced the random state its shuffle was drawn from). A source that
-    /// is read once (an iterator of batches) loses the peeked batch.
+    /// (after a callback replaced the random state its shuffle was drawn from). A source read
+    /// once (an iterator of batches, which draws nothing) keeps its pass and the peeked batch.
     pub fn unpeek(&mut self) {
-        self.primed = None;
+        if self.adapter.rereadable() {
+            self.primed = None;
+        }
     }
 
     fn pass(&mut self) -> Result<BatchIter> {
@@ -291,8 +295,13 @@ mod tests {
         let mut it = EpochIterator::new(Box::new(GeneratorDataAdapter::new(g)), None).unwrap();
         assert_eq!(first(it.peek().unwrap()), [0.0]);
         assert_eq!(values(&mut it), vec![0.0, 1.0, 2.0]);
-        // Forgotten, the next pass starts afresh.
+        // Forgotten, the next pass starts afresh; a generator's is kept (nothing is lost).
         let mut it = EpochIterator::new(Box::new(Counted(2)), None).unwrap();
+        it.peek().unwrap();
+        it.unpeek();
+        assert_eq!(values(&mut it), vec![0.0, 1.0]);
+        let g = (0..2).map(|i| Tensor::full(i as f32, (1, 1), &Device::Cpu));
+        let mut it = EpochIterator::new(Box::new(GeneratorDataAdapter::new(g)), None).unwrap();
         it.peek().unwrap();
         it.unpeek();
         assert_eq!(values(&mut it), vec![0.0, 1.0]);

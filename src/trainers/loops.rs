@@ -89,13 +89,14 @@ fn weights_for<'w>(
 }
 
 /// Builds a model that has no input shape yet from the first batch's shapes, before the
-/// callbacks see it, as Keras's `_symbolic_build` does in `fit` and `evaluate` (a
-/// `Sequential` without an `Input`: its layers' `output`s exist in `set_model`). The batch is
-/// still served to the first step. Returns whether it built the model.
+/// callbacks see it, as Keras's `fit` / `evaluate` (`_symbolic_build`) and JAX `predict` do
+/// (a `Sequential` without an `Input`: its layers' `output`s exist in `set_model`). The
+/// batch is still served to the first step. Returns whether it built the model.
 fn build_from_first_batch(
     model: &mut Model,
     it: &mut EpochIterator,
     resolver: &Resolver,
+    with_targets: bool,
 ) -> Result<bool> {
     if model.built() {
         return Ok(false);
@@ -106,7 +107,7 @@ fn build_from_first_batch(
     let Some(batch) = it.peek()? else {
         return Ok(false);
     };
-    let feed = resolver.resolve(batch, true)?;
+    let feed = resolver.resolve(batch, with_targets)?;
     let (_, net) = model.parts();
     Network::ensure_built(&net, &feed.xs)?;
     Ok(true)
@@ -273,7 +274,7 @@ fn fit_inner(
     let mut callbacks = CallbackList::new(std::mem::take(&mut args.callbacks), true, params, lent);
     model.stop_training = false;
     model.resume_epoch = None;
-    let built_here = build_from_first_batch(model, &mut train, &resolver)?;
+    let built_here = build_from_first_batch(model, &mut train, &resolver, true)?;
     let drawn = crate::ops::random::get_state();
     callbacks.set_model(model)?;
     callbacks.on_train_begin(model)?;
@@ -440,7 +441,7 @@ fn evaluate_adapter(model: &mut Model, a: Box<dyn DataAdapter>, args: EvalArgs) 
     };
     let resolver = Resolver::new(model, None);
     let mut callbacks = CallbackList::new(args.callbacks, false, params, None);
-    build_from_first_batch(model, &mut it, &resolver)?;
+    build_from_first_batch(model, &mut it, &resolver, true)?;
     callbacks.set_model(model)?;
     evaluate_epoch(model, &mut it, &resolver, &mut callbacks)
 }
@@ -481,7 +482,7 @@ fn predict_adapter(
     };
     let resolver = Resolver::new(model, None);
     let mut callbacks = CallbackList::new(args.callbacks, false, params, None);
-    // Keras's `predict` builds the model at its first batch, after `set_model`.
+    build_from_first_batch(model, &mut it, &resolver, false)?;
     callbacks.set_model(model)?;
     callbacks.on_predict_begin(model)?;
     let mut parts: Vec<Vec<Tensor>> = vec![];

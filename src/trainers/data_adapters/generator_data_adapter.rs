@@ -46,4 +46,8 @@ impl DataAdapter for GeneratorDataAdapter {
     fn num_batches(&self) -> Option<usize> {
         None
     }
+
+    fn rereadable(&self) -> bool {
+        false
+    }
 }

@@ -94,6 +94,11 @@ pub trait DataAdapter: Send {
     fn is_infinite(&self) -> bool {
         false
     }
+    /// Whether each [`DataAdapter::iter`] starts the data again (`false`: an iterator read
+    /// once, whose passes carry on one stream).
+    fn rereadable(&self) -> bool {
+        true
+    }
     /// Called before each epoch.
     fn on_epoch_begin(&mut self) -> Result<()> {
         Ok(())
