@@ -324,6 +324,22 @@ fn conv_forward<T: Float>(
     let (k, bs, per_img) = (g.k(), block_rows::<T>(g), g.oh * g.ow);
     let parts = image_parts(g, f);
     let out = super::SharedMut::new(out);
+    if super::conv_direct::applies::<T>(g, f) {
+        // A thin kernel (a first layer): straight from the image, no im2col matrix.
+        return run_parts(&parts, |_, b0, b1| {
+            let (rows0, rows1) = (b0 * per_img, b1 * per_img);
+            // SAFETY: parts own disjoint images, hence disjoint output rows.
+            let o = unsafe { out.slice(rows0 * f, rows1 * f) };
+            let start = match bias {
+                Some((b, _)) => super::conv_direct::Start::Bias(b),
+                None => super::conv_direct::Start::Out,
+            };
+            super::conv_direct::rows(g, x, w, f, start, rows0, rows1, o);
+            if let Some((_, act)) = bias {
+                apply_in_place(act, o, f);
+            }
+        });
+    }
     run_parts(&parts, |_, b0, b1| {
         let (rows0, rows1) = (b0 * per_img, b1 * per_img);
         with_scratch::<T, _>(bs.min(rows1 - rows0) * k, |col| {

@@ -62,6 +62,7 @@ pub(super) struct ConvPool {
     pub(super) f: usize,
     pub(super) act: Act,
     pub(super) p: PoolImages,
+    pub(super) spec: PoolSpec,
 }
 
 impl ConvPool {
@@ -92,7 +93,8 @@ impl ConvPool {
             Some(b) => b.clone(),
             None => Tensor::zeros(f, kernel.dtype(), kernel.device())?,
         };
-        Ok((ConvPool { g, f, act, p }, b))
+        let spec = pool;
+        Ok((ConvPool { g, f, act, p, spec }, b))
     }
 
     /// Output values: `n * pooled height * pooled width * f`.
@@ -118,7 +120,21 @@ impl ConvPool {
         let per_out = ph * pw * f;
         let imgs = (block_rows::<T>(g) / per_img.max(1)).max(1);
         let parts = image_parts(g, f);
+        // A thin kernel (a first layer) convolves straight from the image: no im2col matrix.
+        let direct = super::conv_direct::applies::<T>(g, f);
+        let k = if direct { 0 } else { k };
         let out = super::SharedMut::new(out);
+        if keep.is_none() && super::conv_direct::pools::<T>(g, f, &self.spec, self.act) {
+            // A thin kernel and a max pooling that tiles its output: each window's pixels
+            // are convolved in registers and only their max is written.
+            return run_parts(&parts, |_, b0, b1| {
+                // SAFETY: parts own disjoint images, hence disjoint output images.
+                let o = unsafe { out.slice(b0 * per_out, b1 * per_out) };
+                let pool = self.spec.pool;
+                super::conv_direct::max_pooled(g, x, w, f, b, pool, (b0, b1), o);
+                apply_in_place(self.act, o, f);
+            });
+        }
         let keep = keep.map(super::SharedMut::new);
         run_parts(&parts, |_, b0, b1| {
             let rows = imgs.min(b1 - b0) * per_img;
@@ -135,9 +151,14 @@ impl ConvPool {
                         Some(kp) => unsafe { kp.slice(r0 * f, r1 * f) },
                         None => &mut scratch[..(r1 - r0) * f],
                     };
-                    im2col(g, x, r0, r1, col);
-                    fill_rows(conv, b);
-                    gemm(conv, col, w, r1 - r0, k, f, false, false, true);
+                    if direct {
+                        let start = super::conv_direct::Start::Bias(b);
+                        super::conv_direct::rows(g, x, w, f, start, r0, r1, conv);
+                    } else {
+                        im2col(g, x, r0, r1, col);
+                        fill_rows(conv, b);
+                        gemm(conv, col, w, r1 - r0, k, f, false, false, true);
+                    }
                     apply_in_place(self.act, conv, f);
                     // SAFETY: parts own disjoint images, hence disjoint output images.
                     let o = unsafe { out.slice(i0 * per_out, i1 * per_out) };

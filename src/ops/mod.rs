@@ -24,6 +24,7 @@ mod attention;
 mod basic;
 mod conv;
 mod conv_composed;
+mod conv_direct;
 mod conv_pool;
 mod conv_pool_train;
 mod ctc;

@@ -1,0 +1,564 @@
+//! A direct convolution for thin kernels (few taps times input channels: a first layer over
+//! one to three channels), float32 on AVX-512 CPUs: each output pixel's filters accumulate in
+//! registers from input values broadcast straight from the image, several pixels at a time,
+//! so there is no im2col matrix and no matrix product. With `K = kh * kw * c` as small as 9,
+//! im2col writes and reads back more bytes than the product does work, and the product's
+//! packing dominates; here the input (a few KB an image) and the kernel stay in L1.
+//!
+//! [`applies`] says when it runs; the callers fall back to im2col + gemm otherwise.
+
+use super::conv::ConvGeom;
+use super::{Act, Float, Padding, PoolKind, PoolSpec};
+use std::any::TypeId;
+
+/// Taps times input channels at most (the kernel, `K x f` floats, stays in L1).
+const MAX_K: usize = 64;
+
+/// Whether [`rows`] runs this convolution: float32, a CPU with AVX-512, at most 64 taps times
+/// input channels, and 16, 32, 48 or 64 filters.
+pub(super) fn applies<T: 'static>(g: &ConvGeom, f: usize) -> bool {
+    TypeId::of::<T>() == TypeId::of::<f32>()
+        && g.k() <= MAX_K
+        && f.is_multiple_of(16)
+        && (16..=64).contains(&f)
+        && avx512()
+}
+
+fn avx512() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx512f")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// Where each output row's accumulation starts.
+#[derive(Clone, Copy)]
+pub(super) enum Start<'a, T> {
+    /// The bias (one value per filter).
+    Bias(&'a [T]),
+    /// What `out` holds already.
+    Out,
+}
+
+/// `out[r - r0, :] (+)= conv(x, w)[r, :]` for the output rows (batch, y, x flattened) `r0..r1`
+/// of NHWC `x` and HWIO `w` (`K x f`), starting from the bias or from `out`. Only where
+/// [`applies`] is true; elsewhere it panics (a caller's bug).
+pub(super) fn rows<T: Float>(
+    g: &ConvGeom,
+    x: &[T],
+    w: &[T],
+    f: usize,
+    start: Start<'_, T>,
+    r0: usize,
+    r1: usize,
+    out: &mut [T],
+) {
+    assert!(applies::<T>(g, f), "conv_direct::rows outside its cases");
+    assert!(out.len() >= (r1 - r0) * f && w.len() >= g.k() * f);
+    assert!(x.len() >= g.n * g.h * g.w * g.c && r1 <= g.n * g.oh * g.ow);
+    // SAFETY: T is f32 (checked by `applies`).
+    let cast = |s: &[T]| unsafe { std::slice::from_raw_parts(s.as_ptr() as *const f32, s.len()) };
+    let start = match start {
+        Start::Bias(b) => {
+            assert!(b.len() >= f);
+            Some(cast(b))
+        }
+        Start::Out => None,
+    };
+    let out = unsafe { std::slice::from_raw_parts_mut(out.as_mut_ptr() as *mut f32, out.len()) };
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: AVX-512 is present (checked by `applies`); the bounds are asserted above and
+    // every input index is checked against the image by the kernel.
+    unsafe {
+        let k = avx512::Kernel::new(g, cast(x), cast(w));
+        match f / 16 {
+            1 => avx512::rows::<1, 8>(&k, start, r0, r1, out),
+            2 => avx512::rows::<2, 8>(&k, start, r0, r1, out),
+            3 => avx512::rows::<3, 4>(&k, start, r0, r1, out),
+            _ => avx512::rows::<4, 4>(&k, start, r0, r1, out),
+        }
+    }
+}
+
+/// Whether [`max_pooled`] runs `pool(act(conv + bias))`: where [`applies`], with max pooling
+/// by 2x2 windows (3x3 up to 32 filters) that tile the output (strides equal to the window,
+/// `valid` padding), and a piecewise-linear activation (`linear`, `relu`, `relu6`, a leaky
+/// ReLU), which the max commutes with exactly.
+pub(super) fn pools<T: 'static>(g: &ConvGeom, f: usize, pool: &PoolSpec, act: Act) -> bool {
+    let window = match pool.pool {
+        (2, 2) => true,
+        (3, 3) => f <= 32,
+        _ => false,
+    };
+    let act_ok = match act {
+        Act::Linear | Act::Relu | Act::Relu6 => true,
+        Act::LeakyRelu(s) => s >= 0.0,
+        _ => false,
+    };
+    applies::<T>(g, f)
+        && window
+        && act_ok
+        && pool.kind == PoolKind::Max
+        && pool.strides == pool.pool
+        && pool.padding == Padding::Valid
+        && g.oh >= pool.pool.0
+        && g.ow >= pool.pool.1
+}
+
+/// Images `i0..i1` of NHWC `x` convolved with HWIO `w` (`K x f`), the bias added, and
+/// max-pooled by `pool` into `out` (`(i1 - i0) * (oh / ph) * (ow / pw) * f` values; the caller
+/// applies the activation). Only where [`pools`] is true; elsewhere it panics.
+pub(super) fn max_pooled<T: Float>(
+    g: &ConvGeom,
+    x: &[T],
+    w: &[T],
+    f: usize,
+    bias: &[T],
+    pool: (usize, usize),
+    (i0, i1): (usize, usize),
+    out: &mut [T],
+) {
+    assert!(applies::<T>(g, f) && matches!(pool, (2, 2) | (3, 3)));
+    let pooled = (g.oh / pool.0) * (g.ow / pool.1) * f;
+    assert!(out.len() >= (i1 - i0) * pooled && i1 <= g.n && bias.len() >= f);
+    assert!(w.len() >= g.k() * f && x.len() >= g.n * g.h * g.w * g.c);
+    // SAFETY: T is f32 (checked by `applies`).
+    let cast = |s: &[T]| unsafe { std::slice::from_raw_parts(s.as_ptr() as *const f32, s.len()) };
+    let out = unsafe { std::slice::from_raw_parts_mut(out.as_mut_ptr() as *mut f32, out.len()) };
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: as in `rows`.
+    unsafe {
+        let k = avx512::Kernel::new(g, cast(x), cast(w));
+        let (b, imgs) = (cast(bias), (i0, i1));
+        match (pool, f / 16) {
+            ((2, 2), 1) => avx512::max_pooled::<1, 4>(&k, b, pool, imgs, out),
+            ((2, 2), 2) => avx512::max_pooled::<2, 4>(&k, b, pool, imgs, out),
+            ((2, 2), 3) => avx512::max_pooled::<3, 4>(&k, b, pool, imgs, out),
+            ((2, 2), _) => avx512::max_pooled::<4, 4>(&k, b, pool, imgs, out),
+            (_, 1) => avx512::max_pooled::<1, 9>(&k, b, pool, imgs, out),
+            _ => avx512::max_pooled::<2, 9>(&k, b, pool, imgs, out),
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use super::ConvGeom;
+    use std::arch::x86_64::*;
+
+    /// A kernel tap: its row and column offsets in the input (dilated) and channel, and its
+    /// offset from a pixel's top-left input value.
+    struct Tap {
+        dy: usize,
+        dx: usize,
+        ch: usize,
+        off: usize,
+    }
+
+    /// The convolution of one geometry: its taps, and which output pixels read only inside
+    /// the image.
+    pub(super) struct Kernel<'a> {
+        g: &'a ConvGeom,
+        x: &'a [f32],
+        w: &'a [f32],
+        taps: Vec<Tap>,
+        span_h: usize,
+        x_lo: usize,
+        x_hi: usize,
+    }
+
+    impl<'a> Kernel<'a> {
+        pub(super) fn new(g: &'a ConvGeom, x: &'a [f32], w: &'a [f32]) -> Self {
+            let mut taps = Vec::with_capacity(g.k());
+            for i in 0..g.kh {
+                for j in 0..g.kw {
+                    for ch in 0..g.c {
+                        let (dy, dx) = (i * g.dh, j * g.dw);
+                        let off = (dy * g.w + dx) * g.c + ch;
+                        taps.push(Tap { dy, dx, ch, off });
+                    }
+                }
+            }
+            let (span_h, span_w) = ((g.kh - 1) * g.dh, (g.kw - 1) * g.dw);
+            // Output columns whose every tap is inside the image, along the width.
+            let x_lo = g.pl.div_ceil(g.sw);
+            let x_hi = if g.w + g.pl > span_w {
+                ((g.w + g.pl - span_w - 1) / g.sw + 1).min(g.ow)
+            } else {
+                0
+            };
+            Kernel {
+                g,
+                x,
+                w,
+                taps,
+                span_h,
+                x_lo,
+                x_hi,
+            }
+        }
+
+        /// The input row of output row `y`'s top taps, if every tap row is inside the image.
+        fn row_inside(&self, y: usize) -> Option<usize> {
+            let iy0 = (y * self.g.sh) as isize - self.g.pt as isize;
+            (iy0 >= 0 && iy0 as usize + self.span_h < self.g.h).then_some(iy0 as usize)
+        }
+
+        /// `acc[p] += conv` of the `P` pixels whose top-left input values are at `base +
+        /// rel[p]`, every tap of them inside the image.
+        #[target_feature(enable = "avx512f")]
+        unsafe fn block<const NV: usize, const P: usize>(
+            &self,
+            base: usize,
+            rel: [usize; P],
+            acc: &mut [[__m512; NV]; P],
+        ) {
+            let f = NV * 16;
+            let (xp, wp) = (self.x.as_ptr(), self.w.as_ptr());
+            for (t, tap) in self.taps.iter().enumerate() {
+                let mut wv = [_mm512_setzero_ps(); NV];
+                for (v, wv) in wv.iter_mut().enumerate() {
+                    *wv = _mm512_loadu_ps(wp.add(t * f + v * 16));
+                }
+                let src = xp.add(base + tap.off);
+                for (a, r) in acc.iter_mut().zip(rel) {
+                    let s = _mm512_set1_ps(*src.add(r));
+                    for v in 0..NV {
+                        a[v] = _mm512_fmadd_ps(s, wv[v], a[v]);
+                    }
+                }
+            }
+        }
+
+        /// `acc += conv` of output pixel (image `b`, `y`, `x`), taps outside the image
+        /// skipped (zero padding).
+        #[target_feature(enable = "avx512f")]
+        unsafe fn pixel<const NV: usize>(
+            &self,
+            b: usize,
+            y: usize,
+            x: usize,
+            acc: &mut [__m512; NV],
+        ) {
+            let (g, f) = (self.g, NV * 16);
+            let iy0 = (y * g.sh) as isize - g.pt as isize;
+            let ix0 = (x * g.sw) as isize - g.pl as isize;
+            for (t, tap) in self.taps.iter().enumerate() {
+                let (iy, ix) = (iy0 + tap.dy as isize, ix0 + tap.dx as isize);
+                if iy < 0 || ix < 0 || iy as usize >= g.h || ix as usize >= g.w {
+                    continue;
+                }
+                let i = ((b * g.h + iy as usize) * g.w + ix as usize) * g.c + tap.ch;
+                let s = _mm512_set1_ps(*self.x.as_ptr().add(i));
+                for (v, av) in acc.iter_mut().enumerate() {
+                    let wv = _mm512_loadu_ps(self.w.as_ptr().add(t * f + v * 16));
+                    *av = _mm512_fmadd_ps(s, wv, *av);
+                }
+            }
+        }
+    }
+
+    #[target_feature(enable = "avx512f")]
+    unsafe fn load<const NV: usize>(p: *const f32) -> [__m512; NV] {
+        let mut a = [_mm512_setzero_ps(); NV];
+        for (v, av) in a.iter_mut().enumerate() {
+            *av = _mm512_loadu_ps(p.add(v * 16));
+        }
+        a
+    }
+
+    #[target_feature(enable = "avx512f")]
+    unsafe fn store<const NV: usize>(p: *mut f32, a: &[__m512; NV]) {
+        for (v, av) in a.iter().enumerate() {
+            _mm512_storeu_ps(p.add(v * 16), *av);
+        }
+    }
+
+    /// Output rows `r0..r1` (`NV` vectors of 16 filters), `P` pixels of one output row at a
+    /// time where all their taps are inside the image.
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn rows<const NV: usize, const P: usize>(
+        k: &Kernel,
+        bias: Option<&[f32]>,
+        r0: usize,
+        r1: usize,
+        out: &mut [f32],
+    ) {
+        let (g, f) = (k.g, NV * 16);
+        let per_img = g.oh * g.ow;
+        let step = g.sw * g.c;
+        let rel: [usize; P] = std::array::from_fn(|p| p * step);
+        let mut r = r0;
+        while r < r1 {
+            let (b, y, x0) = (r / per_img, (r / g.ow) % g.oh, r % g.ow);
+            let x1 = (x0 + (r1 - r)).min(g.ow);
+            let iy0 = k.row_inside(y);
+            let mut xx = x0;
+            while xx < x1 {
+                let o = out.as_mut_ptr().add((r + xx - x0 - r0) * f);
+                let init = |p: usize| match bias {
+                    Some(bs) => load::<NV>(bs.as_ptr()),
+                    None => load::<NV>(o.add(p * f)),
+                };
+                match iy0 {
+                    Some(iy0) if xx >= k.x_lo && xx + P <= x1.min(k.x_hi) => {
+                        let base = ((b * g.h + iy0) * g.w + xx * g.sw - g.pl) * g.c;
+                        let mut acc: [[__m512; NV]; P] = std::array::from_fn(init);
+                        k.block(base, rel, &mut acc);
+                        for (p, a) in acc.iter().enumerate() {
+                            store(o.add(p * f), a);
+                        }
+                        xx += P;
+                    }
+                    _ => {
+                        let mut acc = init(0);
+                        k.pixel(b, y, xx, &mut acc);
+                        store(o, &acc);
+                        xx += 1;
+                    }
+                }
+            }
+            r += x1 - x0;
+        }
+    }
+
+    /// Images `i0..i1` convolved and max-pooled by `(ph, pw)` windows that tile the output
+    /// (strides equal to the window, no padding): `out` holds the pooled images, the bias
+    /// added, no activation.
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn max_pooled<const NV: usize, const P: usize>(
+        k: &Kernel,
+        bias: &[f32],
+        (ph, pw): (usize, usize),
+        (i0, i1): (usize, usize),
+        out: &mut [f32],
+    ) {
+        let (g, f) = (k.g, NV * 16);
+        let (oh, ow) = (g.oh / ph, g.ow / pw);
+        let mut rel = [0usize; P];
+        for a in 0..ph {
+            for c in 0..pw {
+                rel[a * pw + c] = (a * g.sh * g.w + c * g.sw) * g.c;
+            }
+        }
+        let bias = load::<NV>(bias.as_ptr());
+        let mut o = out.as_mut_ptr();
+        for b in i0..i1 {
+            for py in 0..oh {
+                let rows_inside = (0..ph).all(|a| k.row_inside(py * ph + a).is_some());
+                for px in 0..ow {
+                    let (y0, x0) = (py * ph, px * pw);
+                    let mut acc = [bias; P];
+                    if rows_inside && x0 >= k.x_lo && x0 + pw <= k.x_hi {
+                        let iy0 = k.row_inside(y0).unwrap_or(0);
+                        let base = ((b * g.h + iy0) * g.w + x0 * g.sw - g.pl) * g.c;
+                        k.block(base, rel, &mut acc);
+                    } else {
+                        for a in 0..ph {
+                            for c in 0..pw {
+                                k.pixel(b, y0 + a, x0 + c, &mut acc[a * pw + c]);
+                            }
+                        }
+                    }
+                    let mut m = acc[0];
+                    for a in &acc[1..] {
+                        for v in 0..NV {
+                            m[v] = _mm512_max_ps(m[v], a[v]);
+                        }
+                    }
+                    store(o, &m);
+                    o = o.add(f);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::{conv2d, to_vec_f64, Act, ConvOpts, Padding};
+    use candle_core::{Device, Tensor};
+
+    /// Float64 values (the reference convolutions run in float64, on im2col + gemm, which
+    /// this kernel does not serve) that float32 holds exactly.
+    fn t(dims: &[usize], a: f64) -> Tensor {
+        let n: usize = dims.iter().product();
+        let v: Vec<f64> = (0..n)
+            .map(|i| ((i as f64) * a + 0.3).sin() as f32 as f64)
+            .collect();
+        Tensor::from_vec(v, dims, &Device::Cpu).unwrap()
+    }
+
+    fn f32s(t: &Tensor) -> Vec<f32> {
+        let v = t.flatten_all().unwrap().to_vec1::<f64>().unwrap();
+        v.iter().map(|&v| v as f32).collect()
+    }
+
+    /// Every stride, dilation and padding, every filter count it takes, any rows range
+    /// (blocks that start and end inside an output row): the im2col + gemm path's values (in
+    /// float64).
+    #[test]
+    fn equals_the_im2col_convolution() {
+        if !avx512() {
+            eprintln!("skipped: no AVX-512");
+            return;
+        }
+        let cases = [
+            ((1, 1), Padding::Valid, (1, 1)),
+            ((1, 1), Padding::Same, (1, 1)),
+            ((2, 1), Padding::Same, (1, 2)),
+            ((1, 3), Padding::Valid, (2, 1)),
+            ((2, 2), Padding::Same, (1, 1)),
+        ];
+        for (c, kh, kw) in [(1, 3, 3), (3, 3, 3), (2, 5, 4), (1, 1, 1)] {
+            for f in [16, 32, 48, 64] {
+                for (strides, padding, dilation) in cases {
+                    let o = ConvOpts {
+                        strides,
+                        padding,
+                        dilation,
+                    };
+                    let x = t(&[3, 13, 12, c], 0.37);
+                    let k = t(&[kh, kw, c, f], 0.71);
+                    let b = t(&[f], 0.5);
+                    let want = conv2d(&x, &k, Some(&b), o, Act::Linear, None).unwrap();
+                    let (g, _) = crate::ops::conv::geometry(&x, &k, o).unwrap();
+                    assert!(applies::<f32>(&g, f));
+                    let (xs, ks, bs) = (f32s(&x), f32s(&k), f32s(&b));
+                    let n = g.n * g.oh * g.ow;
+                    let mut got = vec![0f32; n * f];
+                    // Three uneven blocks.
+                    let cuts = [0, n / 3 + 1, 2 * n / 3 + 2, n];
+                    for w in cuts.windows(2) {
+                        let (a, z) = (w[0], w[1]);
+                        rows(
+                            &g,
+                            &xs,
+                            &ks,
+                            f,
+                            Start::Bias(&bs),
+                            a,
+                            z,
+                            &mut got[a * f..z * f],
+                        );
+                    }
+                    let want = to_vec_f64(&want).unwrap();
+                    for (i, (u, v)) in got.iter().zip(&want).enumerate() {
+                        assert!(
+                            (*u as f64 - v).abs() < 1e-4,
+                            "{c} {kh}x{kw} f{f} {o:?} at {i}: {u} vs {v}"
+                        );
+                    }
+                    // Accumulating into `out`: twice the convolution less the bias.
+                    let mut twice = got.clone();
+                    rows(&g, &xs, &ks, f, Start::Out, 0, n, &mut twice);
+                    for (i, (u, v)) in twice.iter().zip(&want).enumerate() {
+                        let want2 = 2.0 * v - bs[i % f] as f64;
+                        assert!((*u as f64 - want2).abs() < 2e-4, "accumulate at {i}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// Convolution then max pooling by tiling windows, fused: the unfused ops' values, for
+    /// every filter count, window, stride, dilation and padding of the convolution, odd
+    /// output sizes (the last row and column dropped) and images split between calls.
+    #[test]
+    fn max_pooled_equals_convolution_then_pooling() {
+        if !avx512() {
+            eprintln!("skipped: no AVX-512");
+            return;
+        }
+        use crate::ops::{pool2d, PoolKind};
+        let cases = [
+            ((1, 1), Padding::Valid, (1, 1)),
+            ((1, 1), Padding::Same, (1, 1)),
+            ((2, 1), Padding::Same, (1, 2)),
+        ];
+        for (c, kh, kw) in [(1, 3, 3), (3, 3, 3), (2, 2, 4)] {
+            for (pool, fs) in [((2, 2), &[16, 32, 48, 64][..]), ((3, 3), &[16, 32][..])] {
+                for &f in fs {
+                    for (strides, padding, dilation) in cases {
+                        let o = ConvOpts {
+                            strides,
+                            padding,
+                            dilation,
+                        };
+                        let x = t(&[3, 13, 12, c], 0.37);
+                        let k = t(&[kh, kw, c, f], 0.71);
+                        let b = t(&[f], 0.5);
+                        let conv = conv2d(&x, &k, Some(&b), o, Act::Linear, None).unwrap();
+                        let want =
+                            pool2d(&conv, PoolKind::Max, pool, pool, Padding::Valid).unwrap();
+                        let (g, _) = crate::ops::conv::geometry(&x, &k, o).unwrap();
+                        let spec = PoolSpec {
+                            kind: PoolKind::Max,
+                            pool,
+                            strides: pool,
+                            padding: Padding::Valid,
+                        };
+                        assert!(pools::<f32>(&g, f, &spec, Act::Relu));
+                        let (xs, ks, bs) = (f32s(&x), f32s(&k), f32s(&b));
+                        let per = want.elem_count() / 3;
+                        let mut got = vec![0f32; 3 * per];
+                        max_pooled(&g, &xs, &ks, f, &bs, pool, (0, 1), &mut got[..per]);
+                        max_pooled(&g, &xs, &ks, f, &bs, pool, (1, 3), &mut got[per..]);
+                        let want = to_vec_f64(&want).unwrap();
+                        for (i, (u, v)) in got.iter().zip(&want).enumerate() {
+                            assert!(
+                                (*u as f64 - v).abs() < 1e-4,
+                                "{c} {kh}x{kw} f{f} {pool:?} {o:?} at {i}: {u} vs {v}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        // Not fused: average pooling, overlapping windows, an activation the max does not
+        // commute with exactly.
+        let x = t(&[1, 8, 8, 1], 0.3);
+        let k = t(&[3, 3, 1, 32], 0.2);
+        let o = ConvOpts {
+            strides: (1, 1),
+            padding: Padding::Valid,
+            dilation: (1, 1),
+        };
+        let (g, _) = crate::ops::conv::geometry(&x, &k, o).unwrap();
+        let spec = |kind, strides| PoolSpec {
+            kind,
+            pool: (2, 2),
+            strides,
+            padding: Padding::Valid,
+        };
+        assert!(!pools::<f32>(
+            &g,
+            32,
+            &spec(PoolKind::Avg, (2, 2)),
+            Act::Relu
+        ));
+        assert!(!pools::<f32>(
+            &g,
+            32,
+            &spec(PoolKind::Max, (1, 1)),
+            Act::Relu
+        ));
+        assert!(!pools::<f32>(
+            &g,
+            32,
+            &spec(PoolKind::Max, (2, 2)),
+            Act::Sigmoid
+        ));
+        assert!(!pools::<f64>(
+            &g,
+            32,
+            &spec(PoolKind::Max, (2, 2)),
+            Act::Relu
+        ));
+    }
+}
