@@ -74,26 +74,22 @@ pub(super) fn rows<T: Float>(
     // SAFETY: AVX-512 is present (checked by `applies`); the bounds are asserted above and
     // every input index is checked against the image by the kernel.
     unsafe {
-        let k = avx512::Kernel::new(g, cast(x), cast(w));
-        match f / 16 {
-            1 => avx512::rows::<1, 8>(&k, start, r0, r1, out),
-            2 => avx512::rows::<2, 8>(&k, start, r0, r1, out),
-            3 => avx512::rows::<3, 4>(&k, start, r0, r1, out),
-            _ => avx512::rows::<4, 4>(&k, start, r0, r1, out),
+        let k = avx512::Kernel::new(g, cast(x), cast(w), f);
+        // 16 accumulators (8 pixels of 32 filters) where the filters come in 32s.
+        if f % 32 == 0 {
+            avx512::rows::<2, 8>(&k, start, r0, r1, out)
+        } else {
+            avx512::rows::<1, 8>(&k, start, r0, r1, out)
         }
     }
 }
 
 /// Whether [`max_pooled`] runs `pool(act(conv + bias))`: where [`applies`], with max pooling
-/// by 2x2 windows (3x3 up to 32 filters) that tile the output (strides equal to the window,
+/// by 2x2 or 3x3 windows that tile the output (strides equal to the window,
 /// `valid` padding), and a piecewise-linear activation (`linear`, `relu`, `relu6`, a leaky
 /// ReLU), which the max commutes with exactly.
 pub(super) fn pools<T: 'static>(g: &ConvGeom, f: usize, pool: &PoolSpec, act: Act) -> bool {
-    let window = match pool.pool {
-        (2, 2) => true,
-        (3, 3) => f <= 32,
-        _ => false,
-    };
+    let window = matches!(pool.pool, (2, 2) | (3, 3));
     let act_ok = match act {
         Act::Linear | Act::Relu | Act::Relu6 => true,
         Act::LeakyRelu(s) => s >= 0.0,
@@ -132,15 +128,14 @@ pub(super) fn max_pooled<T: Float>(
     #[cfg(target_arch = "x86_64")]
     // SAFETY: as in `rows`.
     unsafe {
-        let k = avx512::Kernel::new(g, cast(x), cast(w));
+        let k = avx512::Kernel::new(g, cast(x), cast(w), f);
         let (b, imgs) = (cast(bias), (i0, i1));
-        match (pool, f / 16) {
-            ((2, 2), 1) => avx512::max_pooled::<1, 4>(&k, b, pool, imgs, out),
-            ((2, 2), 2) => avx512::max_pooled::<2, 4>(&k, b, pool, imgs, out),
-            ((2, 2), 3) => avx512::max_pooled::<3, 4>(&k, b, pool, imgs, out),
-            ((2, 2), _) => avx512::max_pooled::<4, 4>(&k, b, pool, imgs, out),
-            (_, 1) => avx512::max_pooled::<1, 9>(&k, b, pool, imgs, out),
-            _ => avx512::max_pooled::<2, 9>(&k, b, pool, imgs, out),
+        // Two 2x2 windows (or one 3x3) of 32 filters (16 where they come in 16s) at a time.
+        match (pool, f % 32 == 0) {
+            ((2, 2), true) => avx512::max_pooled::<2, 8, 4>(&k, b, pool, imgs, out),
+            ((2, 2), false) => avx512::max_pooled::<1, 8, 4>(&k, b, pool, imgs, out),
+            (_, true) => avx512::max_pooled::<2, 9, 9>(&k, b, pool, imgs, out),
+            (_, false) => avx512::max_pooled::<1, 9, 9>(&k, b, pool, imgs, out),
         }
     }
 }
@@ -165,6 +160,8 @@ mod avx512 {
         g: &'a ConvGeom,
         x: &'a [f32],
         w: &'a [f32],
+        /// Filters (the kernel's row length).
+        f: usize,
         taps: Vec<Tap>,
         span_h: usize,
         x_lo: usize,
@@ -172,7 +169,7 @@ mod avx512 {
     }
 
     impl<'a> Kernel<'a> {
-        pub(super) fn new(g: &'a ConvGeom, x: &'a [f32], w: &'a [f32]) -> Self {
+        pub(super) fn new(g: &'a ConvGeom, x: &'a [f32], w: &'a [f32], f: usize) -> Self {
             let mut taps = Vec::with_capacity(g.k());
             for i in 0..g.kh {
                 for j in 0..g.kw {
@@ -195,6 +192,7 @@ mod avx512 {
                 g,
                 x,
                 w,
+                f,
                 taps,
                 span_h,
                 x_lo,
@@ -209,23 +207,24 @@ mod avx512 {
         }
 
         /// `acc[p] += conv` of the `P` pixels whose top-left input values are at `base +
-        /// rel[p]`, every tap of them inside the image.
+        /// rel[p]`, every tap of them inside the image, for the `NV * 16` filters from `f0`.
         #[target_feature(enable = "avx512f")]
         unsafe fn block<const NV: usize, const P: usize>(
             &self,
             base: usize,
-            rel: [usize; P],
+            rel: &[usize; P],
+            f0: usize,
             acc: &mut [[__m512; NV]; P],
         ) {
-            let f = NV * 16;
-            let (xp, wp) = (self.x.as_ptr(), self.w.as_ptr());
+            let f = self.f;
+            let (xp, wp) = (self.x.as_ptr(), self.w.as_ptr().add(f0));
             for (t, tap) in self.taps.iter().enumerate() {
                 let mut wv = [_mm512_setzero_ps(); NV];
                 for (v, wv) in wv.iter_mut().enumerate() {
                     *wv = _mm512_loadu_ps(wp.add(t * f + v * 16));
                 }
                 let src = xp.add(base + tap.off);
-                for (a, r) in acc.iter_mut().zip(rel) {
+                for (a, &r) in acc.iter_mut().zip(rel) {
                     let s = _mm512_set1_ps(*src.add(r));
                     for v in 0..NV {
                         a[v] = _mm512_fmadd_ps(s, wv[v], a[v]);
@@ -234,17 +233,16 @@ mod avx512 {
             }
         }
 
-        /// `acc += conv` of output pixel (image `b`, `y`, `x`), taps outside the image
-        /// skipped (zero padding).
+        /// `acc += conv` of output pixel (image `b`, `y`, `x`) for the `NV * 16` filters
+        /// from `f0`, taps outside the image skipped (zero padding).
         #[target_feature(enable = "avx512f")]
         unsafe fn pixel<const NV: usize>(
             &self,
-            b: usize,
-            y: usize,
-            x: usize,
+            (b, y, x): (usize, usize, usize),
+            f0: usize,
             acc: &mut [__m512; NV],
         ) {
-            let (g, f) = (self.g, NV * 16);
+            let (g, f) = (self.g, self.f);
             let iy0 = (y * g.sh) as isize - g.pt as isize;
             let ix0 = (x * g.sw) as isize - g.pl as isize;
             for (t, tap) in self.taps.iter().enumerate() {
@@ -255,7 +253,7 @@ mod avx512 {
                 let i = ((b * g.h + iy as usize) * g.w + ix as usize) * g.c + tap.ch;
                 let s = _mm512_set1_ps(*self.x.as_ptr().add(i));
                 for (v, av) in acc.iter_mut().enumerate() {
-                    let wv = _mm512_loadu_ps(self.w.as_ptr().add(t * f + v * 16));
+                    let wv = _mm512_loadu_ps(self.w.as_ptr().add(t * f + f0 + v * 16));
                     *av = _mm512_fmadd_ps(s, wv, *av);
                 }
             }
@@ -278,8 +276,8 @@ mod avx512 {
         }
     }
 
-    /// Output rows `r0..r1` (`NV` vectors of 16 filters), `P` pixels of one output row at a
-    /// time where all their taps are inside the image.
+    /// Output rows `r0..r1`, `NV` vectors of 16 filters at a time, `P` pixels of one output
+    /// row at a time where all their taps are inside the image.
     #[target_feature(enable = "avx512f")]
     pub(super) unsafe fn rows<const NV: usize, const P: usize>(
         k: &Kernel,
@@ -288,7 +286,7 @@ mod avx512 {
         r1: usize,
         out: &mut [f32],
     ) {
-        let (g, f) = (k.g, NV * 16);
+        let (g, f) = (k.g, k.f);
         let per_img = g.oh * g.ow;
         let step = g.sw * g.c;
         let rel: [usize; P] = std::array::from_fn(|p| p * step);
@@ -300,81 +298,106 @@ mod avx512 {
             let mut xx = x0;
             while xx < x1 {
                 let o = out.as_mut_ptr().add((r + xx - x0 - r0) * f);
-                let init = |p: usize| match bias {
-                    Some(bs) => load::<NV>(bs.as_ptr()),
-                    None => load::<NV>(o.add(p * f)),
-                };
-                match iy0 {
-                    Some(iy0) if xx >= k.x_lo && xx + P <= x1.min(k.x_hi) => {
+                let block = iy0.is_some() && xx >= k.x_lo && xx + P <= x1.min(k.x_hi);
+                for f0 in (0..f).step_by(NV * 16) {
+                    let init = |p: usize| match bias {
+                        Some(bs) => load::<NV>(bs.as_ptr().add(f0)),
+                        None => load::<NV>(o.add(p * f + f0)),
+                    };
+                    if block {
+                        let iy0 = iy0.unwrap_or(0);
                         let base = ((b * g.h + iy0) * g.w + xx * g.sw - g.pl) * g.c;
                         let mut acc: [[__m512; NV]; P] = std::array::from_fn(init);
-                        k.block(base, rel, &mut acc);
+                        k.block(base, &rel, f0, &mut acc);
                         for (p, a) in acc.iter().enumerate() {
-                            store(o.add(p * f), a);
+                            store(o.add(p * f + f0), a);
                         }
-                        xx += P;
-                    }
-                    _ => {
+                    } else {
                         let mut acc = init(0);
-                        k.pixel(b, y, xx, &mut acc);
-                        store(o, &acc);
-                        xx += 1;
+                        k.pixel((b, y, xx), f0, &mut acc);
+                        store(o.add(f0), &acc);
                     }
                 }
+                xx += if block { P } else { 1 };
             }
             r += x1 - x0;
         }
     }
 
-    /// Images `i0..i1` convolved and max-pooled by `(ph, pw)` windows that tile the output
-    /// (strides equal to the window, no padding): `out` holds the pooled images, the bias
-    /// added, no activation.
+    /// Images `i0..i1` convolved and max-pooled by `(ph, pw)` windows (`Q` pixels) that tile
+    /// the output (strides equal to the window, no padding): `out` holds the pooled images,
+    /// the bias added, no activation. `P / Q` windows of a row at a time where all their taps
+    /// are inside the image, `NV` vectors of 16 filters at a time.
     #[target_feature(enable = "avx512f")]
-    pub(super) unsafe fn max_pooled<const NV: usize, const P: usize>(
+    pub(super) unsafe fn max_pooled<const NV: usize, const P: usize, const Q: usize>(
         k: &Kernel,
         bias: &[f32],
         (ph, pw): (usize, usize),
         (i0, i1): (usize, usize),
         out: &mut [f32],
     ) {
-        let (g, f) = (k.g, NV * 16);
+        let (g, f) = (k.g, k.f);
         let (oh, ow) = (g.oh / ph, g.ow / pw);
-        let mut rel = [0usize; P];
-        for a in 0..ph {
-            for c in 0..pw {
-                rel[a * pw + c] = (a * g.sh * g.w + c * g.sw) * g.c;
-            }
-        }
-        let bias = load::<NV>(bias.as_ptr());
-        let mut o = out.as_mut_ptr();
+        let windows = P / Q;
+        // A pixel's input offset from its group's first pixel's: window w, row a, column c.
+        let offset = |w: usize, a: usize, c: usize| (a * g.sh * g.w + (w * pw + c) * g.sw) * g.c;
+        let rel: [usize; P] = std::array::from_fn(|i| offset(i / Q, i % Q / pw, i % Q % pw));
+        let rel_one: [usize; Q] = std::array::from_fn(|j| offset(0, j / pw, j % pw));
         for b in i0..i1 {
             for py in 0..oh {
-                let rows_inside = (0..ph).all(|a| k.row_inside(py * ph + a).is_some());
-                for px in 0..ow {
-                    let (y0, x0) = (py * ph, px * pw);
-                    let mut acc = [bias; P];
-                    if rows_inside && x0 >= k.x_lo && x0 + pw <= k.x_hi {
-                        let iy0 = k.row_inside(y0).unwrap_or(0);
-                        let base = ((b * g.h + iy0) * g.w + x0 * g.sw - g.pl) * g.c;
-                        k.block(base, rel, &mut acc);
+                let y0 = py * ph;
+                let rows_inside = (0..ph).all(|a| k.row_inside(y0 + a).is_some());
+                let iy0 = k.row_inside(y0).unwrap_or(0);
+                let o_row = out.as_mut_ptr().add(((b - i0) * oh + py) * ow * f);
+                let mut px = 0;
+                while px < ow {
+                    let x0 = px * pw;
+                    let inside = |n: usize| {
+                        rows_inside && x0 >= k.x_lo && x0 + n * pw <= k.x_hi && px + n <= ow
+                    };
+                    let n = if inside(windows) { windows } else { 1 };
+                    let base = if inside(1) {
+                        ((b * g.h + iy0) * g.w + x0 * g.sw - g.pl) * g.c
                     } else {
-                        for a in 0..ph {
-                            for c in 0..pw {
-                                k.pixel(b, y0 + a, x0 + c, &mut acc[a * pw + c]);
+                        0
+                    };
+                    for f0 in (0..f).step_by(NV * 16) {
+                        let bias = load::<NV>(bias.as_ptr().add(f0));
+                        if n == windows && windows > 1 {
+                            let mut acc = [bias; P];
+                            k.block(base, &rel, f0, &mut acc);
+                            for w in 0..windows {
+                                let m = max_of(&acc[w * Q..(w + 1) * Q]);
+                                store(o_row.add((px + w) * f + f0), &m);
+                            }
+                            continue;
+                        }
+                        let mut acc = [bias; Q];
+                        if inside(1) {
+                            k.block(base, &rel_one, f0, &mut acc);
+                        } else {
+                            for (j, a) in acc.iter_mut().enumerate() {
+                                k.pixel((b, y0 + j / pw, x0 + j % pw), f0, a);
                             }
                         }
+                        store(o_row.add(px * f + f0), &max_of(&acc));
                     }
-                    let mut m = acc[0];
-                    for a in &acc[1..] {
-                        for v in 0..NV {
-                            m[v] = _mm512_max_ps(m[v], a[v]);
-                        }
-                    }
-                    store(o, &m);
-                    o = o.add(f);
+                    px += n;
                 }
             }
         }
+    }
+
+    /// The elementwise max of pixels' accumulators.
+    #[target_feature(enable = "avx512f")]
+    unsafe fn max_of<const NV: usize>(acc: &[[__m512; NV]]) -> [__m512; NV] {
+        let mut m = acc[0];
+        for a in &acc[1..] {
+            for v in 0..NV {
+                m[v] = _mm512_max_ps(m[v], a[v]);
+            }
+        }
+        m
     }
 }
 
