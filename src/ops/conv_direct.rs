@@ -76,7 +76,7 @@ pub(super) fn rows<T: Float>(
     unsafe {
         let k = avx512::Kernel::new(g, cast(x), cast(w), f);
         // 16 accumulators (8 pixels of 32 filters) where the filters come in 32s.
-        if f % 32 == 0 {
+        if f.is_multiple_of(32) {
             avx512::rows::<2, 8>(&k, start, r0, r1, out)
         } else {
             avx512::rows::<1, 8>(&k, start, r0, r1, out)
@@ -131,7 +131,7 @@ pub(super) fn max_pooled<T: Float>(
         let k = avx512::Kernel::new(g, cast(x), cast(w), f);
         let (b, imgs) = (cast(bias), (i0, i1));
         // Two 2x2 windows (or one 3x3) of 32 filters (16 where they come in 16s) at a time.
-        match (pool, f % 32 == 0) {
+        match (pool, f.is_multiple_of(32)) {
             ((2, 2), true) => avx512::max_pooled::<2, 8, 4>(&k, b, pool, imgs, out),
             ((2, 2), false) => avx512::max_pooled::<1, 8, 4>(&k, b, pool, imgs, out),
             (_, true) => avx512::max_pooled::<2, 9, 9>(&k, b, pool, imgs, out),
