@@ -11,6 +11,22 @@ use super::conv::ConvGeom;
 use super::{Act, Float, Padding, PoolKind, PoolSpec};
 use std::any::TypeId;
 
+/// `s` as float32 values.
+///
+/// # Safety
+/// `T` must be `f32` (the callers check it through [`applies`]).
+unsafe fn cast<T>(s: &[T]) -> &[f32] {
+    std::slice::from_raw_parts(s.as_ptr() as *const f32, s.len())
+}
+
+/// [`cast`] for a mutable slice.
+///
+/// # Safety
+/// As for [`cast`].
+unsafe fn cast_mut<T>(s: &mut [T]) -> &mut [f32] {
+    std::slice::from_raw_parts_mut(s.as_mut_ptr() as *mut f32, s.len())
+}
+
 /// Taps times input channels at most (the kernel, `K x f` floats, stays in L1).
 const MAX_K: usize = 64;
 
@@ -60,20 +76,18 @@ pub(super) fn rows<T: Float>(
     assert!(applies::<T>(g, f), "conv_direct::rows outside its cases");
     assert!(out.len() >= (r1 - r0) * f && w.len() >= g.k() * f);
     assert!(x.len() >= g.n * g.h * g.w * g.c && r1 <= g.n * g.oh * g.ow);
-    // SAFETY: T is f32 (checked by `applies`).
-    let cast = |s: &[T]| unsafe { std::slice::from_raw_parts(s.as_ptr() as *const f32, s.len()) };
-    let start = match start {
-        Start::Bias(b) => {
-            assert!(b.len() >= f);
-            Some(cast(b))
-        }
-        Start::Out => None,
-    };
-    let out = unsafe { std::slice::from_raw_parts_mut(out.as_mut_ptr() as *mut f32, out.len()) };
+    if let Start::Bias(b) = start {
+        assert!(b.len() >= f);
+    }
     #[cfg(target_arch = "x86_64")]
-    // SAFETY: AVX-512 is present (checked by `applies`); the bounds are asserted above and
-    // every input index is checked against the image by the kernel.
+    // SAFETY: T is f32 and AVX-512 is present (both checked by `applies`); the bounds are
+    // asserted above and every input index is checked against the image by the kernel.
     unsafe {
+        let start = match start {
+            Start::Bias(b) => Some(cast(b)),
+            Start::Out => None,
+        };
+        let out = cast_mut(out);
         let k = avx512::Kernel::new(g, cast(x), cast(w), f);
         // 16 accumulators (8 pixels of 32 filters) where the filters come in 32s.
         if f.is_multiple_of(32) {
@@ -87,12 +101,14 @@ pub(super) fn rows<T: Float>(
 /// Whether [`max_pooled`] runs `pool(act(conv + bias))`: where [`applies`], with max pooling
 /// by 2x2 or 3x3 windows that tile the output (strides equal to the window,
 /// `valid` padding), and a piecewise-linear activation (`linear`, `relu`, `relu6`, a leaky
-/// ReLU), which the max commutes with exactly.
+/// ReLU), which the max commutes with exactly. (Non-finite values may differ from the
+/// unfused ops': a NaN is kept only where it is a window's last pixel, and padded taps are
+/// skipped rather than multiplied by zero.)
 pub(super) fn pools<T: 'static>(g: &ConvGeom, f: usize, pool: &PoolSpec, act: Act) -> bool {
     let window = matches!(pool.pool, (2, 2) | (3, 3));
     let act_ok = match act {
         Act::Linear | Act::Relu | Act::Relu6 => true,
-        Act::LeakyRelu(s) => s >= 0.0,
+        Act::LeakyRelu(s) => (0.0..f64::INFINITY).contains(&s),
         _ => false,
     };
     applies::<T>(g, f)
@@ -122,12 +138,10 @@ pub(super) fn max_pooled<T: Float>(
     let pooled = (g.oh / pool.0) * (g.ow / pool.1) * f;
     assert!(out.len() >= (i1 - i0) * pooled && i1 <= g.n && bias.len() >= f);
     assert!(w.len() >= g.k() * f && x.len() >= g.n * g.h * g.w * g.c);
-    // SAFETY: T is f32 (checked by `applies`).
-    let cast = |s: &[T]| unsafe { std::slice::from_raw_parts(s.as_ptr() as *const f32, s.len()) };
-    let out = unsafe { std::slice::from_raw_parts_mut(out.as_mut_ptr() as *mut f32, out.len()) };
     #[cfg(target_arch = "x86_64")]
     // SAFETY: as in `rows`.
     unsafe {
+        let out = cast_mut(out);
         let k = avx512::Kernel::new(g, cast(x), cast(w), f);
         let (b, imgs) = (cast(bias), (i0, i1));
         // Two 2x2 windows (or one 3x3) of 32 filters (16 where they come in 16s) at a time.
@@ -198,6 +212,13 @@ mod avx512 {
                 x_lo,
                 x_hi,
             }
+        }
+
+        /// Whether every tap of output pixel (`y`, `x`) is inside the image, as the blocks
+        /// decide it.
+        #[cfg(test)]
+        pub(super) fn interior(&self, y: usize, x: usize) -> bool {
+            self.row_inside(y).is_some() && x >= self.x_lo && x < self.x_hi
         }
 
         /// The input row of output row `y`'s top taps, if every tap row is inside the image.
@@ -437,26 +458,35 @@ mod tests {
             ((2, 1), Padding::Same, (1, 2)),
             ((1, 3), Padding::Valid, (2, 1)),
             ((2, 2), Padding::Same, (1, 1)),
+            ((1, 2), Padding::Same, (1, 1)),
+            ((2, 3), Padding::Same, (1, 2)),
         ];
+        // Wide images (8-pixel blocks at every stride), a kernel larger than the image
+        // (`same` only), a one-pixel image.
+        let images = [(3, 13, 12), (2, 11, 37), (2, 2, 3), (1, 1, 1)];
         for (c, kh, kw) in [(1, 3, 3), (3, 3, 3), (2, 5, 4), (1, 1, 1)] {
             for f in [16, 32, 48, 64] {
-                for (strides, padding, dilation) in cases {
+                for ((strides, padding, dilation), (n, h, w)) in
+                    cases.into_iter().flat_map(|c| images.map(|i| (c, i)))
+                {
                     let o = ConvOpts {
                         strides,
                         padding,
                         dilation,
                     };
-                    let x = t(&[3, 13, 12, c], 0.37);
+                    let x = t(&[n, h, w, c], 0.37);
                     let k = t(&[kh, kw, c, f], 0.71);
                     let b = t(&[f], 0.5);
-                    let want = conv2d(&x, &k, Some(&b), o, Act::Linear, None).unwrap();
+                    let Ok(want) = conv2d(&x, &k, Some(&b), o, Act::Linear, None) else {
+                        continue; // no output (a `valid` kernel larger than the image)
+                    };
                     let (g, _) = crate::ops::conv::geometry(&x, &k, o).unwrap();
                     assert!(applies::<f32>(&g, f));
                     let (xs, ks, bs) = (f32s(&x), f32s(&k), f32s(&b));
                     let n = g.n * g.oh * g.ow;
                     let mut got = vec![0f32; n * f];
                     // Three uneven blocks.
-                    let cuts = [0, n / 3 + 1, 2 * n / 3 + 2, n];
+                    let cuts = [0, (n / 3 + 1).min(n), (2 * n / 3 + 2).min(n), n];
                     for w in cuts.windows(2) {
                         let (a, z) = (w[0], w[1]);
                         rows(
@@ -503,22 +533,29 @@ mod tests {
             ((1, 1), Padding::Valid, (1, 1)),
             ((1, 1), Padding::Same, (1, 1)),
             ((2, 1), Padding::Same, (1, 2)),
+            ((1, 2), Padding::Same, (1, 1)),
+            ((2, 3), Padding::Valid, (1, 1)),
         ];
         for (c, kh, kw) in [(1, 3, 3), (3, 3, 3), (2, 2, 4)] {
-            for (pool, fs) in [((2, 2), &[16, 32, 48, 64][..]), ((3, 3), &[16, 32][..])] {
-                for &f in fs {
-                    for (strides, padding, dilation) in cases {
+            for pool in [(2, 2), (3, 3)] {
+                for f in [16, 32, 48, 64] {
+                    for ((strides, padding, dilation), (h, w)) in cases
+                        .into_iter()
+                        .flat_map(|c| [(13, 12), (11, 41)].map(|i| (c, i)))
+                    {
                         let o = ConvOpts {
                             strides,
                             padding,
                             dilation,
                         };
-                        let x = t(&[3, 13, 12, c], 0.37);
+                        let x = t(&[3, h, w, c], 0.37);
                         let k = t(&[kh, kw, c, f], 0.71);
                         let b = t(&[f], 0.5);
                         let conv = conv2d(&x, &k, Some(&b), o, Act::Linear, None).unwrap();
-                        let want =
-                            pool2d(&conv, PoolKind::Max, pool, pool, Padding::Valid).unwrap();
+                        let Ok(want) = pool2d(&conv, PoolKind::Max, pool, pool, Padding::Valid)
+                        else {
+                            continue; // an output smaller than the window
+                        };
                         let (g, _) = crate::ops::conv::geometry(&x, &k, o).unwrap();
                         let spec = PoolSpec {
                             kind: PoolKind::Max,
@@ -583,5 +620,91 @@ mod tests {
             &spec(PoolKind::Max, (2, 2)),
             Act::Relu
         ));
+    }
+
+    /// The blocks' interior test is exact: a pixel is served by a block only if every tap
+    /// reads inside the image, and every such pixel qualifies (so no block reads outside
+    /// and the single-pixel path is not used where a block could be).
+    #[test]
+    fn the_interior_is_exactly_where_every_tap_is_inside() {
+        if !avx512() {
+            eprintln!("skipped: no AVX-512");
+            return;
+        }
+        for (h, w) in [(1, 1), (2, 3), (7, 9), (12, 5)] {
+            for (kh, kw) in [(1, 1), (3, 3), (5, 4), (2, 7)] {
+                for strides in [(1, 1), (2, 3), (3, 1)] {
+                    for dilation in [(1, 1), (2, 1)] {
+                        for padding in [Padding::Valid, Padding::Same] {
+                            let o = ConvOpts {
+                                strides,
+                                padding,
+                                dilation,
+                            };
+                            let x = t(&[1, h, w, 1], 0.1);
+                            let k = t(&[kh, kw, 1, 16], 0.2);
+                            let Ok((g, _)) = crate::ops::conv::geometry(&x, &k, o) else {
+                                continue;
+                            };
+                            let (xs, ks) = (f32s(&x), f32s(&k));
+                            let kern = avx512::Kernel::new(&g, &xs, &ks, 16);
+                            for y in 0..g.oh {
+                                for xx in 0..g.ow {
+                                    let inside = (0..kh).all(|i| {
+                                        (0..kw).all(|j| {
+                                            let iy = (y * g.sh + i * g.dh) as isize - g.pt as isize;
+                                            let ix =
+                                                (xx * g.sw + j * g.dw) as isize - g.pl as isize;
+                                            iy >= 0
+                                                && ix >= 0
+                                                && (iy as usize) < h
+                                                && (ix as usize) < w
+                                        })
+                                    });
+                                    assert_eq!(
+                                        kern.interior(y, xx),
+                                        inside,
+                                        "{h}x{w} image, {kh}x{kw} kernel, {o:?}: pixel ({y}, {xx})"
+                                    );
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Through `conv2d_pool` in float32 (threads splitting 40 images): the fused max pooling,
+    /// and the direct convolution under an average pooling, against float64 ops.
+    #[test]
+    fn conv2d_pool_in_float32_takes_the_direct_paths() {
+        use crate::ops::{conv2d_pool, pool2d, PoolKind};
+        let o = ConvOpts {
+            strides: (1, 1),
+            padding: Padding::Valid,
+            dilation: (1, 1),
+        };
+        let x = t(&[40, 12, 11, 1], 0.37);
+        let k = t(&[3, 3, 1, 32], 0.71);
+        let b = t(&[32], 0.5);
+        let as32 = |t: &Tensor| t.to_dtype(candle_core::DType::F32).unwrap();
+        for kind in [PoolKind::Max, PoolKind::Avg] {
+            let p = PoolSpec {
+                kind,
+                pool: (2, 2),
+                strides: (2, 2),
+                padding: Padding::Valid,
+            };
+            let got = conv2d_pool(&as32(&x), &as32(&k), Some(&as32(&b)), o, Act::Relu, p).unwrap();
+            let y = conv2d(&x, &k, Some(&b), o, Act::Relu, None).unwrap();
+            let want = pool2d(&y, kind, p.pool, p.strides, p.padding).unwrap();
+            assert_eq!(got.dims(), want.dims());
+            let got = to_vec_f64(&got).unwrap();
+            let want = to_vec_f64(&want).unwrap();
+            for (i, (u, v)) in got.iter().zip(&want).enumerate() {
+                assert!((u - v).abs() < 1e-4, "{kind:?} at {i}: {u} vs {v}");
+            }
+        }
     }
 }
