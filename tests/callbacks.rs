@@ -700,26 +700,22 @@ fn a_model_without_an_input_is_built_before_the_callbacks_see_it() {
         "the generator's first batch was lost"
     );
 
-    // `evaluate` builds too before its callbacks' `set_model`.
-    let mut fresh = net(Before::Nothing);
-    let mut logger = ActivationLogger::default();
-    let ev = EvalArgs {
-        verbose: 0,
-        callbacks: vec![&mut logger],
-        ..Default::default()
-    };
-    fresh.evaluate(&x, &y, ev).unwrap();
-    assert!(logger.activations_model.is_some());
-    // And `predict`, as Keras's JAX trainer does.
-    let mut fresh = net(Before::Nothing);
-    let mut logger = ActivationLogger::default();
-    let ev = EvalArgs {
-        verbose: 0,
-        callbacks: vec![&mut logger],
-        ..Default::default()
-    };
-    fresh.predict::<Tensor>(&x, ev).unwrap();
-    assert!(logger.activations_model.is_some());
+    // `evaluate`, and `predict` as Keras's JAX trainer does, build before `set_model` too.
+    for predict in [false, true] {
+        let mut fresh = net(Before::Nothing);
+        let mut logger = ActivationLogger::default();
+        let ev = EvalArgs {
+            verbose: 0,
+            callbacks: vec![&mut logger],
+            ..Default::default()
+        };
+        if predict {
+            fresh.predict::<Tensor>(&x, ev).unwrap();
+        } else {
+            fresh.evaluate(&x, &y, ev).unwrap();
+        }
+        assert!(logger.activations_model.is_some(), "predict: {predict}");
+    }
 }
 
 /// `BackupAndRestore` on a model with no input shape (built from the first batch before the
