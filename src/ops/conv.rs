@@ -657,6 +657,14 @@ pub(super) fn conv_grads<T: Float>(
     let mut out = vec![T::zero(); total];
     let (dw, rest) = out.split_at_mut(kn);
     let (db, dx) = rest.split_at_mut(f);
+    if super::conv_direct::applies::<T>(g, f) {
+        // A thin kernel: its gradient and the bias's in one pass over the image, in registers.
+        super::conv_direct::kernel_grads(g, x, gy, f, dw, db);
+        if want_dx {
+            conv_backward(g, x, k, gy, f, None, Some(dx));
+        }
+        return out;
+    }
     for row in gy.chunks_exact(f) {
         for (d, &v) in db.iter_mut().zip(row) {
             *d += v;

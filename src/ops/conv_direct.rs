@@ -154,6 +154,55 @@ pub(super) fn max_pooled<T: Float>(
     }
 }
 
+/// The kernel's and the bias's gradients, `dw[t, :] = sum_r x_t(r) * dy[r, :]` and
+/// `db = sum_r dy[r, :]` over every output row `r` (`x_t(r)`: the input value tap `t` of row
+/// `r` reads, zero in the padding), written to `dw` (`K x f`) and `db` (`f`). Each thread
+/// accumulates its images in registers straight from the image: no im2col matrix. Only where
+/// [`applies`] is true; elsewhere it panics.
+pub(super) fn kernel_grads<T: Float>(
+    g: &ConvGeom,
+    x: &[T],
+    dy: &[T],
+    f: usize,
+    dw: &mut [T],
+    db: &mut [T],
+) {
+    assert!(
+        applies::<T>(g, f),
+        "conv_direct::kernel_grads outside its cases"
+    );
+    let (k, rows) = (g.k(), g.n * g.oh * g.ow);
+    assert!(dw.len() >= k * f && db.len() >= f && dy.len() >= rows * f);
+    assert!(x.len() >= g.n * g.h * g.w * g.c);
+    let parts = super::conv::image_parts(g, f);
+    let len = k * f + f;
+    let mut partial = vec![0f32; parts.len() * len];
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: as in `rows`; each part writes its own slot of `partial`.
+    unsafe {
+        let (xs, dys) = (cast(x), cast(dy));
+        let kern = avx512::Kernel::new(g, xs, &[], f);
+        let shared = super::SharedMut::new(&mut partial);
+        super::conv::run_parts(&parts, |p, b0, b1| {
+            let slot = shared.slice(p * len, (p + 1) * len);
+            let (pw, pb) = slot.split_at_mut(k * f);
+            if f.is_multiple_of(32) {
+                avx512::kernel_grads::<2, 10>(&kern, dys, (b0, b1), pw, pb)
+            } else {
+                avx512::kernel_grads::<1, 20>(&kern, dys, (b0, b1), pw, pb)
+            }
+        });
+    }
+    // SAFETY: T is f32.
+    let (dw, db) = unsafe { (cast_mut(dw), cast_mut(db)) };
+    dw[..k * f].iter_mut().for_each(|v| *v = 0.0);
+    db[..f].iter_mut().for_each(|v| *v = 0.0);
+    for slot in partial.chunks_exact(len) {
+        dw.iter_mut().zip(&slot[..k * f]).for_each(|(a, b)| *a += b);
+        db.iter_mut().zip(&slot[k * f..]).for_each(|(a, b)| *a += b);
+    }
+}
+
 #[cfg(target_arch = "x86_64")]
 mod avx512 {
     use super::ConvGeom;
@@ -404,6 +453,84 @@ mod avx512 {
                         store(o_row.add(px * f + f0), &max_of(&acc));
                     }
                     px += n;
+                }
+            }
+        }
+    }
+
+    /// `dw` (`K x f`) and `db` (`f`) of images `b0..b1`: for each slice of `NV * 16`
+    /// filters and chunk of `TK` taps, one pass over the pixels with the chunk's gradients
+    /// (and, with the first chunk, the bias's) in registers.
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn kernel_grads<const NV: usize, const TK: usize>(
+        k: &Kernel,
+        dy: &[f32],
+        (b0, b1): (usize, usize),
+        dw: &mut [f32],
+        db: &mut [f32],
+    ) {
+        let (g, f, nt) = (k.g, k.f, k.taps.len());
+        let (xp, dp) = (k.x.as_ptr(), dy.as_ptr());
+        for f0 in (0..f).step_by(NV * 16) {
+            for t0 in (0..nt).step_by(TK) {
+                let cnt = (nt - t0).min(TK);
+                let tap = |j: usize| &k.taps[t0 + j.min(cnt - 1)];
+                let offs: [usize; TK] = std::array::from_fn(|j| tap(j).off);
+                let mut acc = [[_mm512_setzero_ps(); NV]; TK];
+                let mut dbacc = [_mm512_setzero_ps(); NV];
+                for b in b0..b1 {
+                    for y in 0..g.oh {
+                        let iy0 = k.row_inside(y);
+                        for xx in 0..g.ow {
+                            let r = (b * g.oh + y) * g.ow + xx;
+                            let d = load::<NV>(dp.add(r * f + f0));
+                            if t0 == 0 {
+                                for v in 0..NV {
+                                    dbacc[v] = _mm512_add_ps(dbacc[v], d[v]);
+                                }
+                            }
+                            match iy0 {
+                                Some(iy0) if xx >= k.x_lo && xx < k.x_hi => {
+                                    let base = ((b * g.h + iy0) * g.w + xx * g.sw - g.pl) * g.c;
+                                    for (j, a) in acc.iter_mut().enumerate() {
+                                        if j < cnt {
+                                            let s = _mm512_set1_ps(*xp.add(base + offs[j]));
+                                            for v in 0..NV {
+                                                a[v] = _mm512_fmadd_ps(s, d[v], a[v]);
+                                            }
+                                        }
+                                    }
+                                }
+                                _ => {
+                                    let iy0 = (y * g.sh) as isize - g.pt as isize;
+                                    let ix0 = (xx * g.sw) as isize - g.pl as isize;
+                                    for (j, a) in acc.iter_mut().enumerate().take(cnt) {
+                                        let t = tap(j);
+                                        let (iy, ix) = (iy0 + t.dy as isize, ix0 + t.dx as isize);
+                                        if iy < 0
+                                            || ix < 0
+                                            || iy as usize >= g.h
+                                            || ix as usize >= g.w
+                                        {
+                                            continue;
+                                        }
+                                        let i = ((b * g.h + iy as usize) * g.w + ix as usize) * g.c
+                                            + t.ch;
+                                        let s = _mm512_set1_ps(*xp.add(i));
+                                        for v in 0..NV {
+                                            a[v] = _mm512_fmadd_ps(s, d[v], a[v]);
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                for (j, a) in acc.iter().enumerate().take(cnt) {
+                    store(dw.as_mut_ptr().add((t0 + j) * f + f0), a);
+                }
+                if t0 == 0 {
+                    store(db.as_mut_ptr().add(f0), &dbacc);
                 }
             }
         }
@@ -704,6 +831,55 @@ mod tests {
             let want = to_vec_f64(&want).unwrap();
             for (i, (u, v)) in got.iter().zip(&want).enumerate() {
                 assert!((u - v).abs() < 1e-4, "{kind:?} at {i}: {u} vs {v}");
+            }
+        }
+    }
+
+    /// The kernel's and bias's gradients straight from the image equal float64 autograd
+    /// through the im2col path, for every stride, dilation, padding, filter count (slices of
+    /// 32 and of 16), more taps than one register chunk holds (5x4x2 = 40), and threads
+    /// splitting the images.
+    #[test]
+    fn kernel_grads_equal_the_im2col_gradients() {
+        if !avx512() {
+            eprintln!("skipped: no AVX-512");
+            return;
+        }
+        let cases = [
+            ((1, 1), Padding::Valid, (1, 1)),
+            ((1, 1), Padding::Same, (1, 1)),
+            ((2, 3), Padding::Same, (1, 2)),
+            ((2, 1), Padding::Valid, (2, 1)),
+        ];
+        for (c, kh, kw) in [(1, 3, 3), (3, 3, 3), (2, 5, 4)] {
+            for f in [16, 32, 48, 64] {
+                for (strides, padding, dilation) in cases {
+                    let o = ConvOpts {
+                        strides,
+                        padding,
+                        dilation,
+                    };
+                    let x = t(&[6, 13, 21, c], 0.37);
+                    let k = candle_core::Var::from_tensor(&t(&[kh, kw, c, f], 0.71)).unwrap();
+                    let b = candle_core::Var::from_tensor(&t(&[f], 0.5)).unwrap();
+                    let y = conv2d(&x, k.as_tensor(), Some(b.as_tensor()), o, Act::Linear, None)
+                        .unwrap();
+                    let r = t(y.dims(), 0.13);
+                    let grads = (&y * &r).unwrap().sum_all().unwrap().backward().unwrap();
+                    let want_k = to_vec_f64(grads.get(k.as_tensor()).unwrap()).unwrap();
+                    let want_b = to_vec_f64(grads.get(b.as_tensor()).unwrap()).unwrap();
+                    let (g, _) = crate::ops::conv::geometry(&x, k.as_tensor(), o).unwrap();
+                    let (mut dw, mut db) = (vec![1f32; g.k() * f], vec![1f32; f]);
+                    kernel_grads(&g, &f32s(&x), &f32s(&r), f, &mut dw, &mut db);
+                    for (name, got, want) in [("dw", &dw, &want_k), ("db", &db, &want_b)] {
+                        for (i, (u, v)) in got.iter().zip(want.iter()).enumerate() {
+                            assert!(
+                                (*u as f64 - v).abs() < 1e-3 * (1.0 + v.abs()),
+                                "{name} {c} {kh}x{kw} f{f} {o:?} at {i}: {u} vs {v}"
+                            );
+                        }
+                    }
+                }
             }
         }
     }
