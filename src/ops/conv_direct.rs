@@ -565,6 +565,22 @@ mod tests {
         Tensor::from_vec(v, dims, &Device::Cpu).unwrap()
     }
 
+    /// Whether to skip: the kernel runs on AVX-512 CPUs only.
+    fn no_avx512() -> bool {
+        if !avx512() {
+            eprintln!("skipped: no AVX-512");
+        }
+        !avx512()
+    }
+
+    fn opts((strides, padding, dilation): ((usize, usize), Padding, (usize, usize))) -> ConvOpts {
+        ConvOpts {
+            strides,
+            padding,
+            dilation,
+        }
+    }
+
     fn f32s(t: &Tensor) -> Vec<f32> {
         let v = t.flatten_all().unwrap().to_vec1::<f64>().unwrap();
         v.iter().map(|&v| v as f32).collect()
@@ -575,8 +591,7 @@ mod tests {
     /// float64).
     #[test]
     fn equals_the_im2col_convolution() {
-        if !avx512() {
-            eprintln!("skipped: no AVX-512");
+        if no_avx512() {
             return;
         }
         let cases = [
@@ -596,11 +611,7 @@ mod tests {
                 for ((strides, padding, dilation), (n, h, w)) in
                     cases.into_iter().flat_map(|c| images.map(|i| (c, i)))
                 {
-                    let o = ConvOpts {
-                        strides,
-                        padding,
-                        dilation,
-                    };
+                    let o = opts((strides, padding, dilation));
                     let x = t(&[n, h, w, c], 0.37);
                     let k = t(&[kh, kw, c, f], 0.71);
                     let b = t(&[f], 0.5);
@@ -651,8 +662,7 @@ mod tests {
     /// output sizes (the last row and column dropped) and images split between calls.
     #[test]
     fn max_pooled_equals_convolution_then_pooling() {
-        if !avx512() {
-            eprintln!("skipped: no AVX-512");
+        if no_avx512() {
             return;
         }
         use crate::ops::{pool2d, PoolKind};
@@ -670,11 +680,7 @@ mod tests {
                         .into_iter()
                         .flat_map(|c| [(13, 12), (11, 41)].map(|i| (c, i)))
                     {
-                        let o = ConvOpts {
-                            strides,
-                            padding,
-                            dilation,
-                        };
+                        let o = opts((strides, padding, dilation));
                         let x = t(&[3, h, w, c], 0.37);
                         let k = t(&[kh, kw, c, f], 0.71);
                         let b = t(&[f], 0.5);
@@ -754,8 +760,7 @@ mod tests {
     /// and the single-pixel path is not used where a block could be).
     #[test]
     fn the_interior_is_exactly_where_every_tap_is_inside() {
-        if !avx512() {
-            eprintln!("skipped: no AVX-512");
+        if no_avx512() {
             return;
         }
         for (h, w) in [(1, 1), (2, 3), (7, 9), (12, 5)] {
@@ -763,11 +768,7 @@ mod tests {
                 for strides in [(1, 1), (2, 3), (3, 1)] {
                     for dilation in [(1, 1), (2, 1)] {
                         for padding in [Padding::Valid, Padding::Same] {
-                            let o = ConvOpts {
-                                strides,
-                                padding,
-                                dilation,
-                            };
+                            let o = opts((strides, padding, dilation));
                             let x = t(&[1, h, w, 1], 0.1);
                             let k = t(&[kh, kw, 1, 16], 0.2);
                             let Ok((g, _)) = crate::ops::conv::geometry(&x, &k, o) else {
@@ -841,8 +842,7 @@ mod tests {
     /// splitting the images.
     #[test]
     fn kernel_grads_equal_the_im2col_gradients() {
-        if !avx512() {
-            eprintln!("skipped: no AVX-512");
+        if no_avx512() {
             return;
         }
         let cases = [
@@ -854,11 +854,7 @@ mod tests {
         for (c, kh, kw) in [(1, 3, 3), (3, 3, 3), (2, 5, 4)] {
             for f in [16, 32, 48, 64] {
                 for (strides, padding, dilation) in cases {
-                    let o = ConvOpts {
-                        strides,
-                        padding,
-                        dilation,
-                    };
+                    let o = opts((strides, padding, dilation));
                     let x = t(&[6, 13, 21, c], 0.37);
                     let k = candle_core::Var::from_tensor(&t(&[kh, kw, c, f], 0.71)).unwrap();
                     let b = candle_core::Var::from_tensor(&t(&[f], 0.5)).unwrap();
